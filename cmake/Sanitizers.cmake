@@ -1,0 +1,23 @@
+# coropush_sanitizers: the sanitizer flags chosen by COROPUSH_SANITIZERS, as an INTERFACE target.
+#
+#   -DCOROPUSH_SANITIZERS=address,undefined   AddressSanitizer (+ LeakSanitizer) and UBSan
+#   -DCOROPUSH_SANITIZERS=thread              ThreadSanitizer
+#
+# Every project target links it, so the library, the tests and the fuzzers are instrumented alike.
+# Reports are fatal (-fno-sanitize-recover), so a finding fails the test that triggered it.
+
+set(COROPUSH_SANITIZERS "" CACHE STRING "Comma-separated -fsanitize= list (empty: none)")
+
+add_library(coropush_sanitizers INTERFACE)
+if(COROPUSH_SANITIZERS)
+  if(COROPUSH_SANITIZERS MATCHES "thread" AND COROPUSH_SANITIZERS MATCHES "address")
+    message(FATAL_ERROR "ThreadSanitizer cannot be combined with AddressSanitizer")
+  endif()
+  target_compile_options(coropush_sanitizers INTERFACE
+    -fsanitize=${COROPUSH_SANITIZERS}
+    -fno-sanitize-recover=all
+    -fno-omit-frame-pointer
+    -g)
+  target_link_options(coropush_sanitizers INTERFACE -fsanitize=${COROPUSH_SANITIZERS})
+  message(STATUS "coropush: sanitizers ${COROPUSH_SANITIZERS}")
+endif()

@@ -1,0 +1,91 @@
+// The coropush executable: command line, signals and io threads. Everything else is in the library.
+#include "core/command_line.hpp"
+#include "core/log.hpp"
+#include "net/server.hpp"
+#include "pubsub/make_backplane.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#ifndef COROPUSH_VERSION
+#define COROPUSH_VERSION "0"
+#endif
+
+namespace asio = boost::asio;
+
+int main(int argc, char** argv)
+{
+    using coropush::command_line;
+    auto const parsed = coropush::parse_command_line(argc, argv);
+    switch (parsed.what) {
+    case command_line::action::help:
+        std::fputs(coropush::help_text().c_str(), stdout);
+        return 0;
+    case command_line::action::version:
+        std::puts("coropush " COROPUSH_VERSION);
+        return 0;
+    case command_line::action::error:
+        std::fprintf(stderr, "coropush: %s\nTry 'coropush --help'.\n", parsed.message.c_str());
+        return 2;
+    case command_line::action::run:
+        break;
+    }
+    auto const& options = parsed.options;
+    coropush::logger::set_level(options.log);
+
+    unsigned const threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    asio::io_context io(static_cast<int>(threads));
+
+    std::optional<coropush::server> server;
+    try {
+        server.emplace(io, options, coropush::make_backplane(options, io));
+    } catch (std::exception const& e) {
+        coropush::log_error(0, "cannot start: ", e.what());
+        return 1;
+    }
+
+    // First SIGINT/SIGTERM: graceful shutdown. A second one while that runs: leave at once.
+    auto signal_strand = asio::make_strand(io);
+    asio::signal_set signals(signal_strand, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int signal) {
+        if (ec)
+            return;
+        coropush::log_info(0, "signal ", signal, ": shutting down gracefully (again to force)");
+        server->shutdown([&] { asio::post(signal_strand, [&] { signals.cancel(); }); });
+        signals.async_wait([](boost::system::error_code again, int) {
+            if (again)
+                return;
+            coropush::log_warn(0, "second signal: exiting now");
+            std::_Exit(1);
+        });
+    });
+
+    server->start();
+    coropush::log_info(0, "serving with ", threads, " io thread(s); open http://", server->endpoint(), "/");
+
+    auto run = [&io] {
+        try {
+            io.run();
+        } catch (std::exception const& e) {
+            coropush::log_error(0, "io thread failed: ", e.what());
+            std::_Exit(1);
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i)
+        pool.emplace_back(run);
+    run();
+    for (auto& t : pool)
+        t.join();
+    return 0;
+}

@@ -1,0 +1,337 @@
+// The option table and the parser built on it.
+#include "core/command_line.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <sstream>
+
+namespace coropush {
+namespace {
+
+// What a setter says about a value: nothing when it was taken, otherwise what is wrong.
+using problem = std::optional<std::string>;
+
+struct option_spec {
+    std::string_view name;      // without the leading "--"
+    std::string_view metavar;   // empty for flags
+    std::string_view help;
+    std::function<problem(server_options&, std::string_view)> set;
+    std::function<std::string(server_options const&)> show;  // the default, for --help
+};
+
+template <class Number>
+std::optional<Number> parse_number(std::string_view text)
+{
+    Number value{};
+    auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
+std::string show_duration(duration d)
+{
+    auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    if (ms != 0 && ms % 1000 == 0)
+        return std::to_string(ms / 1000) + "s";
+    return std::to_string(ms) + "ms";
+}
+
+std::string show_size(std::size_t bytes)
+{
+    if (bytes != 0 && bytes % (1024 * 1024) == 0)
+        return std::to_string(bytes / (1024 * 1024)) + "m";
+    if (bytes != 0 && bytes % 1024 == 0)
+        return std::to_string(bytes / 1024) + "k";
+    return std::to_string(bytes);
+}
+
+// Builders for the common kinds of option.
+template <class Number>
+option_spec number(std::string_view name, std::string_view help, Number server_options::*field, Number low,
+                   Number high)
+{
+    return {name, "N", help,
+            [=](server_options& o, std::string_view v) -> problem {
+                auto const n = parse_number<Number>(v);
+                if (!n || *n < low || *n > high)
+                    return "expects a whole number from " + std::to_string(low) + " to " + std::to_string(high);
+                o.*field = *n;
+                return std::nullopt;
+            },
+            [=](server_options const& o) { return std::to_string(o.*field); }};
+}
+
+option_spec size(std::string_view name, std::string_view help, std::size_t server_options::*field, std::size_t low,
+                 std::size_t high)
+{
+    return {name, "BYTES", help,
+            [=](server_options& o, std::string_view v) -> problem {
+                auto const n = parse_size(v);
+                if (!n || *n < low || *n > high)
+                    return "expects a size from " + show_size(low) + " to " + show_size(high) +
+                           " bytes (suffix k or m for KiB or MiB)";
+                o.*field = *n;
+                return std::nullopt;
+            },
+            [=](server_options const& o) { return show_size(o.*field); }};
+}
+
+option_spec time(std::string_view name, std::string_view help, duration server_options::*field, bool zero_ok)
+{
+    return {name, "DURATION", help,
+            [=](server_options& o, std::string_view v) -> problem {
+                auto const d = parse_duration(v);
+                if (!d || (!zero_ok && *d == duration::zero()))
+                    return std::string("expects a duration such as 250ms, 10s or 5m") + (zero_ok ? "" : ", above 0");
+                o.*field = *d;
+                return std::nullopt;
+            },
+            [=](server_options const& o) { return show_duration(o.*field); }};
+}
+
+option_spec text(std::string_view name, std::string_view metavar, std::string_view help,
+                 std::string server_options::*field)
+{
+    return {name, metavar, help,
+            [=](server_options& o, std::string_view v) -> problem {
+                o.*field = std::string(v);
+                return std::nullopt;
+            },
+            [=](server_options const& o) { return (o.*field).empty() ? std::string("(none)") : "\"" + o.*field + "\""; }};
+}
+
+std::vector<option_spec> const& options_table()
+{
+    static std::vector<option_spec> const table = [] {
+        using o = server_options;
+        std::vector<option_spec> t;
+        t.push_back({"address", "ADDR", "IP address to listen on (0.0.0.0 or :: for all interfaces)",
+                     [](o& opts, std::string_view v) -> problem {
+                         boost::system::error_code ec;
+                         boost::asio::ip::make_address(std::string(v), ec);
+                         if (ec)
+                             return "expects an IPv4 or IPv6 address";
+                         opts.address = std::string(v);
+                         return std::nullopt;
+                     },
+                     [](o const& opts) { return opts.address; }});
+        t.push_back(number<std::uint16_t>("port", "TCP port (0: any free port)", &o::port, 0, 65535));
+        t.push_back(text("web-root", "DIR", "directory of the files served over HTTP (none: this tree's web/)",
+                         &o::web_root));
+        t.push_back(number<unsigned>("threads", "io threads (0: one per hardware thread)", &o::threads, 0, 1024));
+        t.push_back({"log-level", "LEVEL", "trace, debug, info, warn, error or off",
+                     [](o& opts, std::string_view v) -> problem {
+                         auto const level = parse_log_level(v);
+                         if (!level)
+                             return "expects trace, debug, info, warn, error or off";
+                         opts.log = *level;
+                         return std::nullopt;
+                     },
+                     [](o const& opts) { return std::string(to_string(opts.log)); }});
+        t.push_back(text("welcome", "TEXT", "the demo's reply to each message", &o::welcome_text));
+        t.push_back(text("notice", "TEXT", "the demo's second message, pushed after --push-delay", &o::notice_text));
+        t.push_back(time("push-delay", "delay before the notice", &o::push_delay, true));
+        t.push_back(size("max-message", "largest WebSocket message accepted (larger: close 1009)",
+                         &o::max_message_bytes, 16, 64 * 1024 * 1024));
+        t.push_back(size("max-header", "largest HTTP request header (larger: 431)", &o::max_header_bytes, 512,
+                         1024 * 1024));
+        t.push_back(size("max-body", "largest HTTP request body (larger: 413)", &o::max_body_bytes, 0,
+                         64 * 1024 * 1024));
+        t.push_back(number<std::size_t>("max-connections", "WebSocket sessions at once (more: 503)",
+                                        &o::max_connections, 1, 10'000'000));
+        t.push_back({"allow-origin", "ORIGIN",
+                     "accept upgrades from this Origin (repeatable; * for any). Default: same origin or localhost",
+                     [](o& opts, std::string_view v) -> problem {
+                         if (v.empty())
+                             return "expects an origin such as https://example.com, or *";
+                         opts.allowed_origins.emplace_back(v);
+                         return std::nullopt;
+                     },
+                     [](o const& opts) {
+                         std::string all;
+                         for (auto const& a : opts.allowed_origins)
+                             all += (all.empty() ? "" : " ") + a;
+                         return all.empty() ? std::string("(same origin or localhost)") : all;
+                     }});
+        t.push_back(number<std::size_t>("queue-messages", "outbound queue limit per connection, in messages",
+                                        &o::max_queue_messages, 1, 1'000'000));
+        t.push_back(size("queue-bytes", "outbound queue limit per connection, in bytes", &o::max_queue_bytes, 1024,
+                         1024 * 1024 * 1024));
+        t.push_back({"overflow", "POLICY",
+                     "when a client's queue is full: close (1008, slow consumer) or drop (the new message)",
+                     [](o& opts, std::string_view v) -> problem {
+                         if (v == "close")
+                             opts.on_overflow = overflow_policy::close;
+                         else if (v == "drop")
+                             opts.on_overflow = overflow_policy::drop_newest;
+                         else
+                             return "expects close or drop";
+                         return std::nullopt;
+                     },
+                     [](o const& opts) {
+                         return std::string(opts.on_overflow == overflow_policy::close ? "close" : "drop");
+                     }});
+        t.push_back(time("ping-interval", "ping a connection after this much silence (0: never)",
+                         &o::ping_interval, true));
+        t.push_back(time("ping-timeout", "drop a pinged connection that stays silent this long", &o::ping_timeout,
+                         false));
+        t.push_back(time("handshake-timeout", "limit for an HTTP request and the WebSocket upgrade",
+                         &o::handshake_timeout, false));
+        t.push_back(time("close-timeout", "limit for the WebSocket closing handshake", &o::close_timeout, false));
+        t.push_back(time("shutdown-grace", "on SIGINT/SIGTERM, time for sessions to flush and close",
+                         &o::shutdown_grace, true));
+        t.push_back(text("echo-path", "PATH", "serve a raw echo WebSocket endpoint here (e.g. /echo)", &o::echo_path));
+        t.push_back(size("echo-max-message", "largest message on the echo endpoint", &o::echo_max_message_bytes, 16,
+                         64 * 1024 * 1024));
+        t.push_back(number<std::size_t>("max-subscriptions", "topics one connection may subscribe to",
+                                        &o::max_subscriptions, 1, 100'000));
+        t.push_back(number<std::size_t>("max-topic-length", "longest topic name", &o::max_topic_length, 1, 1024));
+        t.push_back(number<unsigned>("max-jobs-per-connection", "running jobs one connection may start",
+                                     &o::max_jobs_per_connection, 1, 100'000));
+        t.push_back(number<unsigned>("max-jobs", "jobs kept at once, running or finished", &o::max_jobs_total, 1,
+                                     10'000'000));
+        t.push_back(number<unsigned>("max-job-steps", "most steps a job may ask for", &o::max_job_steps, 1,
+                                     1'000'000));
+        t.push_back(time("job-step-time", "length of a job step when the client does not say", &o::job_step_time,
+                         true));
+        t.push_back(time("job-retention", "how long a finished job can still be resumed", &o::job_retention, true));
+        t.push_back({"backplane", "URL", "share topics with other nodes: redis://HOST:PORT (default: in-process)",
+                     [](o& opts, std::string_view v) -> problem {
+                         if (!v.empty() && !v.starts_with("redis://"))
+                             return "expects redis://HOST:PORT";
+                         opts.backplane = std::string(v);
+                         return std::nullopt;
+                     },
+                     [](o const& opts) { return opts.backplane.empty() ? std::string("(in-process)") : opts.backplane; }});
+        return t;
+    }();
+    return table;
+}
+
+}  // namespace
+
+std::optional<duration> parse_duration(std::string_view text)
+{
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
+    if (digits == 0 || digits > 9)
+        return std::nullopt;
+    auto const value = parse_number<std::int64_t>(text.substr(0, digits));
+    auto const unit = text.substr(digits);
+    if (!value)
+        return std::nullopt;
+    if (unit == "ms")
+        return std::chrono::milliseconds(*value);
+    if (unit == "s")
+        return std::chrono::seconds(*value);
+    if (unit == "m")
+        return std::chrono::minutes(*value);
+    if (unit == "h")
+        return std::chrono::hours(*value);
+    if (unit.empty() && *value == 0)
+        return duration::zero();
+    return std::nullopt;
+}
+
+std::optional<std::size_t> parse_size(std::string_view text)
+{
+    std::size_t multiplier = 1;
+    if (!text.empty() && (text.back() == 'k' || text.back() == 'K'))
+        multiplier = 1024;
+    else if (!text.empty() && (text.back() == 'm' || text.back() == 'M'))
+        multiplier = 1024 * 1024;
+    if (multiplier != 1)
+        text.remove_suffix(1);
+    auto const value = parse_number<std::size_t>(text);
+    if (!value || *value > std::numeric_limits<std::size_t>::max() / multiplier)
+        return std::nullopt;
+    return *value * multiplier;
+}
+
+command_line parse_command_line(std::vector<std::string_view> const& args)
+{
+    command_line result;
+    auto const error = [&](std::string message) {
+        result.what = command_line::action::error;
+        result.message = std::move(message);
+        return result;
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        auto arg = args[i];
+        if (arg == "--help" || arg == "-h") {
+            result.what = command_line::action::help;
+            return result;
+        }
+        if (arg == "--version") {
+            result.what = command_line::action::version;
+            return result;
+        }
+        if (!arg.starts_with("--"))
+            return error("unexpected argument '" + std::string(arg) + "'");
+        arg.remove_prefix(2);
+        std::optional<std::string_view> value;
+        if (auto const eq = arg.find('='); eq != std::string_view::npos) {
+            value = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+        }
+        auto const& table = options_table();
+        auto const spec = std::find_if(table.begin(), table.end(), [&](auto const& s) { return s.name == arg; });
+        if (spec == table.end())
+            return error("unknown option '--" + std::string(arg) + "'");
+        if (!value) {
+            if (i + 1 >= args.size())
+                return error("option '--" + std::string(arg) + "' needs a value (" + std::string(spec->metavar) + ")");
+            value = args[++i];
+        }
+        if (auto const bad = spec->set(result.options, *value))
+            return error("bad value '" + std::string(*value) + "' for --" + std::string(arg) + ": " + *bad);
+    }
+    return result;
+}
+
+command_line parse_command_line(int argc, char const* const* argv)
+{
+    std::vector<std::string_view> args;
+    for (int i = 1; i < argc; ++i)
+        args.emplace_back(argv[i]);
+    return parse_command_line(args);
+}
+
+std::string help_text()
+{
+    server_options const defaults;
+    std::ostringstream out;
+    out << "usage: coropush [OPTION...]\n\n"
+           "A C++20 coroutine WebSocket push server. Serves the page in the web root, /healthz,\n"
+           "/readyz, /metrics, and WebSocket sessions on / and /ws (plain-text demo, or typed JSON\n"
+           "with the subprotocol coropush.v1).\n\n"
+           "Options (--name VALUE or --name=VALUE; durations like 250ms, 10s, 5m; sizes like 64k, 16m):\n";
+    for (auto const& spec : options_table()) {
+        std::string head = "  --" + std::string(spec.name);
+        if (!spec.metavar.empty())
+            head += " " + std::string(spec.metavar);
+        out << head;
+        out << std::string(head.size() < 34 ? 34 - head.size() : 1, ' ') << spec.help << " [" << spec.show(defaults)
+            << "]\n";
+    }
+    out << "  --help                            show this text\n"
+           "  --version                         show the version\n\n"
+           "Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 on a runtime error, 2 on a bad\n"
+           "command line. A second signal during shutdown exits at once with status 1.\n";
+    return out.str();
+}
+
+std::vector<std::string> option_names()
+{
+    std::vector<std::string> names;
+    for (auto const& spec : options_table())
+        names.push_back("--" + std::string(spec.name));
+    return names;
+}
+
+}  // namespace coropush

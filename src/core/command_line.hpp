@@ -1,0 +1,35 @@
+// The server's command line: --name VALUE or --name=VALUE for every field of server_options.
+// One table in command_line.cpp lists each option with its help text, parser and default, so
+// --help, the parser and the defaults cannot drift apart.
+#pragma once
+
+#include "core/options.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace coropush {
+
+struct command_line {
+    enum class action { run, help, version, error };
+    action what = action::run;
+    server_options options;
+    std::string message;  // the error, for action::error
+};
+
+command_line parse_command_line(std::vector<std::string_view> const& args);
+command_line parse_command_line(int argc, char const* const* argv);
+
+// The --help text: usage, then every option with its default.
+std::string help_text();
+
+// Every option name ("--port", ...), for tests that check the docs list them all.
+std::vector<std::string> option_names();
+
+// "250ms", "1s", "2m", "1h" (and "0") -> duration; nothing if malformed.
+std::optional<duration> parse_duration(std::string_view text);
+// "65536", "64k", "16m" (powers of 1024) -> bytes; nothing if malformed.
+std::optional<std::size_t> parse_size(std::string_view text);
+
+}  // namespace coropush

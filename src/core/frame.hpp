@@ -1,0 +1,58 @@
+// An outbound WebSocket message and the handles through which one is queued for a connection.
+// A payload is immutable and shared: a topic message is serialized once and the same buffer sits
+// in every subscriber's queue (the CppCon2018 chat's design), so fan-out copies a pointer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace coropush {
+
+using shared_payload = std::shared_ptr<std::string const>;
+
+inline shared_payload make_payload(std::string text)
+{
+    return std::make_shared<std::string const>(std::move(text));
+}
+
+struct outbound_frame {
+    shared_payload payload;
+    bool binary = false;
+    // Non-zero: a later frame with the same key replaces this one while it still waits in the
+    // queue ("latest value wins", used for job progress). Zero: never replaced.
+    std::uint64_t coalesce_key = 0;
+
+    std::size_t size() const noexcept { return payload ? payload->size() : 0; }
+};
+
+inline outbound_frame text_frame(shared_payload payload) { return {std::move(payload), false, 0}; }
+
+// A connection as seen from outside its strand (the topic hub, a job, the registry): pushing is
+// safe from any thread, and a push to a connection that has ended is a no-op.
+class push_target {
+public:
+    virtual ~push_target() = default;
+    virtual std::uint64_t id() const noexcept = 0;
+    virtual void push(outbound_frame frame) = 0;
+};
+
+// What a message handler may do with its own connection. Only called on that connection's
+// strand (the handler runs inside the session's reader coroutine).
+class outbox {
+public:
+    virtual ~outbox() = default;
+    virtual std::uint64_t id() const noexcept = 0;
+    // Queue a message now.
+    virtual void send(outbound_frame frame) = 0;
+    // Queue a message once `delay` has passed (the demo's notice). Ordered by due time.
+    virtual void send_after(std::chrono::steady_clock::duration delay, outbound_frame frame) = 0;
+    // Flush what is queued, then close with this code and reason.
+    virtual void close(std::uint16_t code, std::string_view reason) = 0;
+    // A handle for others (hub, jobs) to push to this connection later, from any thread.
+    virtual std::shared_ptr<push_target> target() = 0;
+};
+
+}  // namespace coropush

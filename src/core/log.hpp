@@ -1,0 +1,66 @@
+// One line per event: UTC timestamp, level, session id (or "-"), message. Thread-safe; a line is
+// written with one call so lines from several io threads never interleave.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace coropush {
+
+enum class log_level { trace, debug, info, warn, error, off };
+
+std::optional<log_level> parse_log_level(std::string_view name);
+std::string_view to_string(log_level level);
+
+class logger {
+public:
+    static void set_level(log_level level) noexcept;
+    static log_level level() noexcept;
+    static bool enabled(log_level level) noexcept { return level >= logger::level(); }
+
+    // Formats and writes one line. Session 0 means "not about one session".
+    static void write(log_level level, std::uint64_t session, std::string_view message);
+
+    // Where lines go (stderr by default). Tests install a sink to look at what was logged.
+    using sink = std::function<void(std::string_view line)>;
+    static void set_sink(sink s);
+};
+
+// log(level, session, parts...): the parts are streamed one after another, only when the level
+// is enabled, so a disabled debug line costs one comparison.
+template <class... Parts>
+void log(log_level level, std::uint64_t session, Parts const&... parts)
+{
+    if (!logger::enabled(level))
+        return;
+    std::ostringstream out;
+    (out << ... << parts);
+    logger::write(level, session, out.view());
+}
+
+template <class... Parts>
+void log_debug(std::uint64_t session, Parts const&... parts)
+{
+    log(log_level::debug, session, parts...);
+}
+template <class... Parts>
+void log_info(std::uint64_t session, Parts const&... parts)
+{
+    log(log_level::info, session, parts...);
+}
+template <class... Parts>
+void log_warn(std::uint64_t session, Parts const&... parts)
+{
+    log(log_level::warn, session, parts...);
+}
+template <class... Parts>
+void log_error(std::uint64_t session, Parts const&... parts)
+{
+    log(log_level::error, session, parts...);
+}
+
+}  // namespace coropush

@@ -1,0 +1,149 @@
+// Prometheus rendering of the metrics, and the labelled counters' indexing.
+#include "core/metrics.hpp"
+
+#include <boost/describe/enum_to_string.hpp>
+#include <boost/describe/enumerators.hpp>
+#include <boost/mp11/algorithm.hpp>
+
+#include <sstream>
+
+namespace coropush {
+namespace {
+
+template <class Enum>
+constexpr std::size_t enumerator_count()
+{
+    return boost::mp11::mp_size<boost::describe::describe_enumerators<Enum>>::value;
+}
+
+static_assert(enumerator_count<handshake_failure>() <= 16);
+static_assert(enumerator_count<protocol::errc>() <= 16);
+
+std::size_t close_index(std::uint16_t code)
+{
+    auto const& codes = metrics::tracked_close_codes;
+    for (std::size_t i = 0; i + 1 < codes.size(); ++i)
+        if (codes[i] == code)
+            return i;
+    return codes.size() - 1;  // "other"
+}
+
+void family(std::ostringstream& out, char const* name, char const* type, char const* help)
+{
+    out << "# HELP " << name << ' ' << help << '\n' << "# TYPE " << name << ' ' << type << '\n';
+}
+
+template <class Value>
+void sample(std::ostringstream& out, char const* name, Value value)
+{
+    out << name << ' ' << value << '\n';
+}
+
+template <class Number>
+void single(std::ostringstream& out, char const* name, char const* type, char const* help,
+            std::atomic<Number> const& value)
+{
+    family(out, name, type, help);
+    sample(out, name, value.load(std::memory_order_relaxed));
+}
+
+// One sample per enumerator of Enum, labelled label="<enumerator name>".
+template <class Enum, class Lookup>
+void labelled(std::ostringstream& out, char const* name, char const* help, char const* label,
+              Lookup lookup)
+{
+    family(out, name, "counter", help);
+    boost::mp11::mp_for_each<boost::describe::describe_enumerators<Enum>>([&](auto d) {
+        out << name << '{' << label << "=\"" << d.name << "\"} " << lookup(d.value) << '\n';
+    });
+}
+
+}  // namespace
+
+void metrics::handshake_failed(handshake_failure reason) noexcept
+{
+    handshake_failures_[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void metrics::error_envelope(protocol::errc code) noexcept
+{
+    error_envelopes_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void metrics::close_sent(std::uint16_t close_code) noexcept
+{
+    closes_sent_[close_index(close_code)].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t metrics::handshake_failures(handshake_failure reason) const noexcept
+{
+    return handshake_failures_[static_cast<std::size_t>(reason)].load(std::memory_order_relaxed);
+}
+
+std::uint64_t metrics::error_envelopes(protocol::errc code) const noexcept
+{
+    return error_envelopes_[static_cast<std::size_t>(code)].load(std::memory_order_relaxed);
+}
+
+std::uint64_t metrics::closes_sent(std::uint16_t close_code) const noexcept
+{
+    return closes_sent_[close_index(close_code)].load(std::memory_order_relaxed);
+}
+
+std::string metrics::render() const
+{
+    std::ostringstream out;
+    single(out, "coropush_tcp_connections_total", "counter", "TCP connections accepted.",
+           tcp_connections_total);
+    single(out, "coropush_tcp_connections_open", "gauge", "TCP connections open now (HTTP or WebSocket).",
+           tcp_connections_open);
+    single(out, "coropush_websocket_sessions_total", "counter", "WebSocket sessions opened.",
+           websocket_sessions_total);
+    single(out, "coropush_websocket_sessions_open", "gauge", "WebSocket sessions open now.",
+           websocket_sessions_open);
+    labelled<handshake_failure>(out, "coropush_handshake_failures_total",
+                                "HTTP requests or upgrades that failed, by reason.", "reason",
+                                [this](handshake_failure r) { return handshake_failures(r); });
+    single(out, "coropush_http_requests_total", "counter", "HTTP requests answered.", http_requests);
+    single(out, "coropush_messages_received_total", "counter", "WebSocket messages received.", messages_in);
+    single(out, "coropush_messages_sent_total", "counter", "WebSocket messages sent.", messages_out);
+    single(out, "coropush_received_bytes_total", "counter", "WebSocket payload bytes received.", bytes_in);
+    single(out, "coropush_sent_bytes_total", "counter", "WebSocket payload bytes sent.", bytes_out);
+    labelled<protocol::errc>(out, "coropush_error_envelopes_total", "Error envelopes sent, by code.", "code",
+                             [this](protocol::errc c) { return error_envelopes(c); });
+
+    family(out, "coropush_close_codes_sent_total", "counter", "WebSocket close frames sent, by close code.");
+    for (std::size_t i = 0; i < tracked_close_codes.size(); ++i) {
+        out << "coropush_close_codes_sent_total{code=\"";
+        if (tracked_close_codes[i] == 0)
+            out << "other";
+        else
+            out << tracked_close_codes[i];
+        out << "\"} " << closes_sent_[i].load(std::memory_order_relaxed) << '\n';
+    }
+
+    single(out, "coropush_queue_drops_total", "counter", "Outbound messages dropped by the drop_newest policy.",
+           queue_drops);
+    single(out, "coropush_slow_consumer_closes_total", "counter",
+           "Connections closed because their outbound queue was full.", slow_consumer_closes);
+    single(out, "coropush_coalesced_updates_total", "counter",
+           "Queued job updates replaced by a newer one before being sent.", coalesced_updates);
+    single(out, "coropush_ping_timeouts_total", "counter", "Connections closed for not answering a ping.",
+           ping_timeouts);
+    single(out, "coropush_topics", "gauge", "Topics with at least one local subscriber.", topics);
+    single(out, "coropush_subscriptions", "gauge", "Topic subscriptions held by local connections.",
+           subscriptions);
+    single(out, "coropush_publishes_total", "counter", "Messages published to topics.", publishes);
+    single(out, "coropush_deliveries_total", "counter", "Topic messages queued for local subscribers.",
+           deliveries);
+    single(out, "coropush_jobs_started_total", "counter", "Jobs started.", jobs_started);
+    single(out, "coropush_jobs_finished_total", "counter", "Jobs that ended (done, failed or cancelled).",
+           jobs_finished);
+    single(out, "coropush_jobs_running", "gauge", "Jobs running now.", jobs_running);
+    single(out, "coropush_backplane_up", "gauge", "1 when the scale-out backplane is connected.", backplane_up);
+    single(out, "coropush_backplane_reconnects_total", "counter", "Reconnections to the backplane.",
+           backplane_reconnects);
+    return out.str();
+}
+
+}  // namespace coropush

@@ -1,0 +1,76 @@
+// Every setting of the server in one plain struct, with the defaults the docs list.
+// Parsing it from the command line lives in core/command_line.hpp; tests build it directly.
+#pragma once
+
+#include "core/log.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace coropush {
+
+using duration = std::chrono::steady_clock::duration;
+
+// What happens when a client reads slower than the server pushes and its outbound queue is full.
+enum class overflow_policy {
+    close,       // close the connection with 1008 ("slow consumer"): nothing is silently lost
+    drop_newest  // drop the message that does not fit and count it; the connection stays open
+};
+
+struct server_options {
+    // Where to listen and what to serve.
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 1337;
+    std::string web_root;  // empty: the web/ directory of the source tree this was built from
+    unsigned threads = 0;  // 0: one per hardware thread
+    log_level log = log_level::info;
+
+    // The demo's texts and timing.
+    std::string welcome_text = "欢迎你朋友！";
+    std::string notice_text = "朋友，既然来就多看看！";
+    duration push_delay = std::chrono::seconds(1);
+
+    // Limits on what a client may send.
+    std::size_t max_message_bytes = 64 * 1024;      // larger WebSocket messages are closed with 1009
+    std::size_t max_header_bytes = 8 * 1024;        // larger HTTP headers get 431
+    std::size_t max_body_bytes = 16 * 1024;         // larger HTTP bodies get 413
+    std::size_t max_connections = 10000;            // upgrades past it get 503
+    // Origins an upgrade is accepted from; others get 403. Empty: the default policy of
+    // net/origin_policy.hpp (no Origin, the server's own origin, or a localhost origin).
+    std::vector<std::string> allowed_origins;
+
+    // Outbound queue per connection, and what happens when it is full.
+    std::size_t max_queue_messages = 1024;
+    std::size_t max_queue_bytes = 4 * 1024 * 1024;
+    overflow_policy on_overflow = overflow_policy::close;
+
+    // Keep-alive and deadlines.
+    duration ping_interval = std::chrono::seconds(20);  // ping a connection silent this long
+    duration ping_timeout = std::chrono::seconds(10);   // and close it if it stays silent this long
+    duration handshake_timeout = std::chrono::seconds(10);  // HTTP request + WebSocket upgrade
+    duration close_timeout = std::chrono::seconds(5);       // the WebSocket closing handshake
+    duration shutdown_grace = std::chrono::seconds(10);     // SIGTERM: time to flush and close
+
+    // The raw echo endpoint for conformance suites (off when empty).
+    std::string echo_path;
+    std::size_t echo_max_message_bytes = 16 * 1024 * 1024;
+
+    // Pub/sub.
+    std::size_t max_subscriptions = 64;    // per connection
+    std::size_t max_topic_length = 128;
+
+    // Jobs.
+    unsigned max_jobs_per_connection = 4;
+    unsigned max_jobs_total = 1000;
+    unsigned max_job_steps = 1000;
+    duration job_step_time = std::chrono::milliseconds(500);
+    duration job_retention = std::chrono::minutes(5);
+
+    // Scale-out: empty for the in-process backplane, or redis://HOST:PORT.
+    std::string backplane;
+};
+
+}  // namespace coropush

@@ -1,0 +1,117 @@
+// A job's events, history, watchers and cancellation.
+#include "jobs/job.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace coropush {
+namespace asio = boost::asio;
+
+job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::uint64_t owner,
+         job_spec spec, std::size_t history_limit)
+    : strand_(std::move(strand)),
+      id_(std::move(id)),
+      coalesce_key_(coalesce_key),
+      owner_(owner),
+      spec_(std::move(spec)),
+      history_limit_(std::max<std::size_t>(history_limit, 1)),
+      timer_(strand_)
+{
+}
+
+void job::emit(shared_payload envelope)
+{
+    history_.push_back({last_seq_, envelope});
+    if (history_.size() > history_limit_)
+        history_.pop_front();
+    // All of a job's events share one coalesce key: a client too slow to read every update gets
+    // the newest one instead of a queue of stale ones (and is not closed for it).
+    for (auto const& watcher : watchers_)
+        watcher->push(outbound_frame{envelope, false, coalesce_key_});
+}
+
+void job::progress(std::uint32_t percent, std::string message)
+{
+    ++last_seq_;
+    emit(make_payload(protocol::encode(protocol::job_progress{id_, last_seq_, percent, std::move(message)})));
+}
+
+asio::awaitable<bool> job::sleep(std::chrono::steady_clock::duration d)
+{
+    if (cancel_requested_)
+        co_return false;
+    timer_.expires_after(d);
+    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));  // cut short by cancel()
+    co_return !cancel_requested_;
+}
+
+void job::finish(job_outcome const& outcome)
+{
+    ++last_seq_;
+    if (outcome.succeeded)
+        emit(make_payload(protocol::encode(protocol::job_done{id_, last_seq_, outcome.text})));
+    else
+        emit(make_payload(protocol::encode(protocol::job_failed{id_, last_seq_, outcome.text})));
+    finished_.store(true, std::memory_order_release);
+}
+
+void job::add_watcher(std::shared_ptr<push_target> watcher)
+{
+    unwatch(watcher->id());
+    watchers_.push_back(std::move(watcher));
+}
+
+void job::watch(std::shared_ptr<push_target> watcher, std::uint64_t after_seq, protocol::request_id id)
+{
+    // Everything goes through the watcher's push from this strand, in this order, so the client
+    // sees: job_resumed, the events it missed, then the live stream, with no gap or duplicate.
+    auto const first_kept = history_.empty() ? last_seq_ + 1 : history_.front().seq;
+    bool const complete = after_seq + 1 >= first_kept;
+    watcher->push(text_frame(make_payload(protocol::encode(protocol::job_resumed{id_, last_seq_, complete}, id))));
+    if (complete) {
+        for (auto const& e : history_)
+            if (e.seq > after_seq)
+                watcher->push(outbound_frame{e.envelope, false, coalesce_key_});
+    } else if (!history_.empty()) {
+        watcher->push(outbound_frame{history_.back().envelope, false, coalesce_key_});
+    }
+    if (!finished())
+        add_watcher(std::move(watcher));
+}
+
+void job::unwatch(std::uint64_t watcher_id)
+{
+    std::erase_if(watchers_, [&](auto const& w) { return w->id() == watcher_id; });
+}
+
+void job::cancel(std::shared_ptr<push_target> const& requester, protocol::request_id id)
+{
+    if (finished()) {
+        requester->push(text_frame(make_payload(
+            protocol::encode_error(id, protocol::errc::job_finished, "job " + id_ + " has already ended"))));
+        return;
+    }
+    requester->push(text_frame(make_payload(protocol::encode(protocol::job_cancelling{id_}, id))));
+    cancel_requested_ = true;
+    timer_.cancel();
+}
+
+void job::interrupt()
+{
+    interrupted_ = true;
+    cancel_requested_ = true;
+    timer_.cancel();
+}
+
+asio::awaitable<void> job::retain(std::chrono::steady_clock::duration d)
+{
+    watchers_.clear();  // the final event is out; watchers that resume later get it from history
+    if (interrupted_)
+        co_return;  // shutting down: no point keeping it
+    timer_.expires_after(d);
+    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+}  // namespace coropush

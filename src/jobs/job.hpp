@@ -1,0 +1,75 @@
+// One job's record: its coroutine's context, the events it has emitted (a bounded history, for
+// clients that resume), and the connections watching it. Lives on its own strand; the job
+// manager owns it, so it outlives the connection that started it.
+#pragma once
+
+#include "core/frame.hpp"
+#include "core/metrics.hpp"
+#include "jobs/job_kind.hpp"
+#include "protocol/codec.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace coropush {
+
+class job final : public job_context {
+public:
+    job(boost::asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::uint64_t owner,
+        job_spec spec, std::size_t history_limit);
+
+    boost::asio::any_io_executor const& get_executor() const noexcept { return strand_; }
+    std::string const& id() const noexcept { return id_; }
+    std::uint64_t owner() const noexcept { return owner_; }
+    job_spec const& spec() const noexcept { return spec_; }
+    bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+
+    // job_context (called by the job's body, on the job's strand).
+    void progress(std::uint32_t percent, std::string message) override;
+    boost::asio::awaitable<bool> sleep(std::chrono::steady_clock::duration d) override;
+    bool cancel_requested() const noexcept override { return cancel_requested_; }
+
+    // The rest: on the job's strand only.
+    void finish(job_outcome const& outcome);
+    // Sends job_resumed (with the request's id), then the events after `after_seq` (or the latest
+    // one, if older ones are gone), then every live event, to `watcher`.
+    void watch(std::shared_ptr<push_target> watcher, std::uint64_t after_seq, protocol::request_id id);
+    void add_watcher(std::shared_ptr<push_target> watcher);
+    void unwatch(std::uint64_t watcher_id);
+    // Answers `requester` with job_cancelling (or job_finished) and stops the job at its next wait.
+    void cancel(std::shared_ptr<push_target> const& requester, protocol::request_id id);
+    // Wakes the job from any wait: used at shutdown (with cancel) and to cut its retention short.
+    void interrupt();
+    // After finishing: wait out the retention time (returns at once if interrupted).
+    boost::asio::awaitable<void> retain(std::chrono::steady_clock::duration d);
+
+private:
+    void emit(shared_payload envelope);
+
+    boost::asio::any_io_executor strand_;
+    std::string id_;
+    std::uint64_t coalesce_key_;
+    std::uint64_t owner_;
+    job_spec spec_;
+    std::size_t history_limit_;
+
+    struct event {
+        std::uint64_t seq;
+        shared_payload envelope;
+    };
+    std::deque<event> history_;
+    std::uint64_t last_seq_ = 0;
+    std::vector<std::shared_ptr<push_target>> watchers_;
+    boost::asio::steady_timer timer_;
+    bool cancel_requested_ = false;
+    bool interrupted_ = false;
+    std::atomic<bool> finished_{false};
+};
+
+}  // namespace coropush

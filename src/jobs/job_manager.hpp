@@ -1,0 +1,84 @@
+// The server's jobs: starting them (within limits), finding them again by id, cancelling them,
+// and forgetting them once their retention time has passed. Thread-safe (one mutex around the
+// table); each job runs on its own strand.
+#pragma once
+
+#include "core/frame.hpp"
+#include "core/metrics.hpp"
+#include "jobs/job_kind.hpp"
+#include "protocol/codec.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <variant>
+
+namespace coropush {
+
+class job;
+
+struct job_limits {
+    unsigned per_connection = 4;   // running jobs one connection may have started
+    unsigned total = 1000;         // jobs kept at once, running or retained
+    std::chrono::steady_clock::duration retention = std::chrono::minutes(5);
+    std::size_t history = 64;      // events kept per job for resuming clients
+};
+
+struct job_refusal {
+    protocol::errc code;
+    std::string message;
+};
+
+class job_manager : public std::enable_shared_from_this<job_manager> {
+public:
+    job_manager(boost::asio::any_io_executor io, job_limits limits, metrics& stats);
+    ~job_manager();
+
+    void add_kind(std::string name, job_body body);
+    bool has_kind(std::string const& name) const;
+
+    // Starts a job for `starter`, which watches it from the start. Returns the new job's id.
+    std::variant<std::string, job_refusal> start(job_spec spec, std::shared_ptr<push_target> starter);
+
+    // These answer through `requester`, from the job's strand (job_cancelling / job_resumed and
+    // the replay), so the answer is ordered with the job's own events. A refusal is returned
+    // instead when there is no such job.
+    std::optional<job_refusal> cancel(std::string const& job_id, std::shared_ptr<push_target> requester,
+                                      protocol::request_id id);
+    std::optional<job_refusal> resume(std::string const& job_id, std::uint64_t after_seq,
+                                      std::shared_ptr<push_target> watcher, protocol::request_id id);
+
+    // A connection has ended: it stops watching the job (which goes on).
+    void unwatch(std::string const& job_id, std::uint64_t watcher_id);
+
+    // Shutdown: refuse new jobs, cancel running ones, drop retained ones.
+    void shutdown();
+
+    std::size_t size() const;
+
+private:
+    boost::asio::awaitable<void> run(std::shared_ptr<job> j, job_body body);
+    void forget(std::string const& job_id);
+    std::shared_ptr<job> find(std::string const& job_id) const;
+    bool make_room_locked();
+
+    boost::asio::any_io_executor io_;
+    job_limits limits_;
+    metrics& stats_;
+    std::map<std::string, job_body, std::less<>> kinds_;
+
+    mutable std::mutex mutex_;
+    std::unordered_map<std::string, std::shared_ptr<job>> jobs_;         // guarded by mutex_
+    std::unordered_map<std::uint64_t, unsigned> running_per_connection_;  // guarded by mutex_
+    std::uint64_t next_key_ = 1;                                          // guarded by mutex_
+    bool shutting_down_ = false;                                          // guarded by mutex_
+};
+
+// A new unguessable job id: 128 bits from the OS's random source, as 32 hex digits.
+std::string new_job_id();
+
+}  // namespace coropush

@@ -1,0 +1,183 @@
+// The shared state of one session: queueing, scheduling, closing and the wake-up signals.
+#include "net/connection.hpp"
+
+#include "core/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace coropush::net {
+namespace asio = boost::asio;
+
+namespace {
+constexpr auto nothrow_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// A timer used as a signal: wait until cancelled, or until `deadline`. Either way is fine, so
+// the error (operation_aborted on cancel) is deliberately ignored.
+asio::awaitable<void> wait_on(asio::steady_timer& timer, asio::steady_timer::time_point deadline)
+{
+    timer.expires_at(deadline);
+    co_await timer.async_wait(nothrow_awaitable);
+}
+}  // namespace
+
+connection::connection(asio::any_io_executor strand, std::uint64_t id, queue_limits limits, metrics& stats)
+    : strand_(std::move(strand)),
+      id_(id),
+      stats_(stats),
+      queue_(limits),
+      writer_wake_(strand_),
+      push_timer_(strand_),
+      watchdog_timer_(strand_)
+{
+}
+
+void connection::push(outbound_frame frame)
+{
+    // Runs inline when already on this strand (a client publishing to a topic it is subscribed
+    // to), otherwise queued to it: the queue is only ever touched from the strand.
+    asio::dispatch(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+        self->send(std::move(frame));
+    });
+}
+
+void connection::send(outbound_frame frame)
+{
+    if (stopping_ || close_)
+        return;  // closing: nothing more goes out
+    enqueue(std::move(frame));
+}
+
+void connection::enqueue(outbound_frame frame)
+{
+    switch (queue_.push(std::move(frame))) {
+    case outbound_queue::push_result::queued:
+        wake_writer();
+        break;
+    case outbound_queue::push_result::coalesced:
+        stats_.coalesced_updates.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case outbound_queue::push_result::dropped:
+        stats_.queue_drops.fetch_add(1, std::memory_order_relaxed);
+        break;
+    case outbound_queue::push_result::overflow:
+        overflow();
+        break;
+    }
+}
+
+void connection::overflow()
+{
+    // The client reads slower than we push. Its queue is full, so what is waiting is dropped and
+    // the client is told why: 1008 (policy violation) with a reason naming the policy.
+    stats_.slow_consumer_closes.fetch_add(1, std::memory_order_relaxed);
+    log_warn(id_, "slow consumer: outbound queue full (", queue_.messages(), " messages, ", queue_.bytes(),
+             " bytes), closing");
+    queue_.drop_waiting();
+    scheduled_.clear();
+    close(1008, "slow consumer: outbound queue full");
+}
+
+void connection::send_after(clock::duration delay, outbound_frame frame)
+{
+    if (stopping_ || close_)
+        return;
+    // Scheduled pushes count against the same message limit as the queue, so a client cannot
+    // grow the server's memory by asking for many delayed pushes either.
+    if (scheduled_.size() + queue_.messages() >= queue_.limits().max_messages) {
+        if (queue_.limits().policy == overflow_policy::drop_newest) {
+            stats_.queue_drops.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        overflow();
+        return;
+    }
+    auto const due = clock::now() + delay;
+    bool const earliest = scheduled_.empty() || due < scheduled_.begin()->first;
+    scheduled_.emplace(due, std::move(frame));
+    if (earliest)
+        push_timer_.cancel();  // the pusher re-arms for the new earliest due time
+}
+
+void connection::release_due_pushes()
+{
+    auto const now = clock::now();
+    while (!scheduled_.empty() && scheduled_.begin()->first <= now) {
+        auto frame = std::move(scheduled_.begin()->second);
+        scheduled_.erase(scheduled_.begin());
+        send(std::move(frame));
+    }
+}
+
+void connection::close(std::uint16_t code, std::string_view reason)
+{
+    if (stopping_ || close_)
+        return;
+    close_ = close_request{code, std::string(reason)};
+    scheduled_.clear();
+    wake_writer();
+    watchdog_timer_.cancel();  // the watchdog now times the closing handshake
+}
+
+void connection::go_away()
+{
+    asio::dispatch(strand_, [self = shared_from_this()] {
+        if (self->websocket_)
+            self->close(1001, "server shutting down");
+    });
+}
+
+void connection::abort(std::string reason)
+{
+    asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
+        self->record_end(std::move(reason));
+        if (self->abort_hook_)
+            self->abort_hook_();
+    });
+}
+
+connection::abort_hook_guard connection::set_abort_hook(std::function<void()> hook)
+{
+    abort_hook_ = std::move(hook);
+    return abort_hook_guard(*this);
+}
+
+void connection::stop()
+{
+    stopping_ = true;
+    writer_wake_.cancel();
+    push_timer_.cancel();
+    watchdog_timer_.cancel();
+}
+
+void connection::request_ping()
+{
+    ping_requested_ = true;
+    wake_writer();
+}
+
+asio::awaitable<void> connection::wait_for_writer_work()
+{
+    co_await wait_on(writer_wake_, asio::steady_timer::time_point::max());
+}
+
+asio::awaitable<void> connection::wait_for_next_push()
+{
+    auto const due = scheduled_.empty() ? clock::time_point::max() : scheduled_.begin()->first;
+    co_await wait_on(push_timer_, due);
+}
+
+asio::awaitable<void> connection::watchdog_sleep(clock::duration d)
+{
+    auto const deadline = d == clock::duration::max() ? clock::time_point::max() : clock::now() + d;
+    co_await wait_on(watchdog_timer_, deadline);
+}
+
+void connection::record_end(std::string reason)
+{
+    if (end_reason_.empty())
+        end_reason_ = std::move(reason);
+}
+
+}  // namespace coropush::net

@@ -1,0 +1,128 @@
+// The state one session's coroutines share (reader, writer, pusher, watchdog), and the face the
+// rest of the server sees of that session.
+//
+// Ownership: the session coroutine's frame owns the socket; this object owns what the coroutines
+// share and lives in a shared_ptr, so the topic hub, a job or the registry can keep a handle that
+// outlives the session: pushing to a connection whose session has ended is a harmless no-op.
+//
+// Threading: everything here runs on the connection's strand, except the methods marked "any
+// thread", which dispatch to it first.
+#pragma once
+
+#include "core/frame.hpp"
+#include "core/metrics.hpp"
+#include "net/outbound_queue.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace coropush::net {
+
+class connection final : public outbox, public push_target, public std::enable_shared_from_this<connection> {
+public:
+    using clock = std::chrono::steady_clock;
+
+    connection(boost::asio::any_io_executor strand, std::uint64_t id, queue_limits limits, metrics& stats);
+
+    boost::asio::any_io_executor const& get_executor() const noexcept { return strand_; }
+
+    // --- outbox and push_target -------------------------------------------------------------
+    std::uint64_t id() const noexcept override { return id_; }
+    void push(outbound_frame frame) override;  // any thread
+    void send(outbound_frame frame) override;
+    void send_after(clock::duration delay, outbound_frame frame) override;
+    void close(std::uint16_t code, std::string_view reason) override;
+    std::shared_ptr<push_target> target() override { return shared_from_this(); }
+
+    // --- control from outside the session (any thread) ----------------------------------------
+    // Graceful: flush what is queued, then close with 1001 (server shutdown). HTTP connections
+    // are left to finish their current request.
+    void go_away();
+    // Immediate: drop the TCP connection; every pending operation of the session fails.
+    void abort(std::string reason);
+
+    // --- for the session's own coroutines ----------------------------------------------------
+    // How the session drops the socket when aborted; set once the socket exists, and cleared
+    // (by the returned guard) before the socket is destroyed.
+    class abort_hook_guard;
+    [[nodiscard]] abort_hook_guard set_abort_hook(std::function<void()> hook);
+
+    void websocket_opened() noexcept { websocket_ = true; }
+
+    // The reader has ended: the other coroutines finish their current step and return.
+    void stop();
+    bool stopping() const noexcept { return stopping_; }
+
+    outbound_queue& queue() noexcept { return queue_; }
+
+    struct close_request {
+        std::uint16_t code;
+        std::string reason;
+    };
+    std::optional<close_request> const& pending_close() const noexcept { return close_; }
+
+    // Keep-alive bookkeeping: anything heard from the peer counts as activity.
+    void note_activity() noexcept { heard_from_peer_ = true; }
+    bool take_activity() noexcept { return std::exchange(heard_from_peer_, false); }
+    void request_ping();
+    bool take_ping_request() noexcept { return std::exchange(ping_requested_, false); }
+
+    // Suspend until the writer has something to do (a frame, a ping, a close) or the session stops.
+    boost::asio::awaitable<void> wait_for_writer_work();
+    // Suspend until the earliest scheduled push is due (or something earlier is scheduled).
+    boost::asio::awaitable<void> wait_for_next_push();
+    // Move the scheduled pushes that are due into the outbound queue.
+    void release_due_pushes();
+    // Suspend for `d` (clock::duration::max(): indefinitely), or less if the session stops or a
+    // close is requested.
+    boost::asio::awaitable<void> watchdog_sleep(clock::duration d);
+
+    // Why the session ended, for the "closed" log line: the first reason recorded wins.
+    void record_end(std::string reason);
+    std::string const& end_reason() const noexcept { return end_reason_; }
+
+private:
+    void enqueue(outbound_frame frame);
+    void overflow();
+    void wake_writer() { writer_wake_.cancel(); }
+
+    boost::asio::any_io_executor strand_;
+    std::uint64_t id_;
+    metrics& stats_;
+
+    outbound_queue queue_;
+    std::multimap<clock::time_point, outbound_frame> scheduled_;
+    std::optional<close_request> close_;
+
+    boost::asio::steady_timer writer_wake_;
+    boost::asio::steady_timer push_timer_;
+    boost::asio::steady_timer watchdog_timer_;
+
+    std::function<void()> abort_hook_;
+    std::string end_reason_;
+    bool websocket_ = false;
+    bool stopping_ = false;
+    bool heard_from_peer_ = false;
+    bool ping_requested_ = false;
+};
+
+class connection::abort_hook_guard {
+public:
+    explicit abort_hook_guard(connection& c) : connection_(&c) {}
+    abort_hook_guard(abort_hook_guard const&) = delete;
+    abort_hook_guard& operator=(abort_hook_guard const&) = delete;
+    ~abort_hook_guard() { connection_->abort_hook_ = nullptr; }
+
+private:
+    connection* connection_;
+};
+
+}  // namespace coropush::net

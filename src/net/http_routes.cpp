@@ -1,0 +1,93 @@
+// Static files and operational endpoints.
+#include "net/http_routes.hpp"
+
+#include "net/static_files.hpp"
+
+#include <boost/beast/core/file.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/file_body.hpp>
+
+namespace coropush::net {
+namespace http = boost::beast::http;
+namespace beast = boost::beast;
+
+namespace {
+constexpr char server_name[] = "coropush";
+
+http::message_generator serve_file(http_request const& request, http_context const& context)
+{
+    auto const path = decode_target_path(request.target());
+    auto const file = path ? resolve_web_path(context.web_root, *path) : std::nullopt;
+    if (!file)
+        return text_response(http::status::not_found, "not found\n", request.version(), request.keep_alive());
+
+    http::file_body::value_type body;
+    beast::error_code ec;
+    body.open(file->c_str(), beast::file_mode::scan, ec);
+    if (ec)
+        return text_response(http::status::not_found, "not found\n", request.version(), request.keep_alive());
+
+    auto const size = body.size();
+    auto const type = mime_type(*file);
+    if (request.method() == http::verb::head) {
+        http::response<http::empty_body> response{http::status::ok, request.version()};
+        response.set(http::field::server, server_name);
+        response.set(http::field::content_type, type);
+        response.content_length(size);
+        response.keep_alive(request.keep_alive());
+        return response;
+    }
+    http::response<http::file_body> response{std::piecewise_construct, std::make_tuple(std::move(body)),
+                                              std::make_tuple(http::status::ok, request.version())};
+    response.set(http::field::server, server_name);
+    response.set(http::field::content_type, type);
+    response.set(http::field::cache_control, "no-cache");
+    response.content_length(size);
+    response.keep_alive(request.keep_alive());
+    return response;
+}
+
+}  // namespace
+
+http::message_generator text_response(http::status status, std::string body, unsigned version, bool keep_alive)
+{
+    http::response<http::string_body> response{status, version};
+    response.set(http::field::server, server_name);
+    response.set(http::field::content_type, "text/plain; charset=utf-8");
+    if (status == http::status::method_not_allowed)
+        response.set(http::field::allow, "GET, HEAD");
+    response.keep_alive(keep_alive);
+    response.body() = std::move(body);
+    response.prepare_payload();
+    return response;
+}
+
+http::message_generator route_http(http_request const& request, http_context const& context)
+{
+    auto const version = request.version();
+    auto const keep_alive = request.keep_alive();
+    if (request.method() != http::verb::get && request.method() != http::verb::head)
+        return text_response(http::status::method_not_allowed, "method not allowed\n", version, keep_alive);
+
+    auto const target = request.target();
+    auto const path = target.substr(0, target.find('?'));
+    if (path == "/healthz")
+        return text_response(http::status::ok, "ok\n", version, keep_alive);
+    if (path == "/readyz") {
+        auto const state = context.ready();
+        return text_response(state.ready ? http::status::ok : http::status::service_unavailable,
+                             state.detail + "\n", version, keep_alive);
+    }
+    if (path == "/metrics") {
+        http::response<http::string_body> response{http::status::ok, version};
+        response.set(http::field::server, server_name);
+        response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+        response.keep_alive(keep_alive);
+        response.body() = context.stats.render();
+        response.prepare_payload();
+        return response;
+    }
+    return serve_file(request, context);
+}
+
+}  // namespace coropush::net

@@ -1,0 +1,52 @@
+// Accepting connections, each onto its own strand.
+#include "net/listener.hpp"
+
+#include "core/log.hpp"
+#include "net/server_state.hpp"
+#include "net/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <exception>
+
+namespace coropush::net {
+namespace asio = boost::asio;
+
+asio::awaitable<void> listen(std::shared_ptr<server_state> server)
+{
+    for (;;) {
+        // Each connection gets its own strand: its coroutines never run concurrently with each
+        // other, while different connections run in parallel on --threads io threads.
+        auto [ec, socket] =
+            co_await server->acceptor.async_accept(asio::make_strand(server->io), asio::as_tuple(asio::use_awaitable));
+        if (ec == asio::error::operation_aborted || server->stopped())
+            break;  // the acceptor was closed: shutdown
+        if (ec) {
+            // Out of file descriptors and the like: say so, breathe, and keep serving the rest.
+            log_warn(0, "accept failed: ", ec.message());
+            asio::steady_timer pause(server->control, std::chrono::milliseconds(100));
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            continue;
+        }
+        server->stats.tcp_connections_total.fetch_add(1, std::memory_order_relaxed);
+        auto executor = socket.get_executor();
+        // The session owns the socket (moved into its frame). `detached` would lose an exception,
+        // so the completion handler logs it: an exception here means a bug, not a bad client.
+        asio::co_spawn(std::move(executor), run_session(std::move(socket), server), [](std::exception_ptr e) {
+            if (!e)
+                return;
+            try {
+                std::rethrow_exception(e);
+            } catch (std::exception const& what) {
+                log_error(0, "session ended by an exception: ", what.what());
+            }
+        });
+    }
+    log_info(0, "no longer accepting connections");
+}
+
+}  // namespace coropush::net

@@ -1,0 +1,14 @@
+// The accept loop: one coroutine that accepts connections and starts a session coroutine for each.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+
+namespace coropush::net {
+
+class server_state;
+
+boost::asio::awaitable<void> listen(std::shared_ptr<server_state> server);
+
+}  // namespace coropush::net

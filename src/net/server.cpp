@@ -1,0 +1,66 @@
+// Binding, starting and stopping the server.
+#include "net/server.hpp"
+
+#include "core/log.hpp"
+#include "net/listener.hpp"
+#include "net/server_state.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/address.hpp>
+
+namespace coropush {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+server::server(asio::io_context& io, server_options options, std::unique_ptr<backplane> link)
+    : state_(std::make_shared<net::server_state>(io, std::move(options), std::move(link)))
+{
+    auto const& opts = state_->options;
+    tcp::endpoint const endpoint(asio::ip::make_address(opts.address), opts.port);
+    auto& acceptor = state_->acceptor;
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+
+    auto const bound = acceptor.local_endpoint();
+    auto const address = bound.address();
+    port_ = bound.port();
+    endpoint_ = (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" + std::to_string(port_);
+}
+
+server::~server()
+{
+    // The io_context must have stopped running (or never run) by now; anything still listed is
+    // dropped with it.
+}
+
+void server::start()
+{
+    log_info(0, "listening on ", endpoint(), " (web root ", state_->http.web_root.string(), ")");
+    asio::co_spawn(state_->control, net::listen(state_), [](std::exception_ptr e) {
+        if (!e)
+            return;
+        try {
+            std::rethrow_exception(e);
+        } catch (std::exception const& what) {
+            log_error(0, "listener failed: ", what.what());
+        }
+    });
+}
+
+std::uint16_t server::port() const { return port_; }
+
+std::string server::endpoint() const { return endpoint_; }
+
+void server::shutdown(std::function<void()> on_stopped) { state_->begin_shutdown(std::move(on_stopped)); }
+
+void server::stop_now() { state_->stop_now(); }
+
+coropush::metrics const& server::metrics() const { return state_->stats; }
+
+server_options const& server::options() const { return state_->options; }
+
+std::size_t server::websocket_sessions() const { return state_->websocket_sessions(); }
+
+}  // namespace coropush

@@ -1,0 +1,55 @@
+// The coropush server: one port serving the web page, /healthz, /readyz, /metrics and WebSocket
+// sessions. This header is all an executable (or a test) needs; the machinery stays in net/.
+#pragma once
+
+#include "core/metrics.hpp"
+#include "core/options.hpp"
+#include "pubsub/backplane.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace coropush {
+
+namespace net {
+class server_state;
+}
+
+class server {
+public:
+    // Binds and listens (throws std::system_error when the address is unusable). Nothing is
+    // accepted until start(); run the io_context to serve.
+    server(boost::asio::io_context& io, server_options options, std::unique_ptr<backplane> link = nullptr);
+    ~server();
+    server(server const&) = delete;
+    server& operator=(server const&) = delete;
+
+    void start();
+
+    // The bound port (useful with port 0) and "address:port".
+    std::uint16_t port() const;
+    std::string endpoint() const;
+
+    // Graceful shutdown, safe from any thread: /readyz turns 503, new upgrades get 503, every
+    // session flushes its queue and closes with 1001; then (or after the grace period, dropping
+    // the rest) the server stops and calls `on_stopped`. The io_context then runs out of work.
+    void shutdown(std::function<void()> on_stopped = {});
+    // Drop everything now.
+    void stop_now();
+
+    coropush::metrics const& metrics() const;
+    server_options const& options() const;
+    std::size_t websocket_sessions() const;
+
+private:
+    std::shared_ptr<net::server_state> state_;
+    std::uint16_t port_ = 0;
+    std::string endpoint_;
+};
+
+}  // namespace coropush

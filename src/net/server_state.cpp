@@ -1,0 +1,161 @@
+// Server-wide state and the graceful shutdown sequence.
+#include "net/server_state.hpp"
+
+#include "core/log.hpp"
+#include "net/connection.hpp"
+#include "protocol/codec.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include <filesystem>
+#include <stdexcept>
+
+#ifndef COROPUSH_DEFAULT_WEB_ROOT
+#define COROPUSH_DEFAULT_WEB_ROOT "web"
+#endif
+
+namespace coropush::net {
+namespace asio = boost::asio;
+
+namespace {
+
+demo_replies make_demo(server_options const& options)
+{
+    return demo_replies{
+        make_payload(options.welcome_text),
+        make_payload(options.notice_text),
+        make_payload(protocol::encode(protocol::notice{options.notice_text})),
+        options.welcome_text,
+        options.push_delay,
+    };
+}
+
+std::filesystem::path canonical_web_root(std::string const& configured)
+{
+    std::filesystem::path const root = configured.empty() ? COROPUSH_DEFAULT_WEB_ROOT : configured;
+    std::error_code ec;
+    auto resolved = std::filesystem::canonical(root, ec);
+    if (ec || !std::filesystem::is_directory(resolved))
+        throw std::runtime_error("web root " + root.string() + " is not a directory");
+    return resolved;
+}
+
+job_limits make_job_limits(server_options const& options)
+{
+    job_limits limits;
+    limits.per_connection = options.max_jobs_per_connection;
+    limits.total = options.max_jobs_total;
+    limits.retention = options.job_retention;
+    return limits;
+}
+
+}  // namespace
+
+server_state::server_state(asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane)
+    : options(std::move(opts)),
+      demo(make_demo(options)),
+      link(backplane ? std::move(backplane) : std::make_unique<in_process_backplane>()),
+      hub(stats, *link),
+      jobs(std::make_shared<job_manager>(io_context.get_executor(), make_job_limits(options), stats)),
+      http{canonical_web_root(options.web_root), stats,
+           [this] {
+               if (draining.load(std::memory_order_relaxed))
+                   return readiness{false, "shutting down"};
+               if (!link->healthy())
+                   return readiness{false, "backplane unavailable"};
+               return readiness{true, "ready"};
+           }},
+      services{options, stats, demo, hub, *jobs, draining},
+      io(io_context),
+      control(asio::make_strand(io_context)),
+      acceptor(control),
+      grace_timer_(control)
+{
+    registry.on_remove([this](std::size_t) {
+        stats.tcp_connections_open.fetch_sub(1, std::memory_order_relaxed);
+    });
+}
+
+server_state::~server_state() = default;
+
+queue_limits server_state::outbound_limits() const noexcept
+{
+    return {options.max_queue_messages, options.max_queue_bytes, options.on_overflow};
+}
+
+std::optional<server_state::websocket_slot> server_state::try_reserve_websocket()
+{
+    auto const before = websocket_count_.fetch_add(1, std::memory_order_acq_rel);
+    if (before >= options.max_connections) {
+        release_websocket();
+        return std::nullopt;
+    }
+    return websocket_slot(this);
+}
+
+server_state::websocket_slot::~websocket_slot()
+{
+    if (state_)
+        state_->release_websocket();
+}
+
+void server_state::release_websocket()
+{
+    auto const before = websocket_count_.fetch_sub(1, std::memory_order_acq_rel);
+    if (before == 1 && draining.load(std::memory_order_acquire))
+        asio::post(control, [self = shared_from_this()] { self->finish_shutdown(); });
+}
+
+void server_state::begin_shutdown(std::function<void()> on_stopped)
+{
+    asio::dispatch(control, [self = shared_from_this(), on_stopped = std::move(on_stopped)]() mutable {
+        if (on_stopped)
+            self->on_stopped_ = std::move(on_stopped);
+        if (self->draining.exchange(true))
+            return;
+        auto const sessions = self->websocket_sessions();
+        log_info(0, "shutting down: closing ", sessions, " WebSocket session(s), grace period ",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(self->options.shutdown_grace).count(), " ms");
+        // Say goodbye: each session flushes what it has queued, then closes with 1001.
+        for (auto const& c : self->registry.snapshot())
+            c->go_away();
+        if (sessions == 0) {
+            self->finish_shutdown();
+            return;
+        }
+        self->grace_timer_.expires_after(self->options.shutdown_grace);
+        self->grace_timer_.async_wait([self](boost::system::error_code ec) {
+            if (!ec) {
+                log_warn(0, "grace period over: dropping ", self->websocket_sessions(), " session(s)");
+                self->finish_shutdown();
+            }
+        });
+    });
+}
+
+void server_state::stop_now()
+{
+    asio::dispatch(control, [self = shared_from_this()] {
+        self->draining = true;
+        self->finish_shutdown();
+    });
+}
+
+void server_state::finish_shutdown()
+{
+    if (stopped_.exchange(true))
+        return;
+    grace_timer_.cancel();
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    for (auto const& c : registry.snapshot())
+        c->abort("server stopped");
+    jobs->shutdown();
+    link->shutdown();
+    log_info(0, "stopped");
+    if (auto callback = std::exchange(on_stopped_, nullptr))
+        callback();
+}
+
+}  // namespace coropush::net

@@ -1,0 +1,83 @@
+// What every session of one server shares: settings, counters, the connection table, the
+// services (topics, jobs) and the shutdown state. Sessions hold a shared_ptr to it, so nothing a
+// session uses can be destroyed while the session runs.
+#pragma once
+
+#include "core/metrics.hpp"
+#include "core/options.hpp"
+#include "jobs/job_manager.hpp"
+#include "net/http_routes.hpp"
+#include "net/outbound_queue.hpp"
+#include "net/registry.hpp"
+#include "pubsub/backplane.hpp"
+#include "pubsub/topic_hub.hpp"
+#include "service/plain_dialect.hpp"
+#include "service/service_context.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+namespace coropush::net {
+
+class server_state : public std::enable_shared_from_this<server_state> {
+public:
+    server_state(boost::asio::io_context& io, server_options opts, std::unique_ptr<backplane> link);
+    ~server_state();
+
+    server_options const options;
+    metrics stats;
+    demo_replies const demo;
+    std::unique_ptr<backplane> link;
+    topic_hub hub;
+    std::shared_ptr<job_manager> jobs;
+    connection_registry registry;
+    std::atomic<bool> draining{false};
+    http_context const http;
+    service_context const services;
+
+    boost::asio::io_context& io;
+    boost::asio::strand<boost::asio::io_context::executor_type> control;  // acceptor, shutdown
+    boost::asio::ip::tcp::acceptor acceptor;
+
+    std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
+    queue_limits outbound_limits() const noexcept;
+
+    // A WebSocket session slot, counted against --max-connections; released by its destructor.
+    class websocket_slot {
+    public:
+        explicit websocket_slot(server_state* s) : state_(s) {}
+        websocket_slot(websocket_slot&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+        websocket_slot& operator=(websocket_slot&&) = delete;
+        ~websocket_slot();
+
+    private:
+        server_state* state_;
+    };
+    std::optional<websocket_slot> try_reserve_websocket();
+    std::size_t websocket_sessions() const noexcept { return websocket_count_.load(std::memory_order_relaxed); }
+
+    // Graceful shutdown (any thread, idempotent): refuse new sessions, close open ones with 1001
+    // after flushing, and once they are gone (or the grace period is over) stop everything.
+    void begin_shutdown(std::function<void()> on_stopped);
+    // Immediate stop (any thread): drop every connection and stop accepting.
+    void stop_now();
+    bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+
+private:
+    void finish_shutdown();
+    void release_websocket();
+
+    std::atomic<std::uint64_t> next_id_{1};
+    std::atomic<std::size_t> websocket_count_{0};
+    std::atomic<bool> stopped_{false};
+    boost::asio::steady_timer grace_timer_;    // on `control`
+    std::function<void()> on_stopped_;         // on `control`
+};
+
+}  // namespace coropush::net

@@ -1,0 +1,17 @@
+// One TCP connection's whole life as one coroutine (see session.cpp, and the README's walkthrough).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <memory>
+
+namespace coropush::net {
+
+class server_state;
+
+// Serves HTTP requests on `socket` and, when one asks for an upgrade that is accepted, runs the
+// WebSocket session until it closes. The coroutine owns the socket; `server` is kept alive by it.
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<server_state> server);
+
+}  // namespace coropush::net

@@ -1,0 +1,123 @@
+// Web root path resolution and content types.
+#include "net/static_files.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace coropush::net {
+namespace fs = std::filesystem;
+
+namespace {
+
+int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool is_within(fs::path const& root, fs::path const& candidate)
+{
+    auto const [root_end, candidate_at] =
+        std::mismatch(root.begin(), root.end(), candidate.begin(), candidate.end());
+    return root_end == root.end();
+}
+
+}  // namespace
+
+std::optional<std::string> decode_target_path(std::string_view target)
+{
+    auto const query = target.find_first_of("?#");
+    auto const raw = target.substr(0, query);
+    if (raw.empty() || raw.front() != '/')
+        return std::nullopt;  // absolute-form ("http://...") and asterisk-form are not files
+
+    std::string path;
+    path.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] != '%') {
+            path += raw[i];
+            continue;
+        }
+        if (i + 2 >= raw.size())
+            return std::nullopt;
+        int const high = hex_value(raw[i + 1]);
+        int const low = hex_value(raw[i + 2]);
+        if (high < 0 || low < 0)
+            return std::nullopt;
+        char const decoded = static_cast<char>(high * 16 + low);
+        if (decoded == '\0')
+            return std::nullopt;
+        path += decoded;
+        i += 2;
+    }
+    return path;
+}
+
+std::optional<fs::path> resolve_web_path(fs::path const& root, std::string_view path)
+{
+    if (path.empty() || path.front() != '/' || path.find('\\') != std::string_view::npos ||
+        path.find('\0') != std::string_view::npos)
+        return std::nullopt;
+
+    // Walk the segments: "." and empty ones are skipped, ".." is refused outright (even when it
+    // would stay inside the root) so there is only one rule to reason about.
+    fs::path relative;
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        auto end = path.find('/', start);
+        if (end == std::string_view::npos)
+            end = path.size();
+        auto const segment = path.substr(start, end - start);
+        if (segment == "..")
+            return std::nullopt;
+        if (!segment.empty() && segment != ".")
+            relative /= fs::path(std::string(segment));
+        start = end + 1;
+    }
+
+    std::error_code ec;
+    fs::path candidate = root / relative;
+    if (fs::is_directory(candidate, ec))
+        candidate /= "index.html";
+
+    // canonical() resolves every symlink; a link that points outside the root fails this check.
+    auto const resolved = fs::canonical(candidate, ec);
+    if (ec || !is_within(root, resolved) || !fs::is_regular_file(resolved, ec))
+        return std::nullopt;
+    return resolved;
+}
+
+std::string_view mime_type(fs::path const& file)
+{
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 16> types{{
+        {".html", "text/html; charset=utf-8"},
+        {".htm", "text/html; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".json", "application/json"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".md", "text/markdown; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".gif", "image/gif"},
+        {".ico", "image/vnd.microsoft.icon"},
+        {".webp", "image/webp"},
+        {".wasm", "application/wasm"},
+    }};
+    auto const extension = file.extension().string();
+    for (auto const& [ext, type] : types)
+        if (ext == extension)
+            return type;
+    return "application/octet-stream";
+}
+
+}  // namespace coropush::net

@@ -1,0 +1,41 @@
+// Whether an HTTP upgrade request becomes a WebSocket session, and in which dialect. Refusals are
+// HTTP answers with a reason (404, 403, 503, 400), never a silently dropped socket.
+#pragma once
+
+#include "core/metrics.hpp"
+#include "net/http_routes.hpp"
+#include "net/server_state.hpp"
+
+#include <string>
+#include <variant>
+
+namespace coropush::net {
+
+enum class dialect {
+    plain,  // no subprotocol: the original demo, plain text
+    json,   // subprotocol coropush.v1: typed JSON envelopes
+    echo    // the --echo-path endpoint: raw echo for conformance suites
+};
+
+inline constexpr char json_subprotocol[] = "coropush.v1";
+
+std::string_view to_string(dialect d) noexcept;
+
+struct accepted_upgrade {
+    dialect kind;
+    std::size_t max_message_bytes;
+    server_state::websocket_slot slot;
+};
+
+struct refused_upgrade {
+    boost::beast::http::status status;
+    std::string body;
+    handshake_failure reason;
+};
+
+std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request const& request, server_state& server);
+
+// RFC 6455 4.2.1: the key is the base64 encoding of 16 bytes (24 characters ending in "==").
+bool valid_websocket_key(std::string_view key) noexcept;
+
+}  // namespace coropush::net

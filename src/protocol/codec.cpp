@@ -1,0 +1,156 @@
+// Envelope decoding (with a stable error code per class of bad input) and encoding.
+#include "protocol/codec.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/mp11/algorithm.hpp>
+
+#include <array>
+#include <charconv>
+
+namespace coropush::protocol {
+namespace json = boost::json;
+
+namespace {
+
+// An id must be a JSON integer in [0, 2^64). Boost.JSON stores those as uint64 or (when they fit)
+// int64; anything else (negative, fractional, 1e3, a string) is rejected.
+std::optional<std::uint64_t> read_id(json::value const& v)
+{
+    if (v.is_uint64())
+        return v.get_uint64();
+    if (v.is_int64() && v.get_int64() >= 0)
+        return static_cast<std::uint64_t>(v.get_int64());
+    return std::nullopt;
+}
+
+// Quotes `text` for an error message, cut to a readable length.
+std::string quoted(std::string_view text)
+{
+    constexpr std::size_t max_shown = 64;
+    std::string out = "\"";
+    out.append(text.substr(0, max_shown));
+    if (text.size() > max_shown)
+        out += "...";
+    out += '"';
+    return out;
+}
+
+template <class Message>
+decode_result decode_as(json::object const& data, request_id id)
+{
+    Message message;
+    if (auto failure = from_data(data, message))
+        return decode_error{id, errc::bad_data, std::move(*failure)};
+    return inbound{id, request(std::move(message))};
+}
+
+// Finds the request alternative whose wire name is `type` and decodes `data` into it.
+decode_result decode_body(std::string_view type, json::object const& data, request_id id)
+{
+    std::optional<decode_result> result;
+    boost::mp11::mp_for_each<boost::mp11::mp_rename<request, boost::mp11::mp_list>>([&](auto alternative) {
+        using message_type = decltype(alternative);
+        if (!result && type == message_type::type)
+            result = decode_as<message_type>(data, id);
+    });
+    if (!result)
+        return decode_error{id, errc::unknown_type, "unknown type " + quoted(type)};
+    return std::move(*result);
+}
+
+void append_id(std::string& out, request_id id)
+{
+    if (!id)
+        return;
+    std::array<char, 24> digits{};
+    auto const end = std::to_chars(digits.data(), digits.data() + digits.size(), *id).ptr;
+    out += ",\"id\":";
+    out.append(digits.data(), end);
+}
+
+}  // namespace
+
+decode_result decode_request(std::string_view text)
+{
+    // Small requests parse without touching the heap: the DOM lives in this stack buffer.
+    std::array<unsigned char, 4096> scratch;
+    json::monotonic_resource arena(scratch.data(), scratch.size());
+
+    boost::system::error_code ec;
+    json::value const document = json::parse(text, ec, &arena);
+    if (ec)
+        return decode_error{{}, errc::invalid_json, "not valid JSON: " + ec.message()};
+
+    auto const* object = document.if_object();
+    if (!object)
+        return decode_error{{}, errc::not_object, "a message must be a JSON object"};
+
+    request_id id;
+    if (auto const found = object->find("id"); found != object->end()) {
+        id = read_id(found->value());
+        if (!id)
+            return decode_error{{}, errc::bad_id, "id must be an unsigned 64-bit integer"};
+    }
+
+    auto const type = object->find("type");
+    if (type == object->end() || !type->value().is_string())
+        return decode_error{id, errc::missing_type, "type must be a string naming the request"};
+
+    static json::object const no_data;
+    json::object const* data = &no_data;
+    if (auto const found = object->find("data"); found != object->end()) {
+        data = found->value().if_object();
+        if (!data)
+            return decode_error{id, errc::bad_data, "data must be an object"};
+    }
+    return decode_body(type->value().get_string(), *data, id);
+}
+
+std::string encode_envelope(std::string_view type, request_id id, json::object const& data)
+{
+    // Written by hand around json::serialize so the key order is always type, id, data.
+    std::string out;
+    out.reserve(32 + type.size());
+    out += "{\"type\":";
+    out += json::serialize(json::string_view(type.data(), type.size()));
+    append_id(out, id);
+    out += ",\"data\":";
+    out += json::serialize(data);
+    out += '}';
+    return out;
+}
+
+std::string encode_error(request_id id, errc code, std::string_view message)
+{
+    return encode(error{std::string(to_string(code)), std::string(message)}, id);
+}
+
+std::optional<envelope> parse_envelope(std::string_view text)
+{
+    boost::system::error_code ec;
+    json::value document = json::parse(text, ec);
+    if (ec || !document.is_object())
+        return std::nullopt;
+    auto& object = document.get_object();
+
+    envelope result;
+    auto const type = object.find("type");
+    if (type == object.end() || !type->value().is_string())
+        return std::nullopt;
+    result.type = type->value().get_string();
+    if (auto const found = object.find("id"); found != object.end()) {
+        result.id = read_id(found->value());
+        if (!result.id)
+            return std::nullopt;
+    }
+    if (auto const found = object.find("data"); found != object.end()) {
+        if (!found->value().is_object())
+            return std::nullopt;
+        result.data = std::move(found->value().get_object());
+    }
+    return result;
+}
+
+}  // namespace coropush::protocol

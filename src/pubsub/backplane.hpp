@@ -1,0 +1,45 @@
+// The seam between the topic hub and other server processes. The hub tells the backplane which
+// topics this node has local subscribers for, and hands it each message published here; the
+// backplane hands the hub each message published on another node (topic_hub::deliver).
+//
+// Implementations: in_process_backplane (the default: one node, nothing to forward) and
+// redis_backplane (Redis pub/sub, --backplane redis://HOST:PORT). Tests use a GoogleMock of it.
+#pragma once
+
+#include "core/frame.hpp"
+
+#include <string>
+
+namespace coropush {
+
+class backplane {
+public:
+    virtual ~backplane() = default;
+
+    // This node has its first local subscriber for `topic` / has just lost its last one.
+    // Called under the hub's lock, in the order the changes happened; must not block.
+    virtual void subscribe(std::string const& topic) = 0;
+    virtual void unsubscribe(std::string const& topic) = 0;
+
+    // A message published on this node (already delivered to its local subscribers): forward it
+    // to the other nodes. `envelope` is the serialized `message` envelope. Must not block.
+    virtual void publish(std::string const& topic, shared_payload const& envelope) = 0;
+
+    // False while the backplane cannot reach the other nodes (local delivery still works).
+    virtual bool healthy() const = 0;
+
+    // Stop: close connections, cancel timers. Called once, at server shutdown.
+    virtual void shutdown() = 0;
+};
+
+// One process, nothing to forward.
+class in_process_backplane final : public backplane {
+public:
+    void subscribe(std::string const&) override {}
+    void unsubscribe(std::string const&) override {}
+    void publish(std::string const&, shared_payload const&) override {}
+    bool healthy() const override { return true; }
+    void shutdown() override {}
+};
+
+}  // namespace coropush

@@ -1,0 +1,18 @@
+// The raw echo dialect: a copy of each message goes back with the same opcode.
+#include "service/echo_dialect.hpp"
+
+#include <string>
+
+namespace coropush {
+
+void echo_dialect::on_text(std::string_view text)
+{
+    out_.send(outbound_frame{make_payload(std::string(text)), false, 0});
+}
+
+void echo_dialect::on_binary(std::string_view data)
+{
+    out_.send(outbound_frame{make_payload(std::string(data)), true, 0});
+}
+
+}  // namespace coropush

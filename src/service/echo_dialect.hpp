@@ -1,0 +1,22 @@
+// The raw echo endpoint (--echo-path) for WebSocket conformance suites, which expect an echo server.
+#pragma once
+
+#include "core/frame.hpp"
+#include "service/message_handler.hpp"
+
+namespace coropush {
+
+// The raw echo endpoint for conformance suites: every message goes back unchanged, text as text,
+// binary as binary.
+class echo_dialect final : public message_handler {
+public:
+    explicit echo_dialect(outbox& out) : out_(out) {}
+
+    void on_text(std::string_view text) override;
+    void on_binary(std::string_view data) override;
+
+private:
+    outbox& out_;
+};
+
+}  // namespace coropush

@@ -1,0 +1,33 @@
+// The original demo's behaviour, byte for byte: every text message is answered with the welcome
+// text and, after the push delay, the notice text. Chosen when the client offers no subprotocol.
+#pragma once
+
+#include "core/frame.hpp"
+#include "service/message_handler.hpp"
+
+#include <chrono>
+
+namespace coropush {
+
+// The demo's replies, serialized once per server and shared by every session.
+struct demo_replies {
+    shared_payload plain_welcome;
+    shared_payload plain_notice;
+    shared_payload json_notice;
+    std::string welcome_text;
+    std::chrono::steady_clock::duration push_delay{};
+};
+
+class plain_dialect final : public message_handler {
+public:
+    plain_dialect(outbox& out, demo_replies const& demo) : out_(out), demo_(demo) {}
+
+    void on_text(std::string_view text) override;
+    void on_binary(std::string_view data) override;
+
+private:
+    outbox& out_;
+    demo_replies const& demo_;
+};
+
+}  // namespace coropush

@@ -1,0 +1,160 @@
+// The envelope codec: every message type round-trips, every class of bad input gets its code.
+#include "protocol/codec.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <gtest/gtest.h>
+
+namespace coropush::protocol {
+namespace {
+
+template <class Message>
+void expect_round_trip(Message const& original, request_id id)
+{
+    auto const text = encode(original, id);
+    auto const envelope = parse_envelope(text);
+    ASSERT_TRUE(envelope) << text;
+    EXPECT_EQ(envelope->type, Message::type);
+    EXPECT_EQ(envelope->id, id);
+    auto decoded = data_as<Message>(*envelope);
+    ASSERT_TRUE(std::holds_alternative<Message>(decoded)) << std::get<std::string>(decoded);
+    EXPECT_EQ(encode(std::get<Message>(decoded), id), text);
+}
+
+TEST(codec, every_message_type_round_trips)
+{
+    expect_round_trip(hello{"亲爱的服务器！我连上你啦！"}, 1);
+    expect_round_trip(welcome{"欢迎你朋友！"}, 1);
+    expect_round_trip(notice{"朋友，既然来就多看看！"}, std::nullopt);
+    expect_round_trip(echo{"quote \" backslash \\ emoji 😀"}, 18446744073709551615ull);
+    expect_round_trip(error{"bad_data", "data.text is missing"}, 3);
+    expect_round_trip(subscribe{"news"}, 4);
+    expect_round_trip(subscribed{"news"}, 4);
+    expect_round_trip(unsubscribe{"news"}, 5);
+    expect_round_trip(unsubscribed{"news"}, 5);
+    expect_round_trip(publish{"news", "hi"}, 6);
+    expect_round_trip(message{"news", "hi"}, std::nullopt);
+    expect_round_trip(published{"news", 12}, 6);
+    expect_round_trip(job_start{"sample", 5, 100, "label"}, 7);
+    expect_round_trip(job_start{}, 7);
+    expect_round_trip(job_started{"abc", "sample", 5, ""}, 7);
+    expect_round_trip(job_progress{"abc", 3, 60, "step 3 of 5"}, std::nullopt);
+    expect_round_trip(job_done{"abc", 6, "ok"}, std::nullopt);
+    expect_round_trip(job_failed{"abc", 6, "cancelled"}, std::nullopt);
+    expect_round_trip(job_cancel{"abc"}, 8);
+    expect_round_trip(job_cancelling{"abc"}, 8);
+    expect_round_trip(job_resume{"abc", 2}, 9);
+    expect_round_trip(job_resumed{"abc", 6, false}, 9);
+}
+
+TEST(codec, encode_writes_type_then_id_then_data)
+{
+    EXPECT_EQ(encode(subscribed{"news"}, 3), R"({"type":"subscribed","id":3,"data":{"topic":"news"}})");
+    EXPECT_EQ(encode(message{"news", "hi"}), R"({"type":"message","data":{"topic":"news","text":"hi"}})");
+}
+
+TEST(codec, absent_optional_fields_are_left_out)
+{
+    EXPECT_EQ(encode(job_start{std::nullopt, 3, std::nullopt, std::nullopt}), R"({"type":"job_start","data":{"steps":3}})");
+}
+
+TEST(codec, every_request_type_decodes_to_its_struct)
+{
+    auto check = [](std::string_view text, auto expected) {
+        auto result = decode_request(text);
+        ASSERT_TRUE(std::holds_alternative<inbound>(result)) << text << ": " << std::get<decode_error>(result).message;
+        auto const& in = std::get<inbound>(result);
+        using type = decltype(expected);
+        ASSERT_TRUE(std::holds_alternative<type>(in.body)) << text;
+        EXPECT_EQ(encode(std::get<type>(in.body)), encode(expected));
+    };
+    check(R"({"type":"hello","id":1,"data":{"text":"hi"}})", hello{"hi"});
+    check(R"({"type":"echo","data":{"text":"x"}})", echo{"x"});
+    check(R"({"type":"subscribe","id":2,"data":{"topic":"t"}})", subscribe{"t"});
+    check(R"({"type":"unsubscribe","id":2,"data":{"topic":"t"}})", unsubscribe{"t"});
+    check(R"({"type":"publish","id":2,"data":{"topic":"t","text":"s"}})", publish{"t", "s"});
+    check(R"({"type":"job_start","id":2})", job_start{});
+    check(R"({"type":"job_start","id":2,"data":{"steps":4,"step_ms":null,"kind":"sample"}})",
+          job_start{"sample", 4, std::nullopt, std::nullopt});
+    check(R"({"type":"job_cancel","data":{"job":"j"}})", job_cancel{"j"});
+    check(R"({"type":"job_resume","data":{"job":"j","after_seq":3}})", job_resume{"j", 3});
+}
+
+TEST(codec, decoding_keeps_the_id_and_ignores_unknown_fields)
+{
+    auto result = decode_request(R"({"data":{"text":"x","extra":[1,2]},"type":"echo","id":99,"more":true})");
+    ASSERT_TRUE(std::holds_alternative<inbound>(result));
+    EXPECT_EQ(std::get<inbound>(result).id, 99u);
+}
+
+struct bad_case {
+    char const* text;
+    errc code;
+    request_id id;
+};
+
+class codec_bad_input : public ::testing::TestWithParam<bad_case> {};
+
+TEST_P(codec_bad_input, gets_its_stable_code_and_the_id_where_readable)
+{
+    auto const& c = GetParam();
+    auto result = decode_request(c.text);
+    ASSERT_TRUE(std::holds_alternative<decode_error>(result)) << c.text;
+    auto const& e = std::get<decode_error>(result);
+    EXPECT_EQ(e.code, c.code) << c.text << " -> " << to_string(e.code) << ": " << e.message;
+    EXPECT_EQ(e.id, c.id) << c.text;
+    EXPECT_FALSE(e.message.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    every_class, codec_bad_input,
+    ::testing::Values(bad_case{"not json", errc::invalid_json, {}}, bad_case{"", errc::invalid_json, {}},
+                      bad_case{R"({"type":"echo")", errc::invalid_json, {}},
+                      bad_case{"[1,2,3]", errc::not_object, {}}, bad_case{"\"hello\"", errc::not_object, {}},
+                      bad_case{"42", errc::not_object, {}}, bad_case{"null", errc::not_object, {}},
+                      bad_case{R"({"id":5})", errc::missing_type, 5}, bad_case{R"({"type":7,"id":5})", errc::missing_type, 5},
+                      bad_case{R"({"type":"nope","id":5})", errc::unknown_type, 5},
+                      bad_case{R"({"type":"welcome","id":5})", errc::unknown_type, 5},
+                      bad_case{R"({"type":"echo","id":-1,"data":{"text":"x"}})", errc::bad_id, {}},
+                      bad_case{R"({"type":"echo","id":1.5,"data":{"text":"x"}})", errc::bad_id, {}},
+                      bad_case{R"({"type":"echo","id":"7","data":{"text":"x"}})", errc::bad_id, {}},
+                      bad_case{R"({"type":"echo","id":18446744073709551616,"data":{"text":"x"}})", errc::bad_id, {}},
+                      bad_case{R"({"type":"echo","id":null})", errc::bad_id, {}},
+                      bad_case{R"({"type":"echo","id":3,"data":[]})", errc::bad_data, 3},
+                      bad_case{R"({"type":"echo","id":3,"data":"x"})", errc::bad_data, 3},
+                      bad_case{R"({"type":"echo","id":3})", errc::bad_data, 3},
+                      bad_case{R"({"type":"echo","id":3,"data":{}})", errc::bad_data, 3},
+                      bad_case{R"({"type":"echo","id":3,"data":{"text":5}})", errc::bad_data, 3},
+                      bad_case{R"({"type":"publish","id":3,"data":{"topic":"t"}})", errc::bad_data, 3},
+                      bad_case{R"({"type":"job_start","id":3,"data":{"steps":-2}})", errc::bad_data, 3},
+                      bad_case{R"({"type":"job_start","id":3,"data":{"steps":4294967296}})", errc::bad_data, 3},
+                      bad_case{R"({"type":"job_resume","id":3,"data":{"job":"j","after_seq":"1"}})", errc::bad_data,
+                               3}));
+
+TEST(codec, bad_data_messages_name_the_field)
+{
+    auto e = std::get<decode_error>(decode_request(R"({"type":"echo","data":{"text":5}})"));
+    EXPECT_EQ(e.message, "data.text must be a string");
+    e = std::get<decode_error>(decode_request(R"({"type":"publish","data":{"topic":"t"}})"));
+    EXPECT_EQ(e.message, "data.text is missing");
+}
+
+TEST(codec, error_envelopes_have_the_documented_shape)
+{
+    EXPECT_EQ(encode_error(4, errc::unknown_type, "unknown type \"x\""),
+              R"({"type":"error","id":4,"data":{"code":"unknown_type","message":"unknown type \"x\""}})");
+    EXPECT_EQ(encode_error({}, errc::invalid_json, "m"),
+              R"({"type":"error","data":{"code":"invalid_json","message":"m"}})");
+}
+
+TEST(codec, deeply_nested_json_is_refused_not_recursed_into)
+{
+    std::string deep(100000, '[');
+    auto result = decode_request(deep);
+    ASSERT_TRUE(std::holds_alternative<decode_error>(result));
+    EXPECT_EQ(std::get<decode_error>(result).code, errc::invalid_json);
+}
+
+}  // namespace
+}  // namespace coropush::protocol
