@@ -1,10 +1,10 @@
 // The client's Beast machinery, kept out of its header.
 #include "client/ws_client.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -19,29 +19,41 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 handshake_rejected::handshake_rejected(unsigned s, std::string b)
-    : std::runtime_error("upgrade rejected with HTTP " + std::to_string(s)), status(s), body(std::move(b))
+    : std::runtime_error("upgrade rejected with HTTP " + std::to_string(s)),
+      status(s),
+      body(std::move(b))
 {
 }
 
 struct ws_client::impl {
-    explicit impl(asio::any_io_executor ex) : ws(ex) {}
+    explicit impl(asio::any_io_executor ex)
+        : ws(ex)
+    {
+    }
     websocket::stream<beast::tcp_stream> ws;
     beast::flat_buffer buffer;
     std::string subprotocol;
 };
 
-ws_client::ws_client(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+ws_client::ws_client(std::unique_ptr<impl> i)
+    : impl_(std::move(i))
+{
+}
 ws_client::ws_client(ws_client&&) noexcept = default;
 ws_client& ws_client::operator=(ws_client&&) noexcept = default;
 ws_client::~ws_client() = default;
 
-std::string const& ws_client::subprotocol() const noexcept { return impl_->subprotocol; }
+std::string const& ws_client::subprotocol() const noexcept
+{
+    return impl_->subprotocol;
+}
 
 asio::awaitable<ws_client> ws_client::connect(connect_options options)
 {
     auto executor = co_await asio::this_coro::executor;
     tcp::resolver resolver(executor);
-    auto const endpoints = co_await resolver.async_resolve(options.host, std::to_string(options.port), asio::use_awaitable);
+    auto const endpoints =
+        co_await resolver.async_resolve(options.host, std::to_string(options.port), asio::use_awaitable);
 
     auto state = std::make_unique<impl>(executor);
     auto& ws = state->ws;

@@ -46,8 +46,8 @@ public:
 struct incoming {
     enum class kind { text, binary, closed };
     kind what = kind::closed;
-    std::string payload;             // the message (text or binary)
-    std::uint16_t close_code = 0;    // closed: the server's close code, or 1006 if the TCP connection just ended
+    std::string payload;           // the message (text or binary)
+    std::uint16_t close_code = 0;  // closed: the server's close code, or 1006 if the TCP connection just ended
     std::string close_reason;
 
     bool closed() const noexcept { return what == kind::closed; }

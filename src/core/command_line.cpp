@@ -15,8 +15,8 @@ namespace {
 using problem = std::optional<std::string>;
 
 struct option_spec {
-    std::string_view name;      // without the leading "--"
-    std::string_view metavar;   // empty for flags
+    std::string_view name;     // without the leading "--"
+    std::string_view metavar;  // empty for flags
     std::string_view help;
     std::function<problem(server_options&, std::string_view)> set;
     std::function<std::string(server_options const&)> show;  // the default, for --help
@@ -51,8 +51,7 @@ std::string show_size(std::size_t bytes)
 
 // Builders for the common kinds of option.
 template <class Number>
-option_spec number(std::string_view name, std::string_view help, Number server_options::*field, Number low,
-                   Number high)
+option_spec number(std::string_view name, std::string_view help, Number server_options::*field, Number low, Number high)
 {
     return {name, "N", help,
             [=](server_options& o, std::string_view v) -> problem {
@@ -96,12 +95,13 @@ option_spec time(std::string_view name, std::string_view help, duration server_o
 option_spec text(std::string_view name, std::string_view metavar, std::string_view help,
                  std::string server_options::*field)
 {
-    return {name, metavar, help,
-            [=](server_options& o, std::string_view v) -> problem {
-                o.*field = std::string(v);
-                return std::nullopt;
-            },
-            [=](server_options const& o) { return (o.*field).empty() ? std::string("(none)") : "\"" + o.*field + "\""; }};
+    return {
+        name, metavar, help,
+        [=](server_options& o, std::string_view v) -> problem {
+            o.*field = std::string(v);
+            return std::nullopt;
+        },
+        [=](server_options const& o) { return (o.*field).empty() ? std::string("(none)") : "\"" + o.*field + "\""; }};
 }
 
 std::vector<option_spec> const& options_table()
@@ -120,8 +120,8 @@ std::vector<option_spec> const& options_table()
                      },
                      [](o const& opts) { return opts.address; }});
         t.push_back(number<std::uint16_t>("port", "TCP port (0: any free port)", &o::port, 0, 65535));
-        t.push_back(text("web-root", "DIR", "directory of the files served over HTTP (none: this tree's web/)",
-                         &o::web_root));
+        t.push_back(
+            text("web-root", "DIR", "directory of the files served over HTTP (none: this tree's web/)", &o::web_root));
         t.push_back(number<unsigned>("threads", "io threads (0: one per hardware thread)", &o::threads, 0, 1024));
         t.push_back({"log-level", "LEVEL", "trace, debug, info, warn, error or off",
                      [](o& opts, std::string_view v) -> problem {
@@ -137,10 +137,10 @@ std::vector<option_spec> const& options_table()
         t.push_back(time("push-delay", "delay before the notice", &o::push_delay, true));
         t.push_back(size("max-message", "largest WebSocket message accepted (larger: close 1009)",
                          &o::max_message_bytes, 16, 64 * 1024 * 1024));
-        t.push_back(size("max-header", "largest HTTP request header (larger: 431)", &o::max_header_bytes, 512,
-                         1024 * 1024));
-        t.push_back(size("max-body", "largest HTTP request body (larger: 413)", &o::max_body_bytes, 0,
-                         64 * 1024 * 1024));
+        t.push_back(
+            size("max-header", "largest HTTP request header (larger: 431)", &o::max_header_bytes, 512, 1024 * 1024));
+        t.push_back(
+            size("max-body", "largest HTTP request body (larger: 413)", &o::max_body_bytes, 0, 64 * 1024 * 1024));
         t.push_back(number<std::size_t>("max-connections", "WebSocket sessions at once (more: 503)",
                                         &o::max_connections, 1, 10'000'000));
         t.push_back({"allow-origin", "ORIGIN",
@@ -161,24 +161,23 @@ std::vector<option_spec> const& options_table()
                                         &o::max_queue_messages, 1, 1'000'000));
         t.push_back(size("queue-bytes", "outbound queue limit per connection, in bytes", &o::max_queue_bytes, 1024,
                          1024 * 1024 * 1024));
-        t.push_back({"overflow", "POLICY",
-                     "when a client's queue is full: close (1008, slow consumer) or drop (the new message)",
-                     [](o& opts, std::string_view v) -> problem {
-                         if (v == "close")
-                             opts.on_overflow = overflow_policy::close;
-                         else if (v == "drop")
-                             opts.on_overflow = overflow_policy::drop_newest;
-                         else
-                             return "expects close or drop";
-                         return std::nullopt;
-                     },
-                     [](o const& opts) {
-                         return std::string(opts.on_overflow == overflow_policy::close ? "close" : "drop");
-                     }});
-        t.push_back(time("ping-interval", "ping a connection after this much silence (0: never)",
-                         &o::ping_interval, true));
-        t.push_back(time("ping-timeout", "drop a pinged connection that stays silent this long", &o::ping_timeout,
-                         false));
+        t.push_back(
+            {"overflow", "POLICY",
+             "when a client's queue is full: close (1008, slow consumer) or drop (the new message)",
+             [](o& opts, std::string_view v) -> problem {
+                 if (v == "close")
+                     opts.on_overflow = overflow_policy::close;
+                 else if (v == "drop")
+                     opts.on_overflow = overflow_policy::drop_newest;
+                 else
+                     return "expects close or drop";
+                 return std::nullopt;
+             },
+             [](o const& opts) { return std::string(opts.on_overflow == overflow_policy::close ? "close" : "drop"); }});
+        t.push_back(
+            time("ping-interval", "ping a connection after this much silence (0: never)", &o::ping_interval, true));
+        t.push_back(
+            time("ping-timeout", "drop a pinged connection that stays silent this long", &o::ping_timeout, false));
         t.push_back(time("handshake-timeout", "limit for an HTTP request and the WebSocket upgrade",
                          &o::handshake_timeout, false));
         t.push_back(time("close-timeout", "limit for the WebSocket closing handshake", &o::close_timeout, false));
@@ -192,21 +191,24 @@ std::vector<option_spec> const& options_table()
         t.push_back(number<std::size_t>("max-topic-length", "longest topic name", &o::max_topic_length, 1, 1024));
         t.push_back(number<unsigned>("max-jobs-per-connection", "running jobs one connection may start",
                                      &o::max_jobs_per_connection, 1, 100'000));
-        t.push_back(number<unsigned>("max-jobs", "jobs kept at once, running or finished", &o::max_jobs_total, 1,
-                                     10'000'000));
-        t.push_back(number<unsigned>("max-job-steps", "most steps a job may ask for", &o::max_job_steps, 1,
-                                     1'000'000));
-        t.push_back(time("job-step-time", "length of a job step when the client does not say", &o::job_step_time,
-                         true));
+        t.push_back(
+            number<unsigned>("max-jobs", "jobs kept at once, running or finished", &o::max_jobs_total, 1, 10'000'000));
+        t.push_back(number<unsigned>("max-job-steps", "most steps a job may ask for", &o::max_job_steps, 1, 1'000'000));
+        t.push_back(
+            time("job-step-time", "length of a job step when the client does not say", &o::job_step_time, true));
         t.push_back(time("job-retention", "how long a finished job can still be resumed", &o::job_retention, true));
-        t.push_back({"backplane", "URL", "share topics with other nodes: redis://HOST:PORT (default: in-process)",
-                     [](o& opts, std::string_view v) -> problem {
-                         if (!v.empty() && !v.starts_with("redis://"))
-                             return "expects redis://HOST:PORT";
-                         opts.backplane = std::string(v);
-                         return std::nullopt;
-                     },
-                     [](o const& opts) { return opts.backplane.empty() ? std::string("(in-process)") : opts.backplane; }});
+        t.push_back(
+            {"backplane", "URL", "share topics with other nodes: redis://HOST:PORT (default: in-process)",
+             [](o& opts, std::string_view v) -> problem {
+                 if (!v.empty() && !v.starts_with("redis://"))
+                     return "expects redis://HOST:PORT";
+                 opts.backplane = std::string(v);
+                 return std::nullopt;
+             },
+             [](o const& opts) { return opts.backplane.empty() ? std::string("(in-process)") : opts.backplane; }});
+        t.push_back(text("admin-token", "TOKEN",
+                         "enable POST /admin/disconnect for requests with \"Authorization: Bearer TOKEN\"",
+                         &o::admin_token));
         return t;
     }();
     return table;

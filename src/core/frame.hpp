@@ -28,7 +28,10 @@ struct outbound_frame {
     std::size_t size() const noexcept { return payload ? payload->size() : 0; }
 };
 
-inline outbound_frame text_frame(shared_payload payload) { return {std::move(payload), false, 0}; }
+inline outbound_frame text_frame(shared_payload payload)
+{
+    return {std::move(payload), false, 0};
+}
 
 // A connection as seen from outside its strand (the topic hub, a job, the registry): pushing is
 // safe from any thread, and a push to a connection that has ended is a no-op.

@@ -22,8 +22,7 @@ std::string timestamp()
 {
     auto const now = std::chrono::system_clock::now();
     auto const seconds = std::chrono::system_clock::to_time_t(now);
-    auto const millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    auto const millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
     std::tm utc{};
     gmtime_r(&seconds, &utc);
     std::array<char, 32> text{};
@@ -48,9 +47,15 @@ std::string_view to_string(log_level level)
     return level_names.at(static_cast<std::size_t>(level));
 }
 
-void logger::set_level(log_level level) noexcept { current_level.store(level, std::memory_order_relaxed); }
+void logger::set_level(log_level level) noexcept
+{
+    current_level.store(level, std::memory_order_relaxed);
+}
 
-log_level logger::level() noexcept { return current_level.load(std::memory_order_relaxed); }
+log_level logger::level() noexcept
+{
+    return current_level.load(std::memory_order_relaxed);
+}
 
 void logger::set_sink(sink s)
 {

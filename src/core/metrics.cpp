@@ -49,13 +49,11 @@ void single(std::ostringstream& out, char const* name, char const* type, char co
 
 // One sample per enumerator of Enum, labelled label="<enumerator name>".
 template <class Enum, class Lookup>
-void labelled(std::ostringstream& out, char const* name, char const* help, char const* label,
-              Lookup lookup)
+void labelled(std::ostringstream& out, char const* name, char const* help, char const* label, Lookup lookup)
 {
     family(out, name, "counter", help);
-    boost::mp11::mp_for_each<boost::describe::describe_enumerators<Enum>>([&](auto d) {
-        out << name << '{' << label << "=\"" << d.name << "\"} " << lookup(d.value) << '\n';
-    });
+    boost::mp11::mp_for_each<boost::describe::describe_enumerators<Enum>>(
+        [&](auto d) { out << name << '{' << label << "=\"" << d.name << "\"} " << lookup(d.value) << '\n'; });
 }
 
 }  // namespace
@@ -93,14 +91,11 @@ std::uint64_t metrics::closes_sent(std::uint16_t close_code) const noexcept
 std::string metrics::render() const
 {
     std::ostringstream out;
-    single(out, "coropush_tcp_connections_total", "counter", "TCP connections accepted.",
-           tcp_connections_total);
+    single(out, "coropush_tcp_connections_total", "counter", "TCP connections accepted.", tcp_connections_total);
     single(out, "coropush_tcp_connections_open", "gauge", "TCP connections open now (HTTP or WebSocket).",
            tcp_connections_open);
-    single(out, "coropush_websocket_sessions_total", "counter", "WebSocket sessions opened.",
-           websocket_sessions_total);
-    single(out, "coropush_websocket_sessions_open", "gauge", "WebSocket sessions open now.",
-           websocket_sessions_open);
+    single(out, "coropush_websocket_sessions_total", "counter", "WebSocket sessions opened.", websocket_sessions_total);
+    single(out, "coropush_websocket_sessions_open", "gauge", "WebSocket sessions open now.", websocket_sessions_open);
     labelled<handshake_failure>(out, "coropush_handshake_failures_total",
                                 "HTTP requests or upgrades that failed, by reason.", "reason",
                                 [this](handshake_failure r) { return handshake_failures(r); });
@@ -131,11 +126,9 @@ std::string metrics::render() const
     single(out, "coropush_ping_timeouts_total", "counter", "Connections closed for not answering a ping.",
            ping_timeouts);
     single(out, "coropush_topics", "gauge", "Topics with at least one local subscriber.", topics);
-    single(out, "coropush_subscriptions", "gauge", "Topic subscriptions held by local connections.",
-           subscriptions);
+    single(out, "coropush_subscriptions", "gauge", "Topic subscriptions held by local connections.", subscriptions);
     single(out, "coropush_publishes_total", "counter", "Messages published to topics.", publishes);
-    single(out, "coropush_deliveries_total", "counter", "Topic messages queued for local subscribers.",
-           deliveries);
+    single(out, "coropush_deliveries_total", "counter", "Topic messages queued for local subscribers.", deliveries);
     single(out, "coropush_jobs_started_total", "counter", "Jobs started.", jobs_started);
     single(out, "coropush_jobs_finished_total", "counter", "Jobs that ended (done, failed or cancelled).",
            jobs_finished);

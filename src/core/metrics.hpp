@@ -26,8 +26,8 @@ enum class handshake_failure {
     not_found,             // upgrade on a path with no WebSocket endpoint (404)
     websocket_rejected,    // Beast refused the upgrade (bad key or version)
 };
-BOOST_DESCRIBE_ENUM(handshake_failure, timeout, bad_request, header_too_large, body_too_large,
-                    forbidden_origin, too_many_connections, shutting_down, not_found, websocket_rejected)
+BOOST_DESCRIBE_ENUM(handshake_failure, timeout, bad_request, header_too_large, body_too_large, forbidden_origin,
+                    too_many_connections, shutting_down, not_found, websocket_rejected)
 
 using counter = std::atomic<std::uint64_t>;
 using gauge = std::atomic<std::int64_t>;
@@ -48,9 +48,9 @@ public:
     counter http_requests{0};
 
     // Backpressure and keep-alive.
-    counter queue_drops{0};            // messages dropped by the drop_newest policy
-    counter slow_consumer_closes{0};   // connections closed by the close policy
-    counter coalesced_updates{0};      // queued job updates replaced by a newer one
+    counter queue_drops{0};           // messages dropped by the drop_newest policy
+    counter slow_consumer_closes{0};  // connections closed by the close policy
+    counter coalesced_updates{0};     // queued job updates replaced by a newer one
     counter ping_timeouts{0};
 
     // Pub/sub and jobs.

@@ -34,10 +34,10 @@ struct server_options {
     duration push_delay = std::chrono::seconds(1);
 
     // Limits on what a client may send.
-    std::size_t max_message_bytes = 64 * 1024;      // larger WebSocket messages are closed with 1009
-    std::size_t max_header_bytes = 8 * 1024;        // larger HTTP headers get 431
-    std::size_t max_body_bytes = 16 * 1024;         // larger HTTP bodies get 413
-    std::size_t max_connections = 10000;            // upgrades past it get 503
+    std::size_t max_message_bytes = 64 * 1024;  // larger WebSocket messages are closed with 1009
+    std::size_t max_header_bytes = 8 * 1024;    // larger HTTP headers get 431
+    std::size_t max_body_bytes = 16 * 1024;     // larger HTTP bodies get 413
+    std::size_t max_connections = 10000;        // upgrades past it get 503
     // Origins an upgrade is accepted from; others get 403. Empty: the default policy of
     // net/origin_policy.hpp (no Origin, the server's own origin, or a localhost origin).
     std::vector<std::string> allowed_origins;
@@ -48,8 +48,8 @@ struct server_options {
     overflow_policy on_overflow = overflow_policy::close;
 
     // Keep-alive and deadlines.
-    duration ping_interval = std::chrono::seconds(20);  // ping a connection silent this long
-    duration ping_timeout = std::chrono::seconds(10);   // and close it if it stays silent this long
+    duration ping_interval = std::chrono::seconds(20);      // ping a connection silent this long
+    duration ping_timeout = std::chrono::seconds(10);       // and close it if it stays silent this long
     duration handshake_timeout = std::chrono::seconds(10);  // HTTP request + WebSocket upgrade
     duration close_timeout = std::chrono::seconds(5);       // the WebSocket closing handshake
     duration shutdown_grace = std::chrono::seconds(10);     // SIGTERM: time to flush and close
@@ -59,7 +59,7 @@ struct server_options {
     std::size_t echo_max_message_bytes = 16 * 1024 * 1024;
 
     // Pub/sub.
-    std::size_t max_subscriptions = 64;    // per connection
+    std::size_t max_subscriptions = 64;  // per connection
     std::size_t max_topic_length = 128;
 
     // Jobs.
@@ -71,6 +71,10 @@ struct server_options {
 
     // Scale-out: empty for the in-process backplane, or redis://HOST:PORT.
     std::string backplane;
+
+    // Operations: when set, POST /admin/disconnect with "Authorization: Bearer <token>" closes
+    // every WebSocket session (to rebalance nodes, or to test clients' reconnection).
+    std::string admin_token;
 };
 
 }  // namespace coropush

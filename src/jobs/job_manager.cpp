@@ -38,7 +38,9 @@ std::string new_job_id()
 }
 
 job_manager::job_manager(asio::any_io_executor io, job_limits limits, metrics& stats)
-    : io_(std::move(io)), limits_(limits), stats_(stats)
+    : io_(std::move(io)),
+      limits_(limits),
+      stats_(stats)
 {
     add_kind("sample", sample_job());
     add_kind("failing", failing_job());
@@ -46,9 +48,15 @@ job_manager::job_manager(asio::any_io_executor io, job_limits limits, metrics& s
 
 job_manager::~job_manager() = default;
 
-void job_manager::add_kind(std::string name, job_body body) { kinds_[std::move(name)] = std::move(body); }
+void job_manager::add_kind(std::string name, job_body body)
+{
+    kinds_[std::move(name)] = std::move(body);
+}
 
-bool job_manager::has_kind(std::string const& name) const { return kinds_.contains(name); }
+bool job_manager::has_kind(std::string const& name) const
+{
+    return kinds_.contains(name);
+}
 
 bool job_manager::make_room_locked()
 {
@@ -79,8 +87,7 @@ std::variant<std::string, job_refusal> job_manager::start(job_spec spec, std::sh
         auto& running = running_per_connection_[starter->id()];
         if (running >= limits_.per_connection)
             return job_refusal{protocol::errc::too_many_jobs,
-                               "at most " + std::to_string(limits_.per_connection) +
-                                   " running jobs per connection"};
+                               "at most " + std::to_string(limits_.per_connection) + " running jobs per connection"};
         if (!make_room_locked())
             return job_refusal{protocol::errc::too_many_jobs, "the server is running as many jobs as it can"};
         ++running;
@@ -159,8 +166,9 @@ std::optional<job_refusal> job_manager::resume(std::string const& job_id, std::u
     auto j = find(job_id);
     if (!j)
         return job_refusal{protocol::errc::unknown_job, "no job " + job_id};
-    asio::dispatch(j->get_executor(),
-                   [j, watcher = std::move(watcher), after_seq, id]() mutable { j->watch(std::move(watcher), after_seq, id); });
+    asio::dispatch(j->get_executor(), [j, watcher = std::move(watcher), after_seq, id]() mutable {
+        j->watch(std::move(watcher), after_seq, id);
+    });
     return std::nullopt;
 }
 
@@ -174,8 +182,8 @@ void job_manager::shutdown()
 {
     std::lock_guard lock(mutex_);
     shutting_down_ = true;
-    for (auto const& [id, j] : jobs_)
-        asio::post(j->get_executor(), [j] { j->interrupt(); });
+    for (auto const& entry : jobs_)
+        asio::post(entry.second->get_executor(), [j = entry.second] { j->interrupt(); });
 }
 
 std::size_t job_manager::size() const

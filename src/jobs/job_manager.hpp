@@ -22,10 +22,10 @@ namespace coropush {
 class job;
 
 struct job_limits {
-    unsigned per_connection = 4;   // running jobs one connection may have started
-    unsigned total = 1000;         // jobs kept at once, running or retained
+    unsigned per_connection = 4;  // running jobs one connection may have started
+    unsigned total = 1000;        // jobs kept at once, running or retained
     std::chrono::steady_clock::duration retention = std::chrono::minutes(5);
-    std::size_t history = 64;      // events kept per job for resuming clients
+    std::size_t history = 64;  // events kept per job for resuming clients
 };
 
 struct job_refusal {
@@ -72,7 +72,7 @@ private:
     std::map<std::string, job_body, std::less<>> kinds_;
 
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, std::shared_ptr<job>> jobs_;         // guarded by mutex_
+    std::unordered_map<std::string, std::shared_ptr<job>> jobs_;          // guarded by mutex_
     std::unordered_map<std::uint64_t, unsigned> running_per_connection_;  // guarded by mutex_
     std::uint64_t next_key_ = 1;                                          // guarded by mutex_
     bool shutting_down_ = false;                                          // guarded by mutex_

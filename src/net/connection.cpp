@@ -37,9 +37,8 @@ void connection::push(outbound_frame frame)
 {
     // Runs inline when already on this strand (a client publishing to a topic it is subscribed
     // to), otherwise queued to it: the queue is only ever touched from the strand.
-    asio::dispatch(strand_, [self = shared_from_this(), frame = std::move(frame)]() mutable {
-        self->send(std::move(frame));
-    });
+    asio::dispatch(strand_,
+                   [self = shared_from_this(), frame = std::move(frame)]() mutable { self->send(std::move(frame)); });
 }
 
 void connection::send(outbound_frame frame)
@@ -120,11 +119,22 @@ void connection::close(std::uint16_t code, std::string_view reason)
     watchdog_timer_.cancel();  // the watchdog now times the closing handshake
 }
 
-void connection::go_away()
+void connection::close_websocket(std::uint16_t code, std::string reason)
 {
-    asio::dispatch(strand_, [self = shared_from_this()] {
+    asio::dispatch(strand_, [self = shared_from_this(), code, reason = std::move(reason)] {
         if (self->websocket_)
-            self->close(1001, "server shutting down");
+            self->close(code, reason);
+    });
+}
+
+void connection::abort_websocket(std::string reason)
+{
+    asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
+        if (!self->websocket_)
+            return;
+        self->record_end(std::move(reason));
+        if (self->abort_hook_)
+            self->abort_hook_();
     });
 }
 

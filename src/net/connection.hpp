@@ -45,7 +45,10 @@ public:
     // --- control from outside the session (any thread) ----------------------------------------
     // Graceful: flush what is queued, then close with 1001 (server shutdown). HTTP connections
     // are left to finish their current request.
-    void go_away();
+    void go_away() { close_websocket(1001, "server shutting down"); }
+    // The same with another code; and dropping the TCP connection of a WebSocket session only.
+    void close_websocket(std::uint16_t code, std::string reason);
+    void abort_websocket(std::string reason);
     // Immediate: drop the TCP connection; every pending operation of the session fails.
     void abort(std::string reason);
 
@@ -116,7 +119,10 @@ private:
 
 class connection::abort_hook_guard {
 public:
-    explicit abort_hook_guard(connection& c) : connection_(&c) {}
+    explicit abort_hook_guard(connection& c)
+        : connection_(&c)
+    {
+    }
     abort_hook_guard(abort_hook_guard const&) = delete;
     abort_hook_guard& operator=(abort_hook_guard const&) = delete;
     ~abort_hook_guard() { connection_->abort_hook_ = nullptr; }

@@ -38,13 +38,44 @@ http::message_generator serve_file(http_request const& request, http_context con
         return response;
     }
     http::response<http::file_body> response{std::piecewise_construct, std::make_tuple(std::move(body)),
-                                              std::make_tuple(http::status::ok, request.version())};
+                                             std::make_tuple(http::status::ok, request.version())};
     response.set(http::field::server, server_name);
     response.set(http::field::content_type, type);
     response.set(http::field::cache_control, "no-cache");
     response.content_length(size);
     response.keep_alive(request.keep_alive());
     return response;
+}
+
+// Compares without an early exit, so the response time says nothing about how much of a guess
+// was right (only whether its length was).
+bool same_secret(std::string_view given, std::string_view expected)
+{
+    if (given.size() != expected.size())
+        return false;
+    unsigned char difference = 0;
+    for (std::size_t i = 0; i < given.size(); ++i)
+        difference |= static_cast<unsigned char>(given[i] ^ expected[i]);
+    return difference == 0;
+}
+
+http::message_generator admin(http_request const& request, std::string_view path, http_context const& context)
+{
+    auto const version = request.version();
+    auto const keep_alive = request.keep_alive();
+    if (context.admin_token.empty() || path != "/admin/disconnect")
+        return text_response(http::status::not_found, "not found\n", version, keep_alive);
+    auto const authorization = request[http::field::authorization];
+    if (!authorization.starts_with("Bearer ") || !same_secret(authorization.substr(7), context.admin_token))
+        return text_response(http::status::unauthorized, "missing or wrong bearer token\n", version, keep_alive);
+    if (request.method() != http::verb::post)
+        return text_response(http::status::method_not_allowed, "use POST\n", version, keep_alive);
+    auto const target = request.target();
+    bool const drop = target.find("how=drop") != std::string_view::npos;
+    auto const count = context.disconnect_all(drop);
+    return text_response(http::status::ok,
+                         (drop ? "dropped " : "closed ") + std::to_string(count) + " WebSocket session(s)\n", version,
+                         keep_alive);
 }
 
 }  // namespace
@@ -56,6 +87,8 @@ http::message_generator text_response(http::status status, std::string body, uns
     response.set(http::field::content_type, "text/plain; charset=utf-8");
     if (status == http::status::method_not_allowed)
         response.set(http::field::allow, "GET, HEAD");
+    if (status == http::status::unauthorized)
+        response.set(http::field::www_authenticate, "Bearer");
     response.keep_alive(keep_alive);
     response.body() = std::move(body);
     response.prepare_payload();
@@ -66,17 +99,19 @@ http::message_generator route_http(http_request const& request, http_context con
 {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
+    auto const target = request.target();
+    auto const path = target.substr(0, target.find('?'));
+    if (path.starts_with("/admin/"))
+        return admin(request, path, context);
     if (request.method() != http::verb::get && request.method() != http::verb::head)
         return text_response(http::status::method_not_allowed, "method not allowed\n", version, keep_alive);
 
-    auto const target = request.target();
-    auto const path = target.substr(0, target.find('?'));
     if (path == "/healthz")
         return text_response(http::status::ok, "ok\n", version, keep_alive);
     if (path == "/readyz") {
         auto const state = context.ready();
-        return text_response(state.ready ? http::status::ok : http::status::service_unavailable,
-                             state.detail + "\n", version, keep_alive);
+        return text_response(state.ready ? http::status::ok : http::status::service_unavailable, state.detail + "\n",
+                             version, keep_alive);
     }
     if (path == "/metrics") {
         http::response<http::string_body> response{http::status::ok, version};

@@ -26,6 +26,10 @@ struct http_context {
     std::filesystem::path web_root;  // canonical
     metrics const& stats;
     std::function<readiness()> ready;
+    std::string admin_token;  // empty: the /admin endpoints answer 404
+    // Ends every WebSocket session: with close 1012 (service restart), or, when `drop`, by
+    // dropping the TCP connection as a network failure would. Returns how many were open.
+    std::function<std::size_t(bool drop)> disconnect_all;
 };
 
 // The response to a plain HTTP request.

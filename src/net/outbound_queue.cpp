@@ -8,17 +8,15 @@ namespace coropush {
 
 bool outbound_queue::fits(std::size_t extra_messages, std::size_t extra_bytes) const noexcept
 {
-    return frames_.size() + extra_messages <= limits_.max_messages &&
-           bytes_ + extra_bytes <= limits_.max_bytes;
+    return frames_.size() + extra_messages <= limits_.max_messages && bytes_ + extra_bytes <= limits_.max_bytes;
 }
 
 outbound_queue::push_result outbound_queue::push(outbound_frame frame)
 {
     if (frame.coalesce_key != 0) {
         auto const waiting = frames_.begin() + (front_in_flight_ ? 1 : 0);
-        auto const same = std::find_if(waiting, frames_.end(), [&](outbound_frame const& f) {
-            return f.coalesce_key == frame.coalesce_key;
-        });
+        auto const same = std::find_if(waiting, frames_.end(),
+                                       [&](outbound_frame const& f) { return f.coalesce_key == frame.coalesce_key; });
         if (same != frames_.end()) {
             bytes_ = bytes_ - same->size() + frame.size();
             *same = std::move(frame);

@@ -25,7 +25,10 @@ class outbound_queue {
 public:
     enum class push_result { queued, coalesced, dropped, overflow };
 
-    explicit outbound_queue(queue_limits limits) : limits_(limits) {}
+    explicit outbound_queue(queue_limits limits)
+        : limits_(limits)
+    {
+    }
 
     push_result push(outbound_frame frame);
 

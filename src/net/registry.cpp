@@ -6,12 +6,16 @@
 namespace coropush::net {
 
 connection_registry::entry::entry(connection_registry& registry, std::shared_ptr<connection> const& c)
-    : registry_(registry), id_(c->id())
+    : registry_(registry),
+      id_(c->id())
 {
     registry_.add(c);
 }
 
-connection_registry::entry::~entry() { registry_.remove(id_); }
+connection_registry::entry::~entry()
+{
+    registry_.remove(id_);
+}
 
 void connection_registry::add(std::shared_ptr<connection> const& c)
 {

@@ -49,18 +49,39 @@ void server::start()
     });
 }
 
-std::uint16_t server::port() const { return port_; }
+std::uint16_t server::port() const
+{
+    return port_;
+}
 
-std::string server::endpoint() const { return endpoint_; }
+std::string server::endpoint() const
+{
+    return endpoint_;
+}
 
-void server::shutdown(std::function<void()> on_stopped) { state_->begin_shutdown(std::move(on_stopped)); }
+void server::shutdown(std::function<void()> on_stopped)
+{
+    state_->begin_shutdown(std::move(on_stopped));
+}
 
-void server::stop_now() { state_->stop_now(); }
+void server::stop_now()
+{
+    state_->stop_now();
+}
 
-coropush::metrics const& server::metrics() const { return state_->stats; }
+coropush::metrics const& server::metrics() const
+{
+    return state_->stats;
+}
 
-server_options const& server::options() const { return state_->options; }
+server_options const& server::options() const
+{
+    return state_->options;
+}
 
-std::size_t server::websocket_sessions() const { return state_->websocket_sessions(); }
+std::size_t server::websocket_sessions() const
+{
+    return state_->websocket_sessions();
+}
 
 }  // namespace coropush

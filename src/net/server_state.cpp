@@ -65,16 +65,15 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
                if (!link->healthy())
                    return readiness{false, "backplane unavailable"};
                return readiness{true, "ready"};
-           }},
+           },
+           options.admin_token, [this](bool drop) { return disconnect_all(drop); }},
       services{options, stats, demo, hub, *jobs, draining},
       io(io_context),
       control(asio::make_strand(io_context)),
       acceptor(control),
       grace_timer_(control)
 {
-    registry.on_remove([this](std::size_t) {
-        stats.tcp_connections_open.fetch_sub(1, std::memory_order_relaxed);
-    });
+    registry.on_remove([this](std::size_t) { stats.tcp_connections_open.fetch_sub(1, std::memory_order_relaxed); });
 }
 
 server_state::~server_state() = default;
@@ -132,6 +131,19 @@ void server_state::begin_shutdown(std::function<void()> on_stopped)
             }
         });
     });
+}
+
+std::size_t server_state::disconnect_all(bool drop)
+{
+    auto const sessions = websocket_sessions();
+    log_info(0, "admin: ", drop ? "dropping " : "closing ", sessions, " WebSocket session(s)");
+    for (auto const& c : registry.snapshot()) {
+        if (drop)
+            c->abort_websocket("dropped by an administrator");
+        else
+            c->close_websocket(1012, "service restart");
+    }
+    return sessions;
 }
 
 void server_state::stop_now()

@@ -51,8 +51,14 @@ public:
     // A WebSocket session slot, counted against --max-connections; released by its destructor.
     class websocket_slot {
     public:
-        explicit websocket_slot(server_state* s) : state_(s) {}
-        websocket_slot(websocket_slot&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+        explicit websocket_slot(server_state* s)
+            : state_(s)
+        {
+        }
+        websocket_slot(websocket_slot&& other) noexcept
+            : state_(std::exchange(other.state_, nullptr))
+        {
+        }
         websocket_slot& operator=(websocket_slot&&) = delete;
         ~websocket_slot();
 
@@ -65,6 +71,9 @@ public:
     // Graceful shutdown (any thread, idempotent): refuse new sessions, close open ones with 1001
     // after flushing, and once they are gone (or the grace period is over) stop everything.
     void begin_shutdown(std::function<void()> on_stopped);
+    // The admin endpoint's action: close (1012) or drop every WebSocket session; returns how many.
+    std::size_t disconnect_all(bool drop);
+
     // Immediate stop (any thread): drop every connection and stop accepting.
     void stop_now();
     bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
@@ -76,8 +85,8 @@ private:
     std::atomic<std::uint64_t> next_id_{1};
     std::atomic<std::size_t> websocket_count_{0};
     std::atomic<bool> stopped_{false};
-    boost::asio::steady_timer grace_timer_;    // on `control`
-    std::function<void()> on_stopped_;         // on `control`
+    boost::asio::steady_timer grace_timer_;  // on `control`
+    std::function<void()> on_stopped_;       // on `control`
 };
 
 }  // namespace coropush::net

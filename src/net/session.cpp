@@ -88,7 +88,7 @@ struct upgrade_to_websocket {
 };
 
 asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(beast::tcp_stream& stream, connection& conn,
-                                                                 server_state& server)
+                                                                server_state& server)
 {
     auto const& options = server.options;
     auto const abort_guard = conn.set_abort_hook([&stream] { stream.close(); });
@@ -126,10 +126,11 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(beast::tcp_strea
                 if (buffer.size() != 0) {
                     // RFC 6455 4.1: a client sends nothing more before the handshake response.
                     server.stats.handshake_failed(handshake_failure::bad_request);
-                    co_await beast::async_write(
-                        stream, text_response(http::status::bad_request, "data sent before the handshake completed\n",
-                                              request.version(), false),
-                        nothrow);
+                    co_await beast::async_write(stream,
+                                                text_response(http::status::bad_request,
+                                                              "data sent before the handshake completed\n",
+                                                              request.version(), false),
+                                                nothrow);
                     break;
                 }
                 co_return upgrade_to_websocket{std::move(request), std::move(*accepted)};
@@ -266,8 +267,8 @@ asio::awaitable<void> pusher(connection& conn)
 // with still nothing (not even the pong), drop the connection. Also bounds the closing handshake.
 asio::awaitable<void> watchdog(connection& conn, server_options const& options, metrics& stats)
 {
-    auto const interval = options.ping_interval > clock::duration::zero() ? options.ping_interval
-                                                                         : clock::duration::max();
+    auto const interval =
+        options.ping_interval > clock::duration::zero() ? options.ping_interval : clock::duration::max();
     while (!conn.stopping()) {
         if (conn.pending_close()) {
             co_await conn.watchdog_sleep(options.close_timeout);

@@ -23,8 +23,7 @@ int hex_value(char c)
 
 bool is_within(fs::path const& root, fs::path const& candidate)
 {
-    auto const [root_end, candidate_at] =
-        std::mismatch(root.begin(), root.end(), candidate.begin(), candidate.end());
+    auto const [root_end, candidate_at] = std::mismatch(root.begin(), root.end(), candidate.begin(), candidate.end());
     return root_end == root.end();
 }
 

@@ -19,9 +19,11 @@ namespace coropush::protocol {
 namespace detail {
 
 template <class T>
-struct is_optional : std::false_type {};
+struct is_optional : std::false_type {
+};
 template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
+struct is_optional<std::optional<T>> : std::true_type {
+};
 
 // "a string", "an unsigned integer", ...: what a field of type T must hold, for error messages.
 template <class T>

@@ -24,9 +24,9 @@ enum class errc {
     shutting_down,           // the server is draining and starts nothing new
     backplane_unavailable,   // the request needs the scale-out backplane, which is down
 };
-BOOST_DESCRIBE_ENUM(errc, invalid_json, not_object, missing_type, unknown_type, bad_id, bad_data,
-                    binary_unsupported, invalid_topic, too_many_subscriptions, too_many_jobs,
-                    unknown_job, job_finished, shutting_down, backplane_unavailable)
+BOOST_DESCRIBE_ENUM(errc, invalid_json, not_object, missing_type, unknown_type, bad_id, bad_data, binary_unsupported,
+                    invalid_topic, too_many_subscriptions, too_many_jobs, unknown_job, job_finished, shutting_down,
+                    backplane_unavailable)
 
 // The wire spelling of a code ("invalid_json", ...).
 std::string_view to_string(errc code);

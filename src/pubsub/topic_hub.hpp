@@ -21,7 +21,11 @@ namespace coropush {
 
 class topic_hub {
 public:
-    topic_hub(metrics& stats, backplane& link) : stats_(stats), backplane_(link) {}
+    topic_hub(metrics& stats, backplane& link)
+        : stats_(stats),
+          backplane_(link)
+    {
+    }
 
     // False when the subscriber already had this topic.
     bool subscribe(std::string const& topic, std::shared_ptr<push_target> subscriber);

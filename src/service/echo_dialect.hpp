@@ -10,7 +10,10 @@ namespace coropush {
 // binary as binary.
 class echo_dialect final : public message_handler {
 public:
-    explicit echo_dialect(outbox& out) : out_(out) {}
+    explicit echo_dialect(outbox& out)
+        : out_(out)
+    {
+    }
 
     void on_text(std::string_view text) override;
     void on_binary(std::string_view data) override;

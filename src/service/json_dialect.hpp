@@ -15,7 +15,11 @@ namespace coropush {
 
 class json_dialect final : public message_handler {
 public:
-    json_dialect(outbox& out, service_context const& services) : out_(out), services_(services) {}
+    json_dialect(outbox& out, service_context const& services)
+        : out_(out),
+          services_(services)
+    {
+    }
 
     void on_text(std::string_view text) override;
     void on_binary(std::string_view data) override;

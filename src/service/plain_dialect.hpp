@@ -20,7 +20,11 @@ struct demo_replies {
 
 class plain_dialect final : public message_handler {
 public:
-    plain_dialect(outbox& out, demo_replies const& demo) : out_(out), demo_(demo) {}
+    plain_dialect(outbox& out, demo_replies const& demo)
+        : out_(out),
+          demo_(demo)
+    {
+    }
 
     void on_text(std::string_view text) override;
     void on_binary(std::string_view data) override;

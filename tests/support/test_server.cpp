@@ -18,7 +18,10 @@ namespace coropush::testing {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-std::filesystem::path web_directory() { return std::filesystem::path(COROPUSH_SOURCE_DIR) / "web"; }
+std::filesystem::path web_directory()
+{
+    return std::filesystem::path(COROPUSH_SOURCE_DIR) / "web";
+}
 
 server_options test_options()
 {

@@ -56,7 +56,8 @@ TEST(codec, encode_writes_type_then_id_then_data)
 
 TEST(codec, absent_optional_fields_are_left_out)
 {
-    EXPECT_EQ(encode(job_start{std::nullopt, 3, std::nullopt, std::nullopt}), R"({"type":"job_start","data":{"steps":3}})");
+    EXPECT_EQ(encode(job_start{std::nullopt, 3, std::nullopt, std::nullopt}),
+              R"({"type":"job_start","data":{"steps":3}})");
 }
 
 TEST(codec, every_request_type_decodes_to_its_struct)
@@ -110,10 +111,10 @@ TEST_P(codec_bad_input, gets_its_stable_code_and_the_id_where_readable)
 INSTANTIATE_TEST_SUITE_P(
     every_class, codec_bad_input,
     ::testing::Values(bad_case{"not json", errc::invalid_json, {}}, bad_case{"", errc::invalid_json, {}},
-                      bad_case{R"({"type":"echo")", errc::invalid_json, {}},
-                      bad_case{"[1,2,3]", errc::not_object, {}}, bad_case{"\"hello\"", errc::not_object, {}},
-                      bad_case{"42", errc::not_object, {}}, bad_case{"null", errc::not_object, {}},
-                      bad_case{R"({"id":5})", errc::missing_type, 5}, bad_case{R"({"type":7,"id":5})", errc::missing_type, 5},
+                      bad_case{R"({"type":"echo")", errc::invalid_json, {}}, bad_case{"[1,2,3]", errc::not_object, {}},
+                      bad_case{"\"hello\"", errc::not_object, {}}, bad_case{"42", errc::not_object, {}},
+                      bad_case{"null", errc::not_object, {}}, bad_case{R"({"id":5})", errc::missing_type, 5},
+                      bad_case{R"({"type":7,"id":5})", errc::missing_type, 5},
                       bad_case{R"({"type":"nope","id":5})", errc::unknown_type, 5},
                       bad_case{R"({"type":"welcome","id":5})", errc::unknown_type, 5},
                       bad_case{R"({"type":"echo","id":-1,"data":{"text":"x"}})", errc::bad_id, {}},
