@@ -103,7 +103,9 @@ asio::awaitable<incoming> ws_client::receive()
     incoming in;
     if (ec) {
         in.what = incoming::kind::closed;
-        if (ec == websocket::error::closed) {
+        // A close frame that arrived counts even when the TCP connection then ended badly (a
+        // server that fails a connection may close it before our reply reaches it: RFC 6455 7.1.7).
+        if (ec == websocket::error::closed || ws.reason().code != websocket::close_code::none) {
             in.close_code = ws.reason().code;
             in.close_reason.assign(ws.reason().reason.data(), ws.reason().reason.size());
         } else {

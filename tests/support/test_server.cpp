@@ -49,10 +49,15 @@ test_server::test_server(server_options options, unsigned threads)
 
 test_server::~test_server()
 {
-    if (!threads_.empty()) {
-        server_->stop_now();
-        join();
-    }
+    stop();
+}
+
+void test_server::stop()
+{
+    if (threads_.empty())
+        return;
+    server_->stop_now();
+    join();
 }
 
 void test_server::shutdown_and_wait()

@@ -37,6 +37,8 @@ public:
 
     // Graceful shutdown; returns once the server's io threads have run out of work.
     void shutdown_and_wait();
+    // Immediate stop; returns once every session has ended, so counters are final.
+    void stop();
 
 private:
     void join();

@@ -131,7 +131,10 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_case{R"({"type":"job_start","id":3,"data":{"steps":-2}})", errc::bad_data, 3},
                       bad_case{R"({"type":"job_start","id":3,"data":{"steps":4294967296}})", errc::bad_data, 3},
                       bad_case{R"({"type":"job_resume","id":3,"data":{"job":"j","after_seq":"1"}})", errc::bad_data,
-                               3}));
+                               3}),
+    [](::testing::TestParamInfo<bad_case> const& param) {
+        return std::string(to_string(param.param.code)) + "_" + std::to_string(param.index);
+    });
 
 TEST(codec, bad_data_messages_name_the_field)
 {

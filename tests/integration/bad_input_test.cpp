@@ -1,0 +1,187 @@
+// Every class of bad input gets its documented answer, and the connection (or, where the
+// protocol demands a close, every other client) keeps being served.
+#include "client/ws_client.hpp"
+#include "support/raw_connection.hpp"
+#include "support/test_server.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <gtest/gtest.h>
+
+namespace coropush::testing {
+namespace {
+using boost::asio::awaitable;
+using client::connect_options;
+using client::ws_client;
+
+connect_options json(std::uint16_t port)
+{
+    connect_options o;
+    o.port = port;
+    return o;
+}
+
+connect_options plain(std::uint16_t port)
+{
+    auto o = json(port);
+    o.subprotocols.clear();
+    return o;
+}
+
+// Sends `text`, expects an error envelope with `code` (and `id` when given), then checks that
+// the connection still answers an echo.
+awaitable<void> expect_error_then_usable(ws_client& client, std::string text, std::string code, protocol::request_id id)
+{
+    co_await client.send_text(std::move(text));
+    auto const [error, error_id] = co_await client.receive_as<protocol::error>();
+    EXPECT_EQ(error.code, code);
+    EXPECT_FALSE(error.message.empty());
+    EXPECT_EQ(error_id, id);
+
+    protocol::echo const ping{"still here"};
+    co_await client.send(ping, 1000);
+    auto const [echo, echo_id] = co_await client.receive_as<protocol::echo>();
+    EXPECT_EQ(echo.text, "still here");
+    EXPECT_EQ(echo_id, 1000u);
+}
+
+TEST(bad_input, each_json_dialect_error_gets_its_code_and_the_connection_stays_open)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto client = co_await ws_client::connect(json(server.port()));
+        co_await expect_error_then_usable(client, "not json at all", "invalid_json", {});
+        co_await expect_error_then_usable(client, "[1,2]", "not_object", {});
+        co_await expect_error_then_usable(client, R"({"id":3})", "missing_type", 3);
+        co_await expect_error_then_usable(client, R"({"type":"teleport","id":4})", "unknown_type", 4);
+        co_await expect_error_then_usable(client, R"({"type":"echo","id":5,"data":{"text":7}})", "bad_data", 5);
+        co_await expect_error_then_usable(client, R"({"type":"echo","id":6,"data":[]})", "bad_data", 6);
+        co_await expect_error_then_usable(client, R"({"type":"echo","id":-6,"data":{"text":"x"}})", "bad_id", {});
+        co_await expect_error_then_usable(client, R"({"type":"echo","id":"6","data":{"text":"x"}})", "bad_id", {});
+        co_await client.close();
+    });
+    server.stop();  // every session has ended: the counters are final
+    auto const& m = server.metrics();
+    EXPECT_EQ(m.error_envelopes(protocol::errc::invalid_json), 1u);
+    EXPECT_EQ(m.error_envelopes(protocol::errc::bad_data), 2u);
+    EXPECT_EQ(m.error_envelopes(protocol::errc::bad_id), 2u);
+}
+
+TEST(bad_input, a_binary_frame_on_the_json_dialect_gets_an_error_envelope)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto client = co_await ws_client::connect(json(server.port()));
+        co_await client.send_binary(std::string("\x00\x01\x02", 3));
+        auto const [error, id] = co_await client.receive_as<protocol::error>();
+        EXPECT_EQ(error.code, "binary_unsupported");
+        EXPECT_FALSE(id.has_value());
+        co_await expect_error_then_usable(client, "{", "invalid_json", {});
+        co_await client.close();
+    });
+}
+
+TEST(bad_input, a_binary_frame_on_the_plain_dialect_is_closed_with_1003)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto client = co_await ws_client::connect(plain(server.port()));
+        co_await client.send_binary("bytes");
+        auto const closed = co_await client.receive_close();
+        EXPECT_EQ(closed.close_code, 1003);
+    });
+    server.stop();
+    EXPECT_EQ(server.metrics().closes_sent(1003), 1u);
+}
+
+TEST(bad_input, a_message_over_the_size_limit_is_closed_with_1009_and_others_go_on)
+{
+    auto options = test_options();
+    options.max_message_bytes = 1024;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto bystander = co_await ws_client::connect(json(server.port()));
+        auto offender = co_await ws_client::connect(json(server.port()));
+        protocol::echo const big{std::string(2000, 'x')};
+        co_await offender.send(big, 1);
+        auto const closed = co_await offender.receive_close();
+        EXPECT_EQ(closed.close_code, 1009);
+
+        protocol::echo const fine{std::string(900, 'y')};
+        co_await bystander.send(fine, 2);
+        auto const [echo, id] = co_await bystander.receive_as<protocol::echo>();
+        EXPECT_EQ(echo.text.size(), 900u);
+        co_await bystander.close();
+    });
+    server.shutdown_and_wait();
+    EXPECT_EQ(server.metrics().closes_sent(1009), 1u);
+}
+
+TEST(bad_input, malformed_upgrades_get_http_errors_not_dropped_sockets)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        struct attempt {
+            std::string request;
+            unsigned status;
+        };
+        std::string const head = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+        std::vector<attempt> const attempts{
+            {head + "Sec-WebSocket-Version: 13\r\n\r\n", 400},                              // no key
+            {head + "Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n", 400},  // bad key
+            {head + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 400},            // no version
+            {head + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n", 426},
+            {raw_connection::upgrade_request("/nowhere"), 404},
+            {"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+             "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\nearly frame bytes",
+             400},
+            {"GARBAGE\r\n\r\n", 400},
+        };
+        for (auto const& a : attempts) {
+            auto connection = co_await raw_connection::connect(server.port());
+            co_await connection.write(a.request);
+            auto const reply = co_await connection.read_http();
+            EXPECT_EQ(reply.status, a.status) << a.request;
+            EXPECT_FALSE(reply.body.empty()) << "a refusal says why: " << a.request;
+        }
+        // And the server still accepts a proper client afterwards.
+        auto client = co_await ws_client::connect(json(server.port()));
+        co_await client.close();
+    });
+}
+
+TEST(bad_input, a_websocket_protocol_violation_is_closed_with_1002_and_invalid_utf8_with_1007)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        {
+            auto connection = co_await raw_connection::connect(server.port());
+            auto const reply = co_await connection.upgrade("/");
+            EXPECT_EQ(reply.status, 101u);
+            co_await connection.write(raw_connection::frame(0x3, "reserved opcode"));
+            auto const frame = co_await connection.read_frame();
+            EXPECT_EQ(frame.opcode, 8);
+            EXPECT_EQ(frame.close_code(), 1002);
+            bool const closed = co_await connection.closed_by_server();  // and then the TCP connection
+            EXPECT_TRUE(closed);
+        }
+        {
+            auto connection = co_await raw_connection::connect(server.port());
+            auto const reply = co_await connection.upgrade("/");
+            EXPECT_EQ(reply.status, 101u);
+            co_await connection.write(raw_connection::frame(0x1, "bad \xff\xfe utf-8"));
+            auto const frame = co_await connection.read_frame();
+            EXPECT_EQ(frame.opcode, 8);
+            EXPECT_EQ(frame.close_code(), 1007);
+            bool const closed = co_await connection.closed_by_server();
+            EXPECT_TRUE(closed);
+        }
+    });
+    // Graceful: lets each session finish its closing handshake before the counters are read.
+    server.shutdown_and_wait();
+    EXPECT_EQ(server.metrics().closes_sent(1002), 1u);
+    EXPECT_EQ(server.metrics().closes_sent(1007), 1u);
+}
+
+}  // namespace
+}  // namespace coropush::testing

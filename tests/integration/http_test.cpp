@@ -1,0 +1,165 @@
+// Plain HTTP on the same port: files from the web root with the right types, the operational
+// endpoints, and no way out of the web root.
+#include "support/raw_connection.hpp"
+#include "support/test_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace coropush::testing {
+namespace {
+using boost::asio::awaitable;
+namespace fs = std::filesystem;
+
+// A web root with a page, a script, a nested file, a symlink inside and two leading outside.
+class http_fixture : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        base_ = fs::temp_directory_path() / ("coropush-http-" + std::to_string(::getpid()) + "-" +
+                                             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(base_);
+        fs::create_directories(base_ / "root" / "sub");
+        fs::create_directories(base_ / "outside");
+        write(base_ / "root" / "index.html", "<!doctype html><title>home</title>");
+        write(base_ / "root" / "app.js", "export const x = 1;");
+        write(base_ / "root" / "style.css", "body{}");
+        write(base_ / "root" / "sub" / "index.html", "sub page");
+        write(base_ / "root" / "a b.txt", "spaced");
+        write(base_ / "outside" / "secret.txt", "SECRET");
+        fs::create_symlink(base_ / "outside" / "secret.txt", base_ / "root" / "leak.txt");
+        fs::create_directory_symlink(base_ / "outside", base_ / "root" / "leakdir");
+        fs::create_symlink(base_ / "root" / "app.js", base_ / "root" / "alias.js");
+
+        auto options = test_options();
+        options.web_root = (base_ / "root").string();
+        server_.emplace(options);
+    }
+
+    void TearDown() override
+    {
+        server_.reset();
+        fs::remove_all(base_);
+    }
+
+    static void write(fs::path const& p, std::string const& text) { std::ofstream(p) << text; }
+
+    // One request on a fresh connection.
+    http_reply request(std::string raw)
+    {
+        http_reply reply;
+        run_client([&]() -> awaitable<void> {
+            auto connection = co_await raw_connection::connect(server_->port());
+            co_await connection.write(raw);
+            reply = co_await connection.read_http();
+        });
+        return reply;
+    }
+
+    http_reply get(std::string const& target, std::string const& method = "GET")
+    {
+        return request(method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    }
+
+    fs::path base_;
+    std::optional<test_server> server_;
+};
+
+TEST_F(http_fixture, serves_files_with_their_content_types)
+{
+    auto home = get("/");
+    EXPECT_EQ(home.status, 200u);
+    EXPECT_EQ(home.body, "<!doctype html><title>home</title>");
+    EXPECT_EQ(home.headers["content-type"], "text/html; charset=utf-8");
+
+    auto script = get("/app.js");
+    EXPECT_EQ(script.status, 200u);
+    EXPECT_EQ(script.headers["content-type"], "text/javascript; charset=utf-8");
+    EXPECT_EQ(get("/style.css").headers["content-type"], "text/css; charset=utf-8");
+    EXPECT_EQ(get("/sub/").body, "sub page");
+    EXPECT_EQ(get("/a%20b.txt").body, "spaced");
+    EXPECT_EQ(get("/app.js?v=3").status, 200u);
+    EXPECT_EQ(get("/alias.js").status, 200u) << "a symlink that stays inside the root is fine";
+}
+
+TEST_F(http_fixture, head_answers_headers_without_a_body)
+{
+    run_client([&]() -> awaitable<void> {
+        auto connection = co_await raw_connection::connect(server_->port());
+        co_await connection.write("HEAD /app.js HTTP/1.1\r\nHost: x\r\n\r\nGET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+        // The HEAD response has no body, so the next response follows it directly.
+        auto const head = co_await connection.read_http(true);
+        auto const next = co_await connection.read_http();
+        EXPECT_EQ(head.status, 200u);
+        EXPECT_EQ(head.headers.at("content-length"), "19");
+        EXPECT_EQ(next.body, "body{}");
+    });
+}
+
+TEST_F(http_fixture, missing_files_are_404_and_other_methods_405)
+{
+    EXPECT_EQ(get("/nope.html").status, 404u);
+    auto post = request("POST /index.html HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+    EXPECT_EQ(post.status, 405u);
+    EXPECT_EQ(post.headers["allow"], "GET, HEAD");
+    EXPECT_EQ(get("/index.html", "DELETE").status, 405u);
+}
+
+TEST_F(http_fixture, no_request_leaves_the_web_root)
+{
+    std::vector<std::string> const targets{"/../outside/secret.txt",
+                                           "/sub/../../outside/secret.txt",
+                                           "/%2e%2e/outside/secret.txt",
+                                           "/%2E%2E%2Foutside%2Fsecret.txt",
+                                           "/..%2foutside/secret.txt",
+                                           "/sub/%2e%2e/%2e%2e/outside/secret.txt",
+                                           "/leak.txt",
+                                           "/leakdir/secret.txt",
+                                           "//etc/passwd",
+                                           "/%00index.html",
+                                           "/..\\outside\\secret.txt",
+                                           "http://127.0.0.1/../outside/secret.txt",
+                                           "/" + (base_ / "outside" / "secret.txt").string()};
+    for (auto const& target : targets) {
+        auto const reply = get(target);
+        EXPECT_NE(reply.status, 200u) << target;
+        EXPECT_EQ(reply.body.find("SECRET"), std::string::npos) << target;
+    }
+}
+
+TEST_F(http_fixture, health_readiness_and_metrics_endpoints)
+{
+    auto health = get("/healthz");
+    EXPECT_EQ(health.status, 200u);
+    EXPECT_EQ(health.body, "ok\n");
+    auto ready = get("/readyz");
+    EXPECT_EQ(ready.status, 200u);
+    EXPECT_EQ(ready.body, "ready\n");
+    auto metrics = get("/metrics");
+    EXPECT_EQ(metrics.status, 200u);
+    EXPECT_EQ(metrics.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+    EXPECT_NE(metrics.body.find("coropush_websocket_sessions_open 0\n"), std::string::npos);
+    EXPECT_NE(metrics.body.find("# TYPE coropush_messages_received_total counter"), std::string::npos);
+}
+
+TEST_F(http_fixture, keep_alive_serves_several_requests_on_one_connection)
+{
+    run_client([&]() -> awaitable<void> {
+        auto connection = co_await raw_connection::connect(server_->port());
+        for (int i = 0; i < 3; ++i) {
+            co_await connection.write("GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n");
+            auto const reply = co_await connection.read_http();
+            EXPECT_EQ(reply.status, 200u);
+        }
+        co_await connection.write("GET /app.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        auto const last = co_await connection.read_http();
+        EXPECT_EQ(last.status, 200u);
+        bool const closed = co_await connection.closed_by_server();
+        EXPECT_TRUE(closed);
+    });
+}
+
+}  // namespace
+}  // namespace coropush::testing

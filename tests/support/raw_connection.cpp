@@ -1,0 +1,197 @@
+// Raw TCP test client: HTTP via Beast's parser, WebSocket frames by hand.
+#include "support/raw_connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <random>
+#include <stdexcept>
+
+namespace coropush::testing {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::uint16_t ws_frame::close_code() const
+{
+    if (payload.size() < 2)
+        return 1005;
+    return static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                      static_cast<unsigned char>(payload[1]));
+}
+
+struct raw_connection::impl {
+    explicit impl(asio::any_io_executor ex)
+        : stream(std::move(ex))
+    {
+    }
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;  // bytes read but not yet consumed
+};
+
+raw_connection::raw_connection(std::unique_ptr<impl> i)
+    : impl_(std::move(i))
+{
+}
+raw_connection::raw_connection(raw_connection&&) noexcept = default;
+raw_connection& raw_connection::operator=(raw_connection&&) noexcept = default;
+raw_connection::~raw_connection() = default;
+
+asio::awaitable<raw_connection> raw_connection::connect(std::uint16_t port)
+{
+    auto state = std::make_unique<impl>(co_await asio::this_coro::executor);
+    co_await state->stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
+    co_return raw_connection(std::move(state));
+}
+
+asio::awaitable<void> raw_connection::write(std::string bytes)
+{
+    co_await asio::async_write(impl_->stream, asio::buffer(bytes), asio::use_awaitable);
+}
+
+asio::awaitable<http_reply> raw_connection::read_http(bool head)
+{
+    http::response_parser<http::string_body> parser;
+    parser.skip(head);
+    co_await http::async_read(impl_->stream, impl_->buffer, parser, asio::use_awaitable);
+    auto const& message = parser.get();
+    http_reply reply;
+    reply.status = message.result_int();
+    for (auto const& field : message) {
+        std::string name(field.name_string());
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        reply.headers[name] = std::string(field.value());
+    }
+    reply.body = message.body();
+    co_return reply;
+}
+
+asio::awaitable<bool> raw_connection::closed_by_server()
+{
+    impl_->buffer.consume(impl_->buffer.size());
+    for (;;) {
+        auto [ec, n] =
+            co_await impl_->stream.async_read_some(impl_->buffer.prepare(4096), asio::as_tuple(asio::use_awaitable));
+        if (ec)
+            co_return ec == asio::error::eof || ec == asio::error::connection_reset;
+        impl_->buffer.commit(n);
+        impl_->buffer.consume(n);
+    }
+}
+
+std::string raw_connection::upgrade_request(std::string_view path, std::string_view extra_headers)
+{
+    return "GET " + std::string(path) +
+           " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+           std::string(extra_headers) + "\r\n";
+}
+
+asio::awaitable<http_reply> raw_connection::upgrade(std::string path, std::string extra_headers)
+{
+    co_await write(upgrade_request(path, extra_headers));
+    // A 101 has no body: read the header only, and keep any frame bytes that follow in the buffer.
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);
+    co_await http::async_read_header(impl_->stream, impl_->buffer, parser, asio::use_awaitable);
+    http_reply reply;
+    reply.status = parser.get().result_int();
+    for (auto const& field : parser.get()) {
+        std::string name(field.name_string());
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        reply.headers[name] = std::string(field.value());
+    }
+    co_return reply;
+}
+
+asio::awaitable<ws_frame> raw_connection::read_frame()
+{
+    auto& buffer = impl_->buffer;
+    auto need = [&](std::size_t n) -> asio::awaitable<void> {
+        while (buffer.size() < n) {
+            auto const got = co_await impl_->stream.async_read_some(buffer.prepare(4096), asio::use_awaitable);
+            buffer.commit(got);
+        }
+    };
+    auto byte = [&](std::size_t i) {
+        return static_cast<unsigned char>(static_cast<char const*>(buffer.data().data())[i]);
+    };
+    co_await need(2);
+    ws_frame frame;
+    frame.fin = (byte(0) & 0x80) != 0;
+    frame.opcode = static_cast<std::uint8_t>(byte(0) & 0x0f);
+    if ((byte(1) & 0x80) != 0)
+        throw std::runtime_error("server frames must not be masked");
+    std::size_t length = byte(1) & 0x7f;
+    std::size_t header = 2;
+    if (length == 126) {
+        co_await need(4);
+        length = (std::size_t{byte(2)} << 8) | byte(3);
+        header = 4;
+    } else if (length == 127) {
+        co_await need(10);
+        length = 0;
+        for (std::size_t i = 2; i < 10; ++i)
+            length = (length << 8) | byte(i);
+        header = 10;
+    }
+    co_await need(header + length);
+    frame.payload.assign(static_cast<char const*>(buffer.data().data()) + header, length);
+    buffer.consume(header + length);
+    co_return frame;
+}
+
+void raw_connection::shrink_receive_buffer()
+{
+    impl_->stream.socket().set_option(asio::socket_base::receive_buffer_size(4096));
+}
+
+std::string raw_connection::frame(std::uint8_t opcode, std::string_view payload, bool fin)
+{
+    static std::mt19937 random{12345};
+    std::string out;
+    out += static_cast<char>((fin ? 0x80 : 0x00) | (opcode & 0x0f));
+    if (payload.size() < 126) {
+        out += static_cast<char>(0x80 | payload.size());
+    } else if (payload.size() <= 0xffff) {
+        out += static_cast<char>(0x80 | 126);
+        out += static_cast<char>((payload.size() >> 8) & 0xff);
+        out += static_cast<char>(payload.size() & 0xff);
+    } else {
+        out += static_cast<char>(0x80 | 127);
+        for (int shift = 56; shift >= 0; shift -= 8)
+            out += static_cast<char>((std::uint64_t{payload.size()} >> shift) & 0xff);
+    }
+    char mask[4];
+    for (auto& m : mask)
+        m = static_cast<char>(random() & 0xff);
+    out.append(mask, 4);
+    for (std::size_t i = 0; i < payload.size(); ++i)
+        out += static_cast<char>(payload[i] ^ mask[i % 4]);
+    return out;
+}
+
+std::string raw_connection::close_frame(std::uint16_t code, std::string_view reason)
+{
+    std::string payload;
+    payload += static_cast<char>(code >> 8);
+    payload += static_cast<char>(code & 0xff);
+    payload += reason;
+    return frame(8, payload);
+}
+
+}  // namespace coropush::testing

@@ -1,0 +1,64 @@
+// A plain TCP connection for tests that must send what a well-behaved client never would:
+// malformed or trickled HTTP, hand-built WebSocket frames, a client that stops reading.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace coropush::testing {
+
+struct http_reply {
+    unsigned status = 0;
+    std::map<std::string, std::string> headers;  // lower-case names
+    std::string body;
+};
+
+// One WebSocket frame as the server sent it.
+struct ws_frame {
+    bool fin = false;
+    std::uint8_t opcode = 0;  // 0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong
+    std::string payload;
+    std::uint16_t close_code() const;  // for close frames: the code, 1005 when none
+};
+
+class raw_connection {
+public:
+    static boost::asio::awaitable<raw_connection> connect(std::uint16_t port);
+
+    raw_connection(raw_connection&&) noexcept;
+    raw_connection& operator=(raw_connection&&) noexcept;
+    ~raw_connection();
+
+    boost::asio::awaitable<void> write(std::string bytes);
+    // Reads one HTTP response (headers and body; for the answer to a HEAD request, pass
+    // `head`: its Content-Length describes a body that is not sent).
+    boost::asio::awaitable<http_reply> read_http(bool head = false);
+    // True when the server has closed the connection (reads EOF or reset, discarding data).
+    boost::asio::awaitable<bool> closed_by_server();
+
+    // Sends a WebSocket upgrade request for `path` and reads the 101 (or whatever comes).
+    boost::asio::awaitable<http_reply> upgrade(std::string path = "/", std::string extra_headers = {});
+    boost::asio::awaitable<ws_frame> read_frame();
+
+    // Stops the kernel from accepting more than a little data: models a client that stops reading.
+    void shrink_receive_buffer();
+
+    // A masked client frame (RFC 6455 5.2).
+    static std::string frame(std::uint8_t opcode, std::string_view payload, bool fin = true);
+    static std::string close_frame(std::uint16_t code, std::string_view reason = {});
+
+    // A ready-made upgrade request.
+    static std::string upgrade_request(std::string_view path, std::string_view extra_headers = {});
+
+private:
+    struct impl;
+    explicit raw_connection(std::unique_ptr<impl> i);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace coropush::testing
