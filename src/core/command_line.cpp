@@ -3,6 +3,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <functional>
 #include <limits>
@@ -35,6 +36,8 @@ std::optional<Number> parse_number(std::string_view text)
 std::string show_duration(duration d)
 {
     auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    if (ms != 0 && ms % 60000 == 0)
+        return std::to_string(ms / 60000) + "m";
     if (ms != 0 && ms % 1000 == 0)
         return std::to_string(ms / 1000) + "s";
     return std::to_string(ms) + "ms";
@@ -131,7 +134,12 @@ std::vector<option_spec> const& options_table()
                          opts.log = *level;
                          return std::nullopt;
                      },
-                     [](o const& opts) { return std::string(to_string(opts.log)); }});
+                     [](o const& opts) {
+                         std::string name(to_string(opts.log));
+                         for (auto& c : name)
+                             c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                         return name;
+                     }});
         t.push_back(text("welcome", "TEXT", "the demo's reply to each message", &o::welcome_text));
         t.push_back(text("notice", "TEXT", "the demo's second message, pushed after --push-delay", &o::notice_text));
         t.push_back(time("push-delay", "delay before the notice", &o::push_delay, true));
@@ -144,7 +152,7 @@ std::vector<option_spec> const& options_table()
         t.push_back(number<std::size_t>("max-connections", "WebSocket sessions at once (more: 503)",
                                         &o::max_connections, 1, 10'000'000));
         t.push_back({"allow-origin", "ORIGIN",
-                     "accept upgrades from this Origin (repeatable; * for any). Default: same origin or localhost",
+                     "accept upgrades from this Origin only (repeatable; * for any)",
                      [](o& opts, std::string_view v) -> problem {
                          if (v.empty())
                              return "expects an origin such as https://example.com, or *";
@@ -321,8 +329,8 @@ std::string help_text()
         out << std::string(head.size() < 34 ? 34 - head.size() : 1, ' ') << spec.help << " [" << spec.show(defaults)
             << "]\n";
     }
-    out << "  --help                            show this text\n"
-           "  --version                         show the version\n\n"
+    out << "  --help                          show this text\n"
+           "  --version                       show the version\n\n"
            "Exit status: 0 after a clean shutdown (SIGINT/SIGTERM), 1 on a runtime error, 2 on a bad\n"
            "command line. A second signal during shutdown exits at once with status 1.\n";
     return out.str();

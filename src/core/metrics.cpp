@@ -117,6 +117,7 @@ std::string metrics::render() const
         out << "\"} " << closes_sent_[i].load(std::memory_order_relaxed) << '\n';
     }
 
+    single(out, "coropush_queued_bytes", "gauge", "Outbound bytes waiting in connections' queues.", queued_bytes);
     single(out, "coropush_queue_drops_total", "counter", "Outbound messages dropped by the drop_newest policy.",
            queue_drops);
     single(out, "coropush_slow_consumer_closes_total", "counter",

@@ -34,9 +34,9 @@ struct server_options {
     duration push_delay = std::chrono::seconds(1);
 
     // Limits on what a client may send.
-    std::size_t max_message_bytes = 64 * 1024;  // larger WebSocket messages are closed with 1009
-    std::size_t max_header_bytes = 8 * 1024;    // larger HTTP headers get 431
-    std::size_t max_body_bytes = 16 * 1024;     // larger HTTP bodies get 413
+    std::size_t max_message_bytes = std::size_t{64} * 1024;  // larger WebSocket messages are closed with 1009
+    std::size_t max_header_bytes = std::size_t{8} * 1024;    // larger HTTP headers get 431
+    std::size_t max_body_bytes = std::size_t{16} * 1024;     // larger HTTP bodies get 413
     std::size_t max_connections = 10000;        // upgrades past it get 503
     // Origins an upgrade is accepted from; others get 403. Empty: the default policy of
     // net/origin_policy.hpp (no Origin, the server's own origin, or a localhost origin).
@@ -44,7 +44,7 @@ struct server_options {
 
     // Outbound queue per connection, and what happens when it is full.
     std::size_t max_queue_messages = 1024;
-    std::size_t max_queue_bytes = 4 * 1024 * 1024;
+    std::size_t max_queue_bytes = std::size_t{4} * 1024 * 1024;
     overflow_policy on_overflow = overflow_policy::close;
 
     // Keep-alive and deadlines.
@@ -56,7 +56,7 @@ struct server_options {
 
     // The raw echo endpoint for conformance suites (off when empty).
     std::string echo_path;
-    std::size_t echo_max_message_bytes = 16 * 1024 * 1024;
+    std::size_t echo_max_message_bytes = std::size_t{16} * 1024 * 1024;
 
     // Pub/sub.
     std::size_t max_subscriptions = 64;  // per connection

@@ -37,6 +37,8 @@ class job_manager : public std::enable_shared_from_this<job_manager> {
 public:
     job_manager(boost::asio::any_io_executor io, job_limits limits, metrics& stats);
     ~job_manager();
+    job_manager(job_manager const&) = delete;
+    job_manager& operator=(job_manager const&) = delete;
 
     void add_kind(std::string name, job_body body);
     bool has_kind(std::string const& name) const;

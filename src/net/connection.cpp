@@ -33,6 +33,24 @@ connection::connection(asio::any_io_executor strand, std::uint64_t id, queue_lim
 {
 }
 
+connection::~connection()
+{
+    stats_.queued_bytes.fetch_sub(static_cast<std::int64_t>(queue_.bytes()), std::memory_order_relaxed);
+}
+
+void connection::count_queue_change(std::size_t bytes_before)
+{
+    auto const delta = static_cast<std::int64_t>(queue_.bytes()) - static_cast<std::int64_t>(bytes_before);
+    stats_.queued_bytes.fetch_add(delta, std::memory_order_relaxed);
+}
+
+void connection::frame_written()
+{
+    auto const before = queue_.bytes();
+    queue_.pop();
+    count_queue_change(before);
+}
+
 void connection::push(outbound_frame frame)
 {
     // Runs inline when already on this strand (a client publishing to a topic it is subscribed
@@ -50,7 +68,10 @@ void connection::send(outbound_frame frame)
 
 void connection::enqueue(outbound_frame frame)
 {
-    switch (queue_.push(std::move(frame))) {
+    auto const before = queue_.bytes();
+    auto const result = queue_.push(std::move(frame));
+    count_queue_change(before);
+    switch (result) {
     case outbound_queue::push_result::queued:
         wake_writer();
         break;
@@ -73,7 +94,9 @@ void connection::overflow()
     stats_.slow_consumer_closes.fetch_add(1, std::memory_order_relaxed);
     log_warn(id_, "slow consumer: outbound queue full (", queue_.messages(), " messages, ", queue_.bytes(),
              " bytes), closing");
+    auto const before = queue_.bytes();
     queue_.drop_waiting();
+    count_queue_change(before);
     scheduled_.clear();
     close(1008, "slow consumer: outbound queue full");
 }

@@ -31,6 +31,9 @@ public:
     using clock = std::chrono::steady_clock;
 
     connection(boost::asio::any_io_executor strand, std::uint64_t id, queue_limits limits, metrics& stats);
+    ~connection() override;
+    connection(connection const&) = delete;
+    connection& operator=(connection const&) = delete;
 
     boost::asio::any_io_executor const& get_executor() const noexcept { return strand_; }
 
@@ -64,7 +67,10 @@ public:
     void stop();
     bool stopping() const noexcept { return stopping_; }
 
-    outbound_queue& queue() noexcept { return queue_; }
+    bool has_queued() const noexcept { return !queue_.empty(); }
+    // The writer's side of the queue: the frame to write next, and that it has been written.
+    outbound_frame const& next_frame() { return queue_.front(); }
+    void frame_written();
 
     struct close_request {
         std::uint16_t code;
@@ -94,6 +100,8 @@ public:
 
 private:
     void enqueue(outbound_frame frame);
+    // Keeps the server-wide queued_bytes gauge in step with this queue.
+    void count_queue_change(std::size_t bytes_before);
     void overflow();
     void wake_writer() { writer_wake_.cancel(); }
 

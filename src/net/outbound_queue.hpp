@@ -17,7 +17,7 @@ namespace coropush {
 
 struct queue_limits {
     std::size_t max_messages = 1024;
-    std::size_t max_bytes = 4 * 1024 * 1024;
+    std::size_t max_bytes = std::size_t{4} * 1024 * 1024;
     overflow_policy policy = overflow_policy::close;
 };
 

@@ -29,6 +29,8 @@ class server_state : public std::enable_shared_from_this<server_state> {
 public:
     server_state(boost::asio::io_context& io, server_options opts, std::unique_ptr<backplane> link);
     ~server_state();
+    server_state(server_state const&) = delete;
+    server_state& operator=(server_state const&) = delete;
 
     server_options const options;
     metrics stats;

@@ -209,7 +209,7 @@ asio::awaitable<void> reader(websocket_stream& ws, connection& conn, message_han
         else
             handler.on_binary(payload);
         buffer.consume(buffer.size());
-        if (buffer.capacity() > 64 * 1024)
+        if (buffer.capacity() > std::size_t{64} * 1024)
             buffer.shrink_to_fit();  // one huge message should not pin its buffer for good
     }
     conn.stop();
@@ -227,14 +227,14 @@ asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& st
                 break;
             continue;
         }
-        if (!conn.queue().empty()) {
+        if (conn.has_queued()) {
             // A copy of the frame holds its payload alive while the write is in flight.
-            outbound_frame const frame = conn.queue().front();
+            outbound_frame const frame = conn.next_frame();
             ws.binary(frame.binary);
             auto [ec, bytes] = co_await ws.async_write(asio::buffer(*frame.payload), nothrow);
             if (ec)
                 break;  // the connection is gone; the reader sees it too and stops us all
-            conn.queue().pop();
+            conn.frame_written();
             stats.messages_out.fetch_add(1, std::memory_order_relaxed);
             stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
             continue;

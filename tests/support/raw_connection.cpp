@@ -49,10 +49,14 @@ raw_connection::raw_connection(raw_connection&&) noexcept = default;
 raw_connection& raw_connection::operator=(raw_connection&&) noexcept = default;
 raw_connection::~raw_connection() = default;
 
-asio::awaitable<raw_connection> raw_connection::connect(std::uint16_t port)
+asio::awaitable<raw_connection> raw_connection::connect(std::uint16_t port, int receive_buffer)
 {
     auto state = std::make_unique<impl>(co_await asio::this_coro::executor);
-    co_await state->stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
+    auto& socket = state->stream.socket();
+    socket.open(tcp::v4());
+    if (receive_buffer > 0)
+        socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+    co_await socket.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
     co_return raw_connection(std::move(state));
 }
 
@@ -153,11 +157,6 @@ asio::awaitable<ws_frame> raw_connection::read_frame()
     frame.payload.assign(static_cast<char const*>(buffer.data().data()) + header, length);
     buffer.consume(header + length);
     co_return frame;
-}
-
-void raw_connection::shrink_receive_buffer()
-{
-    impl_->stream.socket().set_option(asio::socket_base::receive_buffer_size(4096));
 }
 
 std::string raw_connection::frame(std::uint8_t opcode, std::string_view payload, bool fin)

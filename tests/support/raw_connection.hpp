@@ -28,7 +28,9 @@ struct ws_frame {
 
 class raw_connection {
 public:
-    static boost::asio::awaitable<raw_connection> connect(std::uint16_t port);
+    // `receive_buffer` (bytes, 0: the system's default) is set before connecting: a small one models
+    // a client that stops reading, and must be set before the TCP window is advertised.
+    static boost::asio::awaitable<raw_connection> connect(std::uint16_t port, int receive_buffer = 0);
 
     raw_connection(raw_connection&&) noexcept;
     raw_connection& operator=(raw_connection&&) noexcept;
@@ -44,9 +46,6 @@ public:
     // Sends a WebSocket upgrade request for `path` and reads the 101 (or whatever comes).
     boost::asio::awaitable<http_reply> upgrade(std::string path = "/", std::string extra_headers = {});
     boost::asio::awaitable<ws_frame> read_frame();
-
-    // Stops the kernel from accepting more than a little data: models a client that stops reading.
-    void shrink_receive_buffer();
 
     // A masked client frame (RFC 6455 5.2).
     static std::string frame(std::uint8_t opcode, std::string_view payload, bool fin = true);

@@ -18,9 +18,14 @@ namespace coropush::testing {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
+std::filesystem::path source_directory()
+{
+    return COROPUSH_SOURCE_DIR;
+}
+
 std::filesystem::path web_directory()
 {
-    return std::filesystem::path(COROPUSH_SOURCE_DIR) / "web";
+    return source_directory() / "web";
 }
 
 server_options test_options()

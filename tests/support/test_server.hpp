@@ -21,7 +21,8 @@ namespace coropush::testing {
 // that no test waits for long (each test shortens further what it exercises).
 server_options test_options();
 
-// The source tree's web/ directory.
+// The source tree, and its web/ directory.
+std::filesystem::path source_directory();
 std::filesystem::path web_directory();
 
 class test_server {

@@ -1,0 +1,179 @@
+// Operability: many clients over several io threads, Prometheus metrics that promtool accepts,
+// and the admin endpoint.
+#include "client/ws_client.hpp"
+#include "support/raw_connection.hpp"
+#include "support/test_server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+namespace coropush::testing {
+namespace {
+using namespace std::chrono_literals;
+using boost::asio::awaitable;
+using client::connect_options;
+using client::ws_client;
+
+connect_options json(std::uint16_t port)
+{
+    connect_options o;
+    o.port = port;
+    return o;
+}
+
+// One client's whole demo: hello, welcome, echoes, notice, close.
+awaitable<void> demo_client(std::uint16_t port, int n)
+{
+    auto client = co_await ws_client::connect(json(port));
+    protocol::hello const hello{"client " + std::to_string(n)};
+    co_await client.send(hello, 1);
+    for (std::uint64_t i = 2; i < 12; ++i) {
+        protocol::echo const echo{std::to_string(n) + "/" + std::to_string(i)};
+        co_await client.send(echo, i);
+    }
+    auto const welcome = co_await client.receive_as<protocol::welcome>();
+    EXPECT_EQ(welcome.second, 1u);
+    for (std::uint64_t i = 2; i < 12; ++i) {
+        auto const [echo, id] = co_await client.receive_as<protocol::echo>();
+        EXPECT_EQ(id, i);
+        EXPECT_EQ(echo.text, std::to_string(n) + "/" + std::to_string(i));
+    }
+    auto const notice = co_await client.receive_as<protocol::notice>();
+    EXPECT_EQ(notice.first.text, "朋友，既然来就多看看！");
+    co_await client.close();
+}
+
+TEST(threads, many_concurrent_clients_over_four_io_threads_each_get_their_own_answers)
+{
+    test_server server(test_options(), 4);
+    run_client([&]() -> awaitable<void> {
+        auto executor = co_await boost::asio::this_coro::executor;
+        constexpr int clients = 64;
+        std::vector<decltype(boost::asio::co_spawn(executor, demo_client(0, 0), boost::asio::deferred))> runs;
+        for (int n = 0; n < clients; ++n)
+            runs.push_back(boost::asio::co_spawn(executor, demo_client(server.port(), n), boost::asio::deferred));
+        auto [order, failures] = co_await boost::asio::experimental::make_parallel_group(std::move(runs))
+                                     .async_wait(boost::asio::experimental::wait_for_all(), boost::asio::use_awaitable);
+        for (auto const& failure : failures)
+            if (failure)
+                std::rethrow_exception(failure);
+    });
+    server.stop();
+    EXPECT_EQ(server.metrics().websocket_sessions_total.load(), 64u);
+    EXPECT_EQ(server.metrics().websocket_sessions_open.load(), 0);
+    EXPECT_EQ(server.metrics().messages_in.load(), 64u * 11u);
+    EXPECT_EQ(server.metrics().messages_out.load(), 64u * 12u);
+}
+
+std::string fetch(std::uint16_t port, std::string target)
+{
+    std::string body;
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await raw_connection::connect(port);
+        co_await c.write("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto const reply = co_await c.read_http();
+        body = reply.body;
+    });
+    return body;
+}
+
+TEST(metrics, the_exposition_passes_promtool_check_metrics)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto client = co_await ws_client::connect(json(server.port()));
+        co_await client.send_text("not json");
+        auto const error = co_await client.receive_as<protocol::error>();
+        co_await client.close();
+    });
+    auto const text = fetch(server.port(), "/metrics");
+    EXPECT_NE(text.find("coropush_error_envelopes_total{code=\"invalid_json\"} 1"), std::string::npos);
+    EXPECT_NE(text.find("coropush_close_codes_sent_total{code=\"1001\"} 0"), std::string::npos);
+
+    std::string const promtool = std::system("command -v promtool >/dev/null 2>&1") == 0 ? "promtool" : "";
+    ASSERT_FALSE(promtool.empty()) << "promtool is missing: run scripts/install-deps.sh test (package prometheus)";
+    auto const file = std::filesystem::temp_directory_path() / ("coropush-metrics-" + std::to_string(::getpid()));
+    std::ofstream(file) << text;
+    auto const report = file.string() + ".out";
+    int const status = std::system(("promtool check metrics < " + file.string() + " > " + report + " 2>&1").c_str());
+    std::ifstream in(report);
+    std::string const complaints((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(status, 0) << complaints;
+    EXPECT_EQ(complaints, "") << "promtool has lint complaints";
+    std::filesystem::remove(file);
+    std::filesystem::remove(report);
+}
+
+http_reply admin_request(std::uint16_t port, std::string request)
+{
+    http_reply reply;
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await raw_connection::connect(port);
+        co_await c.write(request);
+        reply = co_await c.read_http();
+    });
+    return reply;
+}
+
+TEST(admin, disconnect_needs_the_token_and_a_post)
+{
+    auto options = test_options();
+    options.admin_token = "s3cret";
+    test_server server(options);
+    std::string const path = "/admin/disconnect HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n";
+    EXPECT_EQ(admin_request(server.port(), "POST " + path + "\r\n").status, 401u);
+    EXPECT_EQ(admin_request(server.port(), "POST " + path + "Authorization: Bearer wrong!\r\n\r\n").status, 401u);
+    EXPECT_EQ(admin_request(server.port(), "GET " + path + "Authorization: Bearer s3cret\r\n\r\n").status, 405u);
+    auto const ok = admin_request(server.port(), "POST " + path + "Authorization: Bearer s3cret\r\n\r\n");
+    EXPECT_EQ(ok.status, 200u);
+    EXPECT_EQ(ok.body, "closed 0 WebSocket session(s)\n");
+}
+
+TEST(admin, without_a_token_the_endpoint_does_not_exist)
+{
+    test_server server;
+    EXPECT_EQ(admin_request(server.port(), "POST /admin/disconnect HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                                           "\r\nContent-Length: 0\r\n\r\n")
+                  .status,
+              404u);
+}
+
+TEST(admin, disconnect_closes_with_1012_or_drops_every_session)
+{
+    auto options = test_options();
+    options.admin_token = "t";
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto a = co_await ws_client::connect(json(server.port()));
+        auto request = [&](std::string how) -> awaitable<http_reply> {
+            auto c = co_await raw_connection::connect(server.port());
+            co_await c.write("POST /admin/disconnect?how=" + how +
+                             " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: 0\r\n\r\n");
+            co_return co_await c.read_http();
+        };
+        auto const closed = co_await request("close");
+        EXPECT_EQ(closed.body, "closed 1 WebSocket session(s)\n");
+        auto const a_end = co_await a.receive_close();
+        EXPECT_EQ(a_end.close_code, 1012);
+
+        auto b = co_await ws_client::connect(json(server.port()));
+        auto const dropped = co_await request("drop");
+        EXPECT_EQ(dropped.status, 200u);
+        auto const b_end = co_await b.receive();
+        EXPECT_TRUE(b_end.closed());
+        EXPECT_EQ(b_end.close_code, 1006) << "dropped: no close frame";
+    });
+}
+
+}  // namespace
+}  // namespace coropush::testing

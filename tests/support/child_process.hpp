@@ -1,0 +1,50 @@
+// The real coropush executable as a child process, for what only a process can show: signals,
+// exit codes, and what it logs. Everything is awaited as events (a log line, the exit), never
+// waited for with sleeps.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace coropush::testing {
+
+class child_process {
+public:
+    // Starts `program` with `args`; its stderr is captured (stdout goes to /dev/null).
+    child_process(boost::asio::any_io_executor executor, std::string program, std::vector<std::string> args);
+    ~child_process();  // kills the child if it is still running
+    child_process(child_process const&) = delete;
+    child_process& operator=(child_process const&) = delete;
+
+    pid_t pid() const noexcept;
+    void signal(int number);
+
+    // Reads the child's stderr until a line contains `text`; returns that line. Throws if the
+    // child's stderr ends first.
+    boost::asio::awaitable<std::string> wait_for_line(std::string_view text);
+    // Waits for the child to exit (reading the rest of its stderr): its exit code, or 128 + the
+    // signal that killed it.
+    boost::asio::awaitable<int> wait_for_exit();
+
+    // Everything read from stderr so far.
+    std::string const& output() const noexcept;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+// The path of the coropush executable this build made.
+std::string coropush_executable();
+
+// The port in a "listening on 127.0.0.1:PORT" log line.
+std::uint16_t port_from_log_line(std::string_view line);
+
+}  // namespace coropush::testing

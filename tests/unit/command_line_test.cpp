@@ -1,0 +1,140 @@
+// The command line: every option parses, bad input is a clear error, and the docs list them all.
+#include "core/command_line.hpp"
+#include "support/test_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace coropush {
+namespace {
+using namespace std::chrono_literals;
+
+command_line parse(std::vector<std::string_view> args)
+{
+    return parse_command_line(args);
+}
+
+TEST(command_line, no_arguments_gives_the_documented_defaults)
+{
+    auto const c = parse({});
+    ASSERT_EQ(c.what, command_line::action::run);
+    EXPECT_EQ(c.options.address, "127.0.0.1");
+    EXPECT_EQ(c.options.port, 1337);
+    EXPECT_EQ(c.options.welcome_text, "欢迎你朋友！");
+    EXPECT_EQ(c.options.notice_text, "朋友，既然来就多看看！");
+    EXPECT_EQ(c.options.push_delay, 1s);
+    EXPECT_EQ(c.options.max_message_bytes, 64u * 1024u);
+}
+
+TEST(command_line, values_in_both_spellings_and_with_units)
+{
+    auto const c = parse({"--port",
+                          "0",
+                          "--address=::1",
+                          "--push-delay",
+                          "250ms",
+                          "--max-message=16m",
+                          "--queue-bytes",
+                          "64k",
+                          "--ping-interval",
+                          "0",
+                          "--overflow",
+                          "drop",
+                          "--allow-origin",
+                          "https://a.example",
+                          "--allow-origin=*",
+                          "--log-level",
+                          "debug",
+                          "--threads",
+                          "4",
+                          "--welcome",
+                          "hi",
+                          "--job-retention",
+                          "2m"});
+    ASSERT_EQ(c.what, command_line::action::run) << c.message;
+    EXPECT_EQ(c.options.port, 0);
+    EXPECT_EQ(c.options.address, "::1");
+    EXPECT_EQ(c.options.push_delay, 250ms);
+    EXPECT_EQ(c.options.max_message_bytes, 16u * 1024u * 1024u);
+    EXPECT_EQ(c.options.max_queue_bytes, 64u * 1024u);
+    EXPECT_EQ(c.options.ping_interval, 0s);
+    EXPECT_EQ(c.options.on_overflow, overflow_policy::drop_newest);
+    EXPECT_EQ(c.options.allowed_origins, (std::vector<std::string>{"https://a.example", "*"}));
+    EXPECT_EQ(c.options.log, log_level::debug);
+    EXPECT_EQ(c.options.threads, 4u);
+    EXPECT_EQ(c.options.welcome_text, "hi");
+    EXPECT_EQ(c.options.job_retention, 2min);
+}
+
+TEST(command_line, bad_input_is_an_error_that_says_what_is_wrong)
+{
+    struct bad {
+        std::vector<std::string_view> args;
+        std::string says;
+    };
+    for (auto const& b : std::vector<bad>{
+             {{"--bogus"}, "unknown option '--bogus'"},
+             {{"--port"}, "needs a value"},
+             {{"--port", "65536"}, "--port"},
+             {{"--port", "-1"}, "--port"},
+             {{"--port", "12ab"}, "--port"},
+             {{"--address", "localhost"}, "IPv4 or IPv6"},
+             {{"--push-delay", "5"}, "duration"},
+             {{"--push-delay", "1.5s"}, "duration"},
+             {{"--ping-timeout", "0"}, "above 0"},
+             {{"--max-message", "8"}, "size"},
+             {{"--overflow", "sometimes"}, "close or drop"},
+             {{"--log-level", "loud"}, "trace, debug"},
+             {{"--backplane", "http://x"}, "redis://"},
+             {{"stray"}, "unexpected argument"},
+         }) {
+        auto const c = parse(b.args);
+        EXPECT_EQ(c.what, command_line::action::error) << b.args.front();
+        EXPECT_NE(c.message.find(b.says), std::string::npos) << c.message;
+    }
+}
+
+TEST(command_line, help_and_version)
+{
+    EXPECT_EQ(parse({"--help"}).what, command_line::action::help);
+    EXPECT_EQ(parse({"--port", "1", "-h"}).what, command_line::action::help);
+    EXPECT_EQ(parse({"--version"}).what, command_line::action::version);
+    auto const help = help_text();
+    for (auto const& name : option_names())
+        EXPECT_NE(help.find(name), std::string::npos) << name;
+    EXPECT_NE(help.find("[1337]"), std::string::npos) << "help shows defaults";
+}
+
+TEST(command_line, durations_and_sizes)
+{
+    EXPECT_EQ(parse_duration("0"), 0ms);
+    EXPECT_EQ(parse_duration("15ms"), 15ms);
+    EXPECT_EQ(parse_duration("3s"), 3s);
+    EXPECT_EQ(parse_duration("2m"), 2min);
+    EXPECT_EQ(parse_duration("1h"), 1h);
+    EXPECT_FALSE(parse_duration("s"));
+    EXPECT_FALSE(parse_duration("10"));
+    EXPECT_FALSE(parse_duration("10 s"));
+    EXPECT_FALSE(parse_duration("9999999999s"));
+    EXPECT_EQ(parse_size("100"), 100u);
+    EXPECT_EQ(parse_size("2k"), 2048u);
+    EXPECT_EQ(parse_size("3M"), 3u * 1024u * 1024u);
+    EXPECT_FALSE(parse_size("k"));
+    EXPECT_FALSE(parse_size("-1"));
+    EXPECT_FALSE(parse_size("99999999999999999999"));
+}
+
+TEST(command_line, the_options_reference_lists_every_option)
+{
+    std::ifstream file(testing::source_directory() / "docs" / "options.md");
+    ASSERT_TRUE(file) << "docs/options.md is missing";
+    std::stringstream text;
+    text << file.rdbuf();
+    for (auto const& name : option_names())
+        EXPECT_NE(text.str().find("`" + name), std::string::npos) << name << " is not documented in docs/options.md";
+}
+
+}  // namespace
+}  // namespace coropush

@@ -1,0 +1,203 @@
+// The dialects' message handling, through a GoogleMock of the outbox they answer through: what
+// each request queues, what it schedules, and that bad input never closes the JSON dialect.
+#include "jobs/job_manager.hpp"
+#include "pubsub/topic_hub.hpp"
+#include "service/json_dialect.hpp"
+#include "service/plain_dialect.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace coropush {
+namespace {
+using namespace std::chrono_literals;
+using ::testing::_;
+using ::testing::Field;
+using ::testing::InSequence;
+using ::testing::Pointee;
+using ::testing::Return;
+using ::testing::StrictMock;
+
+class mock_outbox : public outbox {
+public:
+    MOCK_METHOD(std::uint64_t, id, (), (const, noexcept, override));
+    MOCK_METHOD(void, send, (outbound_frame frame), (override));
+    MOCK_METHOD(void, send_after, (std::chrono::steady_clock::duration delay, outbound_frame frame), (override));
+    MOCK_METHOD(void, close, (std::uint16_t code, std::string_view reason), (override));
+    MOCK_METHOD(std::shared_ptr<push_target>, target, (), (override));
+};
+
+// A connection as the hub sees it, recording what it is pushed.
+struct recording_target : push_target {
+    explicit recording_target(std::uint64_t i)
+        : id_(i)
+    {
+    }
+    std::uint64_t id() const noexcept override { return id_; }
+    void push(outbound_frame frame) override { frames.push_back(std::move(frame)); }
+    std::uint64_t id_;
+    std::vector<outbound_frame> frames;
+};
+
+auto text_is(std::string text)
+{
+    return Field(&outbound_frame::payload, Pointee(text));
+}
+
+class dialects : public ::testing::Test {
+protected:
+    dialects()
+    {
+        options_.max_subscriptions = 2;
+        demo_ = demo_replies{make_payload("welcome!"), make_payload("notice!"),
+                             make_payload(R"({"type":"notice","data":{"text":"notice!"}})"), "welcome!", 1500ms};
+        ON_CALL(out_, id()).WillByDefault(Return(7));
+    }
+
+    server_options options_;
+    metrics stats_;
+    demo_replies demo_;
+    in_process_backplane link_;
+    topic_hub hub_{stats_, link_};
+    boost::asio::io_context io_;  // never run: these tests start no job
+    std::shared_ptr<job_manager> jobs_ = std::make_shared<job_manager>(io_.get_executor(), job_limits{}, stats_);
+    std::atomic<bool> draining_{false};
+    service_context services_{options_, stats_, demo_, hub_, *jobs_, draining_};
+    ::testing::NiceMock<mock_outbox> out_;
+};
+
+TEST_F(dialects, plain_text_gets_the_shared_welcome_now_and_the_notice_after_the_delay)
+{
+    plain_dialect plain(out_, demo_);
+    InSequence order;
+    EXPECT_CALL(out_, send(Field(&outbound_frame::payload, demo_.plain_welcome)));
+    EXPECT_CALL(out_, send_after(std::chrono::steady_clock::duration(1500ms),
+                                 Field(&outbound_frame::payload, demo_.plain_notice)));
+    plain.on_text("亲爱的服务器！我连上你啦！");
+}
+
+TEST_F(dialects, plain_binary_is_closed_with_1003)
+{
+    plain_dialect plain(out_, demo_);
+    EXPECT_CALL(out_, send(_)).Times(0);
+    EXPECT_CALL(out_, close(1003, _));
+    plain.on_binary("\x01\x02");
+}
+
+TEST_F(dialects, json_hello_gets_welcome_with_its_id_then_the_shared_notice_after_the_delay)
+{
+    json_dialect json(out_, services_);
+    InSequence order;
+    EXPECT_CALL(out_, send(text_is(R"({"type":"welcome","id":5,"data":{"text":"welcome!"}})")));
+    EXPECT_CALL(out_, send_after(std::chrono::steady_clock::duration(1500ms),
+                                 Field(&outbound_frame::payload, demo_.json_notice)));
+    json.on_text(R"({"type":"hello","id":5,"data":{"text":"hi"}})");
+}
+
+TEST_F(dialects, json_echo_answers_with_the_same_id)
+{
+    json_dialect json(out_, services_);
+    EXPECT_CALL(out_, send(text_is(R"({"type":"echo","id":9,"data":{"text":"x"}})")));
+    json.on_text(R"({"type":"echo","id":9,"data":{"text":"x"}})");
+}
+
+TEST_F(dialects, json_bad_input_is_answered_with_an_error_envelope_never_a_close)
+{
+    json_dialect json(out_, services_);
+    EXPECT_CALL(out_, close(_, _)).Times(0);
+    EXPECT_CALL(
+        out_,
+        send(text_is(R"({"type":"error","data":{"code":"invalid_json","message":"not valid JSON: syntax error"}})")));
+    EXPECT_CALL(out_, send(text_is(
+                          R"({"type":"error","id":3,"data":{"code":"unknown_type","message":"unknown type \"x\""}})")));
+    EXPECT_CALL(
+        out_,
+        send(text_is(
+            R"({"type":"error","data":{"code":"binary_unsupported","message":"binary frames are not supported; send JSON text frames"}})")));
+    json.on_text("{oops");
+    json.on_text(R"({"type":"x","id":3})");
+    json.on_binary("\x00");
+    EXPECT_EQ(stats_.error_envelopes(protocol::errc::invalid_json), 1u);
+    EXPECT_EQ(stats_.error_envelopes(protocol::errc::unknown_type), 1u);
+    EXPECT_EQ(stats_.error_envelopes(protocol::errc::binary_unsupported), 1u);
+}
+
+TEST_F(dialects, json_subscribe_publish_and_cleanup_through_the_hub)
+{
+    auto self = std::make_shared<recording_target>(7);
+    auto other = std::make_shared<recording_target>(8);
+    hub_.subscribe("news", other);
+    ON_CALL(out_, target()).WillByDefault(Return(self));
+
+    json_dialect json(out_, services_);
+    EXPECT_CALL(out_, send(text_is(R"({"type":"subscribed","id":1,"data":{"topic":"news"}})")));
+    json.on_text(R"({"type":"subscribe","id":1,"data":{"topic":"news"}})");
+    EXPECT_EQ(hub_.subscriber_count("news"), 2u);
+
+    EXPECT_CALL(out_, send(text_is(R"({"type":"published","id":2,"data":{"topic":"news","delivered":2}})")));
+    json.on_text(R"({"type":"publish","id":2,"data":{"topic":"news","text":"hello"}})");
+    ASSERT_EQ(other->frames.size(), 1u);
+    ASSERT_EQ(self->frames.size(), 1u);
+    EXPECT_EQ(*other->frames[0].payload, R"({"type":"message","data":{"topic":"news","text":"hello"}})");
+    EXPECT_EQ(other->frames[0].payload, self->frames[0].payload) << "one serialization shared by all subscribers";
+
+    json.on_closed();
+    EXPECT_EQ(hub_.subscriber_count("news"), 1u) << "closing drops this connection's subscriptions";
+}
+
+TEST_F(dialects, json_topic_validation_and_subscription_limit)
+{
+    auto self = std::make_shared<recording_target>(7);
+    ON_CALL(out_, target()).WillByDefault(Return(self));
+    json_dialect json(out_, services_);
+    std::vector<std::string> sent;
+    ON_CALL(out_, send(_)).WillByDefault([&](outbound_frame f) { sent.push_back(*f.payload); });
+
+    json.on_text(R"({"type":"subscribe","id":1,"data":{"topic":""}})");
+    json.on_text(R"({"type":"subscribe","id":2,"data":{"topic":"has space"}})");
+    json.on_text(R"({"type":"publish","id":3,"data":{"topic":")" + std::string(200, 'x') + R"(","text":"t"}})");
+    json.on_text(R"({"type":"subscribe","id":4,"data":{"topic":"a"}})");
+    json.on_text(R"({"type":"subscribe","id":5,"data":{"topic":"b"}})");
+    json.on_text(R"({"type":"subscribe","id":6,"data":{"topic":"c"}})");
+    json.on_text(R"({"type":"subscribe","id":7,"data":{"topic":"a"}})");
+    json.on_text(R"({"type":"unsubscribe","id":8,"data":{"topic":"never"}})");
+
+    ASSERT_EQ(sent.size(), 8u);
+    EXPECT_NE(sent[0].find(R"("id":1,"data":{"code":"invalid_topic")"), std::string::npos) << sent[0];
+    EXPECT_NE(sent[1].find(R"("code":"invalid_topic")"), std::string::npos);
+    EXPECT_NE(sent[2].find(R"("code":"invalid_topic")"), std::string::npos);
+    EXPECT_NE(sent[3].find(R"("type":"subscribed")"), std::string::npos);
+    EXPECT_NE(sent[4].find(R"("type":"subscribed")"), std::string::npos);
+    EXPECT_NE(sent[5].find(R"("code":"too_many_subscriptions")"), std::string::npos) << sent[5];
+    EXPECT_NE(sent[6].find(R"("type":"subscribed")"), std::string::npos) << "re-subscribing is not a new one";
+    EXPECT_EQ(sent[7], R"({"type":"unsubscribed","id":8,"data":{"topic":"never"}})");
+}
+
+TEST_F(dialects, json_job_requests_are_validated_before_a_job_starts)
+{
+    json_dialect json(out_, services_);
+    std::vector<std::string> sent;
+    ON_CALL(out_, send(_)).WillByDefault([&](outbound_frame f) { sent.push_back(*f.payload); });
+    json.on_text(R"({"type":"job_start","id":1,"data":{"steps":0}})");
+    json.on_text(R"({"type":"job_start","id":2,"data":{"steps":100000}})");
+    json.on_text(R"({"type":"job_start","id":3,"data":{"step_ms":60001}})");
+    json.on_text(R"({"type":"job_start","id":4,"data":{"kind":"nope"}})");
+    json.on_text(R"({"type":"job_cancel","id":5,"data":{"job":"0123"}})");
+    json.on_text(R"({"type":"job_resume","id":6,"data":{"job":"0123","after_seq":0}})");
+    draining_ = true;
+    json.on_text(R"({"type":"job_start","id":7})");
+    ASSERT_EQ(sent.size(), 7u);
+    EXPECT_NE(sent[0].find(R"("code":"bad_data")"), std::string::npos) << sent[0];
+    EXPECT_NE(sent[1].find(R"("code":"bad_data")"), std::string::npos) << sent[1];
+    EXPECT_NE(sent[2].find(R"("code":"bad_data")"), std::string::npos) << sent[2];
+    EXPECT_NE(sent[3].find(R"("code":"bad_data")"), std::string::npos) << sent[3];
+    EXPECT_NE(sent[4].find(R"("code":"unknown_job")"), std::string::npos) << sent[4];
+    EXPECT_NE(sent[5].find(R"("code":"unknown_job")"), std::string::npos) << sent[5];
+    EXPECT_NE(sent[6].find(R"("code":"shutting_down")"), std::string::npos) << sent[6];
+    EXPECT_EQ(jobs_->size(), 0u);
+}
+
+}  // namespace
+}  // namespace coropush

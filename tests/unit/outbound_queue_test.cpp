@@ -1,0 +1,80 @@
+// The bounded outbound queue: both limits, both policies, coalescing, and the frame in flight.
+#include "net/outbound_queue.hpp"
+
+#include <gtest/gtest.h>
+
+namespace coropush {
+namespace {
+using result = outbound_queue::push_result;
+
+outbound_frame frame(std::string text, std::uint64_t key = 0)
+{
+    return {make_payload(std::move(text)), false, key};
+}
+
+TEST(outbound_queue, refuses_past_the_message_limit_with_the_close_policy)
+{
+    outbound_queue q({2, 1000, overflow_policy::close});
+    EXPECT_EQ(q.push(frame("a")), result::queued);
+    EXPECT_EQ(q.push(frame("b")), result::queued);
+    EXPECT_EQ(q.push(frame("c")), result::overflow);
+    EXPECT_EQ(q.messages(), 2u);
+    EXPECT_EQ(q.bytes(), 2u);
+}
+
+TEST(outbound_queue, refuses_past_the_byte_limit)
+{
+    outbound_queue q({100, 10, overflow_policy::close});
+    EXPECT_EQ(q.push(frame("12345678")), result::queued);
+    EXPECT_EQ(q.push(frame("123")), result::overflow);
+    EXPECT_EQ(q.push(frame("12")), result::queued);
+    EXPECT_EQ(q.bytes(), 10u);
+}
+
+TEST(outbound_queue, drop_policy_drops_the_new_frame_and_keeps_the_rest)
+{
+    outbound_queue q({1, 1000, overflow_policy::drop_newest});
+    EXPECT_EQ(q.push(frame("kept")), result::queued);
+    EXPECT_EQ(q.push(frame("dropped")), result::dropped);
+    EXPECT_EQ(*q.front().payload, "kept");
+}
+
+TEST(outbound_queue, a_frame_with_the_same_key_replaces_the_waiting_one)
+{
+    outbound_queue q({10, 1000, overflow_policy::close});
+    q.push(frame("other"));
+    q.push(frame("progress 10%", 7));
+    EXPECT_EQ(q.push(frame("progress 20%", 7)), result::coalesced);
+    EXPECT_EQ(q.push(frame("another job", 8)), result::queued);
+    EXPECT_EQ(q.messages(), 3u);
+    EXPECT_EQ(q.bytes(), std::string("other").size() + std::string("progress 20%").size() + 11u);
+    q.pop();
+    EXPECT_EQ(*q.front().payload, "progress 20%");
+}
+
+TEST(outbound_queue, coalescing_even_when_full_never_closes)
+{
+    outbound_queue q({2, 1000, overflow_policy::close});
+    q.push(frame("a"));
+    q.push(frame("p1", 5));
+    EXPECT_EQ(q.push(frame("p2", 5)), result::coalesced);
+    EXPECT_EQ(q.push(frame("p3", 5)), result::coalesced);
+}
+
+TEST(outbound_queue, the_frame_being_written_is_never_replaced_or_dropped)
+{
+    outbound_queue q({10, 1000, overflow_policy::close});
+    q.push(frame("p1", 5));
+    auto const& in_flight = q.front();  // the writer took it
+    EXPECT_EQ(q.push(frame("p2", 5)), result::queued) << "p1 is on the wire; p2 must follow it";
+    q.push(frame("x"));
+    q.drop_waiting();
+    EXPECT_EQ(q.messages(), 1u);
+    EXPECT_EQ(*in_flight.payload, "p1");
+    q.pop();
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace coropush

@@ -1,0 +1,81 @@
+// Request-target decoding, web-root resolution and content types.
+#include "net/static_files.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <unistd.h>
+
+namespace coropush::net {
+namespace {
+namespace fs = std::filesystem;
+
+TEST(static_files, decodes_percent_escapes_and_drops_the_query)
+{
+    EXPECT_EQ(decode_target_path("/a%20b/c.html?x=%2e"), "/a b/c.html");
+    EXPECT_EQ(decode_target_path("/%2E%2e/x"), "/../x");
+    EXPECT_EQ(decode_target_path("/x#frag"), "/x");
+    EXPECT_FALSE(decode_target_path("/bad%2"));
+    EXPECT_FALSE(decode_target_path("/bad%zz"));
+    EXPECT_FALSE(decode_target_path("/nul%00"));
+    EXPECT_FALSE(decode_target_path("http://host/x"));
+    EXPECT_FALSE(decode_target_path("*"));
+    EXPECT_FALSE(decode_target_path(""));
+}
+
+class web_root : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        base_ = fs::temp_directory_path() / ("coropush-root-" + std::to_string(::getpid()));
+        fs::remove_all(base_);
+        fs::create_directories(base_ / "root" / "dir");
+        fs::create_directories(base_ / "outside");
+        std::ofstream(base_ / "root" / "index.html") << "home";
+        std::ofstream(base_ / "root" / "dir" / "index.html") << "dir";
+        std::ofstream(base_ / "root" / "page.html") << "page";
+        std::ofstream(base_ / "outside" / "secret") << "secret";
+        fs::create_symlink(base_ / "outside" / "secret", base_ / "root" / "link-out");
+        fs::create_symlink(base_ / "root" / "page.html", base_ / "root" / "link-in");
+        root_ = fs::canonical(base_ / "root");
+    }
+    void TearDown() override { fs::remove_all(base_); }
+
+    fs::path base_;
+    fs::path root_;
+};
+
+TEST_F(web_root, maps_paths_and_directories_to_files)
+{
+    EXPECT_EQ(resolve_web_path(root_, "/"), root_ / "index.html");
+    EXPECT_EQ(resolve_web_path(root_, "/page.html"), root_ / "page.html");
+    EXPECT_EQ(resolve_web_path(root_, "/dir"), root_ / "dir" / "index.html");
+    EXPECT_EQ(resolve_web_path(root_, "/./dir//index.html"), root_ / "dir" / "index.html");
+    EXPECT_EQ(resolve_web_path(root_, "/link-in"), root_ / "page.html");
+    EXPECT_FALSE(resolve_web_path(root_, "/missing.html"));
+}
+
+TEST_F(web_root, refuses_every_way_out)
+{
+    EXPECT_FALSE(resolve_web_path(root_, "/../outside/secret"));
+    EXPECT_FALSE(resolve_web_path(root_, "/dir/../page.html")) << "'..' is refused even when it stays inside";
+    EXPECT_FALSE(resolve_web_path(root_, "/link-out"));
+    EXPECT_FALSE(resolve_web_path(root_, "relative"));
+    EXPECT_FALSE(resolve_web_path(root_, "/..\\outside\\secret"));
+    EXPECT_FALSE(resolve_web_path(root_, std::string("/page.html\0x", 12)));
+    EXPECT_FALSE(resolve_web_path(root_, "/" + (base_ / "outside" / "secret").string()));
+}
+
+TEST(static_files, content_types_by_extension)
+{
+    EXPECT_EQ(mime_type("a.html"), "text/html; charset=utf-8");
+    EXPECT_EQ(mime_type("a.js"), "text/javascript; charset=utf-8");
+    EXPECT_EQ(mime_type("a.mjs"), "text/javascript; charset=utf-8");
+    EXPECT_EQ(mime_type("a.css"), "text/css; charset=utf-8");
+    EXPECT_EQ(mime_type("a.svg"), "image/svg+xml");
+    EXPECT_EQ(mime_type("a.bin"), "application/octet-stream");
+    EXPECT_EQ(mime_type("Makefile"), "application/octet-stream");
+}
+
+}  // namespace
+}  // namespace coropush::net
