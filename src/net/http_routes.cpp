@@ -16,20 +16,19 @@ constexpr char server_name[] = "coropush";
 
 http::message_generator serve_file(http_request const& request, http_context const& context)
 {
+    bool const head = request.method() == http::verb::head;
     auto const path = decode_target_path(request.target());
     auto const file = path ? resolve_web_path(context.web_root, *path) : std::nullopt;
-    if (!file)
-        return text_response(http::status::not_found, "not found\n", request.version(), request.keep_alive());
-
     http::file_body::value_type body;
     beast::error_code ec;
-    body.open(file->c_str(), beast::file_mode::scan, ec);
-    if (ec)
-        return text_response(http::status::not_found, "not found\n", request.version(), request.keep_alive());
+    if (file)
+        body.open(file->c_str(), beast::file_mode::scan, ec);
+    if (!file || ec)
+        return text_response(http::status::not_found, "not found\n", request.version(), request.keep_alive(), head);
 
     auto const size = body.size();
     auto const type = mime_type(*file);
-    if (request.method() == http::verb::head) {
+    if (head) {
         http::response<http::empty_body> response{http::status::ok, request.version()};
         response.set(http::field::server, server_name);
         response.set(http::field::content_type, type);
@@ -80,7 +79,8 @@ http::message_generator admin(http_request const& request, std::string_view path
 
 }  // namespace
 
-http::message_generator text_response(http::status status, std::string body, unsigned version, bool keep_alive)
+http::message_generator text_response(http::status status, std::string body, unsigned version, bool keep_alive,
+                                      bool head_only)
 {
     http::response<http::string_body> response{status, version};
     response.set(http::field::server, server_name);
@@ -92,6 +92,8 @@ http::message_generator text_response(http::status status, std::string body, uns
     response.keep_alive(keep_alive);
     response.body() = std::move(body);
     response.prepare_payload();
+    if (head_only)
+        response.body().clear();  // Content-Length stays: it describes what GET would send
     return response;
 }
 
@@ -106,12 +108,13 @@ http::message_generator route_http(http_request const& request, http_context con
     if (request.method() != http::verb::get && request.method() != http::verb::head)
         return text_response(http::status::method_not_allowed, "method not allowed\n", version, keep_alive);
 
+    bool const head = request.method() == http::verb::head;
     if (path == "/healthz")
-        return text_response(http::status::ok, "ok\n", version, keep_alive);
+        return text_response(http::status::ok, "ok\n", version, keep_alive, head);
     if (path == "/readyz") {
         auto const state = context.ready();
         return text_response(state.ready ? http::status::ok : http::status::service_unavailable, state.detail + "\n",
-                             version, keep_alive);
+                             version, keep_alive, head);
     }
     if (path == "/metrics") {
         http::response<http::string_body> response{http::status::ok, version};
@@ -120,6 +123,8 @@ http::message_generator route_http(http_request const& request, http_context con
         response.keep_alive(keep_alive);
         response.body() = context.stats.render();
         response.prepare_payload();
+        if (head)
+            response.body().clear();
         return response;
     }
     return serve_file(request, context);

@@ -36,7 +36,8 @@ struct http_context {
 boost::beast::http::message_generator route_http(http_request const& request, http_context const& context);
 
 // A short text/plain response, for the endpoints and for refusals (400, 403, 404, 431, 503...).
+// `head_only`: the answer to a HEAD request, with the body's Content-Length but not the body.
 boost::beast::http::message_generator text_response(boost::beast::http::status status, std::string body,
-                                                    unsigned version, bool keep_alive);
+                                                    unsigned version, bool keep_alive, bool head_only = false);
 
 }  // namespace coropush::net

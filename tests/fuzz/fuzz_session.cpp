@@ -44,7 +44,8 @@ coropush::server_options fuzz_options()
 }
 
 struct fixture {
-    fixture() : state(std::make_shared<coropush::net::server_state>(io, fuzz_options(), nullptr))
+    fixture()
+        : state(std::make_shared<coropush::net::server_state>(io, fuzz_options(), nullptr))
     {
         coropush::logger::set_level(coropush::log_level::off);
     }
@@ -94,7 +95,10 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
         [&](std::exception_ptr) { client_done = true; });
 
     // Run until this connection is over; jobs the input started keep running in later iterations.
+    // (An io_context that ran out of work in an earlier iteration must be restarted first.)
+    f.io.restart();
     while (!(session_done && client_done))
-        f.io.run_one();
+        if (f.io.run_one() == 0)
+            std::abort();  // nothing left to run, yet the session has not ended: a hang
     return 0;
 }

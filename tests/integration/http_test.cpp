@@ -95,6 +95,17 @@ TEST_F(http_fixture, head_answers_headers_without_a_body)
         EXPECT_EQ(head.status, 200u);
         EXPECT_EQ(head.headers.at("content-length"), "19");
         EXPECT_EQ(next.body, "body{}");
+
+        // The endpoints and a 404 keep to it too.
+        co_await connection.write("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nHEAD /missing HTTP/1.1\r\nHost: "
+                                  "x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto const health = co_await connection.read_http(true);
+        auto const missing = co_await connection.read_http(true);
+        auto const after = co_await connection.read_http();
+        EXPECT_EQ(health.status, 200u);
+        EXPECT_EQ(health.headers.at("content-length"), "3");
+        EXPECT_EQ(missing.status, 404u);
+        EXPECT_EQ(after.body, "ok\n");
     });
 }
 
