@@ -22,7 +22,17 @@ for c in commands:
 json.dump(commands, open(sys.argv[2], "w"))
 PY
 
-mapfile -t files < <(git ls-files 'src/*.cpp' 'tests/*.cpp' 'bench/*.cpp' | grep -v '^src/impl/')
+# The project's own sources that this build compiles (the fuzzers only exist in the asan build).
+mapfile -t files < <(python3 - "$tidy_dir/compile_commands.json" <<'PY'
+import json, os, subprocess, sys
+compiled = {os.path.realpath(c["file"]) for c in json.load(open(sys.argv[1]))}
+tracked = subprocess.run(["git", "ls-files", "src/*.cpp", "tests/*.cpp", "bench/*.cpp"],
+                         capture_output=True, text=True, check=True).stdout.split()
+for f in tracked:
+    if not f.startswith("src/impl/") and os.path.realpath(f) in compiled:
+        print(f)
+PY
+)
 jobs=$(nproc)
 printf '%s\n' "${files[@]}" | xargs -P "$jobs" -n 1 clang-tidy -p "$tidy_dir" --quiet --warnings-as-errors='*' 2> "$tidy_dir/stderr.log" | tee "$tidy_dir/out.log"
 if grep -q "warning:\|error:" "$tidy_dir/out.log"; then

@@ -26,7 +26,7 @@ struct connect_options {
     // Offered in Sec-WebSocket-Protocol. {"coropush.v1"}: the JSON dialect; empty: plain text.
     std::vector<std::string> subprotocols = {"coropush.v1"};
     std::string origin;  // sent as Origin when not empty (what a browser would send)
-    std::size_t max_message_bytes = 16 * 1024 * 1024;
+    std::size_t max_message_bytes = std::size_t{16} * 1024 * 1024;
 };
 
 // The server answered the upgrade with something other than 101.
@@ -58,6 +58,8 @@ public:
     // Resolves, connects and performs the WebSocket handshake on the calling coroutine's executor.
     static boost::asio::awaitable<ws_client> connect(connect_options options);
 
+    ws_client(ws_client const&) = delete;
+    ws_client& operator=(ws_client const&) = delete;
     ws_client(ws_client&&) noexcept;
     ws_client& operator=(ws_client&&) noexcept;
     ~ws_client();

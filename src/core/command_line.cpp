@@ -12,6 +12,9 @@
 namespace coropush {
 namespace {
 
+constexpr std::size_t kib = 1024;
+constexpr std::size_t mib = kib * kib;
+
 // What a setter says about a value: nothing when it was taken, otherwise what is wrong.
 using problem = std::optional<std::string>;
 
@@ -45,10 +48,10 @@ std::string show_duration(duration d)
 
 std::string show_size(std::size_t bytes)
 {
-    if (bytes != 0 && bytes % (1024 * 1024) == 0)
-        return std::to_string(bytes / (1024 * 1024)) + "m";
-    if (bytes != 0 && bytes % 1024 == 0)
-        return std::to_string(bytes / 1024) + "k";
+    if (bytes != 0 && bytes % mib == 0)
+        return std::to_string(bytes / mib) + "m";
+    if (bytes != 0 && bytes % kib == 0)
+        return std::to_string(bytes / kib) + "k";
     return std::to_string(bytes);
 }
 
@@ -144,15 +147,13 @@ std::vector<option_spec> const& options_table()
         t.push_back(text("notice", "TEXT", "the demo's second message, pushed after --push-delay", &o::notice_text));
         t.push_back(time("push-delay", "delay before the notice", &o::push_delay, true));
         t.push_back(size("max-message", "largest WebSocket message accepted (larger: close 1009)",
-                         &o::max_message_bytes, 16, 64 * 1024 * 1024));
+                         &o::max_message_bytes, 16, 64 * mib));
         t.push_back(
-            size("max-header", "largest HTTP request header (larger: 431)", &o::max_header_bytes, 512, 1024 * 1024));
-        t.push_back(
-            size("max-body", "largest HTTP request body (larger: 413)", &o::max_body_bytes, 0, 64 * 1024 * 1024));
+            size("max-header", "largest HTTP request header (larger: 431)", &o::max_header_bytes, 512, 1024 * kib));
+        t.push_back(size("max-body", "largest HTTP request body (larger: 413)", &o::max_body_bytes, 0, 64 * mib));
         t.push_back(number<std::size_t>("max-connections", "WebSocket sessions at once (more: 503)",
                                         &o::max_connections, 1, 10'000'000));
-        t.push_back({"allow-origin", "ORIGIN",
-                     "accept upgrades from this Origin only (repeatable; * for any)",
+        t.push_back({"allow-origin", "ORIGIN", "accept upgrades from this Origin only (repeatable; * for any)",
                      [](o& opts, std::string_view v) -> problem {
                          if (v.empty())
                              return "expects an origin such as https://example.com, or *";
@@ -168,7 +169,7 @@ std::vector<option_spec> const& options_table()
         t.push_back(number<std::size_t>("queue-messages", "outbound queue limit per connection, in messages",
                                         &o::max_queue_messages, 1, 1'000'000));
         t.push_back(size("queue-bytes", "outbound queue limit per connection, in bytes", &o::max_queue_bytes, 1024,
-                         1024 * 1024 * 1024));
+                         1024 * mib));
         t.push_back(
             {"overflow", "POLICY",
              "when a client's queue is full: close (1008, slow consumer) or drop (the new message)",
@@ -192,8 +193,8 @@ std::vector<option_spec> const& options_table()
         t.push_back(time("shutdown-grace", "on SIGINT/SIGTERM, time for sessions to flush and close",
                          &o::shutdown_grace, true));
         t.push_back(text("echo-path", "PATH", "serve a raw echo WebSocket endpoint here (e.g. /echo)", &o::echo_path));
-        t.push_back(size("echo-max-message", "largest message on the echo endpoint", &o::echo_max_message_bytes, 16,
-                         64 * 1024 * 1024));
+        t.push_back(
+            size("echo-max-message", "largest message on the echo endpoint", &o::echo_max_message_bytes, 16, 64 * mib));
         t.push_back(number<std::size_t>("max-subscriptions", "topics one connection may subscribe to",
                                         &o::max_subscriptions, 1, 100'000));
         t.push_back(number<std::size_t>("max-topic-length", "longest topic name", &o::max_topic_length, 1, 1024));
@@ -252,9 +253,9 @@ std::optional<std::size_t> parse_size(std::string_view text)
 {
     std::size_t multiplier = 1;
     if (!text.empty() && (text.back() == 'k' || text.back() == 'K'))
-        multiplier = 1024;
+        multiplier = kib;
     else if (!text.empty() && (text.back() == 'm' || text.back() == 'M'))
-        multiplier = 1024 * 1024;
+        multiplier = mib;
     if (multiplier != 1)
         text.remove_suffix(1);
     auto const value = parse_number<std::size_t>(text);

@@ -48,7 +48,7 @@ public:
     counter http_requests{0};
 
     // Backpressure and keep-alive.
-    gauge queued_bytes{0};             // outbound bytes waiting in all connections' queues
+    gauge queued_bytes{0};            // outbound bytes waiting in all connections' queues
     counter queue_drops{0};           // messages dropped by the drop_newest policy
     counter slow_consumer_closes{0};  // connections closed by the close policy
     counter coalesced_updates{0};     // queued job updates replaced by a newer one

@@ -21,7 +21,7 @@ job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_ke
 {
 }
 
-void job::emit(shared_payload envelope)
+void job::emit(shared_payload const& envelope)
 {
     history_.push_back({last_seq_, envelope});
     if (history_.size() > history_limit_)

@@ -50,7 +50,7 @@ public:
     boost::asio::awaitable<void> retain(std::chrono::steady_clock::duration d);
 
 private:
-    void emit(shared_payload envelope);
+    void emit(shared_payload const& envelope);
 
     boost::asio::any_io_executor strand_;
     std::string id_;

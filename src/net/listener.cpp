@@ -33,10 +33,10 @@ asio::awaitable<void> listen(std::shared_ptr<server_state> server)
             continue;
         }
         server->stats.tcp_connections_total.fetch_add(1, std::memory_order_relaxed);
-        auto executor = socket.get_executor();
+        auto const executor = socket.get_executor();
         // The session owns the socket (moved into its frame). `detached` would lose an exception,
         // so the completion handler logs it: an exception here means a bug, not a bad client.
-        asio::co_spawn(std::move(executor), run_session(std::move(socket), server), [](std::exception_ptr e) {
+        asio::co_spawn(executor, run_session(std::move(socket), server), [](std::exception_ptr e) {
             if (!e)
                 return;
             try {

@@ -133,7 +133,7 @@ void server_state::begin_shutdown(std::function<void()> on_stopped)
     });
 }
 
-std::size_t server_state::disconnect_all(bool drop)
+std::size_t server_state::disconnect_all(bool drop) const
 {
     auto const sessions = websocket_sessions();
     log_info(0, "admin: ", drop ? "dropping " : "closing ", sessions, " WebSocket session(s)");

@@ -27,7 +27,7 @@ namespace coropush::net {
 
 class server_state : public std::enable_shared_from_this<server_state> {
 public:
-    server_state(boost::asio::io_context& io, server_options opts, std::unique_ptr<backplane> link);
+    server_state(boost::asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane);
     ~server_state();
     server_state(server_state const&) = delete;
     server_state& operator=(server_state const&) = delete;
@@ -61,6 +61,8 @@ public:
             : state_(std::exchange(other.state_, nullptr))
         {
         }
+        websocket_slot(websocket_slot const&) = delete;
+        websocket_slot& operator=(websocket_slot const&) = delete;
         websocket_slot& operator=(websocket_slot&&) = delete;
         ~websocket_slot();
 
@@ -74,7 +76,7 @@ public:
     // after flushing, and once they are gone (or the grace period is over) stop everything.
     void begin_shutdown(std::function<void()> on_stopped);
     // The admin endpoint's action: close (1012) or drop every WebSocket session; returns how many.
-    std::size_t disconnect_all(bool drop);
+    std::size_t disconnect_all(bool drop) const;
 
     // Immediate stop (any thread): drop every connection and stop accepting.
     void stop_now();

@@ -36,7 +36,7 @@ coropush::server_options fuzz_options()
     o.close_timeout = 100ms;
     o.echo_path = "/echo";
     o.max_message_bytes = 4096;
-    o.echo_max_message_bytes = 64 * 1024;
+    o.echo_max_message_bytes = std::size_t{64} * 1024;
     o.max_jobs_total = 4;
     o.job_step_time = 0ms;
     o.job_retention = 0ms;

@@ -24,7 +24,7 @@ server_options small_queues(overflow_policy policy)
 {
     auto o = test_options();
     o.max_queue_messages = 32;
-    o.max_queue_bytes = 64 * 1024;
+    o.max_queue_bytes = std::size_t{64} * 1024;
     o.on_overflow = policy;
     o.close_timeout = 200ms;  // a client that does not read cannot take our close frame either
     return o;

@@ -15,7 +15,7 @@ server_options echo_options()
 {
     auto o = test_options();
     o.echo_path = "/echo";
-    o.echo_max_message_bytes = 16 * 1024 * 1024;
+    o.echo_max_message_bytes = std::size_t{16} * 1024 * 1024;
     return o;
 }
 
@@ -74,7 +74,7 @@ TEST(echo_endpoint, a_large_message_within_the_endpoint_limit_comes_back)
     test_server server(echo_options());
     run_client([&]() -> awaitable<void> {
         auto c = co_await open_echo(server.port());
-        std::string const big(4 * 1024 * 1024, 'x');
+        std::string const big(std::size_t{4} * 1024 * 1024, 'x');
         co_await c.write(raw_connection::frame(binary, big));
         auto const back = co_await c.read_frame();
         EXPECT_EQ(back.payload.size(), big.size());

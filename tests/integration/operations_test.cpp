@@ -69,6 +69,7 @@ TEST(threads, many_concurrent_clients_over_four_io_threads_each_get_their_own_an
         auto executor = co_await boost::asio::this_coro::executor;
         constexpr int clients = 64;
         std::vector<decltype(boost::asio::co_spawn(executor, demo_client(0, 0), boost::asio::deferred))> runs;
+        runs.reserve(clients);
         for (int n = 0; n < clients; ++n)
             runs.push_back(boost::asio::co_spawn(executor, demo_client(server.port(), n), boost::asio::deferred));
         auto [order, failures] = co_await boost::asio::experimental::make_parallel_group(std::move(runs))

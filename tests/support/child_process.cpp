@@ -144,8 +144,8 @@ asio::awaitable<int> child_process::wait_for_exit()
         for (;;) {
             char chunk[4096];
             boost::system::error_code ec;
-            auto const n = co_await impl_->stderr_pipe.async_read_some(
-                asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+            auto const n = co_await impl_->stderr_pipe.async_read_some(asio::buffer(chunk),
+                                                                       asio::redirect_error(asio::use_awaitable, ec));
             if (ec)
                 break;
             impl_->output.append(chunk, n);

@@ -32,6 +32,8 @@ public:
     // a client that stops reading, and must be set before the TCP window is advertised.
     static boost::asio::awaitable<raw_connection> connect(std::uint16_t port, int receive_buffer = 0);
 
+    raw_connection(raw_connection const&) = delete;
+    raw_connection& operator=(raw_connection const&) = delete;
     raw_connection(raw_connection&&) noexcept;
     raw_connection& operator=(raw_connection&&) noexcept;
     ~raw_connection();

@@ -104,7 +104,7 @@ void run_client(std::function<asio::awaitable<void>()> body, std::chrono::millis
             if (auto e = std::get<0>(outcome))
                 std::rethrow_exception(e);
         },
-        [&](std::exception_ptr e) { failure = e; });
+        [&](std::exception_ptr e) { failure = std::move(e); });
     io.run();
     if (failure)
         std::rethrow_exception(failure);

@@ -11,7 +11,7 @@ namespace coropush {
 namespace {
 using namespace std::chrono_literals;
 
-command_line parse(std::vector<std::string_view> args)
+command_line parse(std::vector<std::string_view> const& args)
 {
     return parse_command_line(args);
 }

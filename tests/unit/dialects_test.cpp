@@ -18,7 +18,6 @@ using ::testing::Field;
 using ::testing::InSequence;
 using ::testing::Pointee;
 using ::testing::Return;
-using ::testing::StrictMock;
 
 class mock_outbox : public outbox {
 public:
@@ -41,7 +40,7 @@ struct recording_target : push_target {
     std::vector<outbound_frame> frames;
 };
 
-auto text_is(std::string text)
+auto text_is(std::string const& text)
 {
     return Field(&outbound_frame::payload, Pointee(text));
 }
@@ -153,7 +152,7 @@ TEST_F(dialects, json_topic_validation_and_subscription_limit)
     ON_CALL(out_, target()).WillByDefault(Return(self));
     json_dialect json(out_, services_);
     std::vector<std::string> sent;
-    ON_CALL(out_, send(_)).WillByDefault([&](outbound_frame f) { sent.push_back(*f.payload); });
+    ON_CALL(out_, send(_)).WillByDefault([&](outbound_frame const& f) { sent.push_back(*f.payload); });
 
     json.on_text(R"({"type":"subscribe","id":1,"data":{"topic":""}})");
     json.on_text(R"({"type":"subscribe","id":2,"data":{"topic":"has space"}})");
@@ -179,7 +178,7 @@ TEST_F(dialects, json_job_requests_are_validated_before_a_job_starts)
 {
     json_dialect json(out_, services_);
     std::vector<std::string> sent;
-    ON_CALL(out_, send(_)).WillByDefault([&](outbound_frame f) { sent.push_back(*f.payload); });
+    ON_CALL(out_, send(_)).WillByDefault([&](outbound_frame const& f) { sent.push_back(*f.payload); });
     json.on_text(R"({"type":"job_start","id":1,"data":{"steps":0}})");
     json.on_text(R"({"type":"job_start","id":2,"data":{"steps":100000}})");
     json.on_text(R"({"type":"job_start","id":3,"data":{"step_ms":60001}})");
