@@ -42,6 +42,11 @@ std::optional<log_level> parse_log_level(std::string_view name)
     return std::nullopt;
 }
 
+std::string millis(std::chrono::steady_clock::duration d)
+{
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+}
+
 std::string_view to_string(log_level level)
 {
     return level_names.at(static_cast<std::size_t>(level));

@@ -2,6 +2,7 @@
 // written with one call so lines from several io threads never interleave.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -15,6 +16,9 @@ enum class log_level { trace, debug, info, warn, error, off };
 
 std::optional<log_level> parse_log_level(std::string_view name);
 std::string_view to_string(log_level level);
+
+// "250 ms": a duration as log lines show it.
+std::string millis(std::chrono::steady_clock::duration d);
 
 class logger {
 public:

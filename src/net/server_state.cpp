@@ -115,7 +115,7 @@ void server_state::begin_shutdown(std::function<void()> on_stopped)
             return;
         auto const sessions = self->websocket_sessions();
         log_info(0, "shutting down: closing ", sessions, " WebSocket session(s), grace period ",
-                 std::chrono::duration_cast<std::chrono::milliseconds>(self->options.shutdown_grace).count(), " ms");
+                 millis(self->options.shutdown_grace));
         // Say goodbye: each session flushes what it has queued, then closes with 1001.
         for (auto const& c : self->registry.snapshot())
             c->go_away();

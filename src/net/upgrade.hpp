@@ -33,6 +33,12 @@ struct refused_upgrade {
     handshake_failure reason;
 };
 
+// An upgrade request that passed, handed from the HTTP part of a session to the WebSocket part.
+struct upgrade_to_websocket {
+    http_request request;
+    accepted_upgrade accepted;
+};
+
 std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request const& request, server_state& server);
 
 // RFC 6455 4.2.1: the key is the base64 encoding of 16 bytes (24 characters ending in "==").

@@ -1,0 +1,124 @@
+// The HTTP side of a connection: requests answered in a loop until one asks for an upgrade.
+#include "net/http_session.hpp"
+
+#include "core/log.hpp"
+#include "net/connection.hpp"
+#include "net/server_state.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+namespace coropush::net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Expected outcomes (the peer left, a timeout) come back as error codes to test with `if`,
+// instead of exceptions: as_tuple turns the completion (error_code, result) into a tuple.
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+struct read_failure_answer {
+    http::status status;
+    char const* body;
+    handshake_failure reason;
+};
+
+// What a failed request read deserves: an HTTP error for a request that broke a rule, nothing
+// for a client that simply left.
+std::optional<read_failure_answer> answer_for(beast::error_code ec)
+{
+    if (ec == http::error::header_limit)
+        return read_failure_answer{http::status::request_header_fields_too_large, "request header too large\n",
+                                   handshake_failure::header_too_large};
+    if (ec == http::error::body_limit)
+        return read_failure_answer{http::status::payload_too_large, "request body too large\n",
+                                   handshake_failure::body_too_large};
+    if (ec.category() == beast::error_code(http::error::bad_target).category() && ec != http::error::end_of_stream &&
+        ec != http::error::partial_message)
+        return read_failure_answer{http::status::bad_request, "bad request\n", handshake_failure::bad_request};
+    return std::nullopt;
+}
+
+}  // namespace
+
+// Answers HTTP requests until one is an upgrade that decide_upgrade accepts (returned, with the
+// request), or the client leaves, or a request breaks a rule.
+asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(beast::tcp_stream& stream, connection& conn,
+                                                                server_state& server)
+{
+    auto const& options = server.options;
+    auto const abort_guard = conn.set_abort_hook([&stream] { stream.close(); });
+    beast::flat_buffer buffer;
+
+    for (bool first = true;; first = false) {
+        // The request must arrive whole within the handshake timeout: a client that trickles
+        // bytes, or opens a connection and says nothing, is cut off (beast::error::timeout).
+        stream.expires_after(options.handshake_timeout);
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
+        parser.body_limit(options.max_body_bytes);
+
+        auto [ec, bytes] = co_await http::async_read(stream, buffer, parser, nothrow);
+        if (ec) {
+            if (ec == beast::error::timeout && (first || parser.got_some())) {
+                server.stats.handshake_failed(handshake_failure::timeout);
+                log_info(conn.id(), "request not complete within ", millis(options.handshake_timeout), ": dropped");
+            } else if (auto answer = answer_for(ec)) {
+                server.stats.handshake_failed(answer->reason);
+                log_info(conn.id(), "bad request (", ec.message(), "): ", static_cast<unsigned>(answer->status));
+                stream.expires_after(options.handshake_timeout);
+                co_await beast::async_write(stream, text_response(answer->status, answer->body, 11, false), nothrow);
+            }
+            break;
+        }
+
+        http_request request = parser.release();
+        if (server.draining.load(std::memory_order_relaxed))
+            request.keep_alive(false);  // draining: answer this one, then let the client go
+
+        if (websocket::is_upgrade(request)) {
+            auto decision = decide_upgrade(request, server);
+            if (auto* accepted = std::get_if<accepted_upgrade>(&decision)) {
+                if (buffer.size() != 0) {
+                    // RFC 6455 4.1: a client sends nothing more before the handshake response.
+                    server.stats.handshake_failed(handshake_failure::bad_request);
+                    co_await beast::async_write(stream,
+                                                text_response(http::status::bad_request,
+                                                              "data sent before the handshake completed\n",
+                                                              request.version(), false),
+                                                nothrow);
+                    break;
+                }
+                co_return upgrade_to_websocket{std::move(request), std::move(*accepted)};
+            }
+            auto const& refused = std::get<refused_upgrade>(decision);
+            server.stats.handshake_failed(refused.reason);
+            log_info(conn.id(), "upgrade refused: ", static_cast<unsigned>(refused.status), " ", refused.body);
+            stream.expires_after(options.handshake_timeout);
+            co_await beast::async_write(stream, text_response(refused.status, refused.body, request.version(), false),
+                                        nothrow);
+            break;
+        }
+
+        server.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
+        auto response = route_http(request, server.http);
+        bool const keep_alive = response.keep_alive();
+        stream.expires_after(options.handshake_timeout);  // a response must be taken in time, too
+        auto [write_ec, written] = co_await beast::async_write(stream, std::move(response), nothrow);
+        if (write_ec || !keep_alive)
+            break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);  // FIN after the last response
+    co_return std::nullopt;
+}
+
+}  // namespace coropush::net

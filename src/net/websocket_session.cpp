@@ -1,0 +1,243 @@
+// The WebSocket side of a connection: the handshake, then four coroutines side by side on the
+// connection's strand until the connection is over:
+//
+//   reader            await each message; the dialect's handler answers it
+//   writer            await queued frames and write them, one at a time
+//   pusher            await the due time of scheduled pushes (the demo's notice)
+//   watchdog          await silence: ping, then drop a peer that stays silent; time the close
+//
+// They never run at the same time (one strand) and share the connection object without locks.
+// run_websocket's frame owns the stream and outlives all four (they are awaited with &&), so
+// none can touch a destroyed stream.
+#include "net/websocket_session.hpp"
+
+#include "core/log.hpp"
+#include "net/connection.hpp"
+#include "net/server_state.hpp"
+#include "service/echo_dialect.hpp"
+#include "service/json_dialect.hpp"
+#include "service/plain_dialect.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+namespace coropush::net {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using namespace asio::experimental::awaitable_operators;
+using clock = std::chrono::steady_clock;
+
+// permessage-deflate is not offered (false): it costs memory per connection and CPU per message,
+// and a push server's small JSON messages gain little from it.
+using websocket_stream = websocket::stream<beast::tcp_stream, false>;
+
+namespace {
+
+// Expected outcomes (the peer left, a timeout) come back as error codes to test with `if`,
+// instead of exceptions: as_tuple turns the completion (error_code, result) into a tuple.
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// What ended a read, for the log and the close-code counters. Beast has already answered a
+// protocol violation with the matching close frame (1002, 1007 or 1009) before returning.
+std::string describe_read_end(beast::error_code ec, websocket_stream const& ws, metrics& stats)
+{
+    if (ec == websocket::error::closed) {
+        auto const& reason = ws.reason();
+        return "closed by peer: " + std::to_string(reason.code) +
+               (reason.reason.empty() ? std::string() : " " + std::string(reason.reason.data(), reason.reason.size()));
+    }
+    std::uint16_t sent = 0;
+    if (ec == websocket::error::message_too_big)
+        sent = websocket::close_code::too_big;
+    else if (ec == websocket::error::bad_frame_payload)
+        sent = websocket::close_code::bad_payload;
+    else if (ec == websocket::condition::protocol_violation)
+        sent = websocket::close_code::protocol_error;
+    if (sent != 0) {
+        stats.close_sent(sent);
+        return ec.message() + " (closed with " + std::to_string(sent) + ")";
+    }
+    if (ec == beast::error::timeout)
+        return "timed out";
+    return "connection lost: " + ec.message();
+}
+
+// Awaits each message and hands it to the dialect. Ends when the connection does, then stops the
+// others: the reader is the one that learns first, because a read is always pending.
+asio::awaitable<void> reader(websocket_stream& ws, connection& conn, message_handler& handler, metrics& stats)
+{
+    beast::flat_buffer buffer;
+    for (;;) {
+        // Waits for the next whole message. Meanwhile Beast answers pings and reports control
+        // frames (control_callback); a close frame from the peer ends the wait with
+        // error::closed after Beast has sent the closing reply.
+        auto [ec, bytes] = co_await ws.async_read(buffer, nothrow);
+        if (ec) {
+            conn.record_end(describe_read_end(ec, ws, stats));
+            break;
+        }
+        conn.note_activity();
+        stats.messages_in.fetch_add(1, std::memory_order_relaxed);
+        stats.bytes_in.fetch_add(bytes, std::memory_order_relaxed);
+
+        auto const data = buffer.cdata();
+        std::string_view const payload(static_cast<char const*>(data.data()), data.size());
+        if (ws.got_text())
+            handler.on_text(payload);  // may queue replies and schedule pushes; never blocks
+        else
+            handler.on_binary(payload);
+        buffer.consume(buffer.size());
+        if (buffer.capacity() > std::size_t{64} * 1024)
+            buffer.shrink_to_fit();  // one huge message should not pin its buffer for good
+    }
+    conn.stop();
+}
+
+// The only coroutine that writes to the stream, so there is never more than one write in flight
+// (Beast's rule). Sends queued frames in order, a ping when the watchdog asks, and finally the
+// close frame when a close was requested and everything before it has been written.
+asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& stats)
+{
+    while (!conn.stopping()) {
+        if (conn.take_ping_request()) {
+            auto [ec] = co_await ws.async_ping({}, nothrow);
+            if (ec)
+                break;
+            continue;
+        }
+        if (conn.has_queued()) {
+            // A copy of the frame holds its payload alive while the write is in flight.
+            outbound_frame const frame = conn.next_frame();
+            ws.binary(frame.binary);
+            auto [ec, bytes] = co_await ws.async_write(asio::buffer(*frame.payload), nothrow);
+            if (ec)
+                break;  // the connection is gone; the reader sees it too and stops us all
+            conn.frame_written();
+            stats.messages_out.fetch_add(1, std::memory_order_relaxed);
+            stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+            continue;
+        }
+        if (auto const& close = conn.pending_close()) {
+            conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);
+            stats.close_sent(close->code);
+            // Sends the close frame and waits for the peer's; the pending read then ends with
+            // error::closed. Beast's handshake timeout (set to --close-timeout) bounds the wait.
+            websocket::close_reason reason(static_cast<websocket::close_code>(close->code));
+            reason.reason.assign(close->reason.data(), std::min(close->reason.size(), reason.reason.max_size()));
+            co_await ws.async_close(reason, nothrow);
+            break;
+        }
+        co_await conn.wait_for_writer_work();  // until send(), close(), a ping request or stop()
+    }
+}
+
+// Moves scheduled frames (the demo's notice, a second after the welcome) into the queue when due.
+asio::awaitable<void> pusher(connection& conn)
+{
+    while (!conn.stopping()) {
+        co_await conn.wait_for_next_push();  // a steady_timer set to the earliest due time
+        conn.release_due_pushes();
+    }
+}
+
+// Notices a peer that has gone silent (dead Wi-Fi, a half-open TCP connection): after
+// --ping-interval without a word from it, ask the writer for a ping; after --ping-timeout more
+// with still nothing (not even the pong), drop the connection. Also bounds the closing handshake.
+asio::awaitable<void> watchdog(connection& conn, server_options const& options, metrics& stats)
+{
+    auto const interval =
+        options.ping_interval > clock::duration::zero() ? options.ping_interval : clock::duration::max();
+    while (!conn.stopping()) {
+        if (conn.pending_close()) {
+            co_await conn.watchdog_sleep(options.close_timeout);
+            if (!conn.stopping())
+                conn.abort("closing handshake not done within " + millis(options.close_timeout));
+            co_return;
+        }
+        co_await conn.watchdog_sleep(interval);
+        if (conn.stopping() || conn.pending_close() || conn.take_activity())
+            continue;
+        conn.request_ping();
+        co_await conn.watchdog_sleep(options.ping_timeout);
+        if (conn.stopping() || conn.pending_close() || conn.take_activity())
+            continue;
+        stats.ping_timeouts.fetch_add(1, std::memory_order_relaxed);
+        conn.abort("no answer to a ping within " + millis(options.ping_timeout));
+        co_return;
+    }
+}
+
+std::unique_ptr<message_handler> make_handler(dialect kind, connection& conn, server_state& server)
+{
+    switch (kind) {
+    case dialect::json:
+        return std::make_unique<json_dialect>(conn, server.services);
+    case dialect::echo:
+        return std::make_unique<echo_dialect>(conn);
+    case dialect::plain:
+        break;
+    }
+    return std::make_unique<plain_dialect>(conn, server.demo);
+}
+
+}  // namespace
+
+// The WebSocket handshake, then the session proper.
+asio::awaitable<void> run_websocket(beast::tcp_stream stream, upgrade_to_websocket upgrade, connection& conn,
+                                    server_state& server)
+{
+    auto const& options = server.options;
+    websocket_stream ws(std::move(stream));
+    auto const abort_guard = conn.set_abort_hook([&ws] { beast::get_lowest_layer(ws).close(); });
+
+    // From here on the WebSocket layer keeps time itself: the handshake timeout bounds the
+    // upgrade response, then the close timeout bounds the closing handshake.
+    beast::get_lowest_layer(ws).expires_never();
+    ws.set_option(websocket::stream_base::timeout{options.handshake_timeout, websocket::stream_base::none(), false});
+    ws.read_message_max(upgrade.accepted.max_message_bytes);  // larger messages: close 1009
+    ws.auto_fragment(false);
+    bool const json = upgrade.accepted.kind == dialect::json;
+    ws.set_option(websocket::stream_base::decorator([json](websocket::response_type& response) {
+        response.set(http::field::server, "coropush");
+        if (json)
+            response.set(http::field::sec_websocket_protocol, json_subprotocol);
+    }));
+
+    // Waits until the 101 Switching Protocols response is written (Beast refuses a malformed
+    // upgrade with 400 or 426 itself, and says why).
+    auto [ec] = co_await ws.async_accept(upgrade.request, nothrow);
+    if (ec) {
+        server.stats.handshake_failed(handshake_failure::websocket_rejected);
+        log_info(conn.id(), "WebSocket handshake failed: ", ec.message());
+        co_return;
+    }
+    ws.set_option(websocket::stream_base::timeout{options.close_timeout, websocket::stream_base::none(), false});
+    ws.control_callback([&conn](websocket::frame_type, beast::string_view) { conn.note_activity(); });
+
+    conn.websocket_opened();
+    server.stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);
+    server.stats.websocket_sessions_open.fetch_add(1, std::memory_order_relaxed);
+    auto const peer = beast::get_lowest_layer(ws).socket().remote_endpoint(ec);
+    log_info(conn.id(), "opened (", to_string(upgrade.accepted.kind), ") from ", peer);
+
+    auto handler = make_handler(upgrade.accepted.kind, conn, server);
+    if (server.draining.load(std::memory_order_acquire))
+        conn.close(1001, "server shutting down");  // shutdown began during our handshake
+
+    // The session: four coroutines side by side on this strand, awaited together. Each returns
+    // once the connection is over; this line completes when all four have.
+    co_await (reader(ws, conn, *handler, server.stats) && writer(ws, conn, server.stats) && pusher(conn) &&
+              watchdog(conn, options, server.stats));
+
+    handler->on_closed();
+    server.stats.websocket_sessions_open.fetch_sub(1, std::memory_order_relaxed);
+    log_info(conn.id(), "closed: ", conn.end_reason().empty() ? "connection ended" : conn.end_reason());
+}
+
+}  // namespace coropush::net
