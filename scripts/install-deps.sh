@@ -33,7 +33,7 @@ if [ "$what" = test ]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev
              clang clang-format clang-tidy libclang-rt-dev
              libhiredis-dev redis-server prometheus nginx
-             curl procps psmisc)
+             fonts-wqy-zenhei curl procps psmisc)
   # Node.js for the browser test's driver (playwright-core): the distribution's is recent enough.
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)

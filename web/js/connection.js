@@ -1,0 +1,117 @@
+// The dashboard's WebSocket connection: coropush.v1 envelopes, requests matched to their replies
+// by id, pushes dispatched by type, and reconnection with jittered exponential backoff.
+//
+// Events (all CustomEvent, payload in `detail`):
+//   status    {state: 'connecting'|'open'|'reconnecting'|'closed', delay?, code?, reason?}
+//   open      {reconnected: boolean}           the connection is usable (again)
+//   envelope  {envelope, direction: 'in'|'out'} every message, for logs
+//   <type>    {envelope}                        a push (a message without a pending request id)
+
+export const PROTOCOL = 'coropush.v1';
+
+// Close codes that say the client did something wrong: reconnecting would only repeat it.
+export const CLIENT_FAULT_CODES = new Set([1002, 1003, 1007, 1008, 1009]);
+
+export class ProtocolError extends Error {
+  constructor(data) {
+    super(`${data.code}: ${data.message}`);
+    this.code = data.code;
+  }
+}
+
+export class Connection extends EventTarget {
+  #url;
+  #socket = null;
+  #nextId = 1;
+  #pending = new Map();
+  #attempt = 0;
+  #timer = null;
+  #opened = false;
+  #baseDelay;
+  #maxDelay;
+
+  constructor(url, { baseDelay = 250, maxDelay = 10000 } = {}) {
+    super();
+    this.#url = url;
+    this.#baseDelay = baseDelay;
+    this.#maxDelay = maxDelay;
+    this.reconnects = 0;
+  }
+
+  get isOpen() {
+    return this.#socket !== null && this.#socket.readyState === WebSocket.OPEN;
+  }
+
+  start() {
+    this.#connect();
+  }
+
+  // Sends a request and resolves with the reply envelope (same id); rejects with a ProtocolError
+  // for an error envelope, or an Error if the connection ends first.
+  request(type, data = {}) {
+    if (!this.isOpen) return Promise.reject(new Error('not connected'));
+    const id = this.#nextId++;
+    const envelope = { type, id, data };
+    const reply = new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#socket.send(JSON.stringify(envelope));
+    this.#emit('envelope', { envelope, direction: 'out' });
+    return reply;
+  }
+
+  #emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
+  #connect() {
+    this.#timer = null;
+    this.#emit('status', { state: 'connecting' });
+    const socket = new WebSocket(this.#url, PROTOCOL);
+    this.#socket = socket;
+    socket.addEventListener('open', () => {
+      const reconnected = this.#opened;
+      this.#opened = true;
+      this.#attempt = 0;
+      if (reconnected) this.reconnects += 1;
+      this.#emit('status', { state: 'open' });
+      this.#emit('open', { reconnected });
+    });
+    socket.addEventListener('message', (event) => this.#receive(event.data));
+    socket.addEventListener('close', (event) => this.#closed(event));
+  }
+
+  #receive(text) {
+    let envelope;
+    try {
+      envelope = JSON.parse(text);
+    } catch {
+      console.warn('not JSON:', text);
+      return;
+    }
+    this.#emit('envelope', { envelope, direction: 'in' });
+    const waiting = envelope.id !== undefined ? this.#pending.get(envelope.id) : undefined;
+    if (waiting) {
+      this.#pending.delete(envelope.id);
+      if (envelope.type === 'error') waiting.reject(new ProtocolError(envelope.data));
+      else waiting.resolve(envelope);
+      return;
+    }
+    this.#emit(envelope.type, { envelope });
+  }
+
+  #closed(event) {
+    for (const { reject } of this.#pending.values()) reject(new Error('connection closed'));
+    this.#pending.clear();
+    if (CLIENT_FAULT_CODES.has(event.code)) {
+      // Our fault: say why and stay closed until the page is reloaded.
+      this.#emit('status', { state: 'closed', code: event.code, reason: event.reason });
+      return;
+    }
+    // Full jitter: a random delay up to an exponentially growing cap, so that many pages dropped
+    // at once (a server restart) do not all come back in the same instant.
+    const cap = Math.min(this.#maxDelay, this.#baseDelay * 2 ** this.#attempt);
+    const delay = Math.round(Math.random() * cap);
+    this.#attempt += 1;
+    this.#emit('status', { state: 'reconnecting', delay, code: event.code, reason: event.reason });
+    this.#timer = setTimeout(() => this.#connect(), delay);
+  }
+}

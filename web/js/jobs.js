@@ -1,0 +1,135 @@
+// Jobs: start server-side jobs, watch their progress bars, cancel them, and pick up where they
+// were after a reconnect (or a reload): every unfinished job is resumed with the last event seq
+// the page saw, and the server sends what was missed, then the live stream.
+
+const STORE = 'coropush.jobs';
+const FINAL = new Set(['done', 'failed', 'gone']);
+
+export function setupJobs(connection, ui) {
+  const jobs = new Map(); // id -> {id, label, kind, steps, lastSeq, percent, message, state}
+  const rows = new Map(); // id -> {item, bar, figure, message, state, cancel}
+
+  const save = () => sessionStorage.setItem(STORE, JSON.stringify([...jobs.values()]));
+
+  const draw = (job) => {
+    let row = rows.get(job.id);
+    if (!row) {
+      const item = document.createElement('li');
+      item.className = 'job';
+      item.dataset.jobId = job.id;
+      const title = document.createElement('span');
+      title.className = 'job-title';
+      title.textContent = `${job.label || job.kind} (${job.steps} steps)`;
+      const bar = document.createElement('progress');
+      bar.max = 100;
+      bar.setAttribute('aria-label', `Progress of ${job.label || job.kind}`);
+      const figure = document.createElement('span');
+      figure.className = 'job-percent';
+      const message = document.createElement('span');
+      message.className = 'job-message';
+      const state = document.createElement('span');
+      state.className = 'job-state';
+      const cancel = document.createElement('button');
+      cancel.type = 'button';
+      cancel.textContent = 'Cancel';
+      cancel.setAttribute('aria-label', `Cancel ${job.label || job.kind}`);
+      cancel.addEventListener('click', () => cancelJob(job.id));
+      item.append(title, bar, figure, message, state, cancel);
+      ui.list.append(item);
+      row = { item, bar, figure, message, state, cancel };
+      rows.set(job.id, row);
+    }
+    row.bar.value = job.percent;
+    row.figure.textContent = `${job.percent}%`;
+    row.message.textContent = job.message;
+    row.state.textContent = job.state;
+    row.item.dataset.state = job.state;
+    row.cancel.disabled = FINAL.has(job.state);
+  };
+
+  const update = (id, seq, change) => {
+    const job = jobs.get(id);
+    if (!job || seq <= job.lastSeq) return; // unknown, or already seen (a replay overlapping the live stream)
+    Object.assign(job, change, { lastSeq: seq });
+    draw(job);
+    save();
+  };
+
+  connection.addEventListener('job_progress', ({ detail }) => {
+    const { job, seq, percent, message } = detail.envelope.data;
+    update(job, seq, { percent, message, state: 'running' });
+  });
+  connection.addEventListener('job_done', ({ detail }) => {
+    const { job, seq, result } = detail.envelope.data;
+    update(job, seq, { percent: 100, message: result, state: 'done' });
+  });
+  connection.addEventListener('job_failed', ({ detail }) => {
+    const { job, seq, reason } = detail.envelope.data;
+    update(job, seq, { message: reason, state: 'failed' });
+  });
+
+  const note = (text) => {
+    ui.status.textContent = text;
+  };
+
+  const cancelJob = async (id) => {
+    try {
+      await connection.request('job_cancel', { job: id });
+      note('Cancelling…');
+    } catch (error) {
+      note(`Could not cancel: ${error.message}`);
+    }
+  };
+
+  ui.form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const data = {
+      kind: ui.kind.value,
+      steps: Number(ui.steps.value),
+      step_ms: Number(ui.stepMs.value),
+      label: ui.label.value.trim(),
+    };
+    try {
+      const reply = await connection.request('job_start', data);
+      const started = reply.data;
+      const job = {
+        id: started.job,
+        label: started.label,
+        kind: started.kind,
+        steps: started.steps,
+        lastSeq: 0,
+        percent: 0,
+        message: 'started',
+        state: 'running',
+      };
+      jobs.set(job.id, job);
+      draw(job);
+      save();
+      note(`Started ${job.label || job.kind}.`);
+    } catch (error) {
+      note(`Could not start: ${error.message}`);
+    }
+  });
+
+  const resume = async (job) => {
+    try {
+      await connection.request('job_resume', { job: job.id, after_seq: job.lastSeq });
+    } catch (error) {
+      if (error.code === 'unknown_job') {
+        job.state = 'gone';
+        job.message = 'no longer on the server';
+        draw(job);
+        save();
+      }
+    }
+  };
+
+  // Jobs from before a reload, then every (re)connection resumes what is unfinished.
+  for (const job of JSON.parse(sessionStorage.getItem(STORE) || '[]')) {
+    jobs.set(job.id, job);
+    draw(job);
+  }
+  connection.addEventListener('open', () => {
+    for (const job of jobs.values()) if (!FINAL.has(job.state)) resume(job);
+  });
+}

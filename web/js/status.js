@@ -1,0 +1,22 @@
+// The connection status line: what the connection is doing, announced to screen readers.
+
+export function setupStatus(connection, element) {
+  connection.addEventListener('status', ({ detail }) => {
+    element.dataset.state = detail.state;
+    element.dataset.reconnects = String(connection.reconnects);
+    switch (detail.state) {
+      case 'connecting':
+        element.textContent = 'Connecting…';
+        break;
+      case 'open':
+        element.textContent = 'Connected';
+        break;
+      case 'reconnecting':
+        element.textContent = `Connection lost (${detail.code}); reconnecting in ${(detail.delay / 1000).toFixed(1)} s`;
+        break;
+      case 'closed':
+        element.textContent = `Closed by the server: ${detail.code} ${detail.reason || ''}. Reload to try again.`;
+        break;
+    }
+  });
+}
