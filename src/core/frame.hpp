@@ -21,8 +21,8 @@ inline shared_payload make_payload(std::string text)
 struct outbound_frame {
     shared_payload payload;
     bool binary = false;
-    // Non-zero: a later frame with the same key replaces this one while it still waits in the
-    // queue ("latest value wins", used for job progress). Zero: never replaced.
+    // Non-zero: when the queue is full, a later frame with the same key replaces this one while it
+    // still waits ("latest value wins", used for job progress). Zero: never replaced.
     std::uint64_t coalesce_key = 0;
 
     std::size_t size() const noexcept { return payload ? payload->size() : 0; }

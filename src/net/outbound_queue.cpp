@@ -13,21 +13,26 @@ bool outbound_queue::fits(std::size_t extra_messages, std::size_t extra_bytes) c
 
 outbound_queue::push_result outbound_queue::push(outbound_frame frame)
 {
+    if (fits(1, frame.size())) {
+        bytes_ += frame.size();
+        frames_.push_back(std::move(frame));
+        return push_result::queued;
+    }
+    // Full. A frame with a coalesce key replaces the newest waiting frame with the same key: the
+    // client skips intermediate values, never sees them out of order, and is not closed for it.
     if (frame.coalesce_key != 0) {
-        auto const waiting = frames_.begin() + (front_in_flight_ ? 1 : 0);
-        auto const same = std::find_if(waiting, frames_.end(),
-                                       [&](outbound_frame const& f) { return f.coalesce_key == frame.coalesce_key; });
-        if (same != frames_.end()) {
+        auto const waiting_begin = frames_.rbegin();
+        auto const waiting_end = frames_.rend() - (front_in_flight_ ? 1 : 0);
+        auto const same = std::find_if(waiting_begin, waiting_end, [&](outbound_frame const& f) {
+            return f.coalesce_key == frame.coalesce_key;
+        });
+        if (same != waiting_end) {
             bytes_ = bytes_ - same->size() + frame.size();
             *same = std::move(frame);
             return push_result::coalesced;
         }
     }
-    if (!fits(1, frame.size()))
-        return limits_.policy == overflow_policy::drop_newest ? push_result::dropped : push_result::overflow;
-    bytes_ += frame.size();
-    frames_.push_back(std::move(frame));
-    return push_result::queued;
+    return limits_.policy == overflow_policy::drop_newest ? push_result::dropped : push_result::overflow;
 }
 
 outbound_frame const& outbound_queue::front()

@@ -3,8 +3,9 @@
 // Bounded twice: by message count and by bytes, so neither many tiny messages nor a few huge ones
 // let a slow reader grow the server's memory. When a frame does not fit, `push` reports
 // `overflow` (policy close: the caller closes the connection with 1008) or `dropped` (policy
-// drop_newest). A frame with a coalesce key first replaces a waiting frame with the same key
-// ("latest value wins"), which is how job progress survives a slow reader without closing it.
+// drop_newest), unless it has a coalesce key and a frame with the same key is still waiting: then
+// it replaces the newest such frame ("latest value wins"). That is how job progress survives a
+// slow reader without closing it, while a reader that keeps up still sees every update.
 #pragma once
 
 #include "core/frame.hpp"

@@ -39,35 +39,48 @@ TEST(outbound_queue, drop_policy_drops_the_new_frame_and_keeps_the_rest)
     EXPECT_EQ(*q.front().payload, "kept");
 }
 
-TEST(outbound_queue, a_frame_with_the_same_key_replaces_the_waiting_one)
+TEST(outbound_queue, while_there_is_room_frames_with_a_key_queue_like_any_other)
 {
     outbound_queue q({10, 1000, overflow_policy::close});
-    q.push(frame("other"));
-    q.push(frame("progress 10%", 7));
-    EXPECT_EQ(q.push(frame("progress 20%", 7)), result::coalesced);
-    EXPECT_EQ(q.push(frame("another job", 8)), result::queued);
-    EXPECT_EQ(q.messages(), 3u);
-    EXPECT_EQ(q.bytes(), std::string("other").size() + std::string("progress 20%").size() + 11u);
-    q.pop();
-    EXPECT_EQ(*q.front().payload, "progress 20%");
+    EXPECT_EQ(q.push(frame("progress 10%", 7)), result::queued);
+    EXPECT_EQ(q.push(frame("progress 20%", 7)), result::queued) << "a reader that keeps up sees every update";
+    EXPECT_EQ(q.messages(), 2u);
 }
 
-TEST(outbound_queue, coalescing_even_when_full_never_closes)
+TEST(outbound_queue, when_full_a_frame_replaces_the_newest_waiting_one_with_its_key)
 {
-    outbound_queue q({2, 1000, overflow_policy::close});
-    q.push(frame("a"));
-    q.push(frame("p1", 5));
-    EXPECT_EQ(q.push(frame("p2", 5)), result::coalesced);
-    EXPECT_EQ(q.push(frame("p3", 5)), result::coalesced);
+    outbound_queue q({4, 1000, overflow_policy::close});
+    q.push(frame("p1", 7));
+    q.push(frame("other"));
+    q.push(frame("p2", 7));
+    q.push(frame("job 8", 8));
+    EXPECT_EQ(q.push(frame("p3", 7)), result::coalesced) << "full, but coalescing never closes";
+    EXPECT_EQ(q.push(frame("p4", 7)), result::coalesced);
+    EXPECT_EQ(q.push(frame("no key")), result::overflow);
+    std::vector<std::string> order;
+    while (!q.empty()) {
+        order.push_back(*q.front().payload);
+        q.pop();
+    }
+    // p2 became p4 in place: updates stay in order, p1 still goes out first.
+    EXPECT_EQ(order, (std::vector<std::string>{"p1", "other", "p4", "job 8"}));
+}
+
+TEST(outbound_queue, coalescing_keeps_the_byte_count_right)
+{
+    outbound_queue q({1, 1000, overflow_policy::close});
+    q.push(frame("aaaa", 5));
+    EXPECT_EQ(q.push(frame("bb", 5)), result::coalesced);
+    EXPECT_EQ(q.bytes(), 2u);
 }
 
 TEST(outbound_queue, the_frame_being_written_is_never_replaced_or_dropped)
 {
-    outbound_queue q({10, 1000, overflow_policy::close});
+    outbound_queue q({2, 1000, overflow_policy::close});
     q.push(frame("p1", 5));
     auto const& in_flight = q.front();  // the writer took it
-    EXPECT_EQ(q.push(frame("p2", 5)), result::queued) << "p1 is on the wire; p2 must follow it";
     q.push(frame("x"));
+    EXPECT_EQ(q.push(frame("p2", 5)), result::overflow) << "p1 is on the wire: nothing to replace";
     q.drop_waiting();
     EXPECT_EQ(q.messages(), 1u);
     EXPECT_EQ(*in_flight.payload, "p1");

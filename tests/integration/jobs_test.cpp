@@ -1,0 +1,305 @@
+// Jobs end to end: progress in order, done and failed, cancel, resume after a reconnect, the job
+// outliving its connection, retention, limits, and coalescing under a slow reader.
+#include "client/ws_client.hpp"
+#include "support/raw_connection.hpp"
+#include "support/test_server.hpp"
+
+#include <gtest/gtest.h>
+
+namespace coropush::testing {
+namespace {
+using namespace std::chrono_literals;
+using boost::asio::awaitable;
+using client::connect_options;
+using client::ws_client;
+
+connect_options json(std::uint16_t port)
+{
+    connect_options o;
+    o.port = port;
+    return o;
+}
+
+protocol::job_start job(std::uint32_t steps, std::uint32_t step_ms, std::string kind = "sample")
+{
+    return protocol::job_start{std::move(kind), steps, step_ms, std::string("test")};
+}
+
+awaitable<std::string> start(ws_client& c, protocol::job_start const& request, std::uint64_t id)
+{
+    co_await c.send(request, id);
+    auto const [started, reply_id] = co_await c.receive_as<protocol::job_started>();
+    require(reply_id == id, "job_started carries the request's id");
+    co_return started.job;
+}
+
+TEST(jobs, progress_comes_in_order_and_ends_with_job_done)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await ws_client::connect(json(server.port()));
+        auto const request = job(5, 1);
+        co_await c.send(request, 7);
+        auto const [started, id] = co_await c.receive_as<protocol::job_started>();
+        EXPECT_EQ(id, 7u);
+        EXPECT_EQ(started.job.size(), 32u);
+        EXPECT_EQ(started.kind, "sample");
+        EXPECT_EQ(started.steps, 5u);
+        EXPECT_EQ(started.label, "test");
+        std::uint32_t last_percent = 0;
+        for (std::uint64_t seq = 1; seq <= 5; ++seq) {
+            auto const [progress, no_id] = co_await c.receive_as<protocol::job_progress>();
+            EXPECT_FALSE(no_id.has_value());
+            EXPECT_EQ(progress.job, started.job);
+            EXPECT_EQ(progress.seq, seq);
+            EXPECT_GE(progress.percent, last_percent);
+            last_percent = progress.percent;
+            EXPECT_EQ(progress.message, "step " + std::to_string(seq) + " of 5");
+        }
+        EXPECT_EQ(last_percent, 100u);
+        auto const [done, done_id] = co_await c.receive_as<protocol::job_done>();
+        EXPECT_EQ(done.seq, 6u);
+        EXPECT_EQ(done.result, "finished 5 steps");
+        co_await c.close();
+    });
+}
+
+TEST(jobs, the_failing_kind_ends_with_job_failed)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await ws_client::connect(json(server.port()));
+        auto const job_id = co_await start(c, job(4, 1, "failing"), 1);
+        for (std::uint64_t seq = 1; seq <= 2; ++seq) {
+            auto const progress = co_await c.receive_as<protocol::job_progress>();
+            EXPECT_EQ(progress.first.seq, seq);
+        }
+        auto const [failed, id] = co_await c.receive_as<protocol::job_failed>();
+        EXPECT_EQ(failed.job, job_id);
+        EXPECT_EQ(failed.seq, 3u);
+        EXPECT_EQ(failed.reason, "step 3 failed (demonstration)");
+        co_await c.close();
+    });
+}
+
+TEST(jobs, cancel_answers_then_the_job_fails_as_cancelled_and_cannot_be_cancelled_again)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await ws_client::connect(json(server.port()));
+        auto const job_id = co_await start(c, job(1000, 20), 1);
+        auto const first = co_await c.receive_as<protocol::job_progress>();
+        protocol::job_cancel const cancel{job_id};
+        co_await c.send(cancel, 2);
+        // Progress already queued may come first; then the reply, then the end.
+        for (;;) {
+            auto const envelope = co_await c.receive_envelope();
+            if (envelope.type == protocol::job_progress::type)
+                continue;
+            EXPECT_EQ(envelope.type, std::string(protocol::job_cancelling::type));
+            EXPECT_EQ(envelope.id, 2u);
+            break;
+        }
+        auto const [failed, no_id] = co_await c.receive_as<protocol::job_failed>();
+        EXPECT_EQ(failed.reason, "cancelled");
+        co_await c.send(cancel, 3);
+        auto const [again, again_id] = co_await c.receive_as<protocol::error>();
+        EXPECT_EQ(again.code, "job_finished");
+        EXPECT_EQ(again_id, 3u);
+        co_await c.close();
+    });
+}
+
+TEST(jobs, unknown_job_ids_are_errors)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await ws_client::connect(json(server.port()));
+        protocol::job_cancel const cancel{"0123456789abcdef0123456789abcdef"};
+        co_await c.send(cancel, 1);
+        auto const cancel_error = co_await c.receive_as<protocol::error>();
+        EXPECT_EQ(cancel_error.first.code, "unknown_job");
+        protocol::job_resume const resume{"nope", 0};
+        co_await c.send(resume, 2);
+        auto const resume_error = co_await c.receive_as<protocol::error>();
+        EXPECT_EQ(resume_error.first.code, "unknown_job");
+        EXPECT_EQ(resume_error.second, 2u);
+        co_await c.close();
+    });
+}
+
+TEST(jobs, a_job_goes_on_when_its_connection_drops_and_resume_replays_exactly_what_was_missed)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        std::string job_id;
+        std::uint64_t seen = 0;
+        {
+            auto first = co_await ws_client::connect(json(server.port()));
+            job_id = co_await start(first, job(30, 10), 1);
+            for (int i = 0; i < 3; ++i) {
+                auto const progress = co_await first.receive_as<protocol::job_progress>();
+                seen = progress.first.seq;
+            }
+        }  // dropped without a close handshake, mid-job
+        auto second = co_await ws_client::connect(json(server.port()));
+        protocol::job_resume const resume{job_id, seen};
+        co_await second.send(resume, 5);
+        auto const [resumed, id] = co_await second.receive_as<protocol::job_resumed>();
+        EXPECT_EQ(id, 5u);
+        EXPECT_EQ(resumed.job, job_id);
+        EXPECT_TRUE(resumed.replayed);
+        EXPECT_GE(resumed.last_seq, seen);
+        // Every event after `seen`, each once, in order: the replay, then the live stream.
+        std::uint64_t expected = seen + 1;
+        for (;;) {
+            auto const envelope = co_await second.receive_envelope();
+            if (envelope.type == protocol::job_done::type) {
+                auto const done = std::get<protocol::job_done>(protocol::data_as<protocol::job_done>(envelope));
+                EXPECT_EQ(done.seq, expected);
+                EXPECT_EQ(done.seq, 31u);
+                break;
+            }
+            auto const progress = std::get<protocol::job_progress>(protocol::data_as<protocol::job_progress>(envelope));
+            EXPECT_EQ(progress.seq, expected);
+            expected = progress.seq + 1;
+        }
+        co_await second.close();
+    });
+}
+
+TEST(jobs, a_finished_job_can_be_resumed_within_retention_and_is_forgotten_after)
+{
+    auto options = test_options();
+    options.job_retention = 300ms;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await ws_client::connect(json(server.port()));
+        auto const job_id = co_await start(c, job(2, 1), 1);
+        for (int i = 0; i < 2; ++i)
+            co_await c.receive_as<protocol::job_progress>();
+        auto const done = co_await c.receive_as<protocol::job_done>();
+        protocol::job_resume const resume{job_id, 0};
+        co_await c.send(resume, 2);
+        auto const resumed = co_await c.receive_as<protocol::job_resumed>();
+        EXPECT_EQ(resumed.first.last_seq, 3u);
+        for (std::uint64_t seq = 1; seq <= 2; ++seq) {
+            auto const progress = co_await c.receive_as<protocol::job_progress>();
+            EXPECT_EQ(progress.first.seq, seq);
+        }
+        auto const again = co_await c.receive_as<protocol::job_done>();
+        EXPECT_EQ(again.first.seq, done.first.seq);
+        // After the retention time the job is gone: ask until it is (the event), within the deadline.
+        for (std::uint64_t id = 3;; ++id) {
+            co_await c.send(resume, id);
+            auto const envelope = co_await c.receive_envelope();
+            if (envelope.type == protocol::error::type) {
+                auto const error = std::get<protocol::error>(protocol::data_as<protocol::error>(envelope));
+                EXPECT_EQ(error.code, "unknown_job");
+                break;
+            }
+            // Still retained: drain the replay (resumed, two progress, done) and ask again.
+            for (int i = 0; i < 3; ++i)
+                co_await c.receive_envelope();
+        }
+        co_await c.close();
+    });
+}
+
+TEST(jobs, limits_per_connection_and_in_total_and_bad_requests)
+{
+    auto options = test_options();
+    options.max_jobs_per_connection = 2;
+    options.max_jobs_total = 3;
+    options.max_job_steps = 50;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto a = co_await ws_client::connect(json(server.port()));
+        auto b = co_await ws_client::connect(json(server.port()));
+        auto const slow = job(50, 1000);
+        co_await start(a, slow, 1);
+        co_await start(a, slow, 2);
+        co_await a.send(slow, 3);
+        auto const per_connection = co_await a.receive_as<protocol::error>();
+        EXPECT_EQ(per_connection.first.code, "too_many_jobs");
+        co_await start(b, slow, 1);
+        co_await b.send(slow, 2);
+        auto const total = co_await b.receive_as<protocol::error>();
+        EXPECT_EQ(total.first.code, "too_many_jobs");
+
+        auto const too_many_steps = job(51, 1);
+        co_await b.send(too_many_steps, 3);
+        auto const steps_error = co_await b.receive_as<protocol::error>();
+        EXPECT_EQ(steps_error.first.code, "bad_data");
+        auto const zero = job(0, 1);
+        co_await b.send(zero, 4);
+        auto const zero_error = co_await b.receive_as<protocol::error>();
+        EXPECT_EQ(zero_error.first.code, "bad_data");
+        auto const long_step = job(1, 60001);
+        co_await b.send(long_step, 5);
+        auto const step_error = co_await b.receive_as<protocol::error>();
+        EXPECT_EQ(step_error.first.code, "bad_data");
+        co_await a.close();
+        co_await b.close();
+    });
+}
+
+TEST(jobs, progress_coalesces_for_a_slow_reader_instead_of_closing_it)
+{
+    auto options = test_options();
+    options.max_queue_messages = 8;
+    options.max_queue_bytes = 4096;
+    options.max_job_steps = 50'000;  // ~5 MB of progress: more than the kernel's socket buffers hold
+    test_server server(options);
+    run_client(
+        [&]() -> awaitable<void> {
+            // A reader whose socket takes almost nothing until it starts reading.
+            auto c = co_await raw_connection::connect(server.port(), 4096);
+            auto const reply = co_await c.upgrade("/", "Sec-WebSocket-Protocol: coropush.v1\r\n");
+            require(reply.status == 101, "upgrade");
+            co_await c.write(
+                raw_connection::frame(1, R"({"type":"job_start","id":1,"data":{"steps":50000,"step_ms":0}})"));
+            auto const started_frame = co_await c.read_frame();  // job_started, then this client stops reading
+            auto const started = protocol::parse_envelope(started_frame.payload);
+            require(started.has_value() && started->type == "job_started", "job_started");
+            auto const job_id = std::string(started->data.at("job").as_string());
+
+            // A second client follows the same job to its end: the event that says the slow client's
+            // queue has received everything it will get.
+            auto watcher = co_await ws_client::connect(json(server.port()));
+            protocol::job_resume const follow{job_id, 1'000'000};
+            co_await watcher.send(follow, 1);
+            for (;;) {
+                auto const envelope = co_await watcher.receive_envelope();
+                if (envelope.type == protocol::job_done::type)
+                    break;
+            }
+            co_await watcher.close();
+
+            std::uint64_t last_seq = 0;
+            std::size_t progress_events = 0;
+            bool done = false;
+            while (!done) {
+                auto const frame = co_await c.read_frame();
+                if (frame.opcode != 1)
+                    continue;  // pongs
+                auto const envelope = protocol::parse_envelope(frame.payload);
+                require(envelope.has_value(), "an envelope");
+                auto const seq = envelope->data.at("seq").to_number<std::uint64_t>();
+                EXPECT_GT(seq, last_seq) << "events stay in order";
+                last_seq = seq;
+                done = envelope->type == "job_done";
+                if (!done)
+                    ++progress_events;
+            }
+            EXPECT_EQ(last_seq, 50'001u);
+            EXPECT_LT(progress_events, 50'000u) << "some progress was coalesced away";
+        },
+        std::chrono::seconds(60));  // 50 000 steps take a while under the sanitizers
+    server.stop();
+    EXPECT_GT(server.metrics().coalesced_updates.load(), 0u);
+    EXPECT_EQ(server.metrics().slow_consumer_closes.load(), 0u);
+}
+
+}  // namespace
+}  // namespace coropush::testing
