@@ -40,10 +40,11 @@ int main(int argc, char** argv)
     case command_line::action::run:
         break;
     }
-    auto const& options = parsed.options;
+    auto options = parsed.options;
     coropush::logger::set_level(options.log);
 
     unsigned const threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+    options.threads = threads;  // the server relies on the exact number (one thread: no strands)
     asio::io_context io(static_cast<int>(threads));
 
     std::optional<coropush::server> server;

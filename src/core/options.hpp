@@ -25,7 +25,9 @@ struct server_options {
     std::string address = "127.0.0.1";
     std::uint16_t port = 1337;
     std::string web_root;  // empty: the web/ directory of the source tree this was built from
-    unsigned threads = 0;  // 0: one per hardware thread
+    // io threads running the io_context; 0: one per hardware thread. The server trusts this
+    // number: with 1 it relies on the single thread instead of per-connection strands.
+    unsigned threads = 0;
     log_level log = log_level::info;
 
     // The demo's texts and timing.

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 
 namespace coropush::net {
 
@@ -68,8 +69,9 @@ public:
     bool stopping() const noexcept { return stopping_; }
 
     bool has_queued() const noexcept { return !queue_.empty(); }
+    std::size_t queued_frames() const noexcept { return queue_.messages(); }
     // The writer's side of the queue: the frame to write next, and that it has been written.
-    outbound_frame const& next_frame() { return queue_.front(); }
+    outbound_frame next_frame() { return queue_.front(); }
     void frame_written();
 
     struct close_request {
@@ -84,15 +86,18 @@ public:
     void request_ping();
     bool take_ping_request() noexcept { return std::exchange(ping_requested_, false); }
 
-    // Suspend until the writer has something to do (a frame, a ping, a close) or the session stops.
-    boost::asio::awaitable<void> wait_for_writer_work();
-    // Suspend until the earliest scheduled push is due (or something earlier is scheduled).
-    boost::asio::awaitable<void> wait_for_next_push();
+    // The waits of the session's coroutines, each on a steady_timer used as a signal: the timer is
+    // cancelled to wake the waiter early (the error that then completes the wait is expected).
+    using timer_wait = boost::asio::awaitable<std::tuple<boost::system::error_code>>;
+    // Until the writer has something to do (a frame, a ping, a close) or the session stops.
+    timer_wait wait_for_writer_work();
+    // Until the earliest scheduled push is due (or something earlier is scheduled).
+    timer_wait wait_for_next_push();
     // Move the scheduled pushes that are due into the outbound queue.
     void release_due_pushes();
     // Suspend for `d` (clock::duration::max(): indefinitely), or less if the session stops or a
     // close is requested.
-    boost::asio::awaitable<void> watchdog_sleep(clock::duration d);
+    timer_wait watchdog_sleep(clock::duration d);
 
     // Why the session ended, for the "closed" log line: the first reason recorded wins.
     void record_end(std::string reason);

@@ -8,6 +8,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -51,10 +52,12 @@ std::optional<read_failure_answer> answer_for(beast::error_code ec)
 
 // Answers HTTP requests until one is an upgrade that decide_upgrade accepts (returned, with the
 // request), or the client leaves, or a request breaks a rule.
-asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(beast::tcp_stream& stream, connection& conn,
+asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket socket, connection& conn,
                                                                 server_state& server)
 {
     auto const& options = server.options;
+    // The HTTP part owns the socket inside a tcp_stream, for its per-request deadlines.
+    beast::tcp_stream stream(std::move(socket));
     auto const abort_guard = conn.set_abort_hook([&stream] { stream.close(); });
     beast::flat_buffer buffer;
 
@@ -97,7 +100,7 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(beast::tcp_strea
                                                 nothrow);
                     break;
                 }
-                co_return upgrade_to_websocket{std::move(request), std::move(*accepted)};
+                co_return upgrade_to_websocket{stream.release_socket(), std::move(request), std::move(*accepted)};
             }
             auto const& refused = std::get<refused_upgrade>(decision);
             server.stats.handshake_failed(refused.reason);

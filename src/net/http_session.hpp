@@ -4,7 +4,7 @@
 #include "net/upgrade.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include <optional>
 
@@ -13,10 +13,10 @@ namespace coropush::net {
 class connection;
 class server_state;
 
-// Answers HTTP requests on `stream` until one asks for a WebSocket upgrade that passes
-// decide_upgrade (returned, request and all), the client leaves, or a request breaks a rule
-// (answered with its HTTP error, then nothing is returned).
-boost::asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(boost::beast::tcp_stream& stream,
+// Answers HTTP requests on `socket` until one asks for a WebSocket upgrade that passes
+// decide_upgrade (returned, with the socket and the request), the client leaves, or a request
+// breaks a rule (answered with its HTTP error, then nothing is returned and the socket closes).
+boost::asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(boost::asio::ip::tcp::socket socket,
                                                                        connection& conn, server_state& server);
 
 }  // namespace coropush::net

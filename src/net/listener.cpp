@@ -22,7 +22,7 @@ asio::awaitable<void> listen(std::shared_ptr<server_state> server)
         // Each connection gets its own strand: its coroutines never run concurrently with each
         // other, while different connections run in parallel on --threads io threads.
         auto [ec, socket] =
-            co_await server->acceptor.async_accept(asio::make_strand(server->io), asio::as_tuple(asio::use_awaitable));
+            co_await server->acceptor.async_accept(server->connection_executor(), asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted || server->stopped())
             break;  // the acceptor was closed: shutdown
         if (ec) {

@@ -8,7 +8,7 @@ namespace coropush {
 
 bool outbound_queue::fits(std::size_t extra_messages, std::size_t extra_bytes) const noexcept
 {
-    return frames_.size() + extra_messages <= limits_.max_messages && bytes_ + extra_bytes <= limits_.max_bytes;
+    return messages() + extra_messages <= limits_.max_messages && bytes_ + extra_bytes <= limits_.max_bytes;
 }
 
 outbound_queue::push_result outbound_queue::push(outbound_frame frame)
@@ -22,10 +22,9 @@ outbound_queue::push_result outbound_queue::push(outbound_frame frame)
     // client skips intermediate values, never sees them out of order, and is not closed for it.
     if (frame.coalesce_key != 0) {
         auto const waiting_begin = frames_.rbegin();
-        auto const waiting_end = frames_.rend() - (front_in_flight_ ? 1 : 0);
-        auto const same = std::find_if(waiting_begin, waiting_end, [&](outbound_frame const& f) {
-            return f.coalesce_key == frame.coalesce_key;
-        });
+        auto const waiting_end = frames_.rend() - static_cast<std::ptrdiff_t>(head_ + (front_in_flight_ ? 1 : 0));
+        auto const same = std::find_if(waiting_begin, waiting_end,
+                                       [&](outbound_frame const& f) { return f.coalesce_key == frame.coalesce_key; });
         if (same != waiting_end) {
             bytes_ = bytes_ - same->size() + frame.size();
             *same = std::move(frame);
@@ -35,24 +34,37 @@ outbound_queue::push_result outbound_queue::push(outbound_frame frame)
     return limits_.policy == overflow_policy::drop_newest ? push_result::dropped : push_result::overflow;
 }
 
-outbound_frame const& outbound_queue::front()
+outbound_frame outbound_queue::front()
 {
-    assert(!frames_.empty());
+    assert(!empty());
     front_in_flight_ = true;
-    return frames_.front();
+    return frames_[head_];
 }
 
 void outbound_queue::pop()
 {
-    assert(!frames_.empty());
-    bytes_ -= frames_.front().size();
-    frames_.pop_front();
+    assert(!empty());
+    bytes_ -= frames_[head_].size();
+    frames_[head_] = {};  // let go of the payload now
+    ++head_;
     front_in_flight_ = false;
+    if (head_ == frames_.size()) {
+        // Drained: start again at the front; a burst's large array is given back.
+        frames_.clear();
+        head_ = 0;
+        if (frames_.capacity() > 64)
+            frames_.shrink_to_fit();
+    } else if (head_ >= 32 && 2 * head_ >= frames_.size()) {
+        // Never drained (a steady stream): move the waiting frames down, so the storage stays
+        // bounded by the queue's limits rather than by how many frames ever passed through.
+        frames_.erase(frames_.begin(), frames_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+    }
 }
 
 void outbound_queue::drop_waiting()
 {
-    auto const keep = front_in_flight_ ? std::size_t{1} : std::size_t{0};
+    auto const keep = head_ + (front_in_flight_ ? 1 : 0);
     while (frames_.size() > keep) {
         bytes_ -= frames_.back().size();
         frames_.pop_back();

@@ -12,7 +12,7 @@
 #include "core/options.hpp"
 
 #include <cstddef>
-#include <deque>
+#include <vector>
 
 namespace coropush {
 
@@ -33,24 +33,30 @@ public:
 
     push_result push(outbound_frame frame);
 
-    // The writer's side: `front` is the next frame to write and stays counted (its memory is still
-    // held) until `pop` after the write completes. A frame being written is never coalesced away.
-    bool empty() const noexcept { return frames_.empty(); }
-    outbound_frame const& front();
+    // The writer's side: `front` is the next frame to write (a copy: it shares the payload, and
+    // stays valid whatever is pushed meanwhile) and stays counted (its memory is still held) until
+    // `pop` after the write completes. A frame being written is never coalesced away.
+    bool empty() const noexcept { return head_ == frames_.size(); }
+    outbound_frame front();
     void pop();
 
     // Drops every frame not being written (before a slow-consumer close).
     void drop_waiting();
 
-    std::size_t messages() const noexcept { return frames_.size(); }
+    std::size_t messages() const noexcept { return frames_.size() - head_; }
     std::size_t bytes() const noexcept { return bytes_; }
     queue_limits const& limits() const noexcept { return limits_; }
+    // Slots the storage holds (for tests: a queue that is never empty must not grow without end).
+    std::size_t capacity() const noexcept { return frames_.capacity(); }
 
 private:
     bool fits(std::size_t extra_messages, std::size_t extra_bytes) const noexcept;
 
     queue_limits limits_;
-    std::deque<outbound_frame> frames_;
+    // A vector read from `head_`, rather than a std::deque: an empty vector owns no memory, and
+    // most connections' queues are empty most of the time (a deque allocates 576 bytes up front).
+    std::vector<outbound_frame> frames_;
+    std::size_t head_ = 0;
     std::size_t bytes_ = 0;
     bool front_in_flight_ = false;
 };

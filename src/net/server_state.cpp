@@ -78,6 +78,13 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
 
 server_state::~server_state() = default;
 
+asio::any_io_executor server_state::connection_executor()
+{
+    if (options.threads == 1)
+        return io.get_executor();
+    return asio::make_strand(io);
+}
+
 queue_limits server_state::outbound_limits() const noexcept
 {
     return {options.max_queue_messages, options.max_queue_bytes, options.on_overflow};

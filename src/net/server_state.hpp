@@ -47,6 +47,11 @@ public:
     boost::asio::strand<boost::asio::io_context::executor_type> control;  // acceptor, shutdown
     boost::asio::ip::tcp::acceptor acceptor;
 
+    // The executor a new connection runs on: its own strand, or, when a single thread runs the
+    // io_context (--threads 1), the io_context itself: one thread is already an implicit strand,
+    // and skipping the strand's queue and lock is the cheapest handler dispatch there is.
+    boost::asio::any_io_executor connection_executor();
+
     std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
     queue_limits outbound_limits() const noexcept;
 

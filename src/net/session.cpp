@@ -7,8 +7,10 @@
 //                         (reader, writer, pusher, watchdog) side by side until the end
 //                         (net/websocket_session.cpp)
 //
-// The frame of run_session owns the socket (moved in by the listener) and the connection state;
-// every co_await below and in the two parts runs on the connection's strand.
+// The frame of run_session owns the connection state; the socket (moved in by the listener) moves
+// on into the HTTP part, which hands it back with an accepted upgrade, and then into the WebSocket
+// part. Every co_await below and in the two parts runs on the connection's executor (its strand
+// when the server runs on more than one thread).
 #include "net/session.hpp"
 
 #include "net/connection.hpp"
@@ -17,11 +19,9 @@
 #include "net/websocket_session.hpp"
 
 #include <boost/asio/this_coro.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 namespace coropush::net {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
 asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<server_state> server)
@@ -34,15 +34,15 @@ asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<server_sta
     server->stats.tcp_connections_open.fetch_add(1, std::memory_order_relaxed);
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // small pushes go out now, not after Nagle's delay
-    beast::tcp_stream stream(std::move(socket));
 
-    // 1. HTTP until an upgrade is accepted (or the client is done).
-    auto upgrade = co_await serve_http(stream, *conn, *server);
+    // 1. HTTP until an upgrade is accepted (or the client is done). The socket moves into the
+    //    HTTP part, and comes back with the upgrade.
+    auto upgrade = co_await serve_http(std::move(socket), *conn, *server);
     if (!upgrade)
         co_return;
 
     // 2. The WebSocket session.
-    co_await run_websocket(std::move(stream), std::move(*upgrade), *conn, *server);
+    co_await run_websocket(std::move(*upgrade), *conn, *server);
 }
 
 }  // namespace coropush::net

@@ -6,6 +6,8 @@
 #include "net/http_routes.hpp"
 #include "net/server_state.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
+
 #include <string>
 #include <variant>
 
@@ -33,8 +35,10 @@ struct refused_upgrade {
     handshake_failure reason;
 };
 
-// An upgrade request that passed, handed from the HTTP part of a session to the WebSocket part.
+// An upgrade request that passed, handed from the HTTP part of a session to the WebSocket part
+// together with the socket.
 struct upgrade_to_websocket {
+    boost::asio::ip::tcp::socket socket;
     http_request request;
     accepted_upgrade accepted;
 };

@@ -25,6 +25,8 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <netinet/tcp.h>
+
 namespace coropush::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -33,11 +35,14 @@ namespace websocket = beast::websocket;
 using namespace asio::experimental::awaitable_operators;
 using clock = std::chrono::steady_clock;
 
-// permessage-deflate is not offered (false): it costs memory per connection and CPU per message,
-// and a push server's small JSON messages gain little from it.
-using websocket_stream = websocket::stream<beast::tcp_stream, false>;
+// On the bare socket (the HTTP part's tcp_stream and its timers are let go after the upgrade: the
+// WebSocket layer keeps time itself). permessage-deflate is not offered (false): it costs memory
+// per connection and CPU per message, and a push server's small JSON messages gain little.
+using websocket_stream = websocket::stream<asio::ip::tcp::socket, false>;
 
 namespace {
+
+using cork = asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>;
 
 // Expected outcomes (the peer left, a timeout) come back as error codes to test with `if`,
 // instead of exceptions: as_tuple turns the completion (error_code, result) into a tuple.
@@ -72,19 +77,24 @@ std::string describe_read_end(beast::error_code ec, websocket_stream const& ws, 
 // others: the reader is the one that learns first, because a read is always pending.
 asio::awaitable<void> reader(websocket_stream& ws, connection& conn, message_handler& handler, metrics& stats)
 {
+    // Messages are read in slices of up to this many bytes: the buffer is sized by what arrives,
+    // so an idle connection holds a small one (Beast would reserve 1.5 KiB up front otherwise).
+    constexpr std::size_t slice = 512;
     beast::flat_buffer buffer;
     for (;;) {
-        // Waits for the next whole message. Meanwhile Beast answers pings and reports control
+        // Waits for (more of) the next message. Meanwhile Beast answers pings and reports control
         // frames (control_callback); a close frame from the peer ends the wait with
         // error::closed after Beast has sent the closing reply.
-        auto [ec, bytes] = co_await ws.async_read(buffer, nothrow);
+        auto [ec, bytes] = co_await ws.async_read_some(buffer, slice, nothrow);
         if (ec) {
             conn.record_end(describe_read_end(ec, ws, stats));
             break;
         }
         conn.note_activity();
+        if (!ws.is_message_done())
+            continue;
         stats.messages_in.fetch_add(1, std::memory_order_relaxed);
-        stats.bytes_in.fetch_add(bytes, std::memory_order_relaxed);
+        stats.bytes_in.fetch_add(buffer.size(), std::memory_order_relaxed);
 
         auto const data = buffer.cdata();
         std::string_view const payload(static_cast<char const*>(data.data()), data.size());
@@ -104,6 +114,7 @@ asio::awaitable<void> reader(websocket_stream& ws, connection& conn, message_han
 // close frame when a close was requested and everything before it has been written.
 asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& stats)
 {
+    bool corked = false;
     while (!conn.stopping()) {
         if (conn.take_ping_request()) {
             auto [ec] = co_await ws.async_ping({}, nothrow);
@@ -112,6 +123,11 @@ asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& st
             continue;
         }
         if (conn.has_queued()) {
+            if (!corked && conn.queued_frames() > 1) {
+                boost::system::error_code ignored;
+                ws.next_layer().set_option(cork(true), ignored);
+                corked = true;
+            }
             // A copy of the frame holds its payload alive while the write is in flight.
             outbound_frame const frame = conn.next_frame();
             ws.binary(frame.binary);
@@ -122,6 +138,11 @@ asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& st
             stats.messages_out.fetch_add(1, std::memory_order_relaxed);
             stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
             continue;
+        }
+        if (corked) {
+            boost::system::error_code ignored;
+            ws.next_layer().set_option(cork(false), ignored);
+            corked = false;
         }
         if (auto const& close = conn.pending_close()) {
             conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);
@@ -189,16 +210,17 @@ std::unique_ptr<message_handler> make_handler(dialect kind, connection& conn, se
 }  // namespace
 
 // The WebSocket handshake, then the session proper.
-asio::awaitable<void> run_websocket(beast::tcp_stream stream, upgrade_to_websocket upgrade, connection& conn,
-                                    server_state& server)
+asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, connection& conn, server_state& server)
 {
     auto const& options = server.options;
-    websocket_stream ws(std::move(stream));
-    auto const abort_guard = conn.set_abort_hook([&ws] { beast::get_lowest_layer(ws).close(); });
+    websocket_stream ws(std::move(upgrade.socket));
+    auto const abort_guard = conn.set_abort_hook([&ws] {
+        beast::error_code ignored;
+        ws.next_layer().close(ignored);
+    });
 
     // From here on the WebSocket layer keeps time itself: the handshake timeout bounds the
     // upgrade response, then the close timeout bounds the closing handshake.
-    beast::get_lowest_layer(ws).expires_never();
     ws.set_option(websocket::stream_base::timeout{options.handshake_timeout, websocket::stream_base::none(), false});
     ws.read_message_max(upgrade.accepted.max_message_bytes);  // larger messages: close 1009
     ws.auto_fragment(false);
@@ -209,13 +231,17 @@ asio::awaitable<void> run_websocket(beast::tcp_stream stream, upgrade_to_websock
             response.set(http::field::sec_websocket_protocol, json_subprotocol);
     }));
 
-    // Waits until the 101 Switching Protocols response is written (Beast refuses a malformed
-    // upgrade with 400 or 426 itself, and says why).
-    auto [ec] = co_await ws.async_accept(upgrade.request, nothrow);
-    if (ec) {
-        server.stats.handshake_failed(handshake_failure::websocket_rejected);
-        log_info(conn.id(), "WebSocket handshake failed: ", ec.message());
-        co_return;
+    {
+        // Waits until the 101 Switching Protocols response is written (Beast refuses a malformed
+        // upgrade with 400 or 426 itself, and says why). The request is freed right after: the
+        // session does not need its headers, and they would stay for the session's lifetime.
+        http_request const request = std::move(upgrade.request);
+        auto [ec] = co_await ws.async_accept(request, nothrow);
+        if (ec) {
+            server.stats.handshake_failed(handshake_failure::websocket_rejected);
+            log_info(conn.id(), "WebSocket handshake failed: ", ec.message());
+            co_return;
+        }
     }
     ws.set_option(websocket::stream_base::timeout{options.close_timeout, websocket::stream_base::none(), false});
     ws.control_callback([&conn](websocket::frame_type, beast::string_view) { conn.note_activity(); });
@@ -223,7 +249,8 @@ asio::awaitable<void> run_websocket(beast::tcp_stream stream, upgrade_to_websock
     conn.websocket_opened();
     server.stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);
     server.stats.websocket_sessions_open.fetch_add(1, std::memory_order_relaxed);
-    auto const peer = beast::get_lowest_layer(ws).socket().remote_endpoint(ec);
+    beast::error_code ec;
+    auto const peer = ws.next_layer().remote_endpoint(ec);
     log_info(conn.id(), "opened (", to_string(upgrade.accepted.kind), ") from ", peer);
 
     auto handler = make_handler(upgrade.accepted.kind, conn, server);

@@ -4,16 +4,14 @@
 #include "net/upgrade.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 namespace coropush::net {
 
 class connection;
 class server_state;
 
-// Takes over `stream` from the HTTP part, completes the upgrade, and runs the session until the
-// connection is over (closed by either side, dropped, or aborted at shutdown).
-boost::asio::awaitable<void> run_websocket(boost::beast::tcp_stream stream, upgrade_to_websocket upgrade,
-                                           connection& conn, server_state& server);
+// Takes over the socket from the HTTP part, completes the upgrade, and runs the session until
+// the connection is over (closed by either side, dropped, or aborted at shutdown).
+boost::asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, connection& conn, server_state& server);
 
 }  // namespace coropush::net

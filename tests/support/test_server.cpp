@@ -46,6 +46,7 @@ server_options test_options()
 
 test_server::test_server(server_options options, unsigned threads)
 {
+    options.threads = threads;  // the server relies on it: one thread runs without strands
     server_.emplace(io_, std::move(options));
     server_->start();
     for (unsigned i = 0; i < threads; ++i)

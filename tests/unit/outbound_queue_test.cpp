@@ -78,7 +78,7 @@ TEST(outbound_queue, the_frame_being_written_is_never_replaced_or_dropped)
 {
     outbound_queue q({2, 1000, overflow_policy::close});
     q.push(frame("p1", 5));
-    auto const& in_flight = q.front();  // the writer took it
+    auto const in_flight = q.front();  // the writer took it
     q.push(frame("x"));
     EXPECT_EQ(q.push(frame("p2", 5)), result::overflow) << "p1 is on the wire: nothing to replace";
     q.drop_waiting();
@@ -87,6 +87,20 @@ TEST(outbound_queue, the_frame_being_written_is_never_replaced_or_dropped)
     q.pop();
     EXPECT_TRUE(q.empty());
     EXPECT_EQ(q.bytes(), 0u);
+}
+
+TEST(outbound_queue, storage_stays_bounded_when_the_queue_never_drains)
+{
+    outbound_queue q({8, 1000, overflow_policy::close});
+    q.push(frame("first"));
+    for (int i = 0; i < 10'000; ++i) {
+        ASSERT_EQ(q.push(frame("next")), result::queued);
+        (void)q.front();
+        q.pop();
+        ASSERT_EQ(q.messages(), 1u);
+    }
+    EXPECT_LE(q.capacity(), 128u) << "popped slots are reclaimed while frames keep waiting";
+    EXPECT_EQ(*q.front().payload, "next");
 }
 
 }  // namespace
