@@ -2,7 +2,7 @@
 # Installs what coropush needs on Debian 12 or Ubuntu 24.04, from the distribution's packages and
 # the npm registry only. Idempotent: packages already present are not reinstalled.
 #
-#   scripts/install-deps.sh build   compiler, CMake, Ninja, Boost (enough to build and run)
+#   scripts/install-deps.sh build   compiler, CMake, Ninja, Boost, hiredis (enough to build and run)
 #   scripts/install-deps.sh test    all of the above, plus what the whole test suite uses
 #                                   (GoogleTest, clang tools, Redis, promtool, nginx, Chromium, Node)
 set -euo pipefail
@@ -28,11 +28,11 @@ fi
 [ -n "$boost_version" ] || { echo "install-deps: no Boost >= 1.81 package found" >&2; exit 1; }
 
 packages=(ca-certificates git g++ make cmake ninja-build pkg-config
-          "libboost$boost_version-dev" "libboost-json$boost_version-dev")
+          "libboost$boost_version-dev" "libboost-json$boost_version-dev" libhiredis-dev)
 if [ "$what" = test ]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev
              clang clang-format clang-tidy libclang-rt-dev
-             libhiredis-dev redis-server prometheus nginx
+             redis-server prometheus nginx
              fonts-wqy-zenhei curl procps psmisc)
   # Node.js for the browser test's driver (playwright-core): the distribution's is recent enough.
   command -v node >/dev/null 2>&1 || packages+=(nodejs)

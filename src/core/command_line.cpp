@@ -1,6 +1,8 @@
 // The option table and the parser built on it.
 #include "core/command_line.hpp"
 
+#include "pubsub/redis_url.hpp"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <cctype>
@@ -207,10 +209,11 @@ std::vector<option_spec> const& options_table()
             time("job-step-time", "length of a job step when the client does not say", &o::job_step_time, true));
         t.push_back(time("job-retention", "how long a finished job can still be resumed", &o::job_retention, true));
         t.push_back(
-            {"backplane", "URL", "share topics with other nodes: redis://HOST:PORT (default: in-process)",
+            {"backplane", "URL",
+             "share topics with other nodes through Redis: redis://HOST[:PORT][/NAMESPACE] (default: in-process)",
              [](o& opts, std::string_view v) -> problem {
-                 if (!v.empty() && !v.starts_with("redis://"))
-                     return "expects redis://HOST:PORT";
+                 if (!v.empty() && !parse_redis_url(v))
+                     return "expects redis://HOST[:PORT][/NAMESPACE]";
                  opts.backplane = std::string(v);
                  return std::nullopt;
              },

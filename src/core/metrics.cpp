@@ -137,6 +137,14 @@ std::string metrics::render() const
     single(out, "coropush_backplane_up", "gauge", "1 when the scale-out backplane is connected.", backplane_up);
     single(out, "coropush_backplane_reconnects_total", "counter", "Reconnections to the backplane.",
            backplane_reconnects);
+    single(out, "coropush_backplane_channels", "gauge", "Topics the backplane confirmed this node subscribed to.",
+           backplane_channels);
+    single(out, "coropush_backplane_published_total", "counter", "Messages forwarded to the other nodes.",
+           backplane_published);
+    single(out, "coropush_backplane_received_total", "counter", "Messages received from the other nodes.",
+           backplane_received);
+    single(out, "coropush_backplane_publish_drops_total", "counter",
+           "Messages not forwarded to the other nodes because the backplane was unreachable.", backplane_publish_drops);
     return out.str();
 }
 

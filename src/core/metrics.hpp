@@ -66,6 +66,10 @@ public:
     // Scale-out backplane: 1 when connected (or in-process), 0 while reconnecting.
     gauge backplane_up{1};
     counter backplane_reconnects{0};
+    gauge backplane_channels{0};         // topics the broker confirmed this node subscribed to
+    counter backplane_published{0};      // messages forwarded to the other nodes
+    counter backplane_received{0};       // messages from other nodes
+    counter backplane_publish_drops{0};  // not forwarded: the broker was unreachable
 
     void handshake_failed(handshake_failure reason) noexcept;
     void error_envelope(protocol::errc code) noexcept;

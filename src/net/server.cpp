@@ -38,6 +38,11 @@ server::~server()
 void server::start()
 {
     log_info(0, "listening on ", endpoint(), " (web root ", state_->http.web_root.string(), ")");
+    // Messages from other nodes go to this node's subscribers. The hub outlives the backplane's
+    // use of it: the backplane stops delivering at shutdown, before the state is destroyed.
+    state_->link->start(state_->stats, [hub = &state_->hub](std::string const& topic, shared_payload const& envelope) {
+        hub->deliver(topic, envelope);
+    });
     asio::co_spawn(state_->control, net::listen(state_), [](std::exception_ptr e) {
         if (!e)
             return;

@@ -8,13 +8,24 @@
 
 #include "core/frame.hpp"
 
+#include <functional>
 #include <string>
 
 namespace coropush {
 
+class metrics;
+
 class backplane {
 public:
+    // Where messages from other nodes go: the hub's local subscribers of `topic`.
+    using remote_sink = std::function<void(std::string const& topic, shared_payload const& envelope)>;
+
     virtual ~backplane() = default;
+
+    // Called once, before the server accepts connections: from now on, hand messages published
+    // on other nodes to `deliver`, and keep `stats` (backplane_*) up to date. `deliver` is not
+    // called after shutdown().
+    virtual void start(metrics& stats, remote_sink deliver) = 0;
 
     // This node has its first local subscriber for `topic` / has just lost its last one.
     // Called under the hub's lock, in the order the changes happened; must not block.
@@ -35,6 +46,7 @@ public:
 // One process, nothing to forward.
 class in_process_backplane final : public backplane {
 public:
+    void start(metrics&, remote_sink) override {}
     void subscribe(std::string const&) override {}
     void unsubscribe(std::string const&) override {}
     void publish(std::string const&, shared_payload const&) override {}

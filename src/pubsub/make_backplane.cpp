@@ -1,15 +1,21 @@
 // Backplane selection.
 #include "pubsub/make_backplane.hpp"
 
+#include "pubsub/redis_backplane.hpp"
+#include "pubsub/redis_url.hpp"
+
 #include <stdexcept>
 
 namespace coropush {
 
-std::unique_ptr<backplane> make_backplane(server_options const& options, boost::asio::io_context&)
+std::unique_ptr<backplane> make_backplane(server_options const& options, boost::asio::io_context& io)
 {
     if (options.backplane.empty())
         return std::make_unique<in_process_backplane>();
-    throw std::invalid_argument("backplane " + options.backplane + " is not supported yet");
+    auto url = parse_redis_url(options.backplane);
+    if (!url)
+        throw std::invalid_argument("backplane " + options.backplane + " is not redis://HOST[:PORT][/NAMESPACE]");
+    return std::make_unique<redis_backplane>(io, std::move(*url));
 }
 
 }  // namespace coropush

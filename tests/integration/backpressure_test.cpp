@@ -1,6 +1,7 @@
 // Slow, silent and flooding clients: the outbound queue's policy decides their fate, the server's
 // memory stays bounded, and everyone else keeps being served.
 #include "client/ws_client.hpp"
+#include "support/json_clients.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
@@ -10,15 +11,7 @@ namespace coropush::testing {
 namespace {
 using namespace std::chrono_literals;
 using boost::asio::awaitable;
-using client::connect_options;
 using client::ws_client;
-
-connect_options json(std::uint16_t port)
-{
-    connect_options o;
-    o.port = port;
-    return o;
-}
 
 server_options small_queues(overflow_policy policy)
 {

@@ -1,6 +1,7 @@
 // Every class of bad input gets its documented answer, and the connection (or, where the
 // protocol demands a close, every other client) keeps being served.
 #include "client/ws_client.hpp"
+#include "support/json_clients.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
@@ -13,13 +14,6 @@ namespace {
 using boost::asio::awaitable;
 using client::connect_options;
 using client::ws_client;
-
-connect_options json(std::uint16_t port)
-{
-    connect_options o;
-    o.port = port;
-    return o;
-}
 
 connect_options plain(std::uint16_t port)
 {

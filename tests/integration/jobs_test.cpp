@@ -1,6 +1,7 @@
 // Jobs end to end: progress in order, done and failed, cancel, resume after a reconnect, the job
 // outliving its connection, retention, limits, and coalescing under a slow reader.
 #include "client/ws_client.hpp"
+#include "support/json_clients.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
@@ -10,15 +11,7 @@ namespace coropush::testing {
 namespace {
 using namespace std::chrono_literals;
 using boost::asio::awaitable;
-using client::connect_options;
 using client::ws_client;
-
-connect_options json(std::uint16_t port)
-{
-    connect_options o;
-    o.port = port;
-    return o;
-}
 
 protocol::job_start job(std::uint32_t steps, std::uint32_t step_ms, std::string kind = "sample")
 {

@@ -1,6 +1,7 @@
 // Deadlines and limits: silent peers, trickled handshakes, oversized headers and bodies, too many
 // connections, foreign origins. Each gets its documented answer; the server keeps serving.
 #include "client/ws_client.hpp"
+#include "support/json_clients.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
@@ -14,16 +15,8 @@ namespace coropush::testing {
 namespace {
 using namespace std::chrono_literals;
 using boost::asio::awaitable;
-using client::connect_options;
 using client::ws_client;
 using clock = std::chrono::steady_clock;
-
-connect_options json(std::uint16_t port)
-{
-    connect_options o;
-    o.port = port;
-    return o;
-}
 
 TEST(keepalive, a_peer_that_ignores_pings_is_dropped_after_the_ping_timeout)
 {

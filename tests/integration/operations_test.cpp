@@ -1,6 +1,7 @@
 // Operability: many clients over several io threads, Prometheus metrics that promtool accepts,
 // and the admin endpoint.
 #include "client/ws_client.hpp"
+#include "support/json_clients.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
@@ -21,15 +22,7 @@ namespace coropush::testing {
 namespace {
 using namespace std::chrono_literals;
 using boost::asio::awaitable;
-using client::connect_options;
 using client::ws_client;
-
-connect_options json(std::uint16_t port)
-{
-    connect_options o;
-    o.port = port;
-    return o;
-}
 
 // One client's whole demo: hello, echoes, and the notice, which may arrive between any two echo
 // replies (its delay runs while they are answered); the replies keep their request order.

@@ -3,6 +3,7 @@
 // signal exits at once.
 #include "client/ws_client.hpp"
 #include "support/child_process.hpp"
+#include "support/json_clients.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
@@ -15,15 +16,7 @@
 namespace coropush::testing {
 namespace {
 using boost::asio::awaitable;
-using client::connect_options;
 using client::ws_client;
-
-connect_options json(std::uint16_t port)
-{
-    connect_options o;
-    o.port = port;
-    return o;
-}
 
 std::vector<std::string> server_args(std::vector<std::string> extra)
 {

@@ -1,6 +1,7 @@
 // Pub/sub over the JSON dialect, end to end: the exact wire shapes, fan-out to many clients
 // (every message once, in publish order), delivered counts, clean-up and validation.
 #include "client/ws_client.hpp"
+#include "support/json_clients.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -16,25 +17,7 @@
 namespace coropush::testing {
 namespace {
 using boost::asio::awaitable;
-using client::connect_options;
 using client::ws_client;
-
-connect_options json(std::uint16_t port)
-{
-    connect_options o;
-    o.port = port;
-    return o;
-}
-
-awaitable<ws_client> subscriber(std::uint16_t port, std::string topic)
-{
-    auto c = co_await ws_client::connect(json(port));
-    protocol::subscribe const request{std::move(topic)};
-    co_await c.send(request, 1);
-    auto const reply = co_await c.receive_as<protocol::subscribed>();
-    require(reply.second == 1u, "subscribed with the request's id");
-    co_return c;
-}
 
 // Runs the coroutines concurrently and rethrows the first failure.
 awaitable<void> all_of(std::vector<awaitable<void>> tasks)

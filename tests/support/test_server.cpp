@@ -1,6 +1,8 @@
 // The in-process server and the client runner.
 #include "support/test_server.hpp"
 
+#include "pubsub/make_backplane.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -46,8 +48,9 @@ server_options test_options()
 
 test_server::test_server(server_options options, unsigned threads)
 {
-    options.threads = threads;  // the server relies on it: one thread runs without strands
-    server_.emplace(io_, std::move(options));
+    options.threads = threads;                 // the server relies on it: one thread runs without strands
+    auto link = make_backplane(options, io_);  // in-process unless options.backplane names Redis
+    server_.emplace(io_, std::move(options), std::move(link));
     server_->start();
     for (unsigned i = 0; i < threads; ++i)
         threads_.emplace_back([this] { io_.run(); });

@@ -1,0 +1,296 @@
+// Redis pub/sub backplane: channel bookkeeping, forwarding and delivery, all on one strand.
+#include "pubsub/redis_backplane.hpp"
+
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "pubsub/redis_link.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <hiredis/hiredis.h>
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <random>
+#include <unordered_map>
+
+namespace coropush {
+namespace asio = boost::asio;
+
+namespace {
+
+std::string random_node_id()
+{
+    std::random_device entropy;
+    std::uint64_t const id = (std::uint64_t{entropy()} << 32) ^ entropy();
+    std::array<char, 17> text{};
+    std::snprintf(text.data(), text.size(), "%016llx", static_cast<unsigned long long>(id));
+    return {text.data(), 16};
+}
+
+std::string_view as_view(redisReply const* r)
+{
+    return r != nullptr && r->str != nullptr ? std::string_view(r->str, r->len) : std::string_view();
+}
+
+}  // namespace
+
+struct redis_backplane::state : std::enable_shared_from_this<state> {
+    // A topic's Redis subscription. At most one SUBSCRIBE or UNSUBSCRIBE is in flight per
+    // channel; when the wish changes meanwhile, the reply's handler sends the next one. (Sending
+    // SUBSCRIBE while an UNSUBSCRIBE is pending would let the late unsubscribe reply remove
+    // hiredis's callback for the new subscription.)
+    struct channel {
+        bool wanted = false;
+        enum class phase { off, subscribing, on, unsubscribing } now = phase::off;
+    };
+
+    state(asio::io_context& io, redis_url const& where)
+        : strand(asio::make_strand(io)),
+          prefix(where.name_space + ":topic:"),
+          node(random_node_id()),
+          address(where)
+    {
+    }
+
+    asio::strand<asio::io_context::executor_type> strand;
+    std::string const prefix;
+    std::string const node;
+    redis_url const address;
+
+    // Set by start(); touched only on the strand.
+    metrics* stats = nullptr;
+    remote_sink deliver;
+    std::unique_ptr<redis_link> publisher;
+    std::unique_ptr<redis_link> subscriber;
+    std::unordered_map<std::string, channel> channels;
+    bool stopped = false;
+
+    // Read from any thread (healthy()).
+    std::atomic<bool> publisher_up{false};
+    std::atomic<bool> subscriber_up{false};
+
+    void update_health()
+    {
+        bool const up = publisher_up.load() && subscriber_up.load();
+        stats->backplane_up.store(up ? 1 : 0, std::memory_order_relaxed);
+    }
+
+    void start()
+    {
+        auto weak = weak_from_this();
+        auto on_up = [weak](std::atomic<bool> state::*flag, bool reconnected) {
+            if (auto self = weak.lock()) {
+                (self.get()->*flag).store(true);
+                if (reconnected)
+                    self->stats->backplane_reconnects.fetch_add(1, std::memory_order_relaxed);
+                self->update_health();
+            }
+        };
+        publisher = std::make_unique<redis_link>(
+            strand, "backplane publisher", address.host, address.port,
+            redis_link::events{[on_up](bool again) { on_up(&state::publisher_up, again); },
+                               [weak](std::string const&) {
+                                   if (auto self = weak.lock()) {
+                                       self->publisher_up.store(false);
+                                       self->update_health();
+                                   }
+                               }});
+        subscriber = std::make_unique<redis_link>(
+            strand, "backplane subscriber", address.host, address.port,
+            redis_link::events{[on_up, weak](bool again) {
+                                   on_up(&state::subscriber_up, again);
+                                   if (auto self = weak.lock())
+                                       self->resubscribe();
+                               },
+                               [weak](std::string const&) {
+                                   if (auto self = weak.lock())
+                                       self->subscriptions_lost();
+                               }});
+        publisher->start();
+        subscriber->start();
+    }
+
+    void stop()
+    {
+        stopped = true;
+        deliver = nullptr;
+        if (publisher)
+            publisher->stop();
+        if (subscriber)
+            subscriber->stop();
+        publisher_up = subscriber_up = false;
+    }
+
+    // The subscriber connection is (back) up: subscribe to every topic with local subscribers.
+    void resubscribe()
+    {
+        std::vector<std::string> topics;
+        topics.reserve(channels.size());
+        for (auto const& [topic, ch] : channels)
+            topics.push_back(topic);
+        for (auto const& topic : topics)
+            reconcile(topic);
+    }
+
+    // The subscriber connection is gone, and with it every Redis subscription.
+    void subscriptions_lost()
+    {
+        subscriber_up = false;
+        update_health();
+        stats->backplane_channels.store(0, std::memory_order_relaxed);
+        for (auto it = channels.begin(); it != channels.end();) {
+            it->second.now = channel::phase::off;
+            if (!it->second.wanted)
+                it = channels.erase(it);
+            else
+                ++it;
+        }
+    }
+
+    // Brings the Redis subscription of `topic` one step closer to what the hub wants.
+    void reconcile(std::string const& topic)
+    {
+        auto const it = channels.find(topic);
+        if (it == channels.end())
+            return;
+        auto& ch = it->second;
+        using phase = channel::phase;
+        if (!ch.wanted && ch.now == phase::off) {
+            channels.erase(it);
+            return;
+        }
+        if (stopped || !subscriber || !subscriber->connected())
+            return;  // resubscribe() catches up when the connection is back
+        std::string const name = prefix + topic;
+        if (ch.wanted && ch.now == phase::off) {
+            if (subscriber->command({"SUBSCRIBE", name}, &state::on_subscriber_reply, this))
+                ch.now = phase::subscribing;
+        } else if (!ch.wanted && ch.now == phase::on) {
+            if (subscriber->command({"UNSUBSCRIBE", name}, &state::on_subscriber_reply, this))
+                ch.now = phase::unsubscribing;
+        }
+    }
+
+    // Every reply on the subscriber connection: subscribe and unsubscribe confirmations, and
+    // messages. `reply` is null when the connection went away first.
+    static void on_subscriber_reply(redisAsyncContext*, void* reply, void* privdata)
+    {
+        auto* r = static_cast<redisReply*>(reply);
+        if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
+            return;
+        static_cast<state*>(privdata)->handle(as_view(r->element[0]), as_view(r->element[1]), r->element[2]);
+    }
+
+    void handle(std::string_view kind, std::string_view channel_name, redisReply const* third)
+    {
+        if (stopped || !channel_name.starts_with(prefix))
+            return;
+        std::string const topic(channel_name.substr(prefix.size()));
+        if (kind == "message") {
+            auto const payload = as_view(third);
+            if (payload.size() > node.size() && payload.starts_with(node) && payload[node.size()] == '\n')
+                return;  // our own, delivered locally when it was published
+            auto const newline = payload.find('\n');
+            if (newline == std::string_view::npos)
+                return;  // not from a coropush node
+            stats->backplane_received.fetch_add(1, std::memory_order_relaxed);
+            if (deliver)
+                deliver(topic, make_payload(std::string(payload.substr(newline + 1))));
+            return;
+        }
+        auto const it = channels.find(topic);
+        if (it == channels.end())
+            return;
+        if (kind == "subscribe") {
+            it->second.now = channel::phase::on;
+            stats->backplane_channels.fetch_add(1, std::memory_order_relaxed);
+        } else if (kind == "unsubscribe") {
+            it->second.now = channel::phase::off;
+            stats->backplane_channels.fetch_sub(1, std::memory_order_relaxed);
+        } else {
+            return;
+        }
+        reconcile(topic);
+    }
+
+    void forward(std::string const& topic, shared_payload const& envelope)
+    {
+        if (stopped || !publisher)
+            return;
+        std::string value;
+        value.reserve(node.size() + 1 + envelope->size());
+        value.append(node).append(1, '\n').append(*envelope);
+        if (publisher->command({"PUBLISH", prefix + topic, value}))
+            stats->backplane_published.fetch_add(1, std::memory_order_relaxed);
+        else
+            stats->backplane_publish_drops.fetch_add(1, std::memory_order_relaxed);
+    }
+};
+
+redis_backplane::redis_backplane(asio::io_context& io, redis_url where)
+    : state_(std::make_shared<state>(io, where))
+{
+}
+
+redis_backplane::~redis_backplane()
+{
+    // Normally shut down already; if the io_context never ran, stop the links here.
+    state_->stop();
+}
+
+void redis_backplane::start(metrics& stats, remote_sink deliver)
+{
+    stats.backplane_up.store(0, std::memory_order_relaxed);
+    log_info(0, "backplane: redis ", state_->address.host, ":", state_->address.port, " namespace ",
+             state_->address.name_space, ", node ", state_->node);
+    asio::dispatch(state_->strand, [s = state_, &stats, deliver = std::move(deliver)]() mutable {
+        s->stats = &stats;
+        s->deliver = std::move(deliver);
+        s->start();
+    });
+}
+
+void redis_backplane::subscribe(std::string const& topic)
+{
+    asio::post(state_->strand, [s = state_, topic] {
+        s->channels[topic].wanted = true;
+        s->reconcile(topic);
+    });
+}
+
+void redis_backplane::unsubscribe(std::string const& topic)
+{
+    asio::post(state_->strand, [s = state_, topic] {
+        if (auto const it = s->channels.find(topic); it != s->channels.end()) {
+            it->second.wanted = false;
+            s->reconcile(topic);
+        }
+    });
+}
+
+void redis_backplane::publish(std::string const& topic, shared_payload const& envelope)
+{
+    asio::post(state_->strand, [s = state_, topic, envelope] { s->forward(topic, envelope); });
+}
+
+bool redis_backplane::healthy() const
+{
+    return state_->publisher_up.load() && state_->subscriber_up.load();
+}
+
+void redis_backplane::shutdown()
+{
+    asio::dispatch(state_->strand, [s = state_] { s->stop(); });
+}
+
+std::string const& redis_backplane::node_id() const noexcept
+{
+    return state_->node;
+}
+
+}  // namespace coropush

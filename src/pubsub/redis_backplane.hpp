@@ -1,0 +1,46 @@
+// The Redis pub/sub backplane: topics span every coropush node that shares one Redis.
+//
+// Each node keeps two connections (a subscriber connection cannot publish): on one it PUBLISHes
+// every message published locally to the channel NAMESPACE:topic:TOPIC, prefixed with its node
+// id; on the other it SUBSCRIBEs to a topic's channel exactly while it has local subscribers for
+// it, and hands what arrives from other nodes to the hub (its own messages, already delivered
+// locally, are recognised by the node id and skipped). So every subscriber on every node gets a
+// message once, in each publisher's order. While Redis is unreachable, local delivery goes on,
+// messages for other nodes are dropped and counted, /readyz says "backplane unavailable", and
+// both connections reconnect with backoff and re-subscribe. See docs/scaling.md.
+#pragma once
+
+#include "pubsub/backplane.hpp"
+#include "pubsub/redis_url.hpp"
+
+#include <memory>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace coropush {
+
+class redis_backplane final : public backplane {
+public:
+    redis_backplane(boost::asio::io_context& io, redis_url where);
+    ~redis_backplane() override;
+    redis_backplane(redis_backplane const&) = delete;
+    redis_backplane& operator=(redis_backplane const&) = delete;
+
+    void start(metrics& stats, remote_sink deliver) override;
+    void subscribe(std::string const& topic) override;
+    void unsubscribe(std::string const& topic) override;
+    void publish(std::string const& topic, shared_payload const& envelope) override;
+    bool healthy() const override;
+    void shutdown() override;
+
+    // This node's id on the backplane (random, 16 hex digits).
+    std::string const& node_id() const noexcept;
+
+private:
+    struct state;
+    std::shared_ptr<state> state_;
+};
+
+}  // namespace coropush

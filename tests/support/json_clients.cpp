@@ -1,0 +1,43 @@
+// Shared client steps for the integration suites.
+#include "support/json_clients.hpp"
+
+#include "support/test_server.hpp"
+
+namespace coropush::testing {
+using boost::asio::awaitable;
+using client::ws_client;
+
+client::connect_options json(std::uint16_t port)
+{
+    client::connect_options o;
+    o.port = port;
+    return o;
+}
+
+awaitable<ws_client> subscriber(std::uint16_t port, std::string topic)
+{
+    auto c = co_await ws_client::connect(json(port));
+    protocol::subscribe const request{std::move(topic)};
+    co_await c.send(request, 1);
+    auto const reply = co_await c.receive_as<protocol::subscribed>();
+    require(reply.second == 1u, "subscribed with the request's id");
+    co_return c;
+}
+
+awaitable<std::uint64_t> publish(ws_client& c, std::string topic, std::string text, std::uint64_t id)
+{
+    protocol::publish const request{std::move(topic), std::move(text)};
+    co_await c.send(request, id);
+    auto const [published, reply_id] = co_await c.receive_as<protocol::published>();
+    require(reply_id == id, "published carries the request's id");
+    co_return published.delivered;
+}
+
+awaitable<std::string> next_text(ws_client& c)
+{
+    auto const [message, id] = co_await c.receive_as<protocol::message>();
+    require(!id.has_value(), "a topic message carries no id");
+    co_return message.text;
+}
+
+}  // namespace coropush::testing

@@ -1,0 +1,26 @@
+// Small steps the integration suites share, on the library's own client (JSON dialect).
+#pragma once
+
+#include "client/ws_client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace coropush::testing {
+
+// Connect options for the JSON dialect on a loopback port.
+client::connect_options json(std::uint16_t port);
+
+// A client subscribed to `topic` (request id 1).
+boost::asio::awaitable<client::ws_client> subscriber(std::uint16_t port, std::string topic);
+
+// Publishes on `topic` and returns `published.delivered`.
+boost::asio::awaitable<std::uint64_t> publish(client::ws_client& c, std::string topic, std::string text,
+                                              std::uint64_t id);
+
+// The text of the next topic message.
+boost::asio::awaitable<std::string> next_text(client::ws_client& c);
+
+}  // namespace coropush::testing

@@ -1,0 +1,118 @@
+// The topic hub against a GoogleMock of its backplane: when the hub tells the backplane to
+// subscribe, unsubscribe and publish, and how messages from other nodes reach local subscribers.
+#include "core/metrics.hpp"
+#include "pubsub/backplane.hpp"
+#include "pubsub/topic_hub.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace coropush {
+namespace {
+using ::testing::_;
+using ::testing::InSequence;
+using ::testing::StrictMock;
+
+class mock_backplane : public backplane {
+public:
+    MOCK_METHOD(void, start, (metrics&, remote_sink), (override));
+    MOCK_METHOD(void, subscribe, (std::string const&), (override));
+    MOCK_METHOD(void, unsubscribe, (std::string const&), (override));
+    MOCK_METHOD(void, publish, (std::string const&, shared_payload const&), (override));
+    MOCK_METHOD(bool, healthy, (), (const, override));
+    MOCK_METHOD(void, shutdown, (), (override));
+};
+
+// A subscriber that records what it was sent, and the buffers (to check they are shared).
+class recording_target : public push_target {
+public:
+    explicit recording_target(std::uint64_t id)
+        : id_(id)
+    {
+    }
+    std::uint64_t id() const noexcept override { return id_; }
+    void push(outbound_frame frame) override { frames.push_back(std::move(frame)); }
+
+    std::vector<outbound_frame> frames;
+
+private:
+    std::uint64_t id_;
+};
+
+std::string const message_one = R"({"type":"message","data":{"topic":"t","text":"one"}})";
+
+TEST(topic_hub, the_backplane_subscribes_on_the_first_local_subscriber_and_unsubscribes_after_the_last)
+{
+    metrics stats;
+    StrictMock<mock_backplane> link;
+    topic_hub hub(stats, link);
+    auto first = std::make_shared<recording_target>(1);
+    auto second = std::make_shared<recording_target>(2);
+    {
+        InSequence in_order;
+        EXPECT_CALL(link, subscribe("t")).Times(1);
+        EXPECT_CALL(link, unsubscribe("t")).Times(1);
+        EXPECT_CALL(link, subscribe("t")).Times(1);
+    }
+    EXPECT_TRUE(hub.subscribe("t", first));
+    EXPECT_TRUE(hub.subscribe("t", second));
+    EXPECT_FALSE(hub.subscribe("t", second)) << "already subscribed: nothing changes";
+    EXPECT_TRUE(hub.unsubscribe("t", 1));
+    EXPECT_FALSE(hub.unsubscribe("t", 1));
+    EXPECT_TRUE(hub.unsubscribe("t", 2));  // the last one: unsubscribe
+    EXPECT_TRUE(hub.subscribe("t", first));
+    EXPECT_EQ(stats.topics.load(), 1);
+    EXPECT_EQ(stats.subscriptions.load(), 1);
+}
+
+TEST(topic_hub, a_local_publish_is_serialized_once_shared_by_every_subscriber_and_forwarded)
+{
+    metrics stats;
+    StrictMock<mock_backplane> link;
+    topic_hub hub(stats, link);
+    auto first = std::make_shared<recording_target>(1);
+    auto second = std::make_shared<recording_target>(2);
+    EXPECT_CALL(link, subscribe("t"));
+    hub.subscribe("t", first);
+    hub.subscribe("t", second);
+
+    shared_payload forwarded;
+    EXPECT_CALL(link, publish("t", _)).WillOnce([&](std::string const&, shared_payload const& p) { forwarded = p; });
+    EXPECT_EQ(hub.publish("t", "one"), 2u);
+    ASSERT_EQ(first->frames.size(), 1u);
+    ASSERT_EQ(second->frames.size(), 1u);
+    EXPECT_EQ(*first->frames[0].payload, message_one);
+    EXPECT_EQ(first->frames[0].payload, second->frames[0].payload) << "one buffer for all";
+    EXPECT_EQ(forwarded, first->frames[0].payload) << "the same buffer goes to the other nodes";
+    EXPECT_EQ(stats.deliveries.load(), 2u);
+}
+
+TEST(topic_hub, a_publish_without_local_subscribers_still_goes_to_the_other_nodes)
+{
+    metrics stats;
+    StrictMock<mock_backplane> link;
+    topic_hub hub(stats, link);
+    EXPECT_CALL(link, publish("nobody-here", _)).Times(1);
+    EXPECT_EQ(hub.publish("nobody-here", "x"), 0u);
+}
+
+TEST(topic_hub, a_message_from_another_node_reaches_local_subscribers_and_is_not_forwarded_again)
+{
+    metrics stats;
+    StrictMock<mock_backplane> link;  // strict: any publish() here would fail the test
+    topic_hub hub(stats, link);
+    auto local = std::make_shared<recording_target>(7);
+    EXPECT_CALL(link, subscribe("t"));
+    hub.subscribe("t", local);
+
+    auto const remote = make_payload(message_one);
+    EXPECT_EQ(hub.deliver("t", remote), 1u);
+    EXPECT_EQ(hub.deliver("other", remote), 0u);
+    ASSERT_EQ(local->frames.size(), 1u);
+    EXPECT_EQ(local->frames[0].payload, remote);
+}
+
+}  // namespace
+}  // namespace coropush
