@@ -16,8 +16,8 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
-#include <vector>
 #include <stdexcept>
+#include <vector>
 
 namespace coropush::testing {
 namespace {
@@ -30,20 +30,6 @@ server_options node_options(std::string const& backplane)
     auto options = test_options();
     options.backplane = backplane;
     return options;
-}
-
-// Polls a condition the servers expose (their metrics), every 2 ms, for at most `limit`.
-awaitable<void> eventually(std::function<bool()> const& condition, std::string const& what,
-                           std::chrono::milliseconds limit = 10s)
-{
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    auto const deadline = std::chrono::steady_clock::now() + limit;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > deadline)
-            throw std::runtime_error("timed out waiting until " + what);
-        timer.expires_after(2ms);
-        co_await timer.async_wait(boost::asio::use_awaitable);
-    }
 }
 
 bool up(test_server const& node)

@@ -18,8 +18,6 @@
 namespace coropush::testing {
 namespace asio = boost::asio;
 
-namespace {
-
 std::uint16_t free_loopback_port()
 {
     asio::io_context io;
@@ -27,14 +25,12 @@ std::uint16_t free_loopback_port()
     return probe.local_endpoint().port();
 }
 
-}  // namespace
-
-std::string find_redis_server()
+std::string find_program(std::string const& name)
 {
     std::string const path = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "/usr/bin:/bin";
     std::stringstream dirs(path + ":/usr/sbin:/usr/bin");
     for (std::string dir; std::getline(dirs, dir, ':');) {
-        auto const candidate = std::filesystem::path(dir) / "redis-server";
+        auto const candidate = std::filesystem::path(dir) / name;
         if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0)
             return candidate.string();
     }
@@ -49,7 +45,7 @@ redis_server::redis_server(asio::any_io_executor executor)
 
 asio::awaitable<void> redis_server::start()
 {
-    auto const program = find_redis_server();
+    auto const program = find_program("redis-server");
     if (program.empty())
         throw std::runtime_error("redis-server is not installed: run scripts/install-deps.sh test");
     process_.reset();

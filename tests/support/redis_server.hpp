@@ -37,7 +37,10 @@ private:
     std::optional<child_process> process_;
 };
 
-// The path of redis-server, or empty.
-std::string find_redis_server();
+// The path of an installed program (searched in PATH, then /usr/sbin and /usr/bin), or empty.
+std::string find_program(std::string const& name);
+
+// A loopback port that was free a moment ago (for servers that must be told their port).
+std::uint16_t free_loopback_port();
 
 }  // namespace coropush::testing

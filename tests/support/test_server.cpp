@@ -114,6 +114,18 @@ void run_client(std::function<asio::awaitable<void>()> body, std::chrono::millis
         std::rethrow_exception(failure);
 }
 
+asio::awaitable<void> eventually(std::function<bool()> condition, std::string what, std::chrono::milliseconds limit)
+{
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto const deadline = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("timed out waiting until " + what);
+        timer.expires_after(std::chrono::milliseconds(2));
+        co_await timer.async_wait(asio::use_awaitable);
+    }
+}
+
 void require(bool condition, char const* what)
 {
     if (!condition)

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -53,6 +54,11 @@ private:
 // Fails (throws) if it has not finished within `deadline`: tests wait for events, never for time.
 void run_client(std::function<boost::asio::awaitable<void>()> body,
                 std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+// Waits until `condition` (something a server exposes, such as a metric) holds, checking every
+// 2 ms, for at most `limit`; throws naming `what` after that. For state that has no event to await.
+boost::asio::awaitable<void> eventually(std::function<bool()> condition, std::string what,
+                                        std::chrono::milliseconds limit = std::chrono::seconds(10));
 
 // For coroutines, where ASSERT_* cannot be used: throws when `condition` is false.
 void require(bool condition, char const* what);

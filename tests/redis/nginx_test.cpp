@@ -1,0 +1,99 @@
+// Two coropush nodes behind Debian's nginx, configured with docs/nginx/coropush.conf: clients that
+// connect through the one address land on different nodes and still share topics.
+#include "client/ws_client.hpp"
+#include "support/child_process.hpp"
+#include "support/json_clients.hpp"
+#include "support/redis_server.hpp"
+#include "support/test_server.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <signal.h>
+#include <unistd.h>
+
+namespace coropush::testing {
+namespace {
+using namespace std::chrono_literals;
+using boost::asio::awaitable;
+using client::ws_client;
+
+void replace_all(std::string& text, std::string const& from, std::string const& to)
+{
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
+}
+
+TEST(nginx_in_front, two_nodes_behind_one_address_share_topics)
+{
+    auto const nginx = find_program("nginx");
+    ASSERT_FALSE(nginx.empty()) << "nginx is not installed: run scripts/install-deps.sh test";
+    auto const prefix = std::filesystem::temp_directory_path() / ("coropush-nginx-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(prefix);
+
+    run_client(
+        [&]() -> awaitable<void> {
+            auto executor = co_await boost::asio::this_coro::executor;
+            redis_server redis(executor);
+            co_await redis.start();
+            auto options = test_options();
+            options.backplane = redis.url();
+            test_server a(options);
+            test_server b(options);
+            auto const listen = free_loopback_port();
+
+            std::ifstream in(source_directory() / "docs" / "nginx" / "coropush.conf");
+            std::stringstream text;
+            text << in.rdbuf();
+            auto conf = text.str();
+            replace_all(conf, "@PREFIX@", prefix.string());
+            replace_all(conf, "@NODE_A@", std::to_string(a.port()));
+            replace_all(conf, "@NODE_B@", std::to_string(b.port()));
+            replace_all(conf, "@LISTEN@", std::to_string(listen));
+            std::ofstream(prefix / "nginx.conf") << conf;
+
+            child_process proxy(executor, nginx,
+                                {"-p", prefix.string(), "-c", (prefix / "nginx.conf").string(), "-e", "stderr"});
+            co_await proxy.wait_for_line("start worker process");
+            co_await eventually([&] { return a.metrics().backplane_up == 1 && b.metrics().backplane_up == 1; },
+                           "both nodes reach redis");
+
+            auto through_nginx = json(listen);
+            through_nginx.origin = "http://127.0.0.1:" + std::to_string(listen);  // as a browser would
+            auto first = co_await ws_client::connect(through_nginx);
+            auto second = co_await ws_client::connect(through_nginx);
+            co_await eventually(
+                [&] { return a.metrics().websocket_sessions_open == 1 && b.metrics().websocket_sessions_open == 1; },
+                "nginx spread the two clients over the two nodes");
+
+            for (auto* c : {&first, &second}) {
+                protocol::subscribe const join{"lobby"};
+                co_await c->send(join, 1);
+                (void)co_await c->receive_as<protocol::subscribed>();
+            }
+            co_await eventually([&] { return a.metrics().backplane_channels == 1 && b.metrics().backplane_channels == 1; },
+                           "both nodes subscribed");
+            auto publisher = co_await ws_client::connect(through_nginx);
+            EXPECT_EQ(co_await publish(publisher, "lobby", "hello, both nodes", 2), 1u);
+            EXPECT_EQ(co_await next_text(first), "hello, both nodes");
+            EXPECT_EQ(co_await next_text(second), "hello, both nodes");
+            for (auto* c : {&first, &second, &publisher})
+                co_await c->close();
+            proxy.signal(SIGQUIT);  // graceful stop
+            EXPECT_EQ(co_await proxy.wait_for_exit(), 0);
+        },
+        30s);
+    std::filesystem::remove_all(prefix);
+}
+
+}  // namespace
+}  // namespace coropush::testing
