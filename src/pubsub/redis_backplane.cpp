@@ -5,8 +5,8 @@
 #include "core/metrics.hpp"
 #include "pubsub/redis_link.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -91,26 +91,25 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
                 self->update_health();
             }
         };
-        publisher = std::make_unique<redis_link>(
-            strand, "backplane publisher", address.host, address.port,
-            redis_link::events{[on_up](bool again) { on_up(&state::publisher_up, again); },
-                               [weak](std::string const&) {
-                                   if (auto self = weak.lock()) {
-                                       self->publisher_up.store(false);
-                                       self->update_health();
-                                   }
-                               }});
-        subscriber = std::make_unique<redis_link>(
-            strand, "backplane subscriber", address.host, address.port,
-            redis_link::events{[on_up, weak](bool again) {
-                                   on_up(&state::subscriber_up, again);
-                                   if (auto self = weak.lock())
-                                       self->resubscribe();
-                               },
-                               [weak](std::string const&) {
-                                   if (auto self = weak.lock())
-                                       self->subscriptions_lost();
-                               }});
+        publisher =
+            std::make_unique<redis_link>(strand, "backplane publisher", address.host, address.port,
+                                         redis_link::events{[on_up](bool again) { on_up(&state::publisher_up, again); },
+                                                            [weak](std::string const&) {
+                                                                if (auto self = weak.lock()) {
+                                                                    self->publisher_up.store(false);
+                                                                    self->update_health();
+                                                                }
+                                                            }});
+        subscriber = std::make_unique<redis_link>(strand, "backplane subscriber", address.host, address.port,
+                                                  redis_link::events{[on_up, weak](bool again) {
+                                                                         on_up(&state::subscriber_up, again);
+                                                                         if (auto self = weak.lock())
+                                                                             self->resubscribe();
+                                                                     },
+                                                                     [weak](std::string const&) {
+                                                                         if (auto self = weak.lock())
+                                                                             self->subscriptions_lost();
+                                                                     }});
         publisher->start();
         subscriber->start();
     }

@@ -244,8 +244,8 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
                 on.down(why_down);
             // 4. Back off, then try again.
             auto const pause = jittered(backoff);
-            log_warn(0, name, ": redis ", host, ":", port, " unreachable (", why_down, "); retrying in ",
-                     pause.count(), " ms");
+            log_warn(0, name, ": redis ", host, ":", port, " unreachable (", why_down, "); retrying in ", pause.count(),
+                     " ms");
             backoff = std::min(backoff * 2, time.max_retry);
             retry.expires_after(pause);
             co_await retry.async_wait(nothrow);
@@ -255,8 +255,8 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
 
 redis_link::redis_link(asio::any_io_executor strand, std::string name, std::string host, std::uint16_t port,
                        events handlers, timing times)
-    : impl_(std::make_shared<impl>(std::move(strand), std::move(name), std::move(host), port, std::move(handlers),
-                                   times))
+    : impl_(
+          std::make_shared<impl>(std::move(strand), std::move(name), std::move(host), port, std::move(handlers), times))
 {
 }
 

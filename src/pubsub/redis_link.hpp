@@ -25,8 +25,8 @@ namespace coropush {
 
 struct redis_link_timing {
     std::chrono::milliseconds connect_timeout{2000};
-    std::chrono::milliseconds first_retry{100};   // the first reconnect waits 50..100 ms,
-    std::chrono::milliseconds max_retry{5000};    // doubling up to 2.5..5 s
+    std::chrono::milliseconds first_retry{100};  // the first reconnect waits 50..100 ms,
+    std::chrono::milliseconds max_retry{5000};   // doubling up to 2.5..5 s
 };
 
 class redis_link {

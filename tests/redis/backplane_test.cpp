@@ -90,7 +90,8 @@ TEST(redis_backplane, a_message_published_on_one_node_reaches_every_subscriber_o
 
         constexpr int count = 50;
         for (int i = 0; i < count; ++i) {
-            auto const delivered = co_await publish(publisher, "room", "m" + std::to_string(i), 100 + i);
+            auto const delivered =
+                co_await publish(publisher, "room", "m" + std::to_string(i), 100u + static_cast<unsigned>(i));
             EXPECT_EQ(delivered, 1u) << "published.delivered counts the publishing node's subscribers";
         }
         for (auto* client : {&on_a, &on_b})

@@ -13,8 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 
@@ -65,7 +65,7 @@ TEST(nginx_in_front, two_nodes_behind_one_address_share_topics)
                                 {"-p", prefix.string(), "-c", (prefix / "nginx.conf").string(), "-e", "stderr"});
             co_await proxy.wait_for_line("start worker process");
             co_await eventually([&] { return a.metrics().backplane_up == 1 && b.metrics().backplane_up == 1; },
-                           "both nodes reach redis");
+                                "both nodes reach redis");
 
             auto through_nginx = json(listen);
             through_nginx.origin = "http://127.0.0.1:" + std::to_string(listen);  // as a browser would
@@ -80,8 +80,9 @@ TEST(nginx_in_front, two_nodes_behind_one_address_share_topics)
                 co_await c->send(join, 1);
                 (void)co_await c->receive_as<protocol::subscribed>();
             }
-            co_await eventually([&] { return a.metrics().backplane_channels == 1 && b.metrics().backplane_channels == 1; },
-                           "both nodes subscribed");
+            co_await eventually(
+                [&] { return a.metrics().backplane_channels == 1 && b.metrics().backplane_channels == 1; },
+                "both nodes subscribed");
             auto publisher = co_await ws_client::connect(through_nginx);
             EXPECT_EQ(co_await publish(publisher, "lobby", "hello, both nodes", 2), 1u);
             EXPECT_EQ(co_await next_text(first), "hello, both nodes");
