@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # clang-tidy on the project's own sources (src/, tests/, bench/; not the Boost implementation
-# units), with the checks in .clang-tidy, using the compile commands of a configured build dir.
+# units), with the checks in .clang-tidy. It configures its own build dir (nothing is built):
+# without the unity build, whose compile commands name batches instead of the sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build/ci}
-[ -f "$build/compile_commands.json" ] || { echo "run-clang-tidy: configure $build first" >&2; exit 2; }
+build=${1:-build/tidy}
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+  -DCOROPUSH_UNITY_BUILD=OFF -DCOROPUSH_USE_PCH=OFF >/dev/null
 
 # The ci build uses g++ with a precompiled header clang cannot read: give clang-tidy the same
 # commands without the PCH flags.

@@ -26,5 +26,5 @@ stage "build + tests (ci preset)" cmake --workflow --preset ci
 [ "${1:-}" = quick ] && exit 0
 stage "AddressSanitizer + UBSan + fuzz smoke" cmake --workflow --preset asan
 stage "ThreadSanitizer" cmake --workflow --preset tsan
-stage "clang-tidy" scripts/run-clang-tidy.sh build/ci
+stage "clang-tidy" scripts/run-clang-tidy.sh
 echo "==> all checks passed in $SECONDS s"

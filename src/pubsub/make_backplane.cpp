@@ -12,10 +12,10 @@ std::unique_ptr<backplane> make_backplane(server_options const& options, boost::
 {
     if (options.backplane.empty())
         return std::make_unique<in_process_backplane>();
-    auto url = parse_redis_url(options.backplane);
+    auto const url = parse_redis_url(options.backplane);
     if (!url)
         throw std::invalid_argument("backplane " + options.backplane + " is not redis://HOST[:PORT][/NAMESPACE]");
-    return std::make_unique<redis_backplane>(io, std::move(*url));
+    return std::make_unique<redis_backplane>(io, *url);
 }
 
 }  // namespace coropush

@@ -74,7 +74,7 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     std::atomic<bool> publisher_up{false};
     std::atomic<bool> subscriber_up{false};
 
-    void update_health()
+    void update_health() const
     {
         bool const up = publisher_up.load() && subscriber_up.load();
         stats->backplane_up.store(up ? 1 : 0, std::memory_order_relaxed);
@@ -231,7 +231,7 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     }
 };
 
-redis_backplane::redis_backplane(asio::io_context& io, redis_url where)
+redis_backplane::redis_backplane(asio::io_context& io, redis_url const& where)
     : state_(std::make_shared<state>(io, where))
 {
 }

@@ -23,7 +23,7 @@ namespace coropush {
 
 class redis_backplane final : public backplane {
 public:
-    redis_backplane(boost::asio::io_context& io, redis_url where);
+    redis_backplane(boost::asio::io_context& io, redis_url const& where);
     ~redis_backplane() override;
     redis_backplane(redis_backplane const&) = delete;
     redis_backplane& operator=(redis_backplane const&) = delete;

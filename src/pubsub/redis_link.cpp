@@ -45,6 +45,10 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
     }
 
     ~impl() { close_context(); }
+    impl(impl const&) = delete;
+    impl& operator=(impl const&) = delete;
+    impl(impl&&) = delete;
+    impl& operator=(impl&&) = delete;
 
     asio::any_io_executor strand;
     std::string name;
@@ -164,7 +168,7 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
         });
     }
 
-    void close_context()
+    void close_context() const
     {
         if (context != nullptr)
             redisAsyncFree(context);  // pending callbacks get nullptr replies; calls context_gone()

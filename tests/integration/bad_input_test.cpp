@@ -12,15 +12,7 @@
 namespace coropush::testing {
 namespace {
 using boost::asio::awaitable;
-using client::connect_options;
 using client::ws_client;
-
-connect_options plain(std::uint16_t port)
-{
-    auto o = json(port);
-    o.subprotocols.clear();
-    return o;
-}
 
 // Sends `text`, expects an error envelope with `code` (and `id` when given), then checks that
 // the connection still answers an echo.

@@ -1,5 +1,6 @@
 // The original demo, end to end over loopback: both dialects, exact texts, order and timing.
 #include "client/ws_client.hpp"
+#include "support/json_clients.hpp"
 #include "support/test_server.hpp"
 
 #include <gtest/gtest.h>
@@ -9,27 +10,9 @@
 namespace coropush::testing {
 namespace {
 using namespace std::chrono_literals;
-using client::connect_options;
 using client::incoming;
 using client::ws_client;
 using clock = std::chrono::steady_clock;
-
-connect_options plain(std::uint16_t port, std::string path = "/")
-{
-    connect_options o;
-    o.port = port;
-    o.path = std::move(path);
-    o.subprotocols.clear();
-    return o;
-}
-
-connect_options json(std::uint16_t port, std::string path = "/")
-{
-    connect_options o;
-    o.port = port;
-    o.path = std::move(path);
-    return o;
-}
 
 TEST(demo, plain_client_gets_welcome_then_notice_after_delay)
 {

@@ -71,6 +71,7 @@ void fan_out(unsigned io_threads)
     run_client(
         [&]() -> awaitable<void> {
             std::vector<ws_client> subs;
+            subs.reserve(subscribers);
             for (int i = 0; i < subscribers; ++i)
                 subs.push_back(co_await subscriber(server.port(), "fan"));
 
@@ -101,6 +102,7 @@ void fan_out(unsigned io_threads)
             };
 
             std::vector<awaitable<void>> tasks;
+            tasks.reserve(publishers + subscribers);
             for (int who = 0; who < publishers; ++who)
                 tasks.push_back(publish(who));
             for (auto& sub : subs)
@@ -111,8 +113,8 @@ void fan_out(unsigned io_threads)
         },
         std::chrono::seconds(30));
     server.stop();
-    EXPECT_EQ(server.metrics().publishes.load(), std::uint64_t{publishers * per_publisher});
-    EXPECT_EQ(server.metrics().deliveries.load(), std::uint64_t{publishers * per_publisher * subscribers});
+    EXPECT_EQ(server.metrics().publishes.load(), static_cast<std::uint64_t>(publishers * per_publisher));
+    EXPECT_EQ(server.metrics().deliveries.load(), static_cast<std::uint64_t>(publishers * per_publisher * subscribers));
 }
 
 TEST(topics, publish_reaches_every_subscriber_once_in_each_publishers_order)

@@ -7,10 +7,18 @@ namespace coropush::testing {
 using boost::asio::awaitable;
 using client::ws_client;
 
-client::connect_options json(std::uint16_t port)
+client::connect_options json(std::uint16_t port, std::string path)
 {
     client::connect_options o;
     o.port = port;
+    o.path = std::move(path);
+    return o;
+}
+
+client::connect_options plain(std::uint16_t port, std::string path)
+{
+    auto o = json(port, std::move(path));
+    o.subprotocols.clear();
     return o;
 }
 

@@ -10,8 +10,10 @@
 
 namespace coropush::testing {
 
-// Connect options for the JSON dialect on a loopback port.
-client::connect_options json(std::uint16_t port);
+// Connect options for a loopback port: the JSON dialect (subprotocol coropush.v1), or the plain
+// text dialect of the original demo (no subprotocol).
+client::connect_options json(std::uint16_t port, std::string path = "/");
+client::connect_options plain(std::uint16_t port, std::string path = "/");
 
 // A client subscribed to `topic` (request id 1).
 boost::asio::awaitable<client::ws_client> subscriber(std::uint16_t port, std::string topic);

@@ -41,7 +41,7 @@ private:
     std::uint64_t id_;
 };
 
-std::string const message_one = R"({"type":"message","data":{"topic":"t","text":"one"}})";
+constexpr std::string_view message_one = R"({"type":"message","data":{"topic":"t","text":"one"}})";
 
 TEST(topic_hub, the_backplane_subscribes_on_the_first_local_subscriber_and_unsubscribes_after_the_last)
 {
@@ -107,7 +107,7 @@ TEST(topic_hub, a_message_from_another_node_reaches_local_subscribers_and_is_not
     EXPECT_CALL(link, subscribe("t"));
     hub.subscribe("t", local);
 
-    auto const remote = make_payload(message_one);
+    auto const remote = make_payload(std::string(message_one));
     EXPECT_EQ(hub.deliver("t", remote), 1u);
     EXPECT_EQ(hub.deliver("other", remote), 0u);
     ASSERT_EQ(local->frames.size(), 1u);
