@@ -1,0 +1,87 @@
+// seed: N clients do the original demo's flow at once, on the plain-text dialect: each sends the
+// greeting and must get the welcome, then the notice about a second later. Measures when the
+// notices arrive, relative to each client's greeting.
+#include "load/stats.hpp"
+#include "load/task_group.hpp"
+#include "load/workloads.hpp"
+
+#include <boost/asio/this_coro.hpp>
+
+#include <cstdio>
+
+namespace bench {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::string_view greeting = "亲爱的服务器！我连上你啦！";
+constexpr std::string_view welcome = "欢迎你朋友！";
+constexpr std::string_view notice = "朋友，既然来就多看看！";
+
+struct run_state {
+    std::uint64_t welcomes = 0;
+    std::uint64_t notices = 0;
+    std::uint64_t mismatches = 0;
+    std::uint64_t unexpected_closes = 0;
+    latencies notice_delay;
+};
+
+asio::awaitable<void> demo(ws_conn& conn, std::string const& frame, run_state& state)
+{
+    auto const sent = clock::now();
+    co_await conn.write(frame);
+    int received = 0;
+    while (received < 2) {
+        if (!co_await conn.read_some([&](opcode, std::string_view payload) {
+                if (received == 0) {
+                    payload == welcome ? ++state.welcomes : ++state.mismatches;
+                } else if (payload == notice) {
+                    ++state.notices;
+                    state.notice_delay.add(micros(clock::now() - sent));
+                } else {
+                    ++state.mismatches;
+                }
+                ++received;
+            })) {
+            ++state.unexpected_closes;
+            co_return;
+        }
+    }
+    conn.drop();
+}
+
+}  // namespace
+
+asio::awaitable<int> run_seed(settings const& s)
+{
+    auto executor = co_await asio::this_coro::executor;
+    auto open = co_await open_many(s, s.conns, "");  // no subprotocol: the plain-text dialect
+    std::string frame;
+    append_frame(frame, text, greeting);
+
+    run_state state;
+    cpu_meter cpu;
+    cpu.start();
+    task_group clients(executor);
+    for (auto& conn : open.conns)
+        clients.spawn(demo(*conn, frame, state));
+    co_await clients.wait();
+
+    // The notice is due one second after the greeting: how far from it did they land?
+    auto const p50 = state.notice_delay.percentile(50);
+    auto const p99 = state.notice_delay.percentile(99);
+    auto const p1 = state.notice_delay.percentile(1);
+    int const rc = state.mismatches > 0 ? 1 : (open.failed > 0 || state.notices < s.conns) ? 3 : 0;
+    std::printf("mode=seed clients=%zu open=%zu welcomes=%llu notices=%llu notice_p1_ms=%.1f notice_p50_ms=%.1f "
+                "notice_p99_ms=%.1f notice_max_ms=%.1f ramp_s=%.2f mismatches=%llu failed=%zu unexpected_close=%llu "
+                "cpu_pct=%d rc=%d\n",
+                s.conns, open.conns.size(), static_cast<unsigned long long>(state.welcomes),
+                static_cast<unsigned long long>(state.notices), p1 / 1000.0, p50 / 1000.0, p99 / 1000.0,
+                state.notice_delay.max() / 1000.0, open.ramp_seconds, static_cast<unsigned long long>(state.mismatches),
+                open.failed, static_cast<unsigned long long>(state.unexpected_closes), cpu.percent(), rc);
+    if (!open.first_error.empty())
+        std::fprintf(stderr, "first connection error: %s\n", open.first_error.c_str());
+    co_return rc;
+}
+
+}  // namespace bench
