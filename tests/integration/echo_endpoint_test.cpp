@@ -9,7 +9,9 @@ namespace coropush::testing {
 namespace {
 using boost::asio::awaitable;
 
+namespace op {
 constexpr std::uint8_t continuation = 0, text = 1, binary = 2, close = 8, ping = 9, pong = 10;
+}  // namespace op
 
 server_options echo_options()
 {
@@ -32,16 +34,16 @@ TEST(echo_endpoint, text_and_binary_come_back_unchanged)
     test_server server(echo_options());
     run_client([&]() -> awaitable<void> {
         auto c = co_await open_echo(server.port());
-        co_await c.write(raw_connection::frame(text, "héllo 😀"));
+        co_await c.write(raw_connection::frame(op::text, "héllo 😀"));
         auto const t = co_await c.read_frame();
-        EXPECT_EQ(t.opcode, text);
+        EXPECT_EQ(t.opcode, op::text);
         EXPECT_EQ(t.payload, "héllo 😀");
         std::string const bytes("\x00\xff\x10 binary", 10);
-        co_await c.write(raw_connection::frame(binary, bytes));
+        co_await c.write(raw_connection::frame(op::binary, bytes));
         auto const b = co_await c.read_frame();
-        EXPECT_EQ(b.opcode, binary);
+        EXPECT_EQ(b.opcode, op::binary);
         EXPECT_EQ(b.payload, bytes);
-        co_await c.write(raw_connection::frame(text, ""));
+        co_await c.write(raw_connection::frame(op::text, ""));
         auto const empty = co_await c.read_frame();
         EXPECT_EQ(empty.payload, "");
     });
@@ -52,18 +54,18 @@ TEST(echo_endpoint, a_fragmented_message_with_pings_between_fragments_comes_back
     test_server server(echo_options());
     run_client([&]() -> awaitable<void> {
         auto c = co_await open_echo(server.port());
-        co_await c.write(raw_connection::frame(text, "frag", false) + raw_connection::frame(ping, "p1") +
-                         raw_connection::frame(continuation, "men", false) + raw_connection::frame(ping, "p2") +
-                         raw_connection::frame(continuation, "ted", true));
+        co_await c.write(raw_connection::frame(op::text, "frag", false) + raw_connection::frame(op::ping, "p1") +
+                         raw_connection::frame(op::continuation, "men", false) + raw_connection::frame(op::ping, "p2") +
+                         raw_connection::frame(op::continuation, "ted", true));
         // Pongs answer the pings as they arrive; the message comes back once it is whole.
         auto const first = co_await c.read_frame();
         auto const second = co_await c.read_frame();
         auto const message = co_await c.read_frame();
-        EXPECT_EQ(first.opcode, pong);
+        EXPECT_EQ(first.opcode, op::pong);
         EXPECT_EQ(first.payload, "p1");
-        EXPECT_EQ(second.opcode, pong);
+        EXPECT_EQ(second.opcode, op::pong);
         EXPECT_EQ(second.payload, "p2");
-        EXPECT_EQ(message.opcode, text);
+        EXPECT_EQ(message.opcode, op::text);
         EXPECT_TRUE(message.fin);
         EXPECT_EQ(message.payload, "fragmented");
     });
@@ -75,7 +77,7 @@ TEST(echo_endpoint, a_large_message_within_the_endpoint_limit_comes_back)
     run_client([&]() -> awaitable<void> {
         auto c = co_await open_echo(server.port());
         std::string const big(std::size_t{4} * 1024 * 1024, 'x');
-        co_await c.write(raw_connection::frame(binary, big));
+        co_await c.write(raw_connection::frame(op::binary, big));
         auto const back = co_await c.read_frame();
         EXPECT_EQ(back.payload.size(), big.size());
         EXPECT_EQ(back.payload, big);
@@ -92,16 +94,17 @@ TEST(echo_endpoint, violations_get_their_close_codes)
 {
     test_server server(echo_options());
     std::vector<violation> const cases{
-        {"invalid utf-8", raw_connection::frame(text, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
+        {"invalid utf-8", raw_connection::frame(op::text, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"),
          1007},
         {"invalid utf-8 split across fragments",
-         raw_connection::frame(text, "ok \xf0\x9f", false) + raw_connection::frame(continuation, "\x28", true), 1007},
-        {"continuation without a start", raw_connection::frame(continuation, "orphan"), 1002},
+         raw_connection::frame(op::text, "ok \xf0\x9f", false) + raw_connection::frame(op::continuation, "\x28", true),
+         1007},
+        {"continuation without a start", raw_connection::frame(op::continuation, "orphan"), 1002},
         {"new message inside a fragmented one",
-         raw_connection::frame(text, "a", false) + raw_connection::frame(text, "b"), 1002},
-        {"fragmented control frame", raw_connection::frame(ping, "x", false), 1002},
+         raw_connection::frame(op::text, "a", false) + raw_connection::frame(op::text, "b"), 1002},
+        {"fragmented control frame", raw_connection::frame(op::ping, "x", false), 1002},
         {"reserved opcode", raw_connection::frame(0xb, "x"), 1002},
-        {"control frame over 125 bytes", raw_connection::frame(ping, std::string(126, 'p')), 1002},
+        {"control frame over 125 bytes", raw_connection::frame(op::ping, std::string(126, 'p')), 1002},
         {"close with an invalid code", raw_connection::close_frame(999), 1002},
     };
     run_client([&]() -> awaitable<void> {
@@ -109,7 +112,7 @@ TEST(echo_endpoint, violations_get_their_close_codes)
             auto c = co_await open_echo(server.port());
             co_await c.write(v.frames);
             auto const frame = co_await c.read_frame();
-            EXPECT_EQ(frame.opcode, close) << v.name;
+            EXPECT_EQ(frame.opcode, op::close) << v.name;
             EXPECT_EQ(frame.close_code(), v.code) << v.name;
         }
     });
@@ -122,7 +125,7 @@ TEST(echo_endpoint, an_unmasked_client_frame_is_a_protocol_error)
         auto c = co_await open_echo(server.port());
         co_await c.write(std::string("\x81\x02hi", 4));
         auto const frame = co_await c.read_frame();
-        EXPECT_EQ(frame.opcode, close);
+        EXPECT_EQ(frame.opcode, op::close);
         EXPECT_EQ(frame.close_code(), 1002);
     });
 }
@@ -134,7 +137,7 @@ TEST(echo_endpoint, the_closing_handshake_echoes_the_code_and_ends_tcp)
         auto c = co_await open_echo(server.port());
         co_await c.write(raw_connection::close_frame(1000, "bye"));
         auto const frame = co_await c.read_frame();
-        EXPECT_EQ(frame.opcode, close);
+        EXPECT_EQ(frame.opcode, op::close);
         EXPECT_EQ(frame.close_code(), 1000);
         bool const closed = co_await c.closed_by_server();
         EXPECT_TRUE(closed) << "the server closes the TCP connection after the closing handshake";
