@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <sstream>
@@ -267,7 +268,15 @@ std::optional<std::size_t> parse_size(std::string_view text)
     return *value * multiplier;
 }
 
-command_line parse_command_line(std::vector<std::string_view> const& args)
+std::string environment_name(std::string_view option)
+{
+    std::string name = "COROPUSH_";
+    for (char const c : option)
+        name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+command_line parse_command_line(std::vector<std::string_view> const& args, environment_lookup const& environment)
 {
     command_line result;
     auto const error = [&](std::string message) {
@@ -275,6 +284,17 @@ command_line parse_command_line(std::vector<std::string_view> const& args)
         result.message = std::move(message);
         return result;
     };
+    // The environment first, so that the command line overrides it.
+    if (environment) {
+        for (auto const& spec : options_table()) {
+            auto const name = environment_name(spec.name);
+            auto const value = environment(name);
+            if (!value)
+                continue;
+            if (auto const bad = spec.set(result.options, *value))
+                return error("bad value '" + *value + "' for " + name + ": " + *bad);
+        }
+    }
     for (std::size_t i = 0; i < args.size(); ++i) {
         auto arg = args[i];
         if (arg == "--help" || arg == "-h") {
@@ -313,7 +333,10 @@ command_line parse_command_line(int argc, char const* const* argv)
     std::vector<std::string_view> args;
     for (int i = 1; i < argc; ++i)
         args.emplace_back(argv[i]);
-    return parse_command_line(args);
+    return parse_command_line(args, [](std::string const& name) -> std::optional<std::string> {
+        char const* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe): read before any thread starts
+        return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+    });
 }
 
 std::string help_text()
@@ -324,7 +347,9 @@ std::string help_text()
            "A C++20 coroutine WebSocket push server. Serves the page in the web root, /healthz,\n"
            "/readyz, /metrics, and WebSocket sessions on / and /ws (plain-text demo, or typed JSON\n"
            "with the subprotocol coropush.v1).\n\n"
-           "Options (--name VALUE or --name=VALUE; durations like 250ms, 10s, 5m; sizes like 64k, 16m):\n";
+           "Options (--name VALUE or --name=VALUE; durations like 250ms, 10s, 5m; sizes like 64k, 16m).\n"
+           "Each can also be set in the environment as COROPUSH_NAME (COROPUSH_BACKPLANE for\n"
+           "--backplane); the command line wins:\n";
     for (auto const& spec : options_table()) {
         std::string head = "  --" + std::string(spec.name);
         if (!spec.metavar.empty())

@@ -1,10 +1,14 @@
-// The server's command line: --name VALUE or --name=VALUE for every field of server_options.
-// One table in command_line.cpp lists each option with its help text, parser and default, so
-// --help, the parser and the defaults cannot drift apart.
+// The server's command line: --name VALUE or --name=VALUE for every field of server_options, and
+// the same options from the environment as COROPUSH_NAME (COROPUSH_BACKPLANE for --backplane,
+// COROPUSH_MAX_CONNECTIONS for --max-connections): the usual way to configure a container. The
+// command line wins over the environment. One table in command_line.cpp lists each option with
+// its help text, parser and default, so --help, the parsers and the defaults cannot drift apart.
 #pragma once
 
 #include "core/options.hpp"
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,8 +22,15 @@ struct command_line {
     std::string message;  // the error, for action::error
 };
 
-command_line parse_command_line(std::vector<std::string_view> const& args);
+// Looks a variable up in the environment (std::getenv for the real one; tests pass a map).
+using environment_lookup = std::function<std::optional<std::string>(std::string const& name)>;
+
+command_line parse_command_line(std::vector<std::string_view> const& args, environment_lookup const& environment = {});
+// argv, and the process environment.
 command_line parse_command_line(int argc, char const* const* argv);
+
+// "max-connections" -> "COROPUSH_MAX_CONNECTIONS".
+std::string environment_name(std::string_view option);
 
 // The --help text: usage, then every option with its default.
 std::string help_text();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace coropush {
@@ -94,6 +95,32 @@ TEST(command_line, bad_input_is_an_error_that_says_what_is_wrong)
         EXPECT_EQ(c.what, command_line::action::error) << b.args.front();
         EXPECT_NE(c.message.find(b.says), std::string::npos) << c.message;
     }
+}
+
+TEST(command_line, options_come_from_the_environment_and_the_command_line_wins)
+{
+    std::map<std::string, std::string> const env{{"COROPUSH_BACKPLANE", "redis://cache:6380"},
+                                                 {"COROPUSH_MAX_CONNECTIONS", "500"},
+                                                 {"COROPUSH_PORT", "8000"},
+                                                 {"UNRELATED", "x"}};
+    auto const lookup = [&](std::string const& name) -> std::optional<std::string> {
+        auto const it = env.find(name);
+        return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+    auto const c = parse_command_line({"--port", "9000"}, lookup);
+    ASSERT_EQ(c.what, command_line::action::run) << c.message;
+    EXPECT_EQ(c.options.backplane, "redis://cache:6380");
+    EXPECT_EQ(c.options.max_connections, 500u);
+    EXPECT_EQ(c.options.port, 9000) << "the command line wins";
+
+    auto const bad = parse_command_line({}, [](std::string const& name) -> std::optional<std::string> {
+        if (name == "COROPUSH_BACKPLANE")
+            return "http://nope";
+        return std::nullopt;
+    });
+    EXPECT_EQ(bad.what, command_line::action::error);
+    EXPECT_NE(bad.message.find("COROPUSH_BACKPLANE"), std::string::npos) << bad.message;
+    EXPECT_EQ(environment_name("max-connections"), "COROPUSH_MAX_CONNECTIONS");
 }
 
 TEST(command_line, help_and_version)
