@@ -19,8 +19,9 @@ namespace asio = boost::asio;
 asio::awaitable<void> listen(std::shared_ptr<server_state> server)
 {
     for (;;) {
-        // Each connection gets its own strand: its coroutines never run concurrently with each
-        // other, while different connections run in parallel on --threads io threads.
+        // Each connection gets its own strand (server_state::connection_executor; none needed on a
+        // single io thread): its coroutines never run concurrently with each other, while
+        // different connections run in parallel on --threads io threads.
         auto [ec, socket] =
             co_await server->acceptor.async_accept(server->connection_executor(), asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted || server->stopped())

@@ -238,8 +238,9 @@ redis_backplane::redis_backplane(asio::io_context& io, redis_url const& where)
 
 redis_backplane::~redis_backplane()
 {
-    // Normally shut down already; if the io_context never ran, stop the links here.
-    state_->stop();
+    // Normally shut down already. Otherwise stop on the strand (never beside a running handler);
+    // if the io_context no longer runs, the links stop when the last handler holding them goes.
+    asio::dispatch(state_->strand, [s = state_] { s->stop(); });
 }
 
 void redis_backplane::start(metrics& stats, remote_sink deliver)
