@@ -28,7 +28,8 @@ fi
 [ -n "$boost_version" ] || { echo "install-deps: no Boost >= 1.81 package found" >&2; exit 1; }
 
 packages=(ca-certificates git g++ make cmake ninja-build pkg-config
-          "libboost$boost_version-dev" "libboost-json$boost_version-dev" libhiredis-dev)
+          "libboost$boost_version-dev" "libboost-json$boost_version-dev" "libboost-url$boost_version-dev"
+          libhiredis-dev libssl-dev libjwt-dev)
 if [ "$what" = test ]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev
              clang clang-format clang-tidy libclang-rt-dev
