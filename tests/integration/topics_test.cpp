@@ -160,19 +160,12 @@ TEST(topics, unsubscribe_and_disconnect_remove_subscriptions)
         auto const left = co_await b.receive_as<protocol::unsubscribed>();
 
         // The hub drops c's subscriptions when its session ends, which the close above does not
-        // wait for; the publisher waits for that event (delivered == 1) rather than for time.
+        // wait for: wait until only a's subscription is left.
+        co_await eventually([&] { return server.metrics().subscriptions.load() == 1; }, "c's session has ended");
         auto publisher = co_await ws_client::connect(json(server.port()));
-        std::uint64_t delivered = 0;
-        for (std::uint64_t id = 1;; ++id) {
-            protocol::publish const m{"t", "only a"};
-            co_await publisher.send(m, id);
-            auto const [published, reply_id] = co_await publisher.receive_as<protocol::published>();
-            auto const [message, message_id] = co_await a.receive_as<protocol::message>();
-            delivered = published.delivered;
-            if (delivered == 1)
-                break;
-        }
+        auto const delivered = co_await publish(publisher, "t", "only a", 1);
         EXPECT_EQ(delivered, 1u);
+        EXPECT_EQ(co_await next_text(a), "only a");
         protocol::publish const to_u{"u", "nobody"};
         co_await publisher.send(to_u, 99);
         auto const none = co_await publisher.receive_as<protocol::published>();

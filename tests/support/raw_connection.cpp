@@ -18,6 +18,8 @@
 #include <random>
 #include <stdexcept>
 
+#include <netinet/tcp.h>
+
 namespace coropush::testing {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -54,8 +56,14 @@ asio::awaitable<raw_connection> raw_connection::connect(std::uint16_t port, int 
     auto state = std::make_unique<impl>(co_await asio::this_coro::executor);
     auto& socket = state->stream.socket();
     socket.open(tcp::v4());
-    if (receive_buffer > 0)
+    if (receive_buffer > 0) {
         socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+        // And segments to match: on loopback a segment may be 64 KiB, and a receive window that
+        // stays below one segment stalls the sender until its persist timer fires (backing off
+        // to minutes), which a slow test run once took for a deadlock.
+        using max_segment = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_MAXSEG>;
+        socket.set_option(max_segment(std::max(receive_buffer / 4, 536)));
+    }
     co_await socket.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
     co_return raw_connection(std::move(state));
 }

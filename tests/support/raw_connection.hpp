@@ -29,7 +29,8 @@ struct ws_frame {
 class raw_connection {
 public:
     // `receive_buffer` (bytes, 0: the system's default) is set before connecting: a small one models
-    // a client that stops reading, and must be set before the TCP window is advertised.
+    // a client that stops reading, and must be set before the TCP window is advertised (the
+    // segment size is lowered with it, so that the window never stays below one segment).
     static boost::asio::awaitable<raw_connection> connect(std::uint16_t port, int receive_buffer = 0);
 
     raw_connection(raw_connection const&) = delete;
