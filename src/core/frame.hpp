@@ -39,7 +39,9 @@ class push_target {
 public:
     virtual ~push_target() = default;
     virtual std::uint64_t id() const noexcept = 0;
-    virtual void push(outbound_frame frame) = 0;
+    // False when the connection takes no more messages (it is closing or has ended), so the
+    // frame is not sent; true when it was handed to the connection's queue.
+    virtual bool push(outbound_frame frame) = 0;
 };
 
 // What a message handler may do with its own connection. Only called on that connection's

@@ -52,12 +52,18 @@ void connection::frame_written()
     count_queue_change(before);
 }
 
-void connection::push(outbound_frame frame)
+bool connection::push(outbound_frame frame)
 {
+    // A connection being closed is not counted as a recipient (publish acks say how many
+    // subscribers a message was queued for). Racing a close that begins right now is harmless:
+    // send() drops the frame on the strand.
+    if (!accepting_.load(std::memory_order_acquire))
+        return false;
     // Runs inline when already on this strand (a client publishing to a topic it is subscribed
     // to), otherwise queued to it: the queue is only ever touched from the strand.
     asio::dispatch(strand_,
                    [self = shared_from_this(), frame = std::move(frame)]() mutable { self->send(std::move(frame)); });
+    return true;
 }
 
 void connection::send(outbound_frame frame)
@@ -135,19 +141,31 @@ void connection::release_due_pushes()
 
 void connection::close(std::uint16_t code, std::string_view reason)
 {
-    if (stopping_ || close_)
-        return;
-    close_ = close_request{code, std::string(reason)};
-    scheduled_.clear();
-    wake_writer();
-    watchdog_timer_.cancel();  // the watchdog now times the closing handshake
+    close(code, reason, std::nullopt);
 }
 
-void connection::close_websocket(std::uint16_t code, std::string reason)
+void connection::close(std::uint16_t code, std::string_view reason, std::optional<clock::duration> flush_budget)
 {
-    asio::dispatch(strand_, [self = shared_from_this(), code, reason = std::move(reason)] {
+    if (stopping_ || close_)
+        return;
+    close_ = close_request{code, std::string(reason), flush_budget};
+    accepting_.store(false, std::memory_order_release);
+    scheduled_.clear();
+    wake_writer();
+    watchdog_timer_.cancel();  // the watchdog now times the flush, then the closing handshake
+}
+
+void connection::close_frame_started()
+{
+    close_frame_started_ = true;
+    watchdog_timer_.cancel();  // the flush is done: the watchdog now times the handshake
+}
+
+void connection::close_websocket(std::uint16_t code, std::string reason, clock::duration flush_budget)
+{
+    asio::dispatch(strand_, [self = shared_from_this(), code, reason = std::move(reason), flush_budget] {
         if (self->websocket_)
-            self->close(code, reason);
+            self->close(code, reason, flush_budget);
     });
 }
 
@@ -180,6 +198,7 @@ connection::abort_hook_guard connection::set_abort_hook(std::function<void()> ho
 void connection::stop()
 {
     stopping_ = true;
+    accepting_.store(false, std::memory_order_release);
     writer_wake_.cancel();
     push_timer_.cancel();
     watchdog_timer_.cancel();
@@ -205,6 +224,11 @@ connection::timer_wait connection::wait_for_next_push()
 connection::timer_wait connection::watchdog_sleep(clock::duration d)
 {
     auto const deadline = d == clock::duration::max() ? clock::time_point::max() : clock::now() + d;
+    return wait_on(watchdog_timer_, deadline);
+}
+
+connection::timer_wait connection::watchdog_sleep_until(clock::time_point deadline)
+{
     return wait_on(watchdog_timer_, deadline);
 }
 

@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -40,18 +41,19 @@ public:
 
     // --- outbox and push_target -------------------------------------------------------------
     std::uint64_t id() const noexcept override { return id_; }
-    void push(outbound_frame frame) override;  // any thread
+    bool push(outbound_frame frame) override;  // any thread
     void send(outbound_frame frame) override;
     void send_after(clock::duration delay, outbound_frame frame) override;
     void close(std::uint16_t code, std::string_view reason) override;
+    void close(std::uint16_t code, std::string_view reason, std::optional<clock::duration> flush_budget);
     std::shared_ptr<push_target> target() override { return shared_from_this(); }
 
     // --- control from outside the session (any thread) ----------------------------------------
-    // Graceful: flush what is queued, then close with 1001 (server shutdown). HTTP connections
-    // are left to finish their current request.
-    void go_away() { close_websocket(1001, "server shutting down"); }
+    // Graceful: flush what is queued within `flush_budget`, then close with 1001 (server
+    // shutdown). HTTP connections are left to finish their current request.
+    void go_away(clock::duration flush_budget) { close_websocket(1001, "server shutting down", flush_budget); }
     // The same with another code; and dropping the TCP connection of a WebSocket session only.
-    void close_websocket(std::uint16_t code, std::string reason);
+    void close_websocket(std::uint16_t code, std::string reason, clock::duration flush_budget);
     void abort_websocket(std::string reason);
     // Immediate: drop the TCP connection; every pending operation of the session fails.
     void abort(std::string reason);
@@ -68,21 +70,33 @@ public:
     void stop();
     bool stopping() const noexcept { return stopping_; }
 
+    // True while the writer waits for work, i.e. nothing is being written to the stream.
+    void set_writer_idle(bool idle) noexcept { writer_idle_ = idle; }
+    bool writer_idle() const noexcept { return writer_idle_; }
+
     bool has_queued() const noexcept { return !queue_.empty(); }
     std::size_t queued_frames() const noexcept { return queue_.messages(); }
     // The writer's side of the queue: the frame to write next, and that it has been written.
     outbound_frame next_frame() { return queue_.front(); }
     void frame_written();
 
+    // A close has two phases with a budget each: flushing what is queued (`flush_budget`; unset:
+    // the session's --close-timeout), then the closing handshake (--close-timeout), timed from
+    // the moment the close frame starts out.
     struct close_request {
         std::uint16_t code;
         std::string reason;
+        std::optional<clock::duration> flush_budget;
     };
     std::optional<close_request> const& pending_close() const noexcept { return close_; }
+    // The writer has flushed the queue and is sending the close frame: the second phase begins.
+    void close_frame_started();
+    bool close_frame_sent() const noexcept { return close_frame_started_; }
 
-    // Keep-alive bookkeeping: anything heard from the peer counts as activity.
-    void note_activity() noexcept { heard_from_peer_ = true; }
-    bool take_activity() noexcept { return std::exchange(heard_from_peer_, false); }
+    // Keep-alive bookkeeping: anything heard from the peer (a message, a pong) counts, and the
+    // watchdog pings one --ping-interval after the last of it.
+    void note_activity() noexcept { last_heard_ = clock::now(); }
+    clock::time_point last_heard() const noexcept { return last_heard_; }
     void request_ping();
     bool take_ping_request() noexcept { return std::exchange(ping_requested_, false); }
 
@@ -95,9 +109,10 @@ public:
     timer_wait wait_for_next_push();
     // Move the scheduled pushes that are due into the outbound queue.
     void release_due_pushes();
-    // Suspend for `d` (clock::duration::max(): indefinitely), or less if the session stops or a
-    // close is requested.
+    // Suspend for `d` (clock::duration::max(): indefinitely) or until `deadline`, or less if the
+    // session stops or a close is requested.
     timer_wait watchdog_sleep(clock::duration d);
+    timer_wait watchdog_sleep_until(clock::time_point deadline);
 
     // Why the session ended, for the "closed" log line: the first reason recorded wins.
     void record_end(std::string reason);
@@ -124,10 +139,14 @@ private:
 
     std::function<void()> abort_hook_;
     std::string end_reason_;
+    clock::time_point last_heard_ = clock::now();
     bool websocket_ = false;
     bool stopping_ = false;
-    bool heard_from_peer_ = false;
     bool ping_requested_ = false;
+    bool close_frame_started_ = false;
+    bool writer_idle_ = false;
+    // Read from other threads by push(): false once a close is requested or the session is over.
+    std::atomic<bool> accepting_{true};
 };
 
 class connection::abort_hook_guard {

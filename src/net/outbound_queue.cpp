@@ -8,7 +8,15 @@ namespace coropush {
 
 bool outbound_queue::fits(std::size_t extra_messages, std::size_t extra_bytes) const noexcept
 {
-    return messages() + extra_messages <= limits_.max_messages && bytes_ + extra_bytes <= limits_.max_bytes;
+    if (messages() + extra_messages > limits_.max_messages)
+        return false;
+    // The limits bound what *waits*: a message being written has left the queue as far as a new
+    // one is concerned, and a message that finds nothing waiting always fits, however large. Its
+    // size was already bounded where it came from (an endpoint's message limit, a publish's), so
+    // a 16 MiB echo is never a slow consumer just because the byte limit is 4 MiB.
+    auto const in_flight = front_in_flight_ ? frames_[head_].size() : 0;
+    auto const waiting = messages() - (front_in_flight_ ? 1 : 0);
+    return waiting == 0 || bytes_ - in_flight + extra_bytes <= limits_.max_bytes;
 }
 
 outbound_queue::push_result outbound_queue::push(outbound_frame frame)

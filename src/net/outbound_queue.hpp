@@ -1,7 +1,9 @@
 // The bounded queue of messages waiting to be written to one connection, and its overflow policy.
 //
 // Bounded twice: by message count and by bytes, so neither many tiny messages nor a few huge ones
-// let a slow reader grow the server's memory. When a frame does not fit, `push` reports
+// let a slow reader grow the server's memory. The bounds apply to what waits behind the message
+// being written; a message that finds nothing waiting is always taken, so one message within its
+// endpoint's size limit is never refused for its size alone. When a frame does not fit, `push` reports
 // `overflow` (policy close: the caller closes the connection with 1008) or `dropped` (policy
 // drop_newest), unless it has a coalesce key and a frame with the same key is still waiting: then
 // it replaces the newest such frame ("latest value wins"). That is how job progress survives a

@@ -123,9 +123,10 @@ void server_state::begin_shutdown(std::function<void()> on_stopped)
         auto const sessions = self->websocket_sessions();
         log_info(0, "shutting down: closing ", sessions, " WebSocket session(s), grace period ",
                  millis(self->options.shutdown_grace));
-        // Say goodbye: each session flushes what it has queued, then closes with 1001.
+        // Say goodbye: each session flushes what it has queued (within the grace period), then
+        // closes with 1001 (within the close timeout; the grace timer below ends what is left).
         for (auto const& c : self->registry.snapshot())
-            c->go_away();
+            c->go_away(self->options.shutdown_grace);
         if (sessions == 0) {
             self->finish_shutdown();
             return;
@@ -148,7 +149,7 @@ std::size_t server_state::disconnect_all(bool drop) const
         if (drop)
             c->abort_websocket("dropped by an administrator");
         else
-            c->close_websocket(1012, "service restart");
+            c->close_websocket(1012, "service restart", options.shutdown_grace);
     }
     return sessions;
 }

@@ -147,6 +147,7 @@ asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& st
         if (auto const& close = conn.pending_close()) {
             conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);
             stats.close_sent(close->code);
+            conn.close_frame_started();
             // Sends the close frame and waits for the peer's; the pending read then ends with
             // error::closed. Beast's handshake timeout (set to --close-timeout) bounds the wait.
             websocket::close_reason reason(static_cast<websocket::close_code>(close->code));
@@ -154,7 +155,9 @@ asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& st
             co_await ws.async_close(reason, nothrow);
             break;
         }
+        conn.set_writer_idle(true);
         co_await conn.wait_for_writer_work();  // until send(), close(), a ping request or stop()
+        conn.set_writer_idle(false);
     }
 }
 
@@ -167,31 +170,91 @@ asio::awaitable<void> pusher(connection& conn)
     }
 }
 
-// Notices a peer that has gone silent (dead Wi-Fi, a half-open TCP connection): after
-// --ping-interval without a word from it, ask the writer for a ping; after --ping-timeout more
-// with still nothing (not even the pong), drop the connection. Also bounds the closing handshake.
-asio::awaitable<void> watchdog(connection& conn, server_options const& options, metrics& stats)
+// Times a close in its two phases: the queue must be flushed within the close request's budget
+// (the grace period for a shutdown or an admin close), then the peer must answer the close frame
+// within --close-timeout. Past either, the TCP connection is dropped.
+asio::awaitable<void> time_the_close(connection& conn, server_options const& options)
 {
-    auto const interval =
-        options.ping_interval > clock::duration::zero() ? options.ping_interval : clock::duration::max();
-    while (!conn.stopping()) {
-        if (conn.pending_close()) {
-            co_await conn.watchdog_sleep(options.close_timeout);
-            if (!conn.stopping())
-                conn.abort("closing handshake not done within " + millis(options.close_timeout));
+    if (!conn.close_frame_sent()) {
+        auto const flush_budget = conn.pending_close()->flush_budget.value_or(options.close_timeout);
+        co_await conn.watchdog_sleep(flush_budget);  // woken early when the close frame starts out
+        if (conn.stopping())
+            co_return;
+        if (!conn.close_frame_sent()) {
+            conn.abort("queue not flushed within " + millis(flush_budget));
             co_return;
         }
-        co_await conn.watchdog_sleep(interval);
-        if (conn.stopping() || conn.pending_close() || conn.take_activity())
+    }
+    co_await conn.watchdog_sleep(options.close_timeout);
+    if (!conn.stopping())
+        conn.abort("closing handshake not done within " + millis(options.close_timeout));
+}
+
+// Notices a peer that has gone silent (dead Wi-Fi, a half-open TCP connection): after
+// --ping-interval without a word from it, ask the writer for a ping; after --ping-timeout more
+// with still nothing (not even the pong), drop the connection. Also times a close.
+asio::awaitable<void> watchdog(connection& conn, server_options const& options, metrics& stats)
+{
+    bool const pings = options.ping_interval > clock::duration::zero();
+    while (!conn.stopping()) {
+        if (conn.pending_close()) {
+            co_await time_the_close(conn, options);
+            co_return;
+        }
+        if (!pings) {
+            co_await conn.watchdog_sleep(clock::duration::max());  // until a close or the end
+            continue;
+        }
+        // Sleeps until one interval after the last word from the peer; if it spoke meanwhile,
+        // the next turn sleeps until one interval after that.
+        auto const heard = conn.last_heard();
+        co_await conn.watchdog_sleep_until(heard + options.ping_interval);
+        if (conn.stopping() || conn.pending_close() || conn.last_heard() != heard ||
+            clock::now() < heard + options.ping_interval)
             continue;
         conn.request_ping();
         co_await conn.watchdog_sleep(options.ping_timeout);
-        if (conn.stopping() || conn.pending_close() || conn.take_activity())
+        if (conn.stopping() || conn.pending_close() || conn.last_heard() != heard)
             continue;
         stats.ping_timeouts.fetch_add(1, std::memory_order_relaxed);
         conn.abort("no answer to a ping within " + millis(options.ping_timeout));
         co_return;
     }
+}
+
+// RFC 6455 7.4: 1000-2999 are defined or reserved by the RFC (Beast checks those), 3000-4999
+// are for libraries and applications; nothing above 4999 may be sent. Beast 1.81 accepts codes
+// from 5000 to 65535 and echoes them back in its closing reply.
+bool close_code_allowed_on_the_wire(std::uint16_t code) noexcept
+{
+    return code < 5000;
+}
+
+// The peer's close frame carries a code no endpoint may send: fail the connection with 1002
+// (protocol error) instead of Beast's echo. Beast is about to write its reply (it calls this from
+// inside the read, before writing), so the 1002 frame goes out first, written directly to the
+// socket when nothing else is being written, and the socket's sending side is then shut, so the
+// echo Beast tries next goes nowhere. When a write is in progress, or the socket would block, the
+// frame cannot be slipped in whole: the connection is dropped instead (also allowed by 7.1.7).
+void refuse_close_code(websocket_stream& ws, connection& conn, metrics& stats)
+{
+    conn.record_end("protocol violation: close code " + std::to_string(ws.reason().code) + " (closed with 1002)");
+    auto& socket = ws.next_layer();
+    boost::system::error_code ec;
+    if (conn.writer_idle()) {
+        // A server's close frame: FIN + opcode 8, unmasked, 2-byte code and a short reason.
+        static constexpr char reason[] = "invalid close code";
+        std::string frame{'\x88', static_cast<char>(2 + sizeof reason - 1), '\x03', '\xea'};
+        frame += reason;
+        socket.non_blocking(true, ec);  // never block the io thread; a full send buffer drops instead
+        auto const written = ec ? 0 : socket.write_some(asio::buffer(frame), ec);
+        if (!ec && written == frame.size()) {
+            stats.close_sent(websocket::close_code::protocol_error);
+            socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+            return;
+        }
+    }
+    socket.close(ec);
 }
 
 std::unique_ptr<message_handler> make_handler(dialect kind, connection& conn, server_state& server)
@@ -244,7 +307,11 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, connection& co
         }
     }
     ws.set_option(websocket::stream_base::timeout{options.close_timeout, websocket::stream_base::none(), false});
-    ws.control_callback([&conn](websocket::frame_type, beast::string_view) { conn.note_activity(); });
+    ws.control_callback([&ws, &conn, &stats = server.stats](websocket::frame_type kind, beast::string_view) {
+        conn.note_activity();
+        if (kind == websocket::frame_type::close && !close_code_allowed_on_the_wire(ws.reason().code))
+            refuse_close_code(ws, conn, stats);
+    });
 
     conn.websocket_opened();
     server.stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);
@@ -255,7 +322,7 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, connection& co
 
     auto handler = make_handler(upgrade.accepted.kind, conn, server);
     if (server.draining.load(std::memory_order_acquire))
-        conn.close(1001, "server shutting down");  // shutdown began during our handshake
+        conn.close(1001, "server shutting down", options.shutdown_grace);  // shutdown began during our handshake
 
     // The session: four coroutines side by side on this strand, awaited together. Each returns
     // once the connection is over; this line completes when all four have.

@@ -57,10 +57,11 @@ std::size_t topic_hub::deliver_locked(std::string const& topic, shared_payload c
     auto const entry = topics_.find(topic);
     if (entry == topics_.end())
         return 0;
+    std::size_t queued = 0;
     for (auto const& [id, subscriber] : entry->second)
-        subscriber->push(text_frame(envelope));
-    stats_.deliveries.fetch_add(entry->second.size(), std::memory_order_relaxed);
-    return entry->second.size();
+        queued += subscriber->push(text_frame(envelope)) ? 1 : 0;
+    stats_.deliveries.fetch_add(queued, std::memory_order_relaxed);
+    return queued;
 }
 
 std::size_t topic_hub::subscriber_count(std::string const& topic) const

@@ -33,11 +33,12 @@ public:
     bool unsubscribe(std::string const& topic, std::uint64_t subscriber_id);
 
     // Publishes `text` on `topic` from this node: local subscribers get a `message` envelope now,
-    // other nodes through the backplane. Returns the number of local subscribers it was queued for.
+    // other nodes through the backplane. Returns the number of local subscribers it was queued for
+    // (subscribers being closed are not counted).
     std::size_t publish(std::string const& topic, std::string_view text);
 
     // Queues an already-serialized envelope for every local subscriber of `topic` (used for
-    // messages that arrive from other nodes). Returns the number of subscribers.
+    // messages that arrive from other nodes). Returns the number of subscribers it was queued for.
     std::size_t deliver(std::string const& topic, shared_payload const& envelope);
 
     std::size_t subscriber_count(std::string const& topic) const;

@@ -61,11 +61,40 @@ TEST(backpressure, a_subscriber_that_stops_reading_is_closed_as_a_slow_consumer_
     server.shutdown_and_wait();
     EXPECT_EQ(server.metrics().slow_consumer_closes.load(), 1u);
     // (Its 1008 close frame could not be sent: a client that reads nothing cannot take it, so
-    // the server dropped the connection at the close timeout. A client that reads slowly gets it.)
+    // the server dropped the connection at the close timeout. A client that reads slowly gets it:
+    // see the next test.)
     // One connection's queue never held more than its byte limit (plus the frame being written).
     EXPECT_LE(most_queued, static_cast<std::int64_t>(options.max_queue_bytes + 2048));
     EXPECT_EQ(server.metrics().queued_bytes.load(), 0);
     EXPECT_GT(publishes, options.max_queue_messages) << "the queue filled before the close";
+}
+
+// A slow consumer that does read, only too slowly, is told why it is closed: what it had already
+// been sent arrives, then the close frame with 1008 and the policy's reason.
+TEST(backpressure, a_slow_subscriber_that_reads_later_gets_close_1008_slow_consumer)
+{
+    auto options = small_queues(overflow_policy::close);
+    options.close_timeout = 10s;  // time enough to read what was in flight, then the close frame
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto slow = co_await stalled_subscriber(server.port(), "feed");
+        auto publisher = co_await ws_client::connect(json(server.port()));
+        for (std::uint64_t id = 1;; ++id) {
+            auto const delivered = co_await publish(publisher, "feed", std::string(1024, 'x'), id);
+            if (delivered == 0)
+                break;  // the server has decided to close the slow subscriber
+            require(id < 100000, "the slow subscriber was never closed");
+        }
+        ws_frame frame;
+        do
+            frame = co_await slow.read_frame();
+        while (frame.opcode == 1);
+        EXPECT_EQ(frame.opcode, 8);
+        EXPECT_EQ(frame.close_code(), 1008);
+        EXPECT_EQ(frame.payload.substr(2), "slow consumer: outbound queue full");
+        co_await publisher.close();
+    });
+    EXPECT_EQ(server.metrics().slow_consumer_closes.load(), 1u);
 }
 
 TEST(backpressure, with_the_drop_policy_the_slow_subscriber_loses_messages_but_stays_connected)

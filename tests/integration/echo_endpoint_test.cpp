@@ -106,6 +106,9 @@ TEST(echo_endpoint, violations_get_their_close_codes)
         {"reserved opcode", raw_connection::frame(0xb, "x"), 1002},
         {"control frame over 125 bytes", raw_connection::frame(op::ping, std::string(126, 'p')), 1002},
         {"close with an invalid code", raw_connection::close_frame(999), 1002},
+        // Codes above 4999 are not allowed on the wire at all (RFC 6455 7.4); Beast would echo them.
+        {"close with code 5000", raw_connection::close_frame(5000), 1002},
+        {"close with code 65535", raw_connection::close_frame(65535), 1002},
     };
     run_client([&]() -> awaitable<void> {
         for (auto const& v : cases) {
@@ -116,6 +119,55 @@ TEST(echo_endpoint, violations_get_their_close_codes)
             EXPECT_EQ(frame.close_code(), v.code) << v.name;
         }
     });
+}
+
+// Messages up to --echo-max-message (16 MiB by default) come back with every other option at its
+// default, although the outbound queue's byte limit (4 MiB) is smaller: a message that finds
+// nothing waiting always fits the queue (Autobahn cases 9.1.5, 9.1.6, 9.2.5, 9.2.6).
+TEST(echo_endpoint, messages_of_8_and_16_mib_come_back_whole_with_default_limits)
+{
+    auto options = echo_options();
+    server_options const defaults;
+    options.echo_max_message_bytes = defaults.echo_max_message_bytes;
+    options.max_queue_bytes = defaults.max_queue_bytes;
+    options.max_queue_messages = defaults.max_queue_messages;
+    test_server server(options);
+    struct size_case {
+        std::size_t bytes;
+        std::uint8_t opcode;
+        std::size_t fragment;  // 0: one frame
+    };
+    constexpr std::size_t mib = std::size_t{1024} * 1024;
+    std::vector<size_case> const cases{{8 * mib, op::text, 0},           {16 * mib, op::text, 0},
+                                       {8 * mib, op::binary, 0},         {16 * mib, op::binary, 0},
+                                       {16 * mib, op::text, 64 * 1024},  {16 * mib, op::binary, 64 * 1024},
+                                       {8 * mib, op::text, 1024 * 1024}, {8 * mib, op::binary, 1024 * 1024}};
+    run_client(
+        [&]() -> awaitable<void> {
+            auto c = co_await open_echo(server.port());
+            for (auto const& k : cases) {
+                // Printable ASCII (valid UTF-8 for text) that is not one repeated byte.
+                std::string payload(k.bytes, ' ');
+                for (std::size_t i = 0; i < payload.size(); ++i)
+                    payload[i] = static_cast<char>('!' + i % 90);
+                if (k.fragment == 0) {
+                    co_await c.write(raw_connection::frame(k.opcode, payload));
+                } else {
+                    for (std::size_t at = 0; at < payload.size(); at += k.fragment) {
+                        auto const opcode = at == 0 ? k.opcode : op::continuation;
+                        bool const fin = at + k.fragment >= payload.size();
+                        co_await c.write(
+                            raw_connection::frame(opcode, std::string_view(payload).substr(at, k.fragment), fin));
+                    }
+                }
+                auto const back = co_await c.read_frame();
+                EXPECT_EQ(back.opcode, k.opcode) << k.bytes << " bytes";
+                EXPECT_TRUE(back.payload == payload)
+                    << k.bytes << " bytes, opcode " << int(k.opcode) << ", " << back.payload.size() << " came back";
+            }
+        },
+        std::chrono::seconds(50));
+    EXPECT_EQ(server.metrics().slow_consumer_closes.load(), 0u);
 }
 
 TEST(echo_endpoint, an_unmasked_client_frame_is_a_protocol_error)

@@ -47,16 +47,56 @@ TEST(keepalive, a_peer_that_answers_pings_stays_connected_through_many_intervals
     options.push_delay = 300ms;  // fifteen ping intervals
     test_server server(options);
     run_client([&]() -> awaitable<void> {
-        auto client = co_await ws_client::connect(json(server.port()));
-        protocol::hello const hello{"hi"};
-        co_await client.send(hello, 1);
-        // Beast answers the pings while this read waits for the notice.
-        auto const welcome = co_await client.receive_as<protocol::welcome>();
-        auto const notice = co_await client.receive_as<protocol::notice>();
-        EXPECT_FALSE(notice.second.has_value());
-        co_await client.close();
+        auto client = co_await raw_connection::connect(server.port());
+        auto const reply = co_await client.upgrade("/");
+        require(reply.status == 101, "upgrade");
+        co_await client.write(raw_connection::frame(1, "hi"));  // the plain demo: welcome, then the notice
+        // Every ping is answered (with its payload, as a pong must) until the notice arrives.
+        int pings = 0;
+        std::vector<std::string> texts;
+        while (texts.size() < 2) {
+            auto const frame = co_await client.read_frame();
+            if (frame.opcode == 9) {
+                ++pings;
+                co_await client.write(raw_connection::frame(10, frame.payload));
+            } else {
+                texts.push_back(frame.payload);
+            }
+        }
+        EXPECT_EQ(texts[1], "朋友，既然来就多看看！");
+        // A ping goes out one interval after the last pong: about 300 / 20 of them, fewer when
+        // the machine is slow, never more than one per interval.
+        EXPECT_GE(pings, 3);
+        EXPECT_LE(pings, 15);
     });
     EXPECT_EQ(server.metrics().ping_timeouts.load(), 0u);
+}
+
+// --ping-interval counts from the last thing the peer said, not from the previous ping's turn.
+TEST(keepalive, a_silent_peer_is_pinged_one_interval_after_it_last_spoke)
+{
+    auto options = test_options();
+    options.ping_interval = 400ms;
+    options.ping_timeout = 10s;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto client = co_await raw_connection::connect(server.port());
+        auto const reply = co_await client.upgrade("/");
+        require(reply.status == 101, "upgrade");
+        // Speak half an interval into the session, then fall silent.
+        boost::asio::steady_timer pace(co_await boost::asio::this_coro::executor, options.ping_interval / 2);
+        co_await pace.async_wait(boost::asio::use_awaitable);
+        co_await client.write(raw_connection::frame(1, "hi"));
+        auto const spoke = clock::now();
+        auto frame = co_await client.read_frame();  // the welcome
+        while (frame.opcode != 9)
+            frame = co_await client.read_frame();  // the notice, then the ping
+        auto const waited = clock::now() - spoke;
+        EXPECT_GE(waited, options.ping_interval);
+        EXPECT_LT(waited, options.ping_interval + 150ms)
+            << "pinged " << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count()
+            << " ms after the peer's last message";
+    });
 }
 
 TEST(deadlines, a_client_that_trickles_its_request_is_cut_off_at_the_handshake_timeout)

@@ -7,7 +7,9 @@
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +18,7 @@
 namespace coropush::testing {
 namespace {
 using boost::asio::awaitable;
+using namespace std::chrono_literals;
 using client::ws_client;
 
 std::vector<std::string> server_args(std::vector<std::string> extra)
@@ -25,56 +28,80 @@ std::vector<std::string> server_args(std::vector<std::string> extra)
     return args;
 }
 
-TEST(shutdown, sigterm_flushes_queued_messages_then_closes_with_1001_and_exits_0)
+TEST(shutdown, sigterm_flushes_every_queued_message_in_order_then_closes_with_1001_and_exits_0)
 {
     run_client([&]() -> awaitable<void> {
         auto const executor = co_await boost::asio::this_coro::executor;
         child_process server(executor, coropush_executable(), server_args({"--shutdown-grace", "5s"}));
         auto const port = port_from_log_line(co_await server.wait_for_line("listening on"));
 
-        auto client = co_await ws_client::connect(json(port));
-        protocol::subscribe const subscribe{"news"};
-        co_await client.send(subscribe, 1);
-        auto const subscribed = co_await client.receive_as<protocol::subscribed>();
-
-        // Queue plenty (each publish queues a message and its `published` reply for us), and
-        // signal while the server is busy with them.
-        constexpr std::uint64_t publishes = 200;
-        for (std::uint64_t i = 1; i <= publishes; ++i) {
-            protocol::publish const p{"news", "message " + std::to_string(i)};
-            co_await client.send(p, i);
+        // The subscriber reads nothing until the signal has been sent; the publisher's acks say
+        // that every message was queued for it (delivered == 1) before the signal.
+        auto reader = co_await subscriber(port, "news");
+        auto publisher = co_await ws_client::connect(json(port));
+        constexpr int messages = 200;
+        for (int i = 1; i <= messages; ++i) {
+            auto const delivered = co_await publish(publisher, "news", "message " + std::to_string(i), i);
+            require(delivered == 1, "queued for the subscriber");
         }
-        auto const first = co_await client.receive_as<protocol::message>();
-        EXPECT_EQ(first.first.text, "message 1");
         server.signal(SIGTERM);
 
-        // What the server queued arrives whole and in order: message i, then published i, for
-        // every publish it took before closing; then the close frame, 1001.
-        std::uint64_t acknowledged = 0;
-        bool expecting_message = false;  // message 1 is already in
-        for (;;) {
-            auto const in = co_await client.receive();
-            if (in.closed()) {
-                EXPECT_EQ(in.close_code, 1001);
-                break;
-            }
-            auto envelope = protocol::parse_envelope(in.payload);
-            require(envelope.has_value(), "an envelope");
-            if (expecting_message) {
-                EXPECT_EQ(envelope->type, std::string("message"));
-            } else {
-                EXPECT_EQ(envelope->type, std::string("published"));
-                EXPECT_EQ(envelope->id, acknowledged + 1);
-                ++acknowledged;
-            }
-            expecting_message = !expecting_message;
-        }
-        EXPECT_TRUE(expecting_message) << "the close came between a message and its reply";
-        EXPECT_GE(acknowledged, 1u);
+        for (int i = 1; i <= messages; ++i)
+            EXPECT_EQ(co_await next_text(reader), "message " + std::to_string(i));
+        auto const end = co_await reader.receive_close();
+        EXPECT_EQ(end.close_code, 1001);
+        EXPECT_EQ(end.close_reason, "server shutting down");
         int const status = co_await server.wait_for_exit();
         EXPECT_EQ(status, 0) << server.output();
         EXPECT_NE(server.output().find("closed: closed by server: 1001 server shutting down"), std::string::npos);
     });
+}
+
+// Flushing and the closing handshake have a budget each: a reader slower than --close-timeout
+// still gets everything queued before the shutdown, as long as it takes it within the grace period.
+TEST(shutdown, a_slow_reader_gets_its_whole_queue_within_the_grace_period_not_the_close_timeout)
+{
+    auto options = test_options();
+    options.close_timeout = 100ms;
+    options.shutdown_grace = 20s;
+    options.max_message_bytes = std::size_t{256} * 1024;
+    options.max_queue_bytes = std::size_t{64} * 1024 * 1024;
+    test_server server(options);
+    constexpr int messages = 64;
+    std::string const body(std::size_t{128} * 1024, 'x');  // 8 MiB in all: more than the sockets hold
+    run_client(
+        [&]() -> awaitable<void> {
+            auto slow = co_await raw_connection::connect(server.port(), 64 * 1024);
+            auto const reply = co_await slow.upgrade("/", "Sec-WebSocket-Protocol: coropush.v1\r\n");
+            require(reply.status == 101, "upgrade");
+            co_await slow.write(raw_connection::frame(1, R"({"type":"subscribe","id":1,"data":{"topic":"t"}})"));
+            auto const subscribed = co_await slow.read_frame();
+            require(subscribed.payload.find("subscribed") != std::string::npos, "subscribed");
+
+            auto publisher = co_await ws_client::connect(json(server.port()));
+            for (int i = 1; i <= messages; ++i) {
+                auto const delivered = co_await publish(publisher, "t", std::to_string(i) + " " + body, i);
+                require(delivered == 1, "queued for the slow reader");
+            }
+            server.get().shutdown({});
+            auto const closed = co_await publisher.receive_close();
+            EXPECT_EQ(closed.close_code, 1001);
+
+            // The slow reader takes its time: several close timeouts pass before it reads a byte.
+            boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, 5 * options.close_timeout);
+            co_await pause.async_wait(boost::asio::use_awaitable);
+            for (int i = 1; i <= messages; ++i) {
+                auto const frame = co_await slow.read_frame();
+                auto const envelope = protocol::parse_envelope(frame.payload);
+                require(envelope.has_value(), "an envelope");
+                auto const text = std::string(envelope->data.at("text").as_string());
+                EXPECT_EQ(text.substr(0, text.find(' ')), std::to_string(i));
+            }
+            auto const end = co_await slow.read_frame();
+            EXPECT_EQ(end.opcode, 8);
+            EXPECT_EQ(end.close_code(), 1001);
+        },
+        std::chrono::seconds(30));
 }
 
 TEST(shutdown, readiness_turns_503_while_draining_and_the_grace_period_bounds_it)

@@ -35,7 +35,11 @@ struct recording_target : push_target {
     {
     }
     std::uint64_t id() const noexcept override { return id_; }
-    void push(outbound_frame frame) override { frames.push_back(std::move(frame)); }
+    bool push(outbound_frame frame) override
+    {
+        frames.push_back(std::move(frame));
+        return true;
+    }
     std::uint64_t id_;
     std::vector<outbound_frame> frames;
 };

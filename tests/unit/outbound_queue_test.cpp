@@ -31,6 +31,25 @@ TEST(outbound_queue, refuses_past_the_byte_limit)
     EXPECT_EQ(q.bytes(), 10u);
 }
 
+TEST(outbound_queue, a_message_larger_than_the_byte_limit_fits_when_nothing_waits)
+{
+    outbound_queue q({100, 10, overflow_policy::close});
+    EXPECT_EQ(q.push(frame(std::string(64, 'x'))), result::queued) << "an empty queue takes any one message";
+    EXPECT_EQ(q.push(frame("1")), result::overflow) << "but nothing may wait behind it past the limit";
+}
+
+TEST(outbound_queue, the_byte_limit_counts_what_waits_behind_the_message_being_written)
+{
+    outbound_queue q({100, 10, overflow_policy::close});
+    EXPECT_EQ(q.push(frame(std::string(64, 'a'))), result::queued);
+    auto const writing = q.front();  // the writer takes it: it no longer waits
+    EXPECT_EQ(q.push(frame(std::string(64, 'b'))), result::queued) << "nothing waits: it fits";
+    EXPECT_EQ(q.push(frame("c")), result::overflow) << "64 bytes wait already";
+    q.pop();
+    EXPECT_EQ(*q.front().payload, std::string(64, 'b'));
+    EXPECT_EQ(q.bytes(), 64u);
+}
+
 TEST(outbound_queue, drop_policy_drops_the_new_frame_and_keeps_the_rest)
 {
     outbound_queue q({1, 1000, overflow_policy::drop_newest});

@@ -13,6 +13,7 @@ namespace coropush {
 namespace {
 using ::testing::_;
 using ::testing::InSequence;
+using ::testing::NiceMock;
 using ::testing::StrictMock;
 
 class mock_backplane : public backplane {
@@ -33,9 +34,16 @@ public:
     {
     }
     std::uint64_t id() const noexcept override { return id_; }
-    void push(outbound_frame frame) override { frames.push_back(std::move(frame)); }
+    bool push(outbound_frame frame) override
+    {
+        if (!accepting)
+            return false;
+        frames.push_back(std::move(frame));
+        return true;
+    }
 
     std::vector<outbound_frame> frames;
+    bool accepting = true;  // false: a subscriber being closed
 
 private:
     std::uint64_t id_;
@@ -87,6 +95,23 @@ TEST(topic_hub, a_local_publish_is_serialized_once_shared_by_every_subscriber_an
     EXPECT_EQ(first->frames[0].payload, second->frames[0].payload) << "one buffer for all";
     EXPECT_EQ(forwarded, first->frames[0].payload) << "the same buffer goes to the other nodes";
     EXPECT_EQ(stats.deliveries.load(), 2u);
+}
+
+TEST(topic_hub, a_subscriber_being_closed_is_not_counted_as_delivered)
+{
+    metrics stats;
+    NiceMock<mock_backplane> link;
+    topic_hub hub(stats, link);
+    auto open = std::make_shared<recording_target>(1);
+    auto closing = std::make_shared<recording_target>(2);
+    hub.subscribe("t", open);
+    hub.subscribe("t", closing);
+    closing->accepting = false;  // e.g. closed 1008 as a slow consumer, not yet unsubscribed
+
+    EXPECT_EQ(hub.publish("t", "one"), 1u);
+    EXPECT_EQ(hub.deliver("t", make_payload(std::string(message_one))), 1u);
+    EXPECT_EQ(stats.deliveries.load(), 2u);
+    EXPECT_EQ(open->frames.size(), 2u);
 }
 
 TEST(topic_hub, a_publish_without_local_subscribers_still_goes_to_the_other_nodes)
