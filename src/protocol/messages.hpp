@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/describe/class.hpp>
+#include <boost/json/value.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -80,20 +81,24 @@ struct unsubscribed {
 };
 BOOST_DESCRIBE_STRUCT(unsubscribed, (), (topic))
 
+// A message for a topic's subscribers: a `text` (what the demo and the dashboard show), `data`
+// (any JSON value, for applications), or both; at least one of them.
 struct publish {
     static constexpr std::string_view type = "publish";
     std::string topic;
-    std::string text;
+    std::optional<std::string> text;
+    std::optional<boost::json::value> data{};
 };
-BOOST_DESCRIBE_STRUCT(publish, (), (topic, text))
+BOOST_DESCRIBE_STRUCT(publish, (), (topic, text, data))
 
-// Pushed to every subscriber of the topic (no id).
+// Pushed to every subscriber of the topic (no id), with what the publisher sent.
 struct message {
     static constexpr std::string_view type = "message";
     std::string topic;
-    std::string text;
+    std::optional<std::string> text;
+    std::optional<boost::json::value> data{};
 };
-BOOST_DESCRIBE_STRUCT(message, (), (topic, text))
+BOOST_DESCRIBE_STRUCT(message, (), (topic, text, data))
 
 // The publisher's reply: how many subscribers the message was queued for (see docs/protocol.md
 // for what that counts when several nodes share a backplane).

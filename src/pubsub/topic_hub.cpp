@@ -1,8 +1,6 @@
 // Topic subscriptions and fan-out.
 #include "pubsub/topic_hub.hpp"
 
-#include "protocol/codec.hpp"
-
 namespace coropush {
 
 bool topic_hub::subscribe(std::string const& topic, std::shared_ptr<push_target> subscriber)
@@ -35,10 +33,8 @@ bool topic_hub::unsubscribe(std::string const& topic, std::uint64_t subscriber_i
     return true;
 }
 
-std::size_t topic_hub::publish(std::string const& topic, std::string_view text)
+std::size_t topic_hub::publish(std::string const& topic, shared_payload const& envelope)
 {
-    // Serialized once, outside the lock; every subscriber's queue shares this one buffer.
-    auto const envelope = make_payload(protocol::encode(protocol::message{topic, std::string(text)}));
     stats_.publishes.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     auto const delivered = deliver_locked(topic, envelope);

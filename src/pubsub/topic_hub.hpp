@@ -32,10 +32,10 @@ public:
     // False when the subscriber did not have this topic.
     bool unsubscribe(std::string const& topic, std::uint64_t subscriber_id);
 
-    // Publishes `text` on `topic` from this node: local subscribers get a `message` envelope now,
-    // other nodes through the backplane. Returns the number of local subscribers it was queued for
-    // (subscribers being closed are not counted).
-    std::size_t publish(std::string const& topic, std::string_view text);
+    // Publishes an envelope on `topic` from this node, serialized once by the caller: every local
+    // subscriber's queue gets this one buffer now, other nodes get it through the backplane. Returns the number of
+    // local subscribers it was queued for (subscribers being closed are not counted).
+    std::size_t publish(std::string const& topic, shared_payload const& envelope);
 
     // Queues an already-serialized envelope for every local subscriber of `topic` (used for
     // messages that arrive from other nodes). Returns the number of subscribers it was queued for.

@@ -90,7 +90,14 @@ void json_dialect::handle(protocol::publish const& request, protocol::request_id
 {
     if (!check_topic(request.topic, id))
         return;
-    auto const delivered = services_.hub.publish(request.topic, request.text);
+    if (!request.text && !request.data) {
+        fail(id, protocol::errc::bad_data, "data.text or data.data is required");
+        return;
+    }
+    // Serialized once here; every subscriber's queue, and the backplane, share the buffer.
+    protocol::message const message{request.topic, request.text, request.data};
+    auto const envelope = make_payload(protocol::encode(message));
+    auto const delivered = services_.hub.publish(request.topic, envelope);
     reply(protocol::published{request.topic, delivered}, id);
 }
 

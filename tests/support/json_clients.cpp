@@ -45,7 +45,8 @@ awaitable<std::string> next_text(ws_client& c)
 {
     auto const [message, id] = co_await c.receive_as<protocol::message>();
     require(!id.has_value(), "a topic message carries no id");
-    co_return message.text;
+    require(message.text.has_value(), "a topic message with text");
+    co_return *message.text;
 }
 
 }  // namespace coropush::testing

@@ -7,6 +7,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <boost/json/parse.hpp>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -148,6 +150,26 @@ TEST_F(dialects, json_subscribe_publish_and_cleanup_through_the_hub)
 
     json.on_closed();
     EXPECT_EQ(hub_.subscriber_count("news"), 1u) << "closing drops this connection's subscriptions";
+}
+
+TEST_F(dialects, json_publish_carries_any_json_data_and_needs_text_or_data)
+{
+    auto other = std::make_shared<recording_target>(8);
+    hub_.subscribe("prices", other);
+    json_dialect json(out_, services_);
+    EXPECT_CALL(out_, send(text_is(R"({"type":"published","id":1,"data":{"topic":"prices","delivered":1}})")));
+    json.on_text(R"({"type":"publish","id":1,"data":{"topic":"prices","data":{"eur":[1.5,2],"open":true}}})");
+    ASSERT_EQ(other->frames.size(), 1u);
+    // The same JSON value (numbers may be spelled differently: Boost.JSON writes 1.5 as 1.5E0).
+    EXPECT_EQ(boost::json::parse(*other->frames[0].payload),
+              boost::json::parse(R"({"type":"message","data":{"topic":"prices","data":{"eur":[1.5,2],"open":true}}})"));
+
+    EXPECT_CALL(
+        out_,
+        send(text_is(
+            R"({"type":"error","id":2,"data":{"code":"bad_data","message":"data.text or data.data is required"}})")));
+    json.on_text(R"({"type":"publish","id":2,"data":{"topic":"prices"}})");
+    EXPECT_EQ(other->frames.size(), 1u) << "nothing published";
 }
 
 TEST_F(dialects, json_topic_validation_and_subscription_limit)

@@ -75,7 +75,7 @@ TEST(topic_hub, the_backplane_subscribes_on_the_first_local_subscriber_and_unsub
     EXPECT_EQ(stats.subscriptions.load(), 1);
 }
 
-TEST(topic_hub, a_local_publish_is_serialized_once_shared_by_every_subscriber_and_forwarded)
+TEST(topic_hub, a_local_publish_shares_one_buffer_among_every_subscriber_and_is_forwarded)
 {
     metrics stats;
     StrictMock<mock_backplane> link;
@@ -88,7 +88,7 @@ TEST(topic_hub, a_local_publish_is_serialized_once_shared_by_every_subscriber_an
 
     shared_payload forwarded;
     EXPECT_CALL(link, publish("t", _)).WillOnce([&](std::string const&, shared_payload const& p) { forwarded = p; });
-    EXPECT_EQ(hub.publish("t", "one"), 2u);
+    EXPECT_EQ(hub.publish("t", make_payload(std::string(message_one))), 2u);
     ASSERT_EQ(first->frames.size(), 1u);
     ASSERT_EQ(second->frames.size(), 1u);
     EXPECT_EQ(*first->frames[0].payload, message_one);
@@ -108,7 +108,7 @@ TEST(topic_hub, a_subscriber_being_closed_is_not_counted_as_delivered)
     hub.subscribe("t", closing);
     closing->accepting = false;  // e.g. closed 1008 as a slow consumer, not yet unsubscribed
 
-    EXPECT_EQ(hub.publish("t", "one"), 1u);
+    EXPECT_EQ(hub.publish("t", make_payload(std::string(message_one))), 1u);
     EXPECT_EQ(hub.deliver("t", make_payload(std::string(message_one))), 1u);
     EXPECT_EQ(stats.deliveries.load(), 2u);
     EXPECT_EQ(open->frames.size(), 2u);
@@ -120,7 +120,7 @@ TEST(topic_hub, a_publish_without_local_subscribers_still_goes_to_the_other_node
     StrictMock<mock_backplane> link;
     topic_hub hub(stats, link);
     EXPECT_CALL(link, publish("nobody-here", _)).Times(1);
-    EXPECT_EQ(hub.publish("nobody-here", "x"), 0u);
+    EXPECT_EQ(hub.publish("nobody-here", make_payload("x")), 0u);
 }
 
 TEST(topic_hub, a_message_from_another_node_reaches_local_subscribers_and_is_not_forwarded_again)

@@ -67,11 +67,13 @@ export function setupTopics(connection, ui) {
   });
 
   connection.addEventListener('message', ({ detail }) => {
-    const { topic, text } = detail.envelope.data;
+    // A message carries text, application data (any JSON value), or both.
+    const { topic, text, data } = detail.envelope.data;
     const item = document.createElement('li');
     const label = document.createElement('strong');
     label.textContent = `${topic}: `;
-    item.append(label, text);
+    const shown = [text, data === undefined ? undefined : JSON.stringify(data)].filter((part) => part !== undefined);
+    item.append(label, shown.join(' '));
     ui.messages.append(item);
   });
 
