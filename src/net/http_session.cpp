@@ -104,7 +104,7 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
             }
             auto const& refused = std::get<refused_upgrade>(decision);
             server.stats.handshake_failed(refused.reason);
-            log_info(conn.id(), "upgrade refused: ", static_cast<unsigned>(refused.status), " ", refused.body);
+            log_info(conn.id(), "upgrade refused: ", static_cast<unsigned>(refused.status), " ", refused.log_message);
             stream.expires_after(options.handshake_timeout);
             co_await beast::async_write(stream, text_response(refused.status, refused.body, request.version(), false),
                                         nothrow);

@@ -4,8 +4,10 @@
 #include "net/origin_policy.hpp"
 
 #include <boost/beast/http/rfc7230.hpp>
+#include <boost/url/parse.hpp>
 
 #include <algorithm>
+#include <optional>
 
 namespace coropush::net {
 namespace http = boost::beast::http;
@@ -33,38 +35,65 @@ bool valid_websocket_key(std::string_view key) noexcept
            std::string_view("AQgw").find(key[21]) != std::string_view::npos;
 }
 
+bool origin_checked(dialect kind) noexcept
+{
+    return kind == dialect::json;
+}
+
+namespace {
+
+// A refusal whose log line says what its body says.
+refused_upgrade refuse(http::status status, std::string_view reason, handshake_failure failure)
+{
+    return refused_upgrade{status, std::string(reason) + "\n", failure, std::string(reason)};
+}
+
+// The path of an origin-form target ("/ws?x=1" -> "/ws"), by the URL grammar; nothing for any
+// other form (absolute-form, "*", or bytes that are not a URL).
+std::optional<std::string_view> target_path(std::string_view target)
+{
+    auto const parsed = boost::urls::parse_origin_form(target);
+    if (!parsed)
+        return std::nullopt;
+    return std::string_view(parsed->encoded_path());
+}
+
+}  // namespace
+
 std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request const& request, server_state& server)
 {
     auto const& options = server.options;
-    auto const target = request.target();
-    auto const path = target.substr(0, target.find('?'));
+    auto const path = target_path(request.target());
 
     dialect kind = dialect::plain;
-    if (!options.echo_path.empty() && path == options.echo_path) {
+    if (path && !options.echo_path.empty() && *path == options.echo_path) {
         kind = dialect::echo;
-    } else if (path == "/" || path == "/ws") {
+    } else if (path && (*path == "/" || *path == "/ws")) {
         auto const offered = request[http::field::sec_websocket_protocol];
         kind = http::token_list{offered}.exists(json_subprotocol) ? dialect::json : dialect::plain;
     } else {
-        return refused_upgrade{http::status::not_found, "no WebSocket endpoint at this path\n",
-                               handshake_failure::not_found};
+        return refuse(http::status::not_found, "no WebSocket endpoint at this path", handshake_failure::not_found);
     }
 
     if (!valid_websocket_key(request[http::field::sec_websocket_key]))
-        return refused_upgrade{http::status::bad_request, "missing or malformed Sec-WebSocket-Key\n",
-                               handshake_failure::bad_request};
+        return refuse(http::status::bad_request, "missing or malformed Sec-WebSocket-Key",
+                      handshake_failure::bad_request);
 
-    if (!origin_allowed(request[http::field::origin], request[http::field::host], options.allowed_origins))
-        return refused_upgrade{http::status::forbidden, "origin not allowed\n", handshake_failure::forbidden_origin};
+    auto const origin = request[http::field::origin];
+    if (origin_checked(kind) && !origin_allowed(origin, request[http::field::host], options.allowed_origins)) {
+        auto refused = refuse(http::status::forbidden, "origin not allowed", handshake_failure::forbidden_origin);
+        refused.log_message = std::string("origin not allowed for ") + json_subprotocol + ": " +
+                              origin_refusal_note(origin, options.allowed_origins);
+        return refused;
+    }
 
     if (server.draining.load(std::memory_order_acquire))
-        return refused_upgrade{http::status::service_unavailable, "server shutting down\n",
-                               handshake_failure::shutting_down};
+        return refuse(http::status::service_unavailable, "server shutting down", handshake_failure::shutting_down);
 
     auto slot = server.try_reserve_websocket();
     if (!slot)
-        return refused_upgrade{http::status::service_unavailable, "too many connections\n",
-                               handshake_failure::too_many_connections};
+        return refuse(http::status::service_unavailable, "too many connections",
+                      handshake_failure::too_many_connections);
 
     auto const max_message = kind == dialect::echo ? options.echo_max_message_bytes : options.max_message_bytes;
     return accepted_upgrade{kind, max_message, std::move(*slot)};

@@ -31,8 +31,9 @@ struct accepted_upgrade {
 
 struct refused_upgrade {
     boost::beast::http::status status;
-    std::string body;
+    std::string body;  // sent to the client
     handshake_failure reason;
+    std::string log_message;  // for the server's log: the reason and, where it helps, how to allow it
 };
 
 // An upgrade request that passed, handed from the HTTP part of a session to the WebSocket part
@@ -44,6 +45,11 @@ struct upgrade_to_websocket {
 };
 
 std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request const& request, server_state& server);
+
+// Whether upgrades to this dialect pass the Origin policy. Only the JSON dialect hands a page
+// something worth protecting (topics, publishing, jobs); the plain demo answers fixed texts and the
+// echo endpoint returns the client's own bytes, so any page may open those, a file:// one included.
+bool origin_checked(dialect kind) noexcept;
 
 // RFC 6455 4.2.1: the key is the base64 encoding of 16 bytes (24 characters ending in "==").
 bool valid_websocket_key(std::string_view key) noexcept;

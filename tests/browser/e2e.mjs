@@ -3,15 +3,18 @@
 //
 //   node e2e.mjs <coropush executable> <web root> <artifacts dir>
 //
-// Steps: the demo messages in order; the seed page (the project's origin) against a server on
-// port 1337; a topic message from one page to another; a job's bar to 100%; and a job that
-// survives the server dropping the page's connection.
+// Steps: the demo messages in order; the seed's page (web/original.html, unmodified) against a
+// server started as scripts/run.sh starts it (no flag, port 1337), loaded over HTTP and from disk;
+// a page from disk refused by the JSON dialect; a topic message from one page to another; a job's
+// bar to 100%; and a job that survives the server dropping the page's connection.
+// Any console error, uncaught page error, failed request or HTTP error answer on any page fails
+// the step it happens in (and the run), unless the step says it expects it.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [coropushPath, webRoot, artifacts] = process.argv.slice(2);
@@ -96,15 +99,46 @@ const failures = [];
 let browser;
 let shot = 0;
 
+// Everything that went wrong on a page, as a line each. Chromium reports a failed subresource
+// (the favicon it asks for by itself included) as a console error, so console errors cover what
+// the page's own request events cannot see.
+const problems = [];
+// Console errors a step expects (a refused handshake it provokes on purpose): patterns, each
+// consumed by the first error it matches.
+let expectedErrors = [];
+
+function watchForProblems(context) {
+  context.on('console', (message) => {
+    if (message.type() !== 'error') return;
+    const text = message.text();
+    const expected = expectedErrors.findIndex((pattern) => pattern.test(text));
+    if (expected !== -1) {
+      expectedErrors.splice(expected, 1);
+      return;
+    }
+    problems.push(`console error on ${message.page()?.url()}: ${text}`);
+  });
+  context.on('weberror', (error) => problems.push(`page error: ${error.error().message}`));
+  context.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
+  context.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`HTTP ${response.status()} for ${response.url()}`);
+  });
+}
+
 async function step(name, page, body) {
   const started = Date.now();
+  const problemsBefore = problems.length;
   try {
     await body();
+    const fresh = problems.slice(problemsBefore);
+    check(fresh.length === 0, fresh.join('; '));
+    check(expectedErrors.length === 0, `expected console errors that did not come: ${expectedErrors.join(', ')}`);
     console.log(`ok   ${name} (${Date.now() - started} ms)`);
   } catch (error) {
     failures.push(name);
     console.log(`FAIL ${name}: ${error.message}`);
   } finally {
+    expectedErrors = [];
     if (page) {
       shot += 1;
       const file = path.join(artifacts, `${String(shot).padStart(2, '0')}-${name.replace(/\W+/g, '-')}.png`);
@@ -115,7 +149,6 @@ async function step(name, page, body) {
 
 async function openDashboard(context, port) {
   const page = await context.newPage();
-  page.on('pageerror', (error) => console.log(`  page error: ${error.message}`));
   await page.goto(`http://127.0.0.1:${port}/`);
   await page.waitForSelector('#status[data-state="open"]', { timeout: WAIT });
   return page;
@@ -133,6 +166,7 @@ try {
            '--disable-component-update', '--disable-sync'],
   });
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  watchForProblems(context);
 
   // 1. The demo: the welcome, then the notice a second later, in that order (keyboard only).
   const pageA = await openDashboard(context, server.port);
@@ -144,23 +178,66 @@ try {
     check(JSON.stringify(lines) === JSON.stringify([WELCOME, NOTICE]), `got ${JSON.stringify(lines)}`);
   });
 
-  // 2. The seed page: a plain WebSocket to ws://localhost:1337, no subprotocol, as the original.
-  const seedPage = await context.newPage();
-  await step('the seed page works against coropush on port 1337', seedPage, async () => {
-    check(await portIsFree(1337), 'port 1337 is in use: stop what runs there (the seed page hard-codes it)');
-    const seedServer = await startServer(['--port', '1337', '--web-root', path.join(here, 'pages')]);
-    servers.push(seedServer);
-    await seedPage.goto('http://localhost:1337/seed.html');
-    await seedPage.click('text=Run WebSocket');
-    await seedPage.waitForFunction(
+  // 2. The seed's page, unmodified: a plain WebSocket to ws://localhost:1337, no subprotocol. The
+  //    server is started as scripts/run.sh starts it, with no flag (port 1337, web/ as its root).
+  //    Over HTTP the page's Origin is the server's own; from disk it is `null`.
+  check(await portIsFree(1337), 'port 1337 is in use: stop what runs there (the seed page hard-codes it)');
+  const seedServer = await startServer([]);
+  servers.push(seedServer);
+  const runSeedPage = async (page, url) => {
+    await page.goto(url);
+    await page.click('text=Run WebSocket');
+    await page.waitForFunction(
       (notice) => document.getElementById('content').innerText.includes(notice), NOTICE, { timeout: WAIT });
-    const text = await seedPage.$eval('#content', (content) => content.innerText);
+    const text = await page.$eval('#content', (content) => content.innerText);
     check(text.includes(`${WELCOME}\n${NOTICE}`), `the seed page shows ${JSON.stringify(text)}`);
-    await seedServer.stop();
+  };
+
+  const seedOverHttp = await context.newPage();
+  await step('the seed page works over HTTP from a server run with no flag', seedOverHttp, async () => {
+    await runSeedPage(seedOverHttp, 'http://localhost:1337/original.html');
+    // Chromium asks for /favicon.ico by itself, outside the page's request events; a 404 would
+    // show up as a console error at some point. Ask directly, so the check does not race it.
+    const icon = await fetch('http://127.0.0.1:1337/favicon.ico');
+    check(icon.ok && icon.headers.get('content-type').startsWith('image/'),
+      `/favicon.ico answered ${icon.status} ${icon.headers.get('content-type')}`);
   });
 
-  // 3. Topics: a message published on one page reaches a second page subscribed to the topic.
+  const seedFromDisk = await context.newPage();
+  await step('the seed page works opened from disk', seedFromDisk, async () => {
+    await runSeedPage(seedFromDisk, pathToFileURL(path.join(webRoot, 'original.html')).href);
+    check(!seedServer.log().includes('upgrade refused'), `the server refused an upgrade:\n${seedServer.log()}`);
+  });
+
+  // 3. A page from disk (Origin: null) gets no JSON session by default: topics, jobs and publish
+  //    keep the strict Origin policy, and the refusal's log line says what would allow it.
+  await step('a page from disk is refused the JSON dialect', seedFromDisk, async () => {
+    expectedErrors = [/WebSocket connection to 'ws:\/\/localhost:1337\/ws' failed.*403/];
+    const opened = await seedFromDisk.evaluate(() => new Promise((resolve) => {
+      const socket = new WebSocket('ws://localhost:1337/ws', 'coropush.v1');
+      socket.onopen = () => { socket.close(); resolve(true); };
+      socket.onclose = () => resolve(false);
+    }));
+    check(!opened, 'the JSON dialect accepted Origin: null');
+    check(/upgrade refused: 403 origin not allowed for coropush\.v1: "null" .*--allow-origin null would allow it/.test(seedServer.log()),
+      `no refusal naming the origin and the option in the log:\n${seedServer.log()}`);
+  });
+  await seedOverHttp.close();
+  await seedFromDisk.close();
+  await seedServer.stop();
+
+  // 4. Topics: a message published on one page reaches a second page subscribed to the topic.
   const pageB = await openDashboard(context, server.port);
+  await step('the topic field validates names as the server does', pageB, async () => {
+    const validity = (value) => pageB.$eval('#topic', (input, v) => {
+      input.value = v;
+      return { valid: input.validity.valid, mismatch: input.validity.patternMismatch };
+    }, value);
+    const bad = await validity('no spaces!');
+    check(bad.mismatch, `the pattern let "no spaces!" through: ${JSON.stringify(bad)}`);
+    const good = await validity('a.b_c:d/e-f');
+    check(good.valid, `the pattern refused "a.b_c:d/e-f": ${JSON.stringify(good)}`);
+  });
   await step('a published message reaches the other page', pageB, async () => {
     await pageB.fill('#topic', 'e2e-chat');
     await pageB.click('#subscribe-form button[type=submit]');
@@ -176,7 +253,7 @@ try {
       () => document.getElementById('topics-status').textContent.includes('delivered to 1'), null, { timeout: WAIT });
   });
 
-  // 4. A job's bar reaches 100%.
+  // 5. A job's bar reaches 100%.
   await step('a job bar reaches 100 percent', pageA, async () => {
     await pageA.selectOption('#job-kind', 'sample');
     await pageA.fill('#job-steps', '5');
@@ -188,7 +265,7 @@ try {
     check(value === 100, `the bar stopped at ${value}`);
   });
 
-  // 5. The server drops the page's connection mid-job: the page reconnects, resumes the job, and
+  // 6. The server drops the page's connection mid-job: the page reconnects, resumes the job, and
   //    the bar goes on from where it was (it never moves back) to 100%.
   await step('a job survives a dropped connection', pageA, async () => {
     await pageA.fill('#job-steps', '30');
@@ -226,6 +303,9 @@ try {
     check(backwards === -1, `the bar went back: ${JSON.stringify(values)}`);
     check(values.at(-1) === 100, `the bar ended at ${values.at(-1)}`);
     console.log(`     bar values seen: ${values.join(' ')}`);
+  });
+  await step('no console error or failed request anywhere', null, async () => {
+    check(problems.length === 0, problems.join('; '));
   });
 } catch (error) {
   failures.push('setup');

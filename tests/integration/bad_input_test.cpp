@@ -5,9 +5,15 @@
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
+#include "core/log.hpp"
+
 #include <boost/json/parse.hpp>
 
 #include <gtest/gtest.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
 
 namespace coropush::testing {
 namespace {
@@ -134,6 +140,113 @@ TEST(bad_input, malformed_upgrades_get_http_errors_not_dropped_sockets)
         auto client = co_await ws_client::connect(json(server.port()));
         co_await client.close();
     });
+}
+
+// An upgrade on `path` from a page of `origin`, offering the JSON dialect's subprotocol or none,
+// and the status it should get.
+enum class offer { plain, json };
+struct origin_case {
+    std::string path;
+    std::string origin;
+    offer dialect;
+    unsigned status;
+};
+
+// Sends each case's upgrade on a connection of its own and checks the status.
+awaitable<void> expect_upgrade_statuses(std::uint16_t port, std::vector<origin_case> const& cases)
+{
+    for (auto const& c : cases) {
+        auto connection = co_await raw_connection::connect(port);
+        std::string headers = "Origin: " + c.origin + "\r\n";
+        if (c.dialect == offer::json)
+            headers += "Sec-WebSocket-Protocol: coropush.v1\r\n";
+        auto const reply = co_await connection.upgrade(c.path, headers);
+        EXPECT_EQ(reply.status, c.status)
+            << c.path << (c.dialect == offer::json ? " coropush.v1" : " plain") << " from Origin: " << c.origin;
+    }
+}
+
+// What the server logs while it lives: installed as the logger's sink, removed when it ends.
+class captured_log {
+public:
+    captured_log()
+    {
+        logger::set_sink([this](std::string_view line) {
+            std::lock_guard const lock(mutex_);
+            text_ += line;
+        });
+    }
+    ~captured_log() { logger::set_sink(nullptr); }
+    captured_log(captured_log const&) = delete;
+    captured_log& operator=(captured_log const&) = delete;
+
+    std::string text() const
+    {
+        std::lock_guard const lock(mutex_);
+        return text_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::string text_;
+};
+
+TEST(bad_input, a_foreign_or_malformed_origin_is_refused_the_json_dialect_but_not_the_demo_or_echo)
+{
+    auto options = test_options();
+    options.echo_path = "/echo";
+    test_server server(options);
+    std::vector<origin_case> cases;
+    // null: a page opened from disk (file://), as the seed's index.html is.
+    for (char const* const origin : {"null", "http://evil.example", "http://[::1]evil.com"}) {
+        cases.push_back({"/", origin, offer::json, 403});
+        cases.push_back({"/ws", origin, offer::json, 403});
+        cases.push_back({"/", origin, offer::plain, 101});
+        cases.push_back({"/ws", origin, offer::plain, 101});
+        cases.push_back({"/echo", origin, offer::plain, 101});
+    }
+    cases.push_back({"/ws", "http://localhost:8080", offer::json, 101});
+    cases.push_back({"/ws?page=original.html", "null", offer::plain, 101});  // a query is not part of the path
+    run_client([&]() -> awaitable<void> {
+        co_await expect_upgrade_statuses(server.port(), cases);
+
+        // And the demo from disk is the demo: the welcome comes back.
+        auto from_disk = plain(server.port());
+        from_disk.origin = "null";
+        auto client = co_await ws_client::connect(from_disk);
+        co_await client.send_text("亲爱的服务器！我连上你啦！");
+        auto const welcome = co_await client.receive();
+        EXPECT_EQ(welcome.payload, "欢迎你朋友！");
+        co_await client.close();
+    });
+    server.stop();
+    EXPECT_EQ(server.metrics().handshake_failures(handshake_failure::forbidden_origin), 6u);
+}
+
+TEST(bad_input, an_allow_list_applies_to_the_json_dialect_only)
+{
+    auto options = test_options();
+    options.allowed_origins = {"https://app.example"};
+    test_server server(options);
+    std::vector<origin_case> const cases{
+        {"/ws", "https://app.example", offer::json, 101},   {"/ws", "null", offer::json, 403},
+        {"/ws", "http://localhost:8080", offer::json, 403}, {"/ws", "null", offer::plain, 101},
+        {"/ws", "http://evil.example", offer::plain, 101},
+    };
+    run_client([&]() -> awaitable<void> { co_await expect_upgrade_statuses(server.port(), cases); });
+}
+
+TEST(bad_input, a_refused_origin_is_logged_with_the_option_that_would_allow_it)
+{
+    captured_log const log;
+    test_server server;
+    std::vector<origin_case> const cases{{"/ws", "null", offer::json, 403}};
+    run_client([&]() -> awaitable<void> { co_await expect_upgrade_statuses(server.port(), cases); });
+    // The line is written before the 403 is, so it is there once the answer has been read.
+    auto const text = log.text();
+    EXPECT_NE(text.find("upgrade refused: 403 origin not allowed for coropush.v1: \"null\""), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("--allow-origin null would allow it"), std::string::npos) << text;
 }
 
 TEST(bad_input, a_websocket_protocol_violation_is_closed_with_1002_and_invalid_utf8_with_1007)

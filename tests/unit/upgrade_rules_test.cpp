@@ -1,4 +1,5 @@
-// The rules an upgrade must pass before the handshake: Origin policy and key format.
+// The rules an upgrade must pass before the handshake: which dialects check Origin, the Origin
+// policy (and what its refusals log), and the key format.
 #include "net/origin_policy.hpp"
 #include "net/upgrade.hpp"
 
@@ -16,6 +17,57 @@ TEST(origin_policy, default_accepts_no_origin_same_origin_and_localhost)
     EXPECT_TRUE(origin_allowed("http://localhost:8080", "example.com:1337", none));
     EXPECT_TRUE(origin_allowed("http://127.0.0.1:5173", "10.0.0.1:1337", none));
     EXPECT_TRUE(origin_allowed("http://[::1]:3000", "10.0.0.1:1337", none));
+    EXPECT_TRUE(origin_allowed("http://127.0.0.2", "10.0.0.1:1337", none)) << "all of 127.0.0.0/8 is loopback";
+}
+
+TEST(origin_policy, schemes_and_hosts_compare_case_insensitively)
+{
+    std::vector<std::string> const none;
+    EXPECT_TRUE(origin_allowed("HTTP://LOCALHOST:8080", "example.com", none));
+    EXPECT_TRUE(origin_allowed("HtTpS://Example.COM:1337", "example.com:1337", none));
+    EXPECT_TRUE(origin_allowed("http://example.com:1337", "EXAMPLE.COM:1337", none));
+}
+
+TEST(origin_policy, same_origin_means_the_same_host_and_port_as_written)
+{
+    std::vector<std::string> const none;
+    EXPECT_TRUE(origin_allowed("http://[2001:db8::1]:1337", "[2001:db8::1]:1337", none));
+    EXPECT_FALSE(origin_allowed("http://example.com", "example.com:1337", none));
+    EXPECT_FALSE(origin_allowed("http://example.com:1337", "example.com", none));
+    EXPECT_FALSE(origin_allowed("http://example.com:1337", "", none)) << "no Host header, no same origin";
+    EXPECT_FALSE(origin_allowed("http://example.com:1337", "user@example.com:1337", none));
+}
+
+// Each of these once passed a substring search for "://", '[' and ':'; none is an origin a browser
+// sends, and the URL parser refuses each.
+TEST(origin_policy, malformed_origins_are_refused)
+{
+    std::vector<std::string> const none;
+    for (std::string_view const origin : {
+             "http://[::1]evil.com",     // not the IPv6 literal [::1] followed by a port
+             "http://[::1]evil.com:80",  // nor with one
+             "http://[::1",              // unclosed literal
+             "http://localhost:",        // empty port
+             "http://localhost:0",       // no page is served from port 0
+             "http://localhost:65536",   // past the last port
+             "http://localhost:8080x",   // not a port
+             "http://user@localhost",    // an origin has no user
+             "http://localhost?x=1",     // nor a query
+             "http://localhost#top",     // nor a fragment
+             "http://localhost/",        // nor a path
+             "http://",                  // nor an empty host
+             "http://[v1.x]",            // an IPvFuture literal is not a web origin
+             "localhost",                // not a URL with a scheme
+             "//localhost",              // nor this
+             "http:localhost",           // no authority
+             "http://local host",        // not URL characters
+             " http://localhost",        // nor this
+         }) {
+        EXPECT_FALSE(origin_allowed(origin, "localhost", none)) << origin;
+        auto const after_scheme = origin.find("//");
+        auto const as_host = after_scheme == std::string_view::npos ? origin : origin.substr(after_scheme + 2);
+        EXPECT_FALSE(origin_allowed(origin, as_host, none)) << origin << " with Host: " << as_host;
+    }
 }
 
 TEST(origin_policy, default_refuses_foreign_and_opaque_origins)
@@ -37,6 +89,39 @@ TEST(origin_policy, an_explicit_list_replaces_the_default)
     EXPECT_TRUE(origin_allowed("null", "api.example", list));
     EXPECT_FALSE(origin_allowed("http://localhost:3000", "api.example", list));
     EXPECT_TRUE(origin_allowed("http://anything", "x", {"*"}));
+    EXPECT_TRUE(origin_allowed("http://[::1]evil.com", "x", {"https://app.example", "*"})) << "* is any origin";
+}
+
+TEST(origin_policy, a_list_matches_well_formed_origins_only)
+{
+    std::vector<std::string> const list{"http://[::1]evil.com", "http://localhost/"};
+    EXPECT_FALSE(origin_allowed("http://[::1]evil.com", "x", list));
+    EXPECT_FALSE(origin_allowed("http://localhost/", "x", list));
+}
+
+TEST(origin_policy, a_refusal_note_names_the_origin_and_the_option_that_would_allow_it)
+{
+    std::vector<std::string> const none;
+    auto const for_null = origin_refusal_note("null", none);
+    EXPECT_NE(for_null.find("\"null\""), std::string::npos) << for_null;
+    EXPECT_NE(for_null.find("--allow-origin null would allow it"), std::string::npos) << for_null;
+    EXPECT_NE(for_null.find("replaces"), std::string::npos) << "a list replaces the default: " << for_null;
+
+    std::vector<std::string> const list{"https://app.example"};
+    auto const listed = origin_refusal_note("https://other.example", list);
+    EXPECT_NE(listed.find("--allow-origin https://other.example would allow it"), std::string::npos) << listed;
+
+    auto const malformed = origin_refusal_note("http://[::1]evil.com\x01", none);
+    EXPECT_NE(malformed.find("\"http://[::1]evil.com\\x01\""), std::string::npos) << malformed;
+    EXPECT_NE(malformed.find("not a well-formed origin"), std::string::npos) << malformed;
+    EXPECT_EQ(malformed.find("would allow it"), std::string::npos) << malformed;
+}
+
+TEST(upgrade_rules, only_the_json_dialect_checks_origin)
+{
+    EXPECT_TRUE(origin_checked(dialect::json));
+    EXPECT_FALSE(origin_checked(dialect::plain)) << "the demo answers fixed texts: nothing to protect";
+    EXPECT_FALSE(origin_checked(dialect::echo)) << "echo returns the client's own bytes";
 }
 
 TEST(upgrade_rules, websocket_keys_must_be_16_bytes_of_base64)
