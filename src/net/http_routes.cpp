@@ -1,6 +1,7 @@
 // Static files and operational endpoints.
 #include "net/http_routes.hpp"
 
+#include "auth/same_secret.hpp"
 #include "net/static_files.hpp"
 
 #include <boost/beast/core/file.hpp>
@@ -46,18 +47,6 @@ http::message_generator serve_file(http_request const& request, http_context con
     return response;
 }
 
-// Compares without an early exit, so the response time says nothing about how much of a guess
-// was right (only whether its length was).
-bool same_secret(std::string_view given, std::string_view expected)
-{
-    if (given.size() != expected.size())
-        return false;
-    unsigned char difference = 0;
-    for (std::size_t i = 0; i < given.size(); ++i)
-        difference |= static_cast<unsigned char>(given[i] ^ expected[i]);
-    return difference == 0;
-}
-
 http::message_generator admin(http_request const& request, std::string_view path, http_context const& context)
 {
     auto const version = request.version();
@@ -65,7 +54,7 @@ http::message_generator admin(http_request const& request, std::string_view path
     if (context.admin_token.empty() || path != "/admin/disconnect")
         return text_response(http::status::not_found, "not found\n", version, keep_alive);
     auto const authorization = request[http::field::authorization];
-    if (!authorization.starts_with("Bearer ") || !same_secret(authorization.substr(7), context.admin_token))
+    if (!authorization.starts_with("Bearer ") || !auth::same_secret(authorization.substr(7), context.admin_token))
         return text_response(http::status::unauthorized, "missing or wrong bearer token\n", version, keep_alive);
     if (request.method() != http::verb::post)
         return text_response(http::status::method_not_allowed, "use POST\n", version, keep_alive);

@@ -1,0 +1,28 @@
+// Keys and tokens for the token verifier's tests, made with OpenSSL and libjwt. Their C headers
+// stay in auth_test_tokens.cpp, out of the test suite's unity batches.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace coropush::auth::test_tokens {
+
+struct key_pair {
+    std::string private_pem;
+    std::string public_pem;
+};
+
+// Generated once per test run: a 2048-bit RSA key (two of them) and a P-256 key.
+key_pair const& rsa_key();
+key_pair const& other_rsa_key();
+key_pair const& ec_key();
+
+// A token with `claims_json` (a JSON object) as its payload, signed by libjwt with `algorithm`
+// ("HS256", "RS256", "ES256", or "none" for an unsigned one) and `key` (the secret or the
+// private PEM).
+std::string sign(std::string_view algorithm, std::string_view key, std::string const& claims_json);
+
+// header.payload.signature from the given texts, for tokens no library would sign.
+std::string craft(std::string_view header_json, std::string_view payload_json, std::string_view signature);
+
+}  // namespace coropush::auth::test_tokens
