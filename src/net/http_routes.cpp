@@ -4,6 +4,8 @@
 #include "auth/same_secret.hpp"
 #include "net/static_files.hpp"
 
+#include "api/server_api.hpp"
+
 #include <boost/beast/core/file.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/file_body.hpp>
@@ -94,6 +96,8 @@ http::message_generator route_http(http_request const& request, http_context con
     auto const path = target.substr(0, target.find('?'));
     if (path.starts_with("/admin/"))
         return admin(request, path, context);
+    if (api::is_api_target(path))
+        return context.api->handle(request);
     if (request.method() != http::verb::get && request.method() != http::verb::head)
         return text_response(http::status::method_not_allowed, "method not allowed\n", version, keep_alive);
 

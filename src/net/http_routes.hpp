@@ -13,6 +13,10 @@
 #include <functional>
 #include <string>
 
+namespace coropush::api {
+class server_api;
+}
+
 namespace coropush::net {
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -30,6 +34,7 @@ struct http_context {
     // Ends every WebSocket session: with close 1012 (service restart), or, when `drop`, by
     // dropping the TCP connection as a network failure would. Returns how many were open.
     std::function<std::size_t(bool drop)> disconnect_all;
+    api::server_api* api;  // answers /api/ (404 there when it has no key)
 };
 
 // The response to a plain HTTP request.

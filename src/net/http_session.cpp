@@ -1,6 +1,7 @@
 // The HTTP side of a connection: requests answered in a loop until one asks for an upgrade.
 #include "net/http_session.hpp"
 
+#include "api/server_api.hpp"
 #include "core/log.hpp"
 #include "net/connection.hpp"
 #include "net/server_state.hpp"
@@ -8,7 +9,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -48,6 +51,15 @@ std::optional<read_failure_answer> answer_for(beast::error_code ec)
     return std::nullopt;
 }
 
+// RFC 9110 10.1.1: a client that sent "Expect: 100-continue" waits (a while) for a 100 before
+// sending its body. It gets one when the body it announces is within the limit; otherwise the
+// read that follows fails on the limit and the answer is a 413, with no body ever sent.
+bool wants_continue(http_request const& header, boost::optional<std::uint64_t> content_length, std::uint64_t body_limit)
+{
+    return beast::iequals(header[http::field::expect], "100-continue") && header.version() >= 11 &&
+           (!content_length || *content_length <= body_limit);
+}
+
 }  // namespace
 
 // Answers HTTP requests until one is an upgrade that decide_upgrade accepts (returned, with the
@@ -69,7 +81,20 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
         parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
         parser.body_limit(options.max_body_bytes);
 
-        auto [ec, bytes] = co_await http::async_read(stream, buffer, parser, nothrow);
+        // The header first: what it asks for decides how large a body may be (the server API
+        // takes larger ones), and whether the client waits for a 100 Continue before sending it.
+        auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, nothrow);
+        bool const api_request = !ec && api::is_api_target(parser.get().target());
+        if (!ec) {
+            auto const body_limit = api_request ? options.api_max_body_bytes : options.max_body_bytes;
+            parser.body_limit(body_limit);
+            if (!parser.is_done() && wants_continue(parser.get(), parser.content_length(), body_limit)) {
+                http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+                std::tie(ec, bytes) = co_await http::async_write(stream, go_on, nothrow);
+            }
+        }
+        if (!ec)
+            std::tie(ec, bytes) = co_await http::async_read(stream, buffer, parser, nothrow);
         if (ec) {
             if (ec == beast::error::timeout && (first || parser.got_some())) {
                 server.stats.handshake_failed(handshake_failure::timeout);
@@ -78,7 +103,13 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
                 server.stats.handshake_failed(answer->reason);
                 log_info(conn.id(), "bad request (", ec.message(), "): ", static_cast<unsigned>(answer->status));
                 stream.expires_after(options.handshake_timeout);
-                co_await beast::async_write(stream, text_response(answer->status, answer->body, 11, false), nothrow);
+                auto response = api_request && answer->status == http::status::payload_too_large
+                                    ? api::error_response(answer->status, "too_large",
+                                                          "the body is larger than " +
+                                                              std::to_string(options.api_max_body_bytes) + " bytes",
+                                                          11, false)
+                                    : text_response(answer->status, answer->body, 11, false);
+                co_await beast::async_write(stream, std::move(response), nothrow);
             }
             break;
         }

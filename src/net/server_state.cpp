@@ -50,7 +50,32 @@ job_limits make_job_limits(server_options const& options)
     return limits;
 }
 
+api::api_settings make_api_settings(server_options const& options)
+{
+    api::api_settings settings;
+    settings.key = options.api_key;
+    settings.requests_per_second = options.api_rate;
+    settings.burst = options.api_burst;
+    settings.max_topic_length = options.max_topic_length;
+    return settings;
+}
+
 }  // namespace
+
+// What the API may do: publish through the hub (to every node), and know when it should not.
+api::api_services server_state::make_api_services(server_state& server)
+{
+    return api::api_services{[&server](std::string const& topic, shared_payload const& envelope) {
+                                 return server.hub.publish(topic, envelope);
+                             },
+                             [&server]() -> std::optional<std::string> {
+                                 if (server.draining.load(std::memory_order_relaxed))
+                                     return "the server is shutting down";
+                                 if (!server.link->healthy())
+                                     return "the backplane is unavailable: a message would not reach the other nodes";
+                                 return std::nullopt;
+                             }};
+}
 
 server_state::server_state(asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane)
     : options(std::move(opts)),
@@ -58,7 +83,9 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
       link(backplane ? std::move(backplane) : std::make_unique<in_process_backplane>()),
       hub(stats, *link),
       jobs(std::make_shared<job_manager>(io_context.get_executor(), make_job_limits(options), stats)),
-      http{canonical_web_root(options.web_root), stats,
+      api(make_api_settings(options), make_api_services(*this)),
+      http{canonical_web_root(options.web_root),
+           stats,
            [this] {
                if (draining.load(std::memory_order_relaxed))
                    return readiness{false, "shutting down"};
@@ -66,7 +93,9 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
                    return readiness{false, "backplane unavailable"};
                return readiness{true, "ready"};
            },
-           options.admin_token, [this](bool drop) { return disconnect_all(drop); }},
+           options.admin_token,
+           [this](bool drop) { return disconnect_all(drop); },
+           &api},
       services{options, stats, demo, hub, *jobs, draining},
       io(io_context),
       control(asio::make_strand(io_context)),

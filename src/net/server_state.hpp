@@ -3,6 +3,7 @@
 // session uses can be destroyed while the session runs.
 #pragma once
 
+#include "api/server_api.hpp"
 #include "core/metrics.hpp"
 #include "core/options.hpp"
 #include "jobs/job_manager.hpp"
@@ -40,6 +41,7 @@ public:
     std::shared_ptr<job_manager> jobs;
     connection_registry registry;
     std::atomic<bool> draining{false};
+    api::server_api api;
     http_context const http;
     service_context const services;
 
@@ -88,6 +90,7 @@ public:
     bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
 
 private:
+    static api::api_services make_api_services(server_state& server);
     void finish_shutdown();
     void release_websocket();
 

@@ -1,0 +1,74 @@
+// The server API: HTTP endpoints under /api/ through which a backend pushes to browsers. JSON in
+// and out, one API key (Authorization: Bearer KEY), errors as {"error":{"code","message"}} with
+// the HTTP status that says what went wrong. docs/api.md lists every endpoint with examples.
+//
+// The API is a plain object: it takes a parsed request and returns a response, so it is tested
+// without sockets; the HTTP session reads the request and writes the answer.
+#pragma once
+
+#include "core/frame.hpp"
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace coropush::api {
+
+using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+using http_response = boost::beast::http::response<boost::beast::http::string_body>;
+
+struct api_settings {
+    std::string key;                   // empty: there is no API, and /api/ answers 404
+    double requests_per_second = 200;  // per key, averaged; 0: no limit
+    double burst = 400;                // requests at once before the rate applies
+    std::size_t max_topic_length = 128;
+    std::size_t max_batch = 1000;  // messages in one batch publish
+};
+
+// What the API may do with the rest of the server; the composition root fills it in.
+struct api_services {
+    // Queues an envelope (serialized once) for a topic's subscribers on every node; returns how
+    // many local subscribers it was queued for.
+    std::function<std::size_t(std::string const& topic, shared_payload const& envelope)> publish;
+    // Why the API cannot serve now (draining, the backplane is down), or nothing when it can.
+    std::function<std::optional<std::string>()> unavailable;
+};
+
+class server_api {
+public:
+    server_api(api_settings settings, api_services services);
+    ~server_api();
+    server_api(server_api const&) = delete;
+    server_api& operator=(server_api const&) = delete;
+
+    bool enabled() const noexcept { return !settings_.key.empty(); }
+
+    // The answer to a request whose path starts with /api/. Thread-safe.
+    http_response handle(http_request const& request);
+
+private:
+    struct limiter;
+
+    api_settings const settings_;
+    api_services const services_;
+    std::unique_ptr<limiter> limiter_;
+};
+
+// An API error as the API writes it, for errors found before the request reaches `handle` (a
+// body over the limit: 413).
+http_response error_response(boost::beast::http::status status, std::string_view code, std::string_view message,
+                             unsigned version, bool keep_alive);
+
+// True when `target`'s path is under /api/ (the HTTP session reads such bodies with the API's
+// size limit, and answers their errors in JSON).
+bool is_api_target(std::string_view target) noexcept;
+
+}  // namespace coropush::api

@@ -1,0 +1,221 @@
+// The server API as a plain object: authentication, routing, validation, the rate limit and what
+// a publish hands to the hub, without sockets (tests/integration/api_test.cpp has them).
+#include "api/server_api.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <gtest/gtest.h>
+
+namespace coropush::api {
+namespace {
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+constexpr char key[] = "k3y-for-tests-0123456789abcdef0123";
+
+struct published_message {
+    std::string topic;
+    std::string envelope;
+};
+
+class server_api_test : public ::testing::Test {
+protected:
+    server_api make(api_settings settings = {})
+    {
+        if (settings.key.empty())
+            settings.key = key;
+        return server_api(settings, api_services{[this](std::string const& topic, shared_payload const& envelope) {
+                                                     published.push_back({topic, *envelope});
+                                                     return subscribers;
+                                                 },
+                                                 [this] { return unavailable; }});
+    }
+
+    static http_request post(std::string target, std::string body,
+                             std::string authorization = std::string("Bearer ") + key,
+                             std::string content_type = "application/json")
+    {
+        http_request request{http::verb::post, target, 11};
+        if (!authorization.empty())
+            request.set(http::field::authorization, authorization);
+        if (!content_type.empty())
+            request.set(http::field::content_type, content_type);
+        request.body() = std::move(body);
+        request.prepare_payload();
+        return request;
+    }
+
+    // The error code of an error answer ("" when the answer is not one).
+    static std::string error_code(http_response const& response)
+    {
+        auto const body = json::parse(response.body());
+        auto const* error = body.as_object().if_contains("error");
+        return error ? std::string(error->at("code").as_string()) : std::string();
+    }
+
+    std::vector<published_message> published;
+    std::size_t subscribers = 0;
+    std::optional<std::string> unavailable;
+};
+
+TEST_F(server_api_test, a_publish_goes_to_the_hub_as_one_message_envelope_and_answers_delivered)
+{
+    auto api = make();
+    subscribers = 3;
+    auto const response = api.handle(post("/api/publish", R"({"topic":"orders/42","data":{"state":"shipped"}})"));
+    EXPECT_EQ(response.result(), http::status::ok);
+    EXPECT_EQ(response[http::field::content_type], "application/json");
+    EXPECT_EQ(json::parse(response.body()), json::parse(R"({"delivered":3})"));
+    ASSERT_EQ(published.size(), 1u);
+    EXPECT_EQ(published[0].topic, "orders/42");
+    EXPECT_EQ(json::parse(published[0].envelope),
+              json::parse(R"({"type":"message","data":{"topic":"orders/42","data":{"state":"shipped"}}})"));
+}
+
+TEST_F(server_api_test, a_batch_publishes_every_message_once_in_order_and_answers_each_count)
+{
+    auto api = make();
+    subscribers = 1;
+    auto const response = api.handle(post(
+        "/api/publish",
+        R"({"messages":[{"topic":"a","text":"one"},{"topic":"b","data":[1,2]},{"topic":"a","data":null,"text":"x"}]})"));
+    EXPECT_EQ(response.result(), http::status::ok);
+    EXPECT_EQ(json::parse(response.body()), json::parse(R"({"delivered":[1,1,1]})"));
+    ASSERT_EQ(published.size(), 3u);
+    EXPECT_EQ(published[0].topic, "a");
+    EXPECT_EQ(published[1].topic, "b");
+    EXPECT_EQ(json::parse(published[2].envelope), json::parse(R"({"type":"message","data":{"topic":"a","text":"x"}})"));
+}
+
+TEST_F(server_api_test, a_batch_with_one_bad_message_publishes_nothing_and_names_it)
+{
+    auto api = make();
+    auto const response = api.handle(
+        post("/api/publish", R"({"messages":[{"topic":"a","text":"ok"},{"topic":"has space","text":"x"}]})"));
+    EXPECT_EQ(response.result(), http::status::bad_request);
+    EXPECT_NE(response.body().find("messages[1].topic"), std::string::npos) << response.body();
+    EXPECT_TRUE(published.empty());
+}
+
+TEST_F(server_api_test, the_key_is_checked_with_the_scheme_in_any_case)
+{
+    auto api = make();
+    EXPECT_EQ(api.handle(post("/api/publish", R"({"topic":"t","text":"x"})", std::string("bearer ") + key)).result(),
+              http::status::ok);
+    EXPECT_EQ(api.handle(post("/api/publish", R"({"topic":"t","text":"x"})", std::string("BEARER ") + key)).result(),
+              http::status::ok);
+    for (std::string const wrong :
+         {std::string(), std::string("Bearer"), std::string("Bearer "), std::string("Basic ") + key,
+          std::string("Bearer ") + key + "x", std::string("Bearer k3y")}) {
+        auto const response = api.handle(post("/api/publish", R"({"topic":"t","text":"x"})", wrong));
+        EXPECT_EQ(response.result(), http::status::unauthorized) << wrong;
+        EXPECT_EQ(response[http::field::www_authenticate], "Bearer");
+        EXPECT_EQ(error_code(response), "unauthorized");
+    }
+    EXPECT_EQ(published.size(), 2u);
+}
+
+TEST_F(server_api_test, without_a_key_there_is_no_api)
+{
+    server_api api(api_settings{}, api_services{});
+    EXPECT_FALSE(api.enabled());
+    auto const response = api.handle(post("/api/publish", R"({"topic":"t","text":"x"})"));
+    EXPECT_EQ(response.result(), http::status::not_found);
+    EXPECT_EQ(error_code(response), "not_found");
+}
+
+struct bad_request_case {
+    std::string name;
+    http_request request;
+    http::status status;
+    std::string code;
+};
+
+TEST_F(server_api_test, every_bad_request_gets_its_status_and_error_code_and_publishes_nothing)
+{
+    auto api = make();
+    auto get = post("/api/publish", "");
+    get.method(http::verb::get);
+    std::vector<bad_request_case> const cases{
+        {"unknown endpoint", post("/api/nothing", "{}"), http::status::not_found, "not_found"},
+        {"GET", get, http::status::method_not_allowed, "method_not_allowed"},
+        {"no content type", post("/api/publish", R"({"topic":"t","text":"x"})", std::string("Bearer ") + key, ""),
+         http::status::unsupported_media_type, "unsupported_media_type"},
+        {"form content",
+         post("/api/publish", "topic=t", std::string("Bearer ") + key, "application/x-www-form-urlencoded"),
+         http::status::unsupported_media_type, "unsupported_media_type"},
+        {"not JSON", post("/api/publish", "{topic:"), http::status::bad_request, "bad_json"},
+        {"not an object", post("/api/publish", "[1]"), http::status::bad_request, "bad_request"},
+        {"no topic", post("/api/publish", R"({"text":"x"})"), http::status::bad_request, "bad_request"},
+        {"topic not a string", post("/api/publish", R"({"topic":5,"text":"x"})"), http::status::bad_request,
+         "bad_request"},
+        {"bad topic", post("/api/publish", R"({"topic":"a b","text":"x"})"), http::status::bad_request, "bad_request"},
+        {"topic too long", post("/api/publish", R"({"topic":")" + std::string(129, 't') + R"(","text":"x"})"),
+         http::status::bad_request, "bad_request"},
+        {"neither text nor data", post("/api/publish", R"({"topic":"t"})"), http::status::bad_request, "bad_request"},
+        {"text not a string", post("/api/publish", R"({"topic":"t","text":1})"), http::status::bad_request,
+         "bad_request"},
+        {"empty batch", post("/api/publish", R"({"messages":[]})"), http::status::bad_request, "bad_request"},
+        {"batch not an array", post("/api/publish", R"({"messages":{}})"), http::status::bad_request, "bad_request"},
+    };
+    for (auto const& c : cases) {
+        auto const response = api.handle(c.request);
+        EXPECT_EQ(response.result(), c.status) << c.name;
+        EXPECT_EQ(error_code(response), c.code) << c.name << ": " << response.body();
+    }
+    EXPECT_EQ(api.handle(get)[http::field::allow], "POST");
+    EXPECT_TRUE(published.empty());
+}
+
+TEST_F(server_api_test, a_batch_larger_than_the_limit_is_refused)
+{
+    api_settings settings;
+    settings.max_batch = 2;
+    auto api = make(settings);
+    auto const response = api.handle(
+        post("/api/publish",
+             R"({"messages":[{"topic":"a","text":"1"},{"topic":"a","text":"2"},{"topic":"a","text":"3"}]})"));
+    EXPECT_EQ(response.result(), http::status::bad_request);
+    EXPECT_TRUE(published.empty());
+}
+
+TEST_F(server_api_test, while_unavailable_it_answers_503_with_the_reason)
+{
+    auto api = make();
+    unavailable = "the server is shutting down";
+    auto const response = api.handle(post("/api/publish", R"({"topic":"t","text":"x"})"));
+    EXPECT_EQ(response.result(), http::status::service_unavailable);
+    EXPECT_EQ(error_code(response), "unavailable");
+    EXPECT_NE(response.body().find("shutting down"), std::string::npos);
+    EXPECT_TRUE(published.empty());
+}
+
+TEST_F(server_api_test, past_the_burst_requests_get_429_with_retry_after)
+{
+    api_settings settings;
+    settings.requests_per_second = 0.001;  // nothing comes back within the test
+    settings.burst = 3;
+    auto api = make(settings);
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(api.handle(post("/api/publish", R"({"topic":"t","text":"x"})")).result(), http::status::ok);
+    auto const response = api.handle(post("/api/publish", R"({"topic":"t","text":"x"})"));
+    EXPECT_EQ(response.result(), http::status::too_many_requests);
+    EXPECT_EQ(error_code(response), "rate_limited");
+    EXPECT_EQ(response[http::field::retry_after], "1");
+    EXPECT_EQ(published.size(), 3u);
+}
+
+TEST_F(server_api_test, wrong_keys_are_refused_before_the_rate_limit_counts_them)
+{
+    api_settings settings;
+    settings.requests_per_second = 0.001;
+    settings.burst = 1;
+    auto api = make(settings);
+    for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(api.handle(post("/api/publish", "{}", "Bearer wrong")).result(), http::status::unauthorized);
+    EXPECT_EQ(api.handle(post("/api/publish", R"({"topic":"t","text":"x"})")).result(), http::status::ok)
+        << "strangers cannot use up the key's budget";
+}
+
+}  // namespace
+}  // namespace coropush::api
