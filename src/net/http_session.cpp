@@ -52,12 +52,11 @@ std::optional<read_failure_answer> answer_for(beast::error_code ec)
 }
 
 // RFC 9110 10.1.1: a client that sent "Expect: 100-continue" waits (a while) for a 100 before
-// sending its body. It gets one when the body it announces is within the limit; otherwise the
-// read that follows fails on the limit and the answer is a 413, with no body ever sent.
-bool wants_continue(http_request const& header, boost::optional<std::uint64_t> content_length, std::uint64_t body_limit)
+// sending its body. It gets one once the body it announces is known to be within the limit;
+// otherwise the answer is a 413, and the body is never sent.
+bool wants_continue(http_request const& header)
 {
-    return beast::iequals(header[http::field::expect], "100-continue") && header.version() >= 11 &&
-           (!content_length || *content_length <= body_limit);
+    return beast::iequals(header[http::field::expect], "100-continue") && header.version() >= 11;
 }
 
 }  // namespace
@@ -79,16 +78,21 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
         stream.expires_after(options.handshake_timeout);
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
-        parser.body_limit(options.max_body_bytes);
-
         // The header first: what it asks for decides how large a body may be (the server API
         // takes larger ones), and whether the client waits for a 100 Continue before sending it.
+        // (Beast checks a Content-Length against the limit as the header ends, so the larger
+        // limit is set for the header, and the right one checked here.)
+        parser.body_limit(std::max(options.max_body_bytes, options.api_max_body_bytes));
         auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, nothrow);
         bool const api_request = !ec && api::is_api_target(parser.get().target());
         if (!ec) {
             auto const body_limit = api_request ? options.api_max_body_bytes : options.max_body_bytes;
-            parser.body_limit(body_limit);
-            if (!parser.is_done() && wants_continue(parser.get(), parser.content_length(), body_limit)) {
+            parser.body_limit(body_limit);  // what a chunked body may add up to
+            if (parser.content_length() && *parser.content_length() > body_limit)
+                ec = http::error::body_limit;
+        }
+        if (!ec) {
+            if (!parser.is_done() && wants_continue(parser.get())) {
                 http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
                 std::tie(ec, bytes) = co_await http::async_write(stream, go_on, nothrow);
             }

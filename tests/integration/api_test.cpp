@@ -1,0 +1,188 @@
+// The server API over real sockets: a backend's POST reaches WebSocket subscribers, every error
+// status comes back as documented, and the HTTP details (body limit, 100 Continue, keep-alive).
+#include "client/ws_client.hpp"
+#include "support/json_clients.hpp"
+#include "support/raw_connection.hpp"
+#include "support/test_server.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <gtest/gtest.h>
+
+namespace coropush::testing {
+namespace {
+using boost::asio::awaitable;
+using client::ws_client;
+
+constexpr char api_key[] = "an-api-key-for-the-integration-tests";
+
+server_options api_options()
+{
+    auto o = test_options();
+    o.api_key = api_key;
+    return o;
+}
+
+// A POST to the API with the key, a JSON body and `extra` header lines.
+std::string api_post(std::string const& target, std::string const& body, std::string const& extra = {})
+{
+    return "POST " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + api_key +
+           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra +
+           "\r\n" + body;
+}
+
+std::string error_code_of(http_reply const& reply)
+{
+    return std::string(boost::json::parse(reply.body).at("error").at("code").as_string());
+}
+
+TEST(api, a_backend_publish_reaches_websocket_subscribers_with_its_data)
+{
+    test_server server(api_options());
+    run_client([&]() -> awaitable<void> {
+        auto a = co_await subscriber(server.port(), "orders/42");
+        auto b = co_await subscriber(server.port(), "orders/42");
+        auto backend = co_await raw_connection::connect(server.port());
+        co_await backend.write(api_post("/api/publish", R"({"topic":"orders/42","data":{"state":"shipped"}})"));
+        auto const reply = co_await backend.read_http();
+        EXPECT_EQ(reply.status, 200u);
+        EXPECT_EQ(reply.headers.at("content-type"), "application/json");
+        EXPECT_EQ(boost::json::parse(reply.body), boost::json::parse(R"({"delivered":2})"));
+        for (auto* c : {&a, &b}) {
+            auto const [message, id] = co_await c->receive_as<protocol::message>();
+            EXPECT_EQ(message.topic, "orders/42");
+            require(message.data.has_value(), "data");
+            EXPECT_EQ(*message.data, boost::json::parse(R"({"state":"shipped"})"));
+            EXPECT_FALSE(message.text.has_value());
+        }
+
+        // A batch, on the same connection (keep-alive): each message in order, each counted.
+        co_await backend.write(api_post(
+            "/api/publish",
+            R"({"messages":[{"topic":"orders/42","text":"one"},{"topic":"nobody","text":"x"},{"topic":"orders/42","text":"two"}]})"));
+        auto const batch = co_await backend.read_http();
+        EXPECT_EQ(batch.status, 200u);
+        EXPECT_EQ(boost::json::parse(batch.body), boost::json::parse(R"({"delivered":[2,0,2]})"));
+        EXPECT_EQ(co_await next_text(a), "one");
+        EXPECT_EQ(co_await next_text(a), "two");
+        EXPECT_EQ(co_await next_text(b), "one");
+        EXPECT_EQ(co_await next_text(b), "two");
+        co_await a.close();
+        co_await b.close();
+    });
+}
+
+TEST(api, every_error_has_its_status_and_a_json_body)
+{
+    auto options = api_options();
+    options.api_max_body_bytes = 1024;
+    test_server server(options);
+    struct error_case {
+        std::string name;
+        std::string request;
+        unsigned status;
+        std::string code;
+    };
+    std::string const body = R"({"topic":"t","text":"x"})";
+    std::vector<error_case> const cases{
+        {"no key",
+         "POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body,
+         401, "unauthorized"},
+        {"wrong key",
+         "POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\nContent-Type: application/json\r\n"
+         "Content-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body,
+         401, "unauthorized"},
+        {"bad JSON", api_post("/api/publish", "{\"topic\":"), 400, "bad_json"},
+        {"bad fields", api_post("/api/publish", R"({"topic":"t"})"), 400, "bad_request"},
+        {"unknown endpoint", api_post("/api/nothing", body), 404, "not_found"},
+        {"GET", "GET /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(api_key) + "\r\n\r\n",
+         405, "method_not_allowed"},
+        {"not JSON",
+         "POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(api_key) +
+             "\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\nx",
+         415, "unsupported_media_type"},
+        {"too large", api_post("/api/publish", R"({"topic":"t","text":")" + std::string(2000, 'x') + R"("})"), 413,
+         "too_large"},
+    };
+    run_client([&]() -> awaitable<void> {
+        for (auto const& c : cases) {
+            auto connection = co_await raw_connection::connect(server.port());
+            co_await connection.write(c.request);
+            auto const reply = co_await connection.read_http();
+            EXPECT_EQ(reply.status, c.status) << c.name;
+            EXPECT_EQ(reply.headers.at("content-type"), "application/json") << c.name;
+            EXPECT_EQ(error_code_of(reply), c.code) << c.name << ": " << reply.body;
+        }
+    });
+}
+
+TEST(api, without_a_key_the_api_is_not_there)
+{
+    test_server server;  // no api_key
+    run_client([&]() -> awaitable<void> {
+        auto connection = co_await raw_connection::connect(server.port());
+        co_await connection.write(api_post("/api/publish", R"({"topic":"t","text":"x"})"));
+        auto const reply = co_await connection.read_http();
+        EXPECT_EQ(reply.status, 404u);
+    });
+}
+
+TEST(api, a_client_that_expects_100_continue_gets_it_then_the_answer)
+{
+    test_server server(api_options());
+    run_client([&]() -> awaitable<void> {
+        std::string const body = R"({"topic":"t","text":"x"})";
+        auto connection = co_await raw_connection::connect(server.port());
+        auto const request = api_post("/api/publish", body, "Expect: 100-continue\r\n");
+        co_await connection.write(request.substr(0, request.size() - body.size()));  // the header only
+        auto const go_on = co_await connection.read_http();
+        EXPECT_EQ(go_on.status, 100u);
+        co_await connection.write(body);
+        auto const reply = co_await connection.read_http();
+        EXPECT_EQ(reply.status, 200u);
+        EXPECT_EQ(boost::json::parse(reply.body), boost::json::parse(R"({"delivered":0})"));
+    });
+}
+
+TEST(api, a_body_announced_over_the_limit_gets_413_without_100_continue)
+{
+    auto options = api_options();
+    options.api_max_body_bytes = 100;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto connection = co_await raw_connection::connect(server.port());
+        co_await connection.write("POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                  std::string(api_key) +
+                                  "\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n"
+                                  "Expect: 100-continue\r\n\r\n");
+        auto const reply = co_await connection.read_http();
+        EXPECT_EQ(reply.status, 413u);
+        EXPECT_EQ(error_code_of(reply), "too_large");
+    });
+}
+
+TEST(api, while_draining_publishes_get_503)
+{
+    auto options = api_options();
+    options.shutdown_grace = std::chrono::seconds(10);
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto keeps_draining = co_await raw_connection::connect(server.port());  // never answers the close
+        auto const upgraded = co_await keeps_draining.upgrade("/");
+        require(upgraded.status == 101, "upgrade");
+        auto connection = co_await raw_connection::connect(server.port());
+        server.get().shutdown({});
+        auto const goodbye = co_await keeps_draining.read_frame();  // the drain has begun
+        EXPECT_EQ(goodbye.close_code(), 1001);
+        co_await connection.write(api_post("/api/publish", R"({"topic":"t","text":"x"})"));
+        auto const reply = co_await connection.read_http();
+        EXPECT_EQ(reply.status, 503u);
+        EXPECT_EQ(error_code_of(reply), "unavailable");
+    });
+    server.stop();
+}
+
+}  // namespace
+}  // namespace coropush::testing
