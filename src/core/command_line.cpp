@@ -18,6 +18,10 @@ namespace {
 constexpr std::size_t kib = 1024;
 constexpr std::size_t mib = kib * kib;
 
+// The longest any duration option may be. Every one of them is a delay or a deadline that a
+// person waits for; a longer value is a typo (and 9999999h would not even fit the clock's type).
+constexpr duration max_duration = std::chrono::hours(24);
+
 // What a setter says about a value: nothing when it was taken, otherwise what is wrong.
 using problem = std::optional<std::string>;
 
@@ -42,11 +46,22 @@ std::optional<Number> parse_number(std::string_view text)
 std::string show_duration(duration d)
 {
     auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    if (ms != 0 && ms % 3600000 == 0)
+        return std::to_string(ms / 3600000) + "h";
     if (ms != 0 && ms % 60000 == 0)
         return std::to_string(ms / 60000) + "m";
     if (ms != 0 && ms % 1000 == 0)
         return std::to_string(ms / 1000) + "s";
     return std::to_string(ms) + "ms";
+}
+
+// `count` of `Unit` as a duration, or nothing when the clock's type cannot hold it.
+template <class Unit>
+std::optional<duration> to_duration(std::int64_t count)
+{
+    if (count > std::chrono::duration_cast<Unit>(duration::max()).count())
+        return std::nullopt;
+    return std::chrono::duration_cast<duration>(Unit(count));
 }
 
 std::string show_size(std::size_t bytes)
@@ -93,8 +108,9 @@ option_spec time(std::string_view name, std::string_view help, duration server_o
     return {name, "DURATION", help,
             [=](server_options& o, std::string_view v) -> problem {
                 auto const d = parse_duration(v);
-                if (!d || (!zero_ok && *d == duration::zero()))
-                    return std::string("expects a duration such as 250ms, 10s or 5m") + (zero_ok ? "" : ", above 0");
+                if (!d || (!zero_ok && *d == duration::zero()) || *d > max_duration)
+                    return "expects a duration such as 250ms, 10s or 5m, " +
+                           std::string(zero_ok ? "" : "above 0 and ") + "up to " + show_duration(max_duration);
                 o.*field = *d;
                 return std::nullopt;
             },
@@ -241,13 +257,13 @@ std::optional<duration> parse_duration(std::string_view text)
     if (!value)
         return std::nullopt;
     if (unit == "ms")
-        return std::chrono::milliseconds(*value);
+        return to_duration<std::chrono::milliseconds>(*value);
     if (unit == "s")
-        return std::chrono::seconds(*value);
+        return to_duration<std::chrono::seconds>(*value);
     if (unit == "m")
-        return std::chrono::minutes(*value);
+        return to_duration<std::chrono::minutes>(*value);
     if (unit == "h")
-        return std::chrono::hours(*value);
+        return to_duration<std::chrono::hours>(*value);
     if (unit.empty() && *value == 0)
         return duration::zero();
     return std::nullopt;

@@ -153,6 +153,50 @@ TEST(command_line, durations_and_sizes)
     EXPECT_FALSE(parse_size("99999999999999999999"));
 }
 
+// Looks names up in a fixed map, as the environment would.
+environment_lookup environment_of(std::map<std::string, std::string> env)
+{
+    return [env = std::move(env)](std::string const& name) -> std::optional<std::string> {
+        auto const it = env.find(name);
+        return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+}
+
+TEST(command_line, durations_past_a_day_are_refused_not_wrapped_around)
+{
+    for (auto const* value : {"9999999h", "999999999h", "25h", "1441m", "86401s", "86400001ms"}) {
+        auto const c = parse({"--handshake-timeout", value});
+        EXPECT_EQ(c.what, command_line::action::error) << value << " became " << c.options.handshake_timeout.count();
+        EXPECT_NE(c.message.find("bad value '" + std::string(value) + "' for --handshake-timeout"), std::string::npos)
+            << c.message;
+        EXPECT_NE(c.message.find("up to 24h"), std::string::npos) << c.message;
+    }
+    auto const from_env = parse_command_line({}, environment_of({{"COROPUSH_PING_INTERVAL", "9999999h"}}));
+    EXPECT_EQ(from_env.what, command_line::action::error);
+    EXPECT_NE(from_env.message.find("bad value '9999999h' for COROPUSH_PING_INTERVAL"), std::string::npos)
+        << from_env.message;
+
+    auto const longest = parse({"--handshake-timeout", "24h", "--job-retention=1440m", "--push-delay", "0"});
+    ASSERT_EQ(longest.what, command_line::action::run) << longest.message;
+    EXPECT_EQ(longest.options.handshake_timeout, 24h);
+    EXPECT_EQ(longest.options.job_retention, 24h);
+    EXPECT_FALSE(parse_duration("999999999h")) << "does not fit the clock's type";
+    EXPECT_EQ(parse_duration("999999999ms"), 999999999ms);
+}
+
+TEST(command_line, sizes_out_of_range_are_refused_on_the_command_line_and_in_the_environment)
+{
+    for (auto const* value : {"65m", "99999999999999999999", "17179869184k", "-1"}) {
+        auto const c = parse({"--max-message", value});
+        EXPECT_EQ(c.what, command_line::action::error) << value;
+        EXPECT_NE(c.message.find("expects a size from 16 to 64m"), std::string::npos) << c.message;
+        auto const e = parse_command_line({}, environment_of({{"COROPUSH_MAX_MESSAGE", value}}));
+        EXPECT_EQ(e.what, command_line::action::error) << value;
+        EXPECT_NE(e.message.find("for COROPUSH_MAX_MESSAGE: expects a size from 16 to 64m"), std::string::npos)
+            << e.message;
+    }
+}
+
 TEST(command_line, the_options_reference_lists_every_option)
 {
     std::ifstream file(testing::source_directory() / "docs" / "options.md");
