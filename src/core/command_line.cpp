@@ -8,6 +8,8 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <sstream>
@@ -21,6 +23,9 @@ constexpr std::size_t mib = kib * kib;
 // The longest any duration option may be. Every one of them is a delay or a deadline that a
 // person waits for; a longer value is a typo (and 9999999h would not even fit the clock's type).
 constexpr duration max_duration = std::chrono::hours(24);
+
+// A token file is a line of text; anything bigger is the wrong file.
+constexpr std::size_t max_token_file_bytes = 4 * kib;
 
 // What a setter says about a value: nothing when it was taken, otherwise what is wrong.
 using problem = std::optional<std::string>;
@@ -127,6 +132,30 @@ option_spec text(std::string_view name, std::string_view metavar, std::string_vi
             return std::nullopt;
         },
         [=](server_options const& o) { return (o.*field).empty() ? std::string("(none)") : "\"" + o.*field + "\""; }};
+}
+
+// The admin token from a file (a mounted secret, say), read once, here, at start: a token given
+// on the command line can be read by every local user in /proc/PID/cmdline.
+problem read_admin_token_file(server_options& options, std::string_view path)
+{
+    std::string const name(path);
+    std::error_code ec;
+    if (std::filesystem::is_directory(name, ec))
+        return "is a directory, not a file holding the token";
+    std::ifstream file(name, std::ios::binary);
+    std::string token(max_token_file_bytes + 1, '\0');
+    file.read(token.data(), static_cast<std::streamsize>(token.size()));
+    if (!file.is_open() || file.bad())
+        return "cannot read the file";
+    token.resize(static_cast<std::size_t>(file.gcount()));
+    if (token.size() > max_token_file_bytes)
+        return "the file is larger than " + show_size(max_token_file_bytes) + ": not a token";
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
+        token.pop_back();  // the newline an editor or `echo` adds is not part of the token
+    if (token.empty())
+        return "the file is empty";
+    options.admin_token = std::move(token);
+    return std::nullopt;
 }
 
 std::vector<option_spec> const& options_table()
@@ -236,8 +265,12 @@ std::vector<option_spec> const& options_table()
              },
              [](o const& opts) { return opts.backplane.empty() ? std::string("(in-process)") : opts.backplane; }});
         t.push_back(text("admin-token", "TOKEN",
-                         "enable POST /admin/disconnect for requests with \"Authorization: Bearer TOKEN\"",
+                         "enable POST /admin/disconnect for requests with \"Authorization: Bearer TOKEN\" (visible "
+                         "to other local users in /proc/PID/cmdline: prefer --admin-token-file or the environment)",
                          &o::admin_token));
+        t.push_back({"admin-token-file", "PATH",
+                     "the admin token, from this file (read once at start; a trailing newline is dropped)",
+                     read_admin_token_file, [](o const&) { return std::string("(none)"); }});
         return t;
     }();
     return table;

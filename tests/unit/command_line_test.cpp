@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unistd.h>
 
 namespace coropush {
 namespace {
@@ -194,6 +196,58 @@ TEST(command_line, sizes_out_of_range_are_refused_on_the_command_line_and_in_the
         EXPECT_EQ(e.what, command_line::action::error) << value;
         EXPECT_NE(e.message.find("for COROPUSH_MAX_MESSAGE: expects a size from 16 to 64m"), std::string::npos)
             << e.message;
+    }
+}
+
+class token_file : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        dir_ = std::filesystem::temp_directory_path() / ("coropush-token-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    std::string write(std::string const& name, std::string const& content)
+    {
+        std::ofstream(dir_ / name, std::ios::binary) << content;
+        return (dir_ / name).string();
+    }
+
+    std::filesystem::path dir_;
+};
+
+TEST_F(token_file, the_admin_token_is_read_from_a_file_without_its_trailing_newline)
+{
+    auto const c = parse({"--admin-token-file", write("token", "s3cret\n")});
+    ASSERT_EQ(c.what, command_line::action::run) << c.message;
+    EXPECT_EQ(c.options.admin_token, "s3cret");
+
+    auto const crlf = parse({"--admin-token-file=" + write("crlf", "s3cret\r\n")});
+    EXPECT_EQ(crlf.options.admin_token, "s3cret");
+
+    auto const from_env = parse_command_line({}, environment_of({{"COROPUSH_ADMIN_TOKEN_FILE", write("env", "e")}}));
+    ASSERT_EQ(from_env.what, command_line::action::run) << from_env.message;
+    EXPECT_EQ(from_env.options.admin_token, "e");
+}
+
+TEST_F(token_file, an_empty_missing_or_oversized_token_file_is_an_error)
+{
+    struct bad {
+        std::string path;
+        std::string says;
+    };
+    for (auto const& b : std::vector<bad>{
+             {write("empty", ""), "the file is empty"},
+             {write("newline", "\n"), "the file is empty"},
+             {(dir_ / "missing").string(), "cannot read the file"},
+             {dir_.string(), "is a directory"},
+             {write("big", std::string(5000, 'x')), "the file is larger than 4k"},
+         }) {
+        auto const c = parse({"--admin-token-file", b.path});
+        EXPECT_EQ(c.what, command_line::action::error) << b.path;
+        EXPECT_NE(c.message.find("for --admin-token-file: " + b.says), std::string::npos) << c.message;
     }
 }
 
