@@ -1,11 +1,13 @@
 // The server API's endpoints: authentication, rate limit, routing, and each endpoint's work.
 #include "api/server_api.hpp"
 
+#include "auth/bearer_token.hpp"
 #include "auth/same_secret.hpp"
 #include "auth/token_bucket.hpp"
 #include "protocol/codec.hpp"
 #include "pubsub/topic_name.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -60,31 +62,12 @@ http_response error_json(api_error const& e, unsigned version, bool keep_alive)
     return response;
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
-// "Bearer KEY" with the scheme in any case (RFC 9110 11.1); the key as given.
-std::optional<std::string_view> bearer_credentials(std::string_view authorization) noexcept
-{
-    constexpr std::string_view scheme = "bearer ";
-    if (authorization.size() <= scheme.size() || !iequals(authorization.substr(0, scheme.size()), scheme))
-        return std::nullopt;
-    return authorization.substr(scheme.size());
-}
-
 // application/json, with parameters (charset) allowed.
 bool is_json_content(std::string_view content_type) noexcept
 {
     auto const media = content_type.substr(0, content_type.find(';'));
     auto const end = media.find_last_not_of(" \t");
-    return end != std::string_view::npos && iequals(media.substr(0, end + 1), "application/json");
+    return end != std::string_view::npos && boost::beast::iequals(media.substr(0, end + 1), "application/json");
 }
 
 // One message to publish, as the request gave it.
@@ -165,7 +148,7 @@ http_response server_api::handle(http_request const& request)
     if (!enabled())
         return fail({http::status::not_found, "not_found", "no API here: the server has no API key configured"});
 
-    auto const given = bearer_credentials(request[http::field::authorization]);
+    auto const given = auth::bearer_token(request[http::field::authorization]);
     if (!given || !auth::same_secret(*given, settings_.key))
         return fail(
             {http::status::unauthorized, "unauthorized", "missing or wrong API key (Authorization: Bearer KEY)"});

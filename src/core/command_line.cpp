@@ -8,6 +8,8 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <sstream>
@@ -17,6 +19,13 @@ namespace {
 
 constexpr std::size_t kib = 1024;
 constexpr std::size_t mib = kib * kib;
+
+// The longest any duration option may be. Every one of them is a delay or a deadline that a
+// person waits for; a longer value is a typo (and 9999999h would not even fit the clock's type).
+constexpr duration max_duration = std::chrono::hours(24);
+
+// A token file is a line of text; anything bigger is the wrong file.
+constexpr std::size_t max_token_file_bytes = 4 * kib;
 
 // What a setter says about a value: nothing when it was taken, otherwise what is wrong.
 using problem = std::optional<std::string>;
@@ -42,11 +51,22 @@ std::optional<Number> parse_number(std::string_view text)
 std::string show_duration(duration d)
 {
     auto const ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    if (ms != 0 && ms % 3600000 == 0)
+        return std::to_string(ms / 3600000) + "h";
     if (ms != 0 && ms % 60000 == 0)
         return std::to_string(ms / 60000) + "m";
     if (ms != 0 && ms % 1000 == 0)
         return std::to_string(ms / 1000) + "s";
     return std::to_string(ms) + "ms";
+}
+
+// `count` of `Unit` as a duration, or nothing when the clock's type cannot hold it.
+template <class Unit>
+std::optional<duration> to_duration(std::int64_t count)
+{
+    if (count > std::chrono::duration_cast<Unit>(duration::max()).count())
+        return std::nullopt;
+    return std::chrono::duration_cast<duration>(Unit(count));
 }
 
 std::string show_size(std::size_t bytes)
@@ -93,8 +113,9 @@ option_spec time(std::string_view name, std::string_view help, duration server_o
     return {name, "DURATION", help,
             [=](server_options& o, std::string_view v) -> problem {
                 auto const d = parse_duration(v);
-                if (!d || (!zero_ok && *d == duration::zero()))
-                    return std::string("expects a duration such as 250ms, 10s or 5m") + (zero_ok ? "" : ", above 0");
+                if (!d || (!zero_ok && *d == duration::zero()) || *d > max_duration)
+                    return "expects a duration such as 250ms, 10s or 5m, " +
+                           std::string(zero_ok ? "" : "above 0 and ") + "up to " + show_duration(max_duration);
                 o.*field = *d;
                 return std::nullopt;
             },
@@ -111,6 +132,30 @@ option_spec text(std::string_view name, std::string_view metavar, std::string_vi
             return std::nullopt;
         },
         [=](server_options const& o) { return (o.*field).empty() ? std::string("(none)") : "\"" + o.*field + "\""; }};
+}
+
+// The admin token from a file (a mounted secret, say), read once, here, at start: a token given
+// on the command line can be read by every local user in /proc/PID/cmdline.
+problem read_admin_token_file(server_options& options, std::string_view path)
+{
+    std::string const name(path);
+    std::error_code ec;
+    if (std::filesystem::is_directory(name, ec))
+        return "is a directory, not a file holding the token";
+    std::ifstream file(name, std::ios::binary);
+    std::string token(max_token_file_bytes + 1, '\0');
+    file.read(token.data(), static_cast<std::streamsize>(token.size()));
+    if (!file.is_open() || file.bad())
+        return "cannot read the file";
+    token.resize(static_cast<std::size_t>(file.gcount()));
+    if (token.size() > max_token_file_bytes)
+        return "the file is larger than " + show_size(max_token_file_bytes) + ": not a token";
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
+        token.pop_back();  // the newline an editor or `echo` adds is not part of the token
+    if (token.empty())
+        return "the file is empty";
+    options.admin_token = std::move(token);
+    return std::nullopt;
 }
 
 std::vector<option_spec> const& options_table()
@@ -220,8 +265,12 @@ std::vector<option_spec> const& options_table()
              },
              [](o const& opts) { return opts.backplane.empty() ? std::string("(in-process)") : opts.backplane; }});
         t.push_back(text("admin-token", "TOKEN",
-                         "enable POST /admin/disconnect for requests with \"Authorization: Bearer TOKEN\"",
+                         "enable POST /admin/disconnect for requests with \"Authorization: Bearer TOKEN\" (visible "
+                         "to other local users in /proc/PID/cmdline: prefer --admin-token-file or the environment)",
                          &o::admin_token));
+        t.push_back({"admin-token-file", "PATH",
+                     "the admin token, from this file (read once at start; a trailing newline is dropped)",
+                     read_admin_token_file, [](o const&) { return std::string("(none)"); }});
         return t;
     }();
     return table;
@@ -241,13 +290,13 @@ std::optional<duration> parse_duration(std::string_view text)
     if (!value)
         return std::nullopt;
     if (unit == "ms")
-        return std::chrono::milliseconds(*value);
+        return to_duration<std::chrono::milliseconds>(*value);
     if (unit == "s")
-        return std::chrono::seconds(*value);
+        return to_duration<std::chrono::seconds>(*value);
     if (unit == "m")
-        return std::chrono::minutes(*value);
+        return to_duration<std::chrono::minutes>(*value);
     if (unit == "h")
-        return std::chrono::hours(*value);
+        return to_duration<std::chrono::hours>(*value);
     if (unit.empty() && *value == 0)
         return duration::zero();
     return std::nullopt;

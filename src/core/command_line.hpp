@@ -38,7 +38,8 @@ std::string help_text();
 // Every option name ("--port", ...), for tests that check the docs list them all.
 std::vector<std::string> option_names();
 
-// "250ms", "1s", "2m", "1h" (and "0") -> duration; nothing if malformed.
+// "250ms", "1s", "2m", "1h" (and "0") -> duration; nothing if malformed or past what `duration`
+// holds (the options then refuse anything over 24h).
 std::optional<duration> parse_duration(std::string_view text);
 // "65536", "64k", "16m" (powers of 1024) -> bytes; nothing if malformed.
 std::optional<std::size_t> parse_size(std::string_view text);

@@ -1,14 +1,20 @@
 // Static files and operational endpoints.
 #include "net/http_routes.hpp"
 
+#include "auth/bearer_token.hpp"
 #include "auth/same_secret.hpp"
 #include "net/static_files.hpp"
 
 #include "api/server_api.hpp"
 
 #include <boost/beast/core/file.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/file_body.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <optional>
 
 namespace coropush::net {
 namespace http = boost::beast::http;
@@ -16,6 +22,25 @@ namespace beast = boost::beast;
 
 namespace {
 constexpr char server_name[] = "coropush";
+
+// The response behind text_response, for a caller that needs to adjust a header.
+http::response<http::string_body> text_message(http::status status, std::string body, unsigned version, bool keep_alive,
+                                               bool head_only = false)
+{
+    http::response<http::string_body> response{status, version};
+    response.set(http::field::server, server_name);
+    response.set(http::field::content_type, "text/plain; charset=utf-8");
+    if (status == http::status::method_not_allowed)
+        response.set(http::field::allow, "GET, HEAD");  // what every path but /admin/ takes
+    if (status == http::status::unauthorized)
+        response.set(http::field::www_authenticate, "Bearer");
+    response.keep_alive(keep_alive);
+    response.body() = std::move(body);
+    response.prepare_payload();
+    if (head_only)
+        response.body().clear();  // Content-Length stays: it describes what GET would send
+    return response;
+}
 
 http::message_generator serve_file(http_request const& request, http_context const& context)
 {
@@ -49,19 +74,49 @@ http::message_generator serve_file(http_request const& request, http_context con
     return response;
 }
 
+// How /admin/disconnect ends the sessions: close (the default) or drop.
+enum class disconnect_how { close, drop };
+
+// The `how` query parameter of the admin request, read by a URL parser: only a parameter named
+// exactly `how` counts, not "how=drop" inside another one. Nothing when it is not close or drop.
+std::optional<disconnect_how> read_disconnect_how(std::string_view target)
+{
+    auto const url = boost::urls::parse_origin_form(target);
+    if (!url)
+        return std::nullopt;
+    auto const params = url->params();
+    if (params.count("how") > 1)
+        return std::nullopt;  // two answers to one question
+    auto const how = params.find("how");
+    if (how == params.end())
+        return disconnect_how::close;
+    auto const value = (*how).value;
+    if (value == "close")
+        return disconnect_how::close;
+    if (value == "drop")
+        return disconnect_how::drop;
+    return std::nullopt;
+}
+
 http::message_generator admin(http_request const& request, std::string_view path, http_context const& context)
 {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
     if (context.admin_token.empty() || path != "/admin/disconnect")
         return text_response(http::status::not_found, "not found\n", version, keep_alive);
-    auto const authorization = request[http::field::authorization];
-    if (!authorization.starts_with("Bearer ") || !auth::same_secret(authorization.substr(7), context.admin_token))
+    auto const token = auth::bearer_token(request[http::field::authorization]);
+    if (!token || !auth::same_secret(*token, context.admin_token))
         return text_response(http::status::unauthorized, "missing or wrong bearer token\n", version, keep_alive);
-    if (request.method() != http::verb::post)
-        return text_response(http::status::method_not_allowed, "use POST\n", version, keep_alive);
-    auto const target = request.target();
-    bool const drop = target.find("how=drop") != std::string_view::npos;
+    if (request.method() != http::verb::post) {
+        auto response = text_message(http::status::method_not_allowed, "use POST\n", version, keep_alive);
+        response.set(http::field::allow, "POST");
+        return response;
+    }
+    auto const how = read_disconnect_how(request.target());
+    if (!how)
+        return text_response(http::status::bad_request, "expects ?how=close (the default) or ?how=drop, at most once\n",
+                             version, keep_alive);
+    bool const drop = *how == disconnect_how::drop;
     auto const count = context.disconnect_all(drop);
     return text_response(http::status::ok,
                          (drop ? "dropped " : "closed ") + std::to_string(count) + " WebSocket session(s)\n", version,
@@ -73,19 +128,7 @@ http::message_generator admin(http_request const& request, std::string_view path
 http::message_generator text_response(http::status status, std::string body, unsigned version, bool keep_alive,
                                       bool head_only)
 {
-    http::response<http::string_body> response{status, version};
-    response.set(http::field::server, server_name);
-    response.set(http::field::content_type, "text/plain; charset=utf-8");
-    if (status == http::status::method_not_allowed)
-        response.set(http::field::allow, "GET, HEAD");
-    if (status == http::status::unauthorized)
-        response.set(http::field::www_authenticate, "Bearer");
-    response.keep_alive(keep_alive);
-    response.body() = std::move(body);
-    response.prepare_payload();
-    if (head_only)
-        response.body().clear();  // Content-Length stays: it describes what GET would send
-    return response;
+    return text_message(status, std::move(body), version, keep_alive, head_only);
 }
 
 http::message_generator route_http(http_request const& request, http_context const& context)

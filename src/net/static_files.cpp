@@ -27,6 +27,23 @@ bool is_within(fs::path const& root, fs::path const& candidate)
     return root_end == root.end();
 }
 
+// A name hidden by convention (.env, .git, .htpasswd): such files hold secrets and tooling state,
+// never pages, so none is served, wherever it is in the tree. "." alone is the directory itself.
+bool is_hidden(std::string_view name)
+{
+    return name.starts_with('.') && name != ".";
+}
+
+// Whether a part of `resolved` below `root` is hidden: a symlink must not lead to a dotfile either.
+bool has_hidden_part(fs::path const& root, fs::path const& resolved)
+{
+    auto part = std::mismatch(root.begin(), root.end(), resolved.begin(), resolved.end()).second;
+    for (; part != resolved.end(); ++part)
+        if (is_hidden(part->native()))
+            return true;
+    return false;
+}
+
 }  // namespace
 
 std::optional<std::string> decode_target_path(std::string_view target)
@@ -65,7 +82,8 @@ std::optional<fs::path> resolve_web_path(fs::path const& root, std::string_view 
         return std::nullopt;
 
     // Walk the segments: "." and empty ones are skipped, ".." is refused outright (even when it
-    // would stay inside the root) so there is only one rule to reason about.
+    // would stay inside the root) so there is only one rule to reason about, and so is any other
+    // hidden name (/.env, /.git/config, /a/.hidden).
     fs::path relative;
     std::size_t start = 1;
     while (start <= path.size()) {
@@ -73,7 +91,7 @@ std::optional<fs::path> resolve_web_path(fs::path const& root, std::string_view 
         if (end == std::string_view::npos)
             end = path.size();
         auto const segment = path.substr(start, end - start);
-        if (segment == "..")
+        if (segment == ".." || is_hidden(segment))
             return std::nullopt;
         if (!segment.empty() && segment != ".")
             relative /= fs::path(std::string(segment));
@@ -87,7 +105,7 @@ std::optional<fs::path> resolve_web_path(fs::path const& root, std::string_view 
 
     // canonical() resolves every symlink; a link that points outside the root fails this check.
     auto const resolved = fs::canonical(candidate, ec);
-    if (ec || !is_within(root, resolved) || !fs::is_regular_file(resolved, ec))
+    if (ec || !is_within(root, resolved) || has_hidden_part(root, resolved) || !fs::is_regular_file(resolved, ec))
         return std::nullopt;
     return resolved;
 }

@@ -1,6 +1,7 @@
 // Mapping a request target to a file under the web root, safely: no `..` segment (raw or
-// percent-encoded), no absolute or backslash path, no NUL, and no symlink that leads outside the
-// root (the resolved path must still be inside the resolved root).
+// percent-encoded), no hidden name (a segment starting with '.': /.env, /.git/...), no absolute or
+// backslash path, no NUL, and no symlink that leads outside the root or to a hidden name (the
+// resolved path must still be inside the resolved root).
 #pragma once
 
 #include <filesystem>

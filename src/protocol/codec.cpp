@@ -25,12 +25,44 @@ std::optional<std::uint64_t> read_id(json::value const& v)
     return std::nullopt;
 }
 
+// The length of the well-formed UTF-8 sequence that `text` starts with (Unicode's table 3-7:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or 0 when it starts with none.
+std::size_t utf8_sequence_length(std::string_view text)
+{
+    auto const byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+    unsigned char const lead = byte(0);
+    if (lead < 0x80)
+        return 1;
+    std::size_t length = 0;
+    unsigned char second_low = 0x80;  // the second byte's range depends on the lead byte
+    unsigned char second_high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        second_low = lead == 0xE0 ? 0xA0 : 0x80;   // below: overlong
+        second_high = lead == 0xED ? 0x9F : 0xBF;  // above: a UTF-16 surrogate
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        second_low = lead == 0xF0 ? 0x90 : 0x80;   // below: overlong
+        second_high = lead == 0xF4 ? 0x8F : 0xBF;  // above: past U+10FFFF
+    } else {
+        return 0;
+    }
+    if (text.size() < length || byte(1) < second_low || byte(1) > second_high)
+        return 0;
+    for (std::size_t i = 2; i < length; ++i)
+        if (byte(i) < 0x80 || byte(i) > 0xBF)
+            return 0;
+    return length;
+}
+
 // Quotes `text` for an error message, cut to a readable length.
 std::string quoted(std::string_view text)
 {
     constexpr std::size_t max_shown = 64;
     std::string out = "\"";
-    out.append(text.substr(0, max_shown));
+    out += utf8_prefix(text, max_shown);
     if (text.size() > max_shown)
         out += "...";
     out += '"';
@@ -71,6 +103,25 @@ void append_id(std::string& out, request_id id)
 }
 
 }  // namespace
+
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes)
+{
+    constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD, for a byte that is not UTF-8
+    std::string out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        auto const length = utf8_sequence_length(text.substr(at));
+        auto const taken = length == 0 ? 1 : length;
+        if (at + taken > max_bytes)
+            break;  // a character that does not fit whole is left out, never split
+        if (length == 0)
+            out += replacement;
+        else
+            out.append(text.substr(at, length));
+        at += taken;
+    }
+    return out;
+}
 
 decode_result decode_request(std::string_view text)
 {

@@ -48,6 +48,11 @@ std::string encode(Message const& message, request_id id = {})
 
 std::string encode_error(request_id id, errc code, std::string_view message);
 
+// At most the first `max_bytes` of `text`, cut between characters: a text quoted in an error
+// message must stay UTF-8, or a browser fails the whole connection. Bytes that are not UTF-8
+// become U+FFFD. The quoted type in an `unknown_type` message is cut this way.
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes);
+
 // An envelope as a client reads it, before it knows the type: see client/ws_client.hpp.
 struct envelope {
     std::string type;

@@ -65,6 +65,10 @@ write("session", "json-all",
 write("session", "json-fragmented",
       upgrade("/", "coropush.v1") + frame(1, '{"type":"echo",', fin=False) + frame(9, "ping")
       + frame(0, '"id":1,"data":{"text":"x"}}') + close)
+# An unknown type whose 64th byte is inside a character: the error quoting it must stay UTF-8.
+# No close frame after it: Beast answers a close at once, and the error would never be sent.
+write("session", "json-unknown-type-utf8",
+      upgrade("/ws", "coropush.v1") + frame(1, '{"type":"' + "a" * 63 + 'é","id":7}'))
 write("session", "echo-binary", upgrade("/echo") + frame(2, bytes(range(256)) * 4) + close)
 write("session", "too-big", upgrade("/", "coropush.v1") + frame(1, "x" * 5000))
 write("session", "bad-utf8", upgrade("/echo") + frame(1, b"\xce\xba\xed\xa0\x80"))

@@ -136,10 +136,74 @@ TEST(admin, disconnect_needs_the_token_and_a_post)
     std::string const path = "/admin/disconnect HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n";
     EXPECT_EQ(admin_request(server.port(), "POST " + path + "\r\n").status, 401u);
     EXPECT_EQ(admin_request(server.port(), "POST " + path + "Authorization: Bearer wrong!\r\n\r\n").status, 401u);
-    EXPECT_EQ(admin_request(server.port(), "GET " + path + "Authorization: Bearer s3cret\r\n\r\n").status, 405u);
+    auto const get = admin_request(server.port(), "GET " + path + "Authorization: Bearer s3cret\r\n\r\n");
+    EXPECT_EQ(get.status, 405u);
+    EXPECT_EQ(get.headers.at("allow"), "POST") << "the one method this endpoint takes";
     auto const ok = admin_request(server.port(), "POST " + path + "Authorization: Bearer s3cret\r\n\r\n");
     EXPECT_EQ(ok.status, 200u);
     EXPECT_EQ(ok.body, "closed 0 WebSocket session(s)\n");
+}
+
+TEST(admin, the_bearer_scheme_is_case_insensitive)
+{
+    auto options = test_options();
+    options.admin_token = "s3cret";
+    test_server server(options);
+    for (std::string const scheme : {"Bearer", "bearer", "BEARER", "bEaReR"}) {
+        auto const reply =
+            admin_request(server.port(), "POST /admin/disconnect HTTP/1.1\r\nHost: x\r\nAuthorization: " + scheme +
+                                             " s3cret\r\nContent-Length: 0\r\n\r\n");
+        EXPECT_EQ(reply.status, 200u) << scheme;
+    }
+    EXPECT_EQ(admin_request(server.port(), "POST /admin/disconnect HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+                                           "s3cret\r\nContent-Length: 0\r\n\r\n")
+                  .status,
+              401u)
+        << "another scheme";
+    EXPECT_EQ(admin_request(server.port(), "POST /admin/disconnect HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                                           "Bearers3cret\r\nContent-Length: 0\r\n\r\n")
+                  .status,
+              401u)
+        << "no space after the scheme";
+}
+
+TEST(admin, how_is_a_query_parameter_and_an_unknown_one_is_refused)
+{
+    auto options = test_options();
+    options.admin_token = "t";
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto request = [&](std::string query) -> awaitable<http_reply> {
+            auto c = co_await raw_connection::connect(server.port());
+            co_await c.write("POST /admin/disconnect" + query +
+                             " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: 0\r\n\r\n");
+            co_return co_await c.read_http();
+        };
+        auto a = co_await ws_client::connect(json(server.port()));
+        // Refused, and nobody is disconnected: the client still gets its echo after these.
+        for (auto const* query : {"?how=dropped", "?how=", "?how", "?how=drop&how=close", "?how=%zz"}) {
+            auto const refused = co_await request(query);
+            EXPECT_EQ(refused.status, 400u) << query;
+            EXPECT_EQ(refused.body, "expects ?how=close (the default) or ?how=drop, at most once\n") << query;
+        }
+        protocol::echo const still_here{"still here"};  // named: GCC 12 and aggregate temporaries in co_await
+        co_await a.send(still_here, 1);
+        auto const echo = co_await a.receive_as<protocol::echo>();
+        EXPECT_EQ(echo.first.text, "still here");
+
+        // "how=drop" inside another parameter is not the parameter `how`: this closes (1012).
+        auto const closed = co_await request("?x=nohow=dropped");
+        EXPECT_EQ(closed.status, 200u);
+        EXPECT_EQ(closed.body, "closed 1 WebSocket session(s)\n");
+        auto const a_end = co_await a.receive_close();
+        EXPECT_EQ(a_end.close_code, 1012) << "closed, not dropped";
+
+        auto b = co_await ws_client::connect(json(server.port()));
+        auto const dropped = co_await request("?x=1&how=%64rop");  // a percent-encoded value is decoded
+        EXPECT_EQ(dropped.body, "dropped 1 WebSocket session(s)\n");
+        auto const b_end = co_await b.receive();
+        EXPECT_EQ(b_end.close_code, 1006);
+    });
 }
 
 TEST(admin, without_a_token_the_endpoint_does_not_exist)

@@ -155,6 +155,39 @@ TEST(codec, error_envelopes_have_the_documented_shape)
               R"({"type":"error","data":{"code":"invalid_json","message":"m"}})");
 }
 
+TEST(codec, an_unknown_type_is_quoted_cut_between_characters)
+{
+    // 63 bytes of 'a', then the two bytes of 'é': a cut at 64 bytes would leave a lone 0xC3.
+    std::string const type = std::string(63, 'a') + "\xC3\xA9";
+    auto const result = decode_request(R"({"type":")" + type + R"(","id":7})");
+    ASSERT_TRUE(std::holds_alternative<decode_error>(result));
+    auto const& e = std::get<decode_error>(result);
+    EXPECT_EQ(e.code, errc::unknown_type);
+    EXPECT_EQ(e.message, "unknown type \"" + std::string(63, 'a') + "...\"");
+    boost::system::error_code ec;
+    boost::json::parse(encode_error(e.id, e.code, e.message), ec);  // Boost.JSON refuses text that is not UTF-8
+    EXPECT_FALSE(ec) << ec.message();
+}
+
+TEST(codec, utf8_prefix_never_splits_a_character_and_always_gives_utf8)
+{
+    EXPECT_EQ(utf8_prefix("abc", 2), "ab");
+    EXPECT_EQ(utf8_prefix("abc", 64), "abc");
+    EXPECT_EQ(utf8_prefix("a\xC3\xA9", 2), "a") << "e-acute does not fit whole";
+    EXPECT_EQ(utf8_prefix("a\xC3\xA9", 3), "a\xC3\xA9");
+    EXPECT_EQ(utf8_prefix("\xF0\x9F\x98\x80!", 3), "") << "a four-byte emoji is kept whole or not at all";
+    EXPECT_EQ(utf8_prefix("\xF0\x9F\x98\x80!", 5), "\xF0\x9F\x98\x80!");
+    // What is not UTF-8 (a lone lead or continuation byte, an overlong form, a surrogate, past
+    // U+10FFFF) comes out as U+FFFD, one per byte, so the result is UTF-8 whatever came in.
+    std::string const replacement = "\xEF\xBF\xBD";
+    EXPECT_EQ(utf8_prefix("ab\xC3", 64), "ab" + replacement);
+    EXPECT_EQ(utf8_prefix("\x80x", 64), replacement + "x");
+    EXPECT_EQ(utf8_prefix("\xC0\x80", 64), replacement + replacement);
+    EXPECT_EQ(utf8_prefix("\xED\xA0\x80", 64), replacement + replacement + replacement);
+    EXPECT_EQ(utf8_prefix("\xF4\x90\x80\x80", 1), replacement);
+    EXPECT_EQ(utf8_prefix("\xFF", 64), replacement);
+}
+
 TEST(codec, deeply_nested_json_is_refused_not_recursed_into)
 {
     std::string deep(100000, '[');

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unistd.h>
 
 namespace coropush {
 namespace {
@@ -151,6 +153,102 @@ TEST(command_line, durations_and_sizes)
     EXPECT_FALSE(parse_size("k"));
     EXPECT_FALSE(parse_size("-1"));
     EXPECT_FALSE(parse_size("99999999999999999999"));
+}
+
+// Looks names up in a fixed map, as the environment would.
+environment_lookup environment_of(std::map<std::string, std::string> env)
+{
+    return [env = std::move(env)](std::string const& name) -> std::optional<std::string> {
+        auto const it = env.find(name);
+        return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+    };
+}
+
+TEST(command_line, durations_past_a_day_are_refused_not_wrapped_around)
+{
+    for (auto const* value : {"9999999h", "999999999h", "25h", "1441m", "86401s", "86400001ms"}) {
+        auto const c = parse({"--handshake-timeout", value});
+        EXPECT_EQ(c.what, command_line::action::error) << value << " became " << c.options.handshake_timeout.count();
+        EXPECT_NE(c.message.find("bad value '" + std::string(value) + "' for --handshake-timeout"), std::string::npos)
+            << c.message;
+        EXPECT_NE(c.message.find("up to 24h"), std::string::npos) << c.message;
+    }
+    auto const from_env = parse_command_line({}, environment_of({{"COROPUSH_PING_INTERVAL", "9999999h"}}));
+    EXPECT_EQ(from_env.what, command_line::action::error);
+    EXPECT_NE(from_env.message.find("bad value '9999999h' for COROPUSH_PING_INTERVAL"), std::string::npos)
+        << from_env.message;
+
+    auto const longest = parse({"--handshake-timeout", "24h", "--job-retention=1440m", "--push-delay", "0"});
+    ASSERT_EQ(longest.what, command_line::action::run) << longest.message;
+    EXPECT_EQ(longest.options.handshake_timeout, 24h);
+    EXPECT_EQ(longest.options.job_retention, 24h);
+    EXPECT_FALSE(parse_duration("999999999h")) << "does not fit the clock's type";
+    EXPECT_EQ(parse_duration("999999999ms"), 999999999ms);
+}
+
+TEST(command_line, sizes_out_of_range_are_refused_on_the_command_line_and_in_the_environment)
+{
+    for (auto const* value : {"65m", "99999999999999999999", "17179869184k", "-1"}) {
+        auto const c = parse({"--max-message", value});
+        EXPECT_EQ(c.what, command_line::action::error) << value;
+        EXPECT_NE(c.message.find("expects a size from 16 to 64m"), std::string::npos) << c.message;
+        auto const e = parse_command_line({}, environment_of({{"COROPUSH_MAX_MESSAGE", value}}));
+        EXPECT_EQ(e.what, command_line::action::error) << value;
+        EXPECT_NE(e.message.find("for COROPUSH_MAX_MESSAGE: expects a size from 16 to 64m"), std::string::npos)
+            << e.message;
+    }
+}
+
+class token_file : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        dir_ = std::filesystem::temp_directory_path() / ("coropush-token-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(dir_);
+        std::filesystem::create_directories(dir_);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    std::string write(std::string const& name, std::string const& content)
+    {
+        std::ofstream(dir_ / name, std::ios::binary) << content;
+        return (dir_ / name).string();
+    }
+
+    std::filesystem::path dir_;
+};
+
+TEST_F(token_file, the_admin_token_is_read_from_a_file_without_its_trailing_newline)
+{
+    auto const c = parse({"--admin-token-file", write("token", "s3cret\n")});
+    ASSERT_EQ(c.what, command_line::action::run) << c.message;
+    EXPECT_EQ(c.options.admin_token, "s3cret");
+
+    auto const crlf = parse({"--admin-token-file=" + write("crlf", "s3cret\r\n")});
+    EXPECT_EQ(crlf.options.admin_token, "s3cret");
+
+    auto const from_env = parse_command_line({}, environment_of({{"COROPUSH_ADMIN_TOKEN_FILE", write("env", "e")}}));
+    ASSERT_EQ(from_env.what, command_line::action::run) << from_env.message;
+    EXPECT_EQ(from_env.options.admin_token, "e");
+}
+
+TEST_F(token_file, an_empty_missing_or_oversized_token_file_is_an_error)
+{
+    struct bad {
+        std::string path;
+        std::string says;
+    };
+    for (auto const& b : std::vector<bad>{
+             {write("empty", ""), "the file is empty"},
+             {write("newline", "\n"), "the file is empty"},
+             {(dir_ / "missing").string(), "cannot read the file"},
+             {dir_.string(), "is a directory"},
+             {write("big", std::string(5000, 'x')), "the file is larger than 4k"},
+         }) {
+        auto const c = parse({"--admin-token-file", b.path});
+        EXPECT_EQ(c.what, command_line::action::error) << b.path;
+        EXPECT_NE(c.message.find("for --admin-token-file: " + b.says), std::string::npos) << c.message;
+    }
 }
 
 TEST(command_line, the_options_reference_lists_every_option)

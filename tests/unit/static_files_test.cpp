@@ -66,6 +66,38 @@ TEST_F(web_root, refuses_every_way_out)
     EXPECT_FALSE(resolve_web_path(root_, "/" + (base_ / "outside" / "secret").string()));
 }
 
+TEST_F(web_root, serves_no_hidden_file_or_directory)
+{
+    fs::create_directories(root_ / ".git");
+    fs::create_directories(root_ / "a");
+    fs::create_directories(root_ / ".well-known");
+    std::ofstream(root_ / ".env") << "SECRET=1";
+    std::ofstream(root_ / ".git" / "config") << "[core]";
+    std::ofstream(root_ / "a" / ".hidden") << "hidden";
+    std::ofstream(root_ / "a" / "shown.html") << "shown";
+    std::ofstream(root_ / ".well-known" / "security.txt") << "contact";
+    fs::create_symlink(root_ / ".env", root_ / "link-to-env");
+
+    EXPECT_FALSE(resolve_web_path(root_, "/.env"));
+    EXPECT_FALSE(resolve_web_path(root_, "/.git/config"));
+    EXPECT_FALSE(resolve_web_path(root_, "/.git"));
+    EXPECT_FALSE(resolve_web_path(root_, "/a/.hidden"));
+    EXPECT_FALSE(resolve_web_path(root_, "/./.env")) << "'.' is skipped, the hidden name still refused";
+    EXPECT_FALSE(resolve_web_path(root_, *decode_target_path("/%2eenv"))) << "percent-encoded dot";
+    EXPECT_FALSE(resolve_web_path(root_, "/.well-known/security.txt")) << "no exception for .well-known (yet)";
+    EXPECT_FALSE(resolve_web_path(root_, "/link-to-env")) << "a symlink leading to a hidden file";
+    EXPECT_EQ(resolve_web_path(root_, "/a/shown.html"), root_ / "a" / "shown.html");
+}
+
+TEST_F(web_root, a_root_inside_a_hidden_directory_still_serves)
+{
+    fs::create_directories(base_ / ".local" / "web");
+    std::ofstream(base_ / ".local" / "web" / "index.html") << "home";
+    auto const hidden_parent = fs::canonical(base_ / ".local" / "web");
+    EXPECT_EQ(resolve_web_path(hidden_parent, "/"), hidden_parent / "index.html")
+        << "only names below the root are checked";
+}
+
 TEST(static_files, content_types_by_extension)
 {
     EXPECT_EQ(mime_type("a.html"), "text/html; charset=utf-8");

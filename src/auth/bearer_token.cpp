@@ -1,0 +1,24 @@
+// Reading a bearer token out of an Authorization header.
+#include "auth/bearer_token.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace coropush::auth {
+
+std::optional<std::string_view> bearer_token(std::string_view authorization) noexcept
+{
+    constexpr std::string_view scheme = "bearer";
+    if (authorization.size() <= scheme.size() || authorization[scheme.size()] != ' ')
+        return std::nullopt;
+    for (std::size_t i = 0; i < scheme.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i])
+            return std::nullopt;
+    auto const rest = authorization.substr(scheme.size());
+    auto const token = rest.substr(std::min(rest.find_first_not_of(' '), rest.size()));
+    if (token.empty())
+        return std::nullopt;
+    return token;
+}
+
+}  // namespace coropush::auth
