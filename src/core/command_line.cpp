@@ -134,28 +134,37 @@ option_spec text(std::string_view name, std::string_view metavar, std::string_vi
         [=](server_options const& o) { return (o.*field).empty() ? std::string("(none)") : "\"" + o.*field + "\""; }};
 }
 
-// The admin token from a file (a mounted secret, say), read once, here, at start: a token given
-// on the command line can be read by every local user in /proc/PID/cmdline.
-problem read_admin_token_file(server_options& options, std::string_view path)
+// A secret (the admin token, the API key) from a file, a mounted secret say, read once, here,
+// at start: a secret given on the command line can be read by every local user in
+// /proc/PID/cmdline.
+problem read_secret_file(std::string& secret, std::string_view path)
 {
     std::string const name(path);
     std::error_code ec;
     if (std::filesystem::is_directory(name, ec))
-        return "is a directory, not a file holding the token";
+        return "is a directory, not a file holding the secret";
     std::ifstream file(name, std::ios::binary);
-    std::string token(max_token_file_bytes + 1, '\0');
-    file.read(token.data(), static_cast<std::streamsize>(token.size()));
+    std::string text(max_token_file_bytes + 1, '\0');
+    file.read(text.data(), static_cast<std::streamsize>(text.size()));
     if (!file.is_open() || file.bad())
         return "cannot read the file";
-    token.resize(static_cast<std::size_t>(file.gcount()));
-    if (token.size() > max_token_file_bytes)
-        return "the file is larger than " + show_size(max_token_file_bytes) + ": not a token";
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
-        token.pop_back();  // the newline an editor or `echo` adds is not part of the token
-    if (token.empty())
+    text.resize(static_cast<std::size_t>(file.gcount()));
+    if (text.size() > max_token_file_bytes)
+        return "the file is larger than " + show_size(max_token_file_bytes) + ": not a secret";
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
+        text.pop_back();  // the newline an editor or `echo` adds is not part of the secret
+    if (text.empty())
         return "the file is empty";
-    options.admin_token = std::move(token);
+    secret = std::move(text);
     return std::nullopt;
+}
+
+// An option whose value is a secret read from the file it names.
+option_spec secret_file(std::string_view name, std::string_view help, std::string server_options::*field)
+{
+    return {name, "PATH", help,
+            [=](server_options& o, std::string_view path) { return read_secret_file(o.*field, path); },
+            [](server_options const&) { return std::string("(none)"); }};
 }
 
 std::vector<option_spec> const& options_table()
@@ -268,9 +277,18 @@ std::vector<option_spec> const& options_table()
                          "enable POST /admin/disconnect for requests with \"Authorization: Bearer TOKEN\" (visible "
                          "to other local users in /proc/PID/cmdline: prefer --admin-token-file or the environment)",
                          &o::admin_token));
-        t.push_back({"admin-token-file", "PATH",
-                     "the admin token, from this file (read once at start; a trailing newline is dropped)",
-                     read_admin_token_file, [](o const&) { return std::string("(none)"); }});
+        t.push_back(secret_file("admin-token-file",
+                                "the admin token, from this file (read once at start; a trailing newline is dropped)",
+                                &o::admin_token));
+        t.push_back(secret_file("api-key-file",
+                                "enable the server API (/api/) with the key in this file; or COROPUSH_API_KEY",
+                                &o::api_key));
+        t.push_back(
+            size("api-max-body", "largest server API request body (larger: 413)", &o::api_max_body_bytes, 0, 64 * mib));
+        t.push_back(number<unsigned>("api-rate", "server API requests a second for the key (0: no limit)", &o::api_rate,
+                                     0, 10'000'000));
+        t.push_back(number<unsigned>("api-burst", "server API requests at once before the rate applies", &o::api_burst,
+                                     1, 10'000'000));
         return t;
     }();
     return table;
@@ -335,6 +353,13 @@ command_line parse_command_line(std::vector<std::string_view> const& args, envir
     };
     // The environment first, so that the command line overrides it.
     if (environment) {
+        // The API key may be given as itself only here (a container's secret), never as a
+        // command-line value; a key file, in the environment or on the command line, wins.
+        if (auto key = environment("COROPUSH_API_KEY")) {
+            if (key->empty())
+                return error("COROPUSH_API_KEY is set but empty");
+            result.options.api_key = std::move(*key);
+        }
         for (auto const& spec : options_table()) {
             auto const name = environment_name(spec.name);
             auto const value = environment(name);

@@ -251,6 +251,29 @@ TEST_F(token_file, an_empty_missing_or_oversized_token_file_is_an_error)
     }
 }
 
+TEST_F(token_file, the_api_key_comes_from_a_file_or_the_environment_never_a_command_line_value)
+{
+    auto const from_file = parse({"--api-key-file", write("key", "k3y\n")});
+    ASSERT_EQ(from_file.what, command_line::action::run) << from_file.message;
+    EXPECT_EQ(from_file.options.api_key, "k3y");
+
+    auto const from_env = parse_command_line({}, environment_of({{"COROPUSH_API_KEY", "env-key"}}));
+    ASSERT_EQ(from_env.what, command_line::action::run) << from_env.message;
+    EXPECT_EQ(from_env.options.api_key, "env-key");
+
+    auto const file_wins = parse_command_line({"--api-key-file", write("wins", "file-key")},
+                                              environment_of({{"COROPUSH_API_KEY", "env"}}));
+    EXPECT_EQ(file_wins.options.api_key, "file-key");
+
+    auto const on_the_command_line = parse({"--api-key", "k3y"});
+    EXPECT_EQ(on_the_command_line.what, command_line::action::error);
+    EXPECT_NE(on_the_command_line.message.find("unknown option '--api-key'"), std::string::npos);
+
+    auto const empty = parse_command_line({}, environment_of({{"COROPUSH_API_KEY", ""}}));
+    EXPECT_EQ(empty.what, command_line::action::error);
+    EXPECT_NE(empty.message.find("COROPUSH_API_KEY is set but empty"), std::string::npos) << empty.message;
+}
+
 TEST(command_line, the_options_reference_lists_every_option)
 {
     std::ifstream file(testing::source_directory() / "docs" / "options.md");
