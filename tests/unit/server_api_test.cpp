@@ -104,7 +104,7 @@ TEST_F(server_api_test, the_key_is_checked_with_the_scheme_in_any_case)
               http::status::ok);
     EXPECT_EQ(api.handle(post("/api/publish", R"({"topic":"t","text":"x"})", std::string("BEARER ") + key)).result(),
               http::status::ok);
-    for (std::string const wrong :
+    for (std::string const& wrong :
          {std::string(), std::string("Bearer"), std::string("Bearer "), std::string("Basic ") + key,
           std::string("Bearer ") + key + "x", std::string("Bearer k3y")}) {
         auto const response = api.handle(post("/api/publish", R"({"topic":"t","text":"x"})", wrong));
