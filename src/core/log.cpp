@@ -85,4 +85,17 @@ void logger::write(log_level level, std::uint64_t session, std::string_view mess
     std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
+void log_exceptions::operator()(std::exception_ptr e) const
+{
+    if (!e)
+        return;
+    try {
+        std::rethrow_exception(e);
+    } catch (std::exception const& what) {
+        log_error(0, what_, " ended by an exception: ", what.what());
+    } catch (...) {
+        log_error(0, what_, " ended by an exception of an unknown type");
+    }
+}
+
 }  // namespace coropush

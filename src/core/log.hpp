@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -66,5 +67,20 @@ void log_error(std::uint64_t session, Parts const&... parts)
 {
     log(log_level::error, session, parts...);
 }
+
+// The completion handler of every co_spawn in the server: a coroutine that ends by an exception
+// (a bug or a broken invariant; a bad client or a lost peer is a value, not an exception) is
+// logged as an error naming what it was, where `detached` would lose it silently.
+class log_exceptions {
+public:
+    explicit log_exceptions(std::string what)
+        : what_(std::move(what))
+    {
+    }
+    void operator()(std::exception_ptr e) const;
+
+private:
+    std::string what_;
+};
 
 }  // namespace coropush

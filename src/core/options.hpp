@@ -79,8 +79,8 @@ struct server_options {
     // read a process's command line); empty: no API.
     std::string api_key;
     std::size_t api_max_body_bytes = std::size_t{1024} * 1024;  // larger request bodies get 413
-    unsigned api_rate = 200;                                   // requests a second for the key; 0: no limit
-    unsigned api_burst = 400;                                  // requests at once before the rate applies
+    unsigned api_rate = 200;                                    // requests a second for the key; 0: no limit
+    unsigned api_burst = 400;                                   // requests at once before the rate applies
 
     // Operations: when set, POST /admin/disconnect with "Authorization: Bearer <token>" closes
     // every WebSocket session (to rebalance nodes, or to test clients' reconnection).

@@ -101,15 +101,7 @@ std::variant<std::string, job_refusal> job_manager::start(job_spec spec, std::sh
 
     // The job is a coroutine owned by the server: nothing here refers to the starting connection
     // except as one watcher among others.
-    asio::co_spawn(j->get_executor(), run(j, kind->second), [id = j->id()](std::exception_ptr e) {
-        if (!e)
-            return;
-        try {
-            std::rethrow_exception(e);
-        } catch (std::exception const& what) {
-            log_error(0, "job ", id, " runner failed: ", what.what());
-        }
-    });
+    asio::co_spawn(j->get_executor(), run(j, kind->second), log_exceptions("job " + j->id()));
     return j->id();
 }
 

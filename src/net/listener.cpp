@@ -37,15 +37,7 @@ asio::awaitable<void> listen(std::shared_ptr<server_state> server)
         auto const executor = socket.get_executor();
         // The session owns the socket (moved into its frame). `detached` would lose an exception,
         // so the completion handler logs it: an exception here means a bug, not a bad client.
-        asio::co_spawn(executor, run_session(std::move(socket), server), [](std::exception_ptr e) {
-            if (!e)
-                return;
-            try {
-                std::rethrow_exception(e);
-            } catch (std::exception const& what) {
-                log_error(0, "session ended by an exception: ", what.what());
-            }
-        });
+        asio::co_spawn(executor, run_session(std::move(socket), server), log_exceptions("session"));
     }
     log_info(0, "no longer accepting connections");
 }

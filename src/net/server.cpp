@@ -43,15 +43,7 @@ void server::start()
     state_->link->start(state_->stats, [hub = &state_->hub](std::string const& topic, shared_payload const& envelope) {
         hub->deliver(topic, envelope);
     });
-    asio::co_spawn(state_->control, net::listen(state_), [](std::exception_ptr e) {
-        if (!e)
-            return;
-        try {
-            std::rethrow_exception(e);
-        } catch (std::exception const& what) {
-            log_error(0, "listener failed: ", what.what());
-        }
-    });
+    asio::co_spawn(state_->control, net::listen(state_), log_exceptions("the listener"));
 }
 
 std::uint16_t server::port() const
