@@ -17,8 +17,8 @@ namespace coropush {
 
 struct redis_liveness_limits {
     std::chrono::milliseconds heartbeat_interval{1000};
-    std::chrono::milliseconds reply_timeout{3000};       // a heartbeat unanswered this long: Redis is hung
-    std::size_t max_unanswered_bytes = 8 * 1024 * 1024;  // sent and not answered; past it: Redis is hung
+    std::chrono::milliseconds reply_timeout{3000};                    // a heartbeat unanswered this long: Redis is hung
+    std::size_t max_unanswered_bytes = std::size_t{8} * 1024 * 1024;  // sent and not answered; past it: Redis is hung
 };
 
 class redis_liveness {

@@ -21,7 +21,7 @@ using client::ws_client;
 // Timing and sizes small enough that each test takes about a second.
 constexpr auto heartbeat = 50ms;
 constexpr auto reply_timeout = 300ms;
-constexpr std::size_t unanswered_bound = 64 * 1024;
+constexpr std::size_t unanswered_bound = std::size_t{64} * 1024;
 constexpr std::size_t message_bytes = 1024;
 constexpr int burst = 3000;  // ~3 MiB: without the bound, all of it would wait for Redis
 
