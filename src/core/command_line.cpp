@@ -273,6 +273,13 @@ std::vector<option_spec> const& options_table()
                  return std::nullopt;
              },
              [](o const& opts) { return opts.backplane.empty() ? std::string("(in-process)") : opts.backplane; }});
+        t.push_back(time("backplane-heartbeat", "how often each Redis connection checks that Redis answers",
+                         &o::backplane_heartbeat, false));
+        t.push_back(time("backplane-reply-timeout", "a Redis heartbeat unanswered this long: the connection is down",
+                         &o::backplane_reply_timeout, false));
+        t.push_back(size("backplane-max-unanswered",
+                         "bytes sent to Redis awaiting a reply, per connection; more: the connection is down",
+                         &o::backplane_max_unanswered, 4 * kib, 1024 * mib));
         t.push_back(text("admin-token", "TOKEN",
                          "enable POST /admin/disconnect for requests with \"Authorization: Bearer TOKEN\" (visible "
                          "to other local users in /proc/PID/cmdline: prefer --admin-token-file or the environment)",

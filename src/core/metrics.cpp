@@ -144,7 +144,15 @@ std::string metrics::render() const
     single(out, "coropush_backplane_received_total", "counter", "Messages received from the other nodes.",
            backplane_received);
     single(out, "coropush_backplane_publish_drops_total", "counter",
-           "Messages not forwarded to the other nodes because the backplane was unreachable.", backplane_publish_drops);
+           "Messages not forwarded to the other nodes because the backplane was unreachable or not answering.",
+           backplane_publish_drops);
+    single(out, "coropush_backplane_unanswered_bytes", "gauge",
+           "Bytes sent to the backplane whose reply has not arrived yet.", backplane_unanswered_bytes);
+    single(out, "coropush_backplane_reply_timeouts_total", "counter",
+           "Backplane connections given up because a heartbeat went unanswered past the reply timeout.",
+           backplane_reply_timeouts);
+    single(out, "coropush_backplane_overloads_total", "counter",
+           "Backplane connections given up because more bytes than the limit awaited a reply.", backplane_overloads);
     return out.str();
 }
 

@@ -66,10 +66,13 @@ public:
     // Scale-out backplane: 1 when connected (or in-process), 0 while reconnecting.
     gauge backplane_up{1};
     counter backplane_reconnects{0};
-    gauge backplane_channels{0};         // topics the broker confirmed this node subscribed to
-    counter backplane_published{0};      // messages forwarded to the other nodes
-    counter backplane_received{0};       // messages from other nodes
-    counter backplane_publish_drops{0};  // not forwarded: the broker was unreachable
+    gauge backplane_channels{0};          // topics the broker confirmed this node subscribed to
+    counter backplane_published{0};       // messages forwarded to the other nodes
+    counter backplane_received{0};        // messages from other nodes
+    counter backplane_publish_drops{0};   // not forwarded: the broker was unreachable or not answering
+    gauge backplane_unanswered_bytes{0};  // sent to the broker, reply not yet received (both connections)
+    counter backplane_reply_timeouts{0};  // connections given up: a heartbeat went unanswered too long
+    counter backplane_overloads{0};       // connections given up: too many bytes awaited a reply
 
     void handshake_failed(handshake_failure reason) noexcept;
     void error_envelope(protocol::errc code) noexcept;

@@ -73,6 +73,11 @@ struct server_options {
 
     // Scale-out: empty for the in-process backplane, or redis://HOST:PORT.
     std::string backplane;
+    // Each Redis connection sends a heartbeat this often, and counts as down when one goes
+    // unanswered for the reply timeout, or when more bytes than the limit await a reply.
+    duration backplane_heartbeat = std::chrono::seconds(1);
+    duration backplane_reply_timeout = std::chrono::seconds(3);
+    std::size_t backplane_max_unanswered = std::size_t{8} * 1024 * 1024;
 
     // The server API for backends (/api/, docs/api.md). The key comes from --api-key-file or the
     // COROPUSH_API_KEY environment variable, never from the command line (other local users can

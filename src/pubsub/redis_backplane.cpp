@@ -49,11 +49,12 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
         enum class phase { off, subscribing, on, unsubscribing } now = phase::off;
     };
 
-    state(asio::io_context& io, redis_url const& where)
+    state(asio::io_context& io, redis_url const& where, redis_liveness_limits limits)
         : strand(asio::make_strand(io)),
           prefix(where.name_space + ":topic:"),
           node(random_node_id()),
-          address(where)
+          address(where),
+          liveness(limits)
     {
     }
 
@@ -61,6 +62,7 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     std::string const prefix;
     std::string const node;
     redis_url const address;
+    redis_liveness_limits const liveness;
 
     // Set by start(); touched only on the strand.
     metrics* stats = nullptr;
@@ -80,6 +82,23 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
         stats->backplane_up.store(up ? 1 : 0, std::memory_order_relaxed);
     }
 
+    // What both links report the same way: stalls and unanswered bytes, into the metrics.
+    redis_link::events link_events(std::function<void(bool)> up, std::function<void(std::string const&)> down)
+    {
+        auto weak = weak_from_this();
+        return {std::move(up), std::move(down),
+                [weak](redis_link::stall why) {
+                    if (auto self = weak.lock())
+                        (why == redis_link::stall::no_reply ? self->stats->backplane_reply_timeouts
+                                                            : self->stats->backplane_overloads)
+                            .fetch_add(1, std::memory_order_relaxed);
+                },
+                [weak](std::int64_t change) {
+                    if (auto self = weak.lock())
+                        self->stats->backplane_unanswered_bytes.fetch_add(change, std::memory_order_relaxed);
+                }};
+    }
+
     void start()
     {
         auto weak = weak_from_this();
@@ -91,25 +110,35 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
                 self->update_health();
             }
         };
+        redis_link::settings publishing;
+        publishing.liveness = liveness;
         publisher =
             std::make_unique<redis_link>(strand, "backplane publisher", address.host, address.port,
-                                         redis_link::events{[on_up](bool again) { on_up(&state::publisher_up, again); },
-                                                            [weak](std::string const&) {
-                                                                if (auto self = weak.lock()) {
-                                                                    self->publisher_up.store(false);
-                                                                    self->update_health();
-                                                                }
-                                                            }});
+                                         link_events([on_up](bool again) { on_up(&state::publisher_up, again); },
+                                                     [weak](std::string const&) {
+                                                         if (auto self = weak.lock()) {
+                                                             self->publisher_up.store(false);
+                                                             self->update_health();
+                                                         }
+                                                     }),
+                                         publishing);
+        // The subscriber connection is in subscribed mode, where the heartbeat is a SUBSCRIBE to
+        // a channel of this node's own (redis_link.hpp says why), outside the topics' prefix.
+        redis_link::settings subscribing;
+        subscribing.liveness = liveness;
+        subscribing.heartbeat_channel = address.name_space + ":heartbeat:" + node;
         subscriber = std::make_unique<redis_link>(strand, "backplane subscriber", address.host, address.port,
-                                                  redis_link::events{[on_up, weak](bool again) {
-                                                                         on_up(&state::subscriber_up, again);
-                                                                         if (auto self = weak.lock())
-                                                                             self->resubscribe();
-                                                                     },
-                                                                     [weak](std::string const&) {
-                                                                         if (auto self = weak.lock())
-                                                                             self->subscriptions_lost();
-                                                                     }});
+                                                  link_events(
+                                                      [on_up, weak](bool again) {
+                                                          on_up(&state::subscriber_up, again);
+                                                          if (auto self = weak.lock())
+                                                              self->resubscribe();
+                                                      },
+                                                      [weak](std::string const&) {
+                                                          if (auto self = weak.lock())
+                                                              self->subscriptions_lost();
+                                                      }),
+                                                  subscribing);
         publisher->start();
         subscriber->start();
     }
@@ -231,8 +260,8 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     }
 };
 
-redis_backplane::redis_backplane(asio::io_context& io, redis_url const& where)
-    : state_(std::make_shared<state>(io, where))
+redis_backplane::redis_backplane(asio::io_context& io, redis_url const& where, redis_liveness_limits liveness)
+    : state_(std::make_shared<state>(io, where, liveness))
 {
 }
 

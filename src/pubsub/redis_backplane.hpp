@@ -7,10 +7,13 @@
 // locally, are recognised by the node id and skipped). So every subscriber on every node gets a
 // message once, in each publisher's order. While Redis is unreachable, local delivery goes on,
 // messages for other nodes are dropped and counted, /readyz says "backplane unavailable", and
-// both connections reconnect with backoff and re-subscribe. See docs/scaling.md.
+// both connections reconnect with backoff and re-subscribe. A Redis that hangs (connections open,
+// nothing answered) counts as unreachable once a heartbeat goes unanswered or too many bytes
+// await a reply (redis_link.hpp). See docs/scaling.md.
 #pragma once
 
 #include "pubsub/backplane.hpp"
+#include "pubsub/redis_liveness.hpp"
 #include "pubsub/redis_url.hpp"
 
 #include <memory>
@@ -23,7 +26,8 @@ namespace coropush {
 
 class redis_backplane final : public backplane {
 public:
-    redis_backplane(boost::asio::io_context& io, redis_url const& where);
+    // `liveness` applies to each of the two connections.
+    redis_backplane(boost::asio::io_context& io, redis_url const& where, redis_liveness_limits liveness = {});
     ~redis_backplane() override;
     redis_backplane(redis_backplane const&) = delete;
     redis_backplane& operator=(redis_backplane const&) = delete;

@@ -1,11 +1,11 @@
-// A hiredis async context on Asio: the event hooks, and the connect/reconnect coroutine.
+// A hiredis async context on Asio: the event hooks, the connect/reconnect coroutine, and the
+// heartbeat that tells a hung Redis from a quiet one.
 #include "pubsub/redis_link.hpp"
 
 #include "core/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -17,25 +17,54 @@
 #include <algorithm>
 #include <array>
 #include <random>
+#include <span>
+
+#include <sys/socket.h>
 
 namespace coropush {
 namespace asio = boost::asio;
 
 namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+using clock = std::chrono::steady_clock;
+constexpr std::size_t most_arguments = 4;  // a command's arguments past these are not sent
+
+// The size of a command in the Redis protocol (RESP), as hiredis writes it: what it costs in
+// hiredis's output buffer, in the socket buffers, and in Redis until it is answered.
+std::size_t resp_size(std::initializer_list<std::string_view> args)
+{
+    auto const digits = [](std::size_t n) {
+        std::size_t d = 1;
+        for (; n >= 10; n /= 10)
+            ++d;
+        return d;
+    };
+    auto const count = std::min(args.size(), most_arguments);
+    std::size_t bytes = 1 + digits(count) + 2;  // *<count>\r\n
+    for (auto const& a : std::span(args.begin(), count))
+        bytes += 1 + digits(a.size()) + 2 + a.size() + 2;  // $<length>\r\n<bytes>\r\n
+    return bytes;
+}
+
+bool is_subscribe_confirmation(redisReply const* r)
+{
+    return r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && r->element[0]->str != nullptr &&
+           std::string_view(r->element[0]->str, r->element[0]->len) == "subscribe";
+}
 }  // namespace
 
 struct redis_link::impl : std::enable_shared_from_this<impl> {
     enum class state { down, connecting, up };
 
     impl(asio::any_io_executor ex, std::string link_name, std::string host_name, std::uint16_t port_number,
-         events handlers, timing times)
+         events handlers, settings link_config)
         : strand(std::move(ex)),
           name(std::move(link_name)),
           host(std::move(host_name)),
           port(port_number),
           on(std::move(handlers)),
-          time(times),
+          config(std::move(link_config)),
+          owed(config.liveness),
           socket(strand),
           wake(strand),
           retry(strand),
@@ -55,7 +84,8 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
     std::string host;
     std::uint16_t port;
     events on;
-    timing time;
+    settings config;
+    redis_liveness owed;  // the current connection's heartbeats and unanswered bytes
 
     redisAsyncContext* context = nullptr;
     asio::posix::stream_descriptor socket;  // hiredis's socket; hiredis owns and closes it
@@ -84,10 +114,10 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
         wake.cancel();
     }
 
-    // Waits until become() is called (or stop()).
-    asio::awaitable<void> state_change()
+    // Waits until become() is called (or stop()), or until `at` if that comes first.
+    asio::awaitable<void> state_change(clock::time_point at = clock::time_point::max())
     {
-        wake.expires_at(asio::steady_timer::time_point::max());
+        wake.expires_at(at);
         co_await wake.async_wait(nothrow);
     }
 
@@ -135,6 +165,100 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
         want_read = want_write = read_waiting = write_waiting = false;
         if (socket.is_open())
             (void)socket.release();  // cancels our waits; hiredis closes the socket itself
+        forget_unanswered();
+    }
+
+    // --- the heartbeat and the bound on unanswered bytes ---
+
+    // Nothing is owed any more: the connection is gone, and its bytes with it.
+    void forget_unanswered()
+    {
+        auto const owed_bytes = static_cast<std::int64_t>(owed.unanswered_bytes());
+        owed.reset();
+        if (owed_bytes != 0 && on.unanswered_changed)
+            on.unanswered_changed(-owed_bytes);
+    }
+
+    // Queues a command on the current context and counts its bytes.
+    bool send(std::initializer_list<std::string_view> args, reply_callback callback, void* privdata,
+              bool heartbeat = false)
+    {
+        std::array<char const*, most_arguments> argv{};
+        std::array<std::size_t, most_arguments> lengths{};
+        auto const count = std::min(args.size(), most_arguments);
+        std::size_t i = 0;
+        for (auto const& a : args) {
+            if (i == count)
+                break;
+            argv[i] = a.data();
+            lengths[i] = a.size();
+            ++i;
+        }
+        if (redisAsyncCommandArgv(context, callback, privdata, static_cast<int>(count), argv.data(), lengths.data()) !=
+            REDIS_OK)
+            return false;
+        auto const bytes = resp_size(args);
+        if (heartbeat)
+            owed.heartbeat_sent(bytes, clock::now());
+        else
+            owed.sent(bytes);
+        if (on.unanswered_changed)
+            on.unanswered_changed(static_cast<std::int64_t>(bytes));
+        return true;
+    }
+
+    void send_heartbeat()
+    {
+        if (config.heartbeat_channel.empty())
+            send({"PING"}, &impl::on_heartbeat_reply, this, true);
+        else
+            send({"SUBSCRIBE", config.heartbeat_channel}, &impl::on_heartbeat_reply, this, true);
+    }
+
+    static void on_heartbeat_reply(redisAsyncContext*, void* reply, void* privdata)
+    {
+        if (reply == nullptr)
+            return;  // the connection is going away; context_gone() forgets what was owed
+        auto& self = of(privdata);
+        // On the heartbeat channel only our own subscription's confirmations count (a message
+        // published there by someone else says nothing about our commands).
+        if (!self.config.heartbeat_channel.empty() && !is_subscribe_confirmation(static_cast<redisReply*>(reply)))
+            return;
+        auto const before = self.owed.unanswered_bytes();
+        self.owed.heartbeat_answered();
+        auto const after = self.owed.unanswered_bytes();
+        if (before != after && self.on.unanswered_changed)
+            self.on.unanswered_changed(static_cast<std::int64_t>(after) - static_cast<std::int64_t>(before));
+        if (self.now == state::connecting)
+            self.become(state::up);  // the first answer: Redis is there and serving
+    }
+
+    // Redis keeps the connection open but does not answer: stop waiting for it. The socket is
+    // reset (SO_LINGER 0) rather than closed, so the kernel drops what we wrote and Redis has
+    // not read yet instead of delivering it, stale, whenever Redis resumes.
+    void give_up(stall why, std::string what)
+    {
+        if (context == nullptr || now == state::down)
+            return;
+        if (on.stalled)
+            on.stalled(why);
+        ::linger const reset{1, 0};
+        (void)::setsockopt(context->c.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        close_context();
+        become(state::down, std::move(what));
+    }
+
+    // While up: a heartbeat when one is due, and giving up when the oldest is overdue.
+    void check_liveness()
+    {
+        if (now != state::up || context == nullptr)
+            return;
+        auto const at = clock::now();
+        if (owed.overdue(at))
+            give_up(stall::no_reply,
+                    "no reply within " + std::to_string(config.liveness.reply_timeout.count()) + " ms");
+        else if (owed.heartbeat_due(at))
+            send_heartbeat();
     }
 
     void attach(redisAsyncContext* c)
@@ -156,12 +280,11 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
         c->ev.delWrite = [](void* p) { of(p).want_write = false; };
         c->ev.cleanup = [](void* p) { of(p).context_gone(); };
         // Set after the hooks: hiredis asks for the first write event (the connect's end) here.
+        // A successful connect is not yet "up": the first heartbeat's reply is (a stopped Redis
+        // still completes TCP handshakes: its kernel does them).
         redisAsyncSetConnectCallback(c, [](redisAsyncContext const* ac, int status) {
-            auto& self = of(ac);
-            if (status == REDIS_OK)
-                self.become(state::up);
-            else
-                self.become(state::down, ac->errstr);  // hiredis frees the context after this
+            if (status != REDIS_OK)
+                of(ac).become(state::down, ac->errstr);  // hiredis frees the context after this
         });
         redisAsyncSetDisconnectCallback(c, [](redisAsyncContext const* ac, int status) {
             of(ac).become(state::down, status == REDIS_OK ? std::string("disconnected") : std::string(ac->errstr));
@@ -189,6 +312,7 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
         }
         now = state::connecting;
         attach(c);
+        send_heartbeat();  // queued now, written once the connect completes
         return true;
     }
 
@@ -205,7 +329,7 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
     {
         auto const keep_alive = shared_from_this();
         bool was_up = false;
-        auto backoff = time.first_retry;
+        auto backoff = config.first_retry;
         while (!stopped) {
             // 1. Resolve the host name with Asio (hiredis would block in getaddrinfo).
             auto [ec, found] = co_await resolver.async_resolve(host, std::to_string(port), nothrow);
@@ -214,27 +338,30 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
             if (ec || found.empty()) {
                 why_down = "cannot resolve " + host + ": " + ec.message();
             } else if (open(found.begin()->endpoint())) {
-                // 2. Wait for the connect to finish, within the connect timeout.
-                deadline.expires_after(time.connect_timeout);
+                // 2. Wait for the connect to finish and Redis to answer, within the connect timeout.
+                deadline.expires_after(config.connect_timeout);
                 deadline.async_wait([self = shared_from_this(), gen = generation](boost::system::error_code e) {
                     if (!e && gen == self->generation && self->now == state::connecting) {
                         self->close_context();
-                        self->become(state::down, "connect timeout");
+                        self->become(state::down, "no answer within the connect timeout");
                     }
                 });
                 while (now == state::connecting && !stopped)
                     co_await state_change();
                 deadline.cancel();
 
-                // 3. Up: serve until the connection is lost.
+                // 3. Up: serve until the connection is lost or Redis stops answering, waking
+                //    for each heartbeat and each heartbeat's deadline.
                 if (now == state::up && !stopped) {
                     log_info(0, name, ": connected to redis ", host, ":", port);
-                    backoff = time.first_retry;
+                    backoff = config.first_retry;
                     if (on.up)
                         on.up(was_up);
                     was_up = true;
-                    while (now == state::up && !stopped)
-                        co_await state_change();
+                    while (now == state::up && !stopped) {
+                        co_await state_change(owed.next_check());
+                        check_liveness();
+                    }
                     if (stopped)
                         break;
                     log_warn(0, name, ": lost redis ", host, ":", port, ": ", why_down);
@@ -250,7 +377,7 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
             auto const pause = jittered(backoff);
             log_warn(0, name, ": redis ", host, ":", port, " unreachable (", why_down, "); retrying in ", pause.count(),
                      " ms");
-            backoff = std::min(backoff * 2, time.max_retry);
+            backoff = std::min(backoff * 2, config.max_retry);
             retry.expires_after(pause);
             co_await retry.async_wait(nothrow);
         }
@@ -258,9 +385,9 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
 };
 
 redis_link::redis_link(asio::any_io_executor strand, std::string name, std::string host, std::uint16_t port,
-                       events handlers, timing times)
-    : impl_(
-          std::make_shared<impl>(std::move(strand), std::move(name), std::move(host), port, std::move(handlers), times))
+                       events handlers, settings config)
+    : impl_(std::make_shared<impl>(std::move(strand), std::move(name), std::move(host), port, std::move(handlers),
+                                   std::move(config)))
 {
 }
 
@@ -271,7 +398,7 @@ redis_link::~redis_link()
 
 void redis_link::start()
 {
-    asio::co_spawn(impl_->strand, impl_->run(), asio::detached);
+    asio::co_spawn(impl_->strand, impl_->run(), log_exceptions("the Redis link " + impl_->name));
 }
 
 void redis_link::stop()
@@ -280,6 +407,7 @@ void redis_link::stop()
     if (self.stopped)
         return;
     self.stopped = true;
+    self.forget_unanswered();
     self.on = {};
     self.close_context();
     self.resolver.cancel();
@@ -295,22 +423,20 @@ bool redis_link::connected() const noexcept
 
 bool redis_link::command(std::initializer_list<std::string_view> args, reply_callback callback, void* privdata)
 {
+    auto& self = *impl_;
     if (!connected())
         return false;
-    constexpr std::size_t most = 4;
-    std::array<char const*, most> argv{};
-    std::array<std::size_t, most> lengths{};
-    auto const count = std::min(args.size(), most);
-    std::size_t i = 0;
-    for (auto const& a : args) {
-        if (i == count)
-            break;
-        argv[i] = a.data();
-        lengths[i] = a.size();
-        ++i;
+    if (!self.owed.fits(resp_size(args))) {
+        self.give_up(stall::too_many_unanswered, std::to_string(self.owed.unanswered_bytes()) +
+                                                     " bytes unanswered, the limit is " +
+                                                     std::to_string(self.config.liveness.max_unanswered_bytes));
+        return false;
     }
-    return redisAsyncCommandArgv(impl_->context, callback, privdata, static_cast<int>(count), argv.data(),
-                                 lengths.data()) == REDIS_OK;
+    if (!self.send(args, callback, privdata))
+        return false;
+    if (self.owed.heartbeat_due(clock::now()))
+        self.send_heartbeat();
+    return true;
 }
 
 }  // namespace coropush

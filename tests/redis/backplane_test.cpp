@@ -2,79 +2,18 @@
 // each, and Redis started, killed and restarted by the test. Each test awaits what the nodes
 // report (their backplane metrics) rather than sleeping; every wait is bounded.
 #include "client/ws_client.hpp"
+#include "redis/cluster.hpp"
 #include "support/json_clients.hpp"
-#include "support/raw_connection.hpp"
-#include "support/redis_server.hpp"
-#include "support/test_server.hpp"
-
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <functional>
-#include <memory>
 #include <stdexcept>
-#include <vector>
 
 namespace coropush::testing {
 namespace {
 using namespace std::chrono_literals;
 using boost::asio::awaitable;
 using client::ws_client;
-
-server_options node_options(std::string const& backplane)
-{
-    auto options = test_options();
-    options.backplane = backplane;
-    return options;
-}
-
-bool up(test_server const& node)
-{
-    return node.metrics().backplane_up.load() == 1;
-}
-
-std::int64_t channels(test_server const& node)
-{
-    return node.metrics().backplane_channels.load();
-}
-
-// Redis (started, unless `redis_running` is false) and `count` coropush nodes sharing it.
-struct cluster {
-    redis_server& redis;
-    std::vector<std::unique_ptr<test_server>> nodes;
-    test_server& operator[](std::size_t i) { return *nodes.at(i); }
-};
-
-void with_nodes(std::size_t count, std::function<awaitable<void>(cluster&)> body, bool redis_running = true)
-{
-    run_client(
-        [&]() -> awaitable<void> {
-            redis_server redis(co_await boost::asio::this_coro::executor);
-            if (redis_running)
-                co_await redis.start();
-            cluster c{redis, {}};
-            for (std::size_t i = 0; i < count; ++i)
-                c.nodes.push_back(std::make_unique<test_server>(node_options(redis.url())));
-            if (redis_running)
-                co_await eventually(
-                    [&] { return std::all_of(c.nodes.begin(), c.nodes.end(), [](auto const& n) { return up(*n); }); },
-                    "every node reaches redis");
-            co_await body(c);
-        },
-        30s);
-}
-
-awaitable<unsigned> readyz(std::uint16_t port)
-{
-    auto probe = co_await raw_connection::connect(port);
-    co_await probe.write("GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    auto const reply = co_await probe.read_http();
-    co_return reply.status;
-}
 
 TEST(redis_backplane, a_message_published_on_one_node_reaches_every_subscriber_on_every_node_once_in_order)
 {

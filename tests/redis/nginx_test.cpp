@@ -12,11 +12,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 #include <signal.h>
 #include <unistd.h>
@@ -33,12 +37,37 @@ void replace_all(std::string& text, std::string const& from, std::string const& 
         text.replace(at, from.size(), to);
 }
 
+// A fresh directory under the system's temporary directory, removed with everything in it when
+// this goes out of scope: also when the test fails or throws half-way.
+class temporary_directory {
+public:
+    temporary_directory()
+    {
+        std::string name = (std::filesystem::temp_directory_path() / "coropush-nginx-XXXXXX").string();
+        if (::mkdtemp(name.data()) == nullptr)
+            throw std::system_error(errno, std::generic_category(), "mkdtemp");
+        path_ = name;
+    }
+    ~temporary_directory()
+    {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    temporary_directory(temporary_directory const&) = delete;
+    temporary_directory& operator=(temporary_directory const&) = delete;
+
+    std::filesystem::path const& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
 TEST(nginx_in_front, two_nodes_behind_one_address_share_topics)
 {
     auto const nginx = find_program("nginx");
     ASSERT_FALSE(nginx.empty()) << "nginx is not installed: run scripts/install-deps.sh test";
-    auto const prefix = std::filesystem::temp_directory_path() / ("coropush-nginx-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(prefix);
+    temporary_directory const work;
+    auto const& prefix = work.path();
 
     run_client(
         [&]() -> awaitable<void> {
@@ -49,21 +78,34 @@ TEST(nginx_in_front, two_nodes_behind_one_address_share_topics)
             options.backplane = redis.url();
             test_server a(options);
             test_server b(options);
-            auto const listen = free_loopback_port();
 
             std::ifstream in(source_directory() / "docs" / "nginx" / "coropush.conf");
             std::stringstream text;
             text << in.rdbuf();
-            auto conf = text.str();
-            replace_all(conf, "@PREFIX@", prefix.string());
-            replace_all(conf, "@NODE_A@", std::to_string(a.port()));
-            replace_all(conf, "@NODE_B@", std::to_string(b.port()));
-            replace_all(conf, "@LISTEN@", std::to_string(listen));
-            std::ofstream(prefix / "nginx.conf") << conf;
+            auto const conf_template = text.str();
 
-            child_process proxy(executor, nginx,
-                                {"-p", prefix.string(), "-c", (prefix / "nginx.conf").string(), "-e", "stderr"});
-            co_await proxy.wait_for_line("start worker process");
+            // nginx refuses port 0, so it is told a port that was free a moment ago; if another
+            // process took it meanwhile, nginx says "bind() to ... failed" (and would retry the
+            // same port for seconds): stop it and try another port.
+            std::optional<child_process> proxy;
+            auto const listen = co_await start_on_free_port([&](std::uint16_t port) -> awaitable<bool> {
+                auto conf = conf_template;
+                replace_all(conf, "@PREFIX@", prefix.string());
+                replace_all(conf, "@NODE_A@", std::to_string(a.port()));
+                replace_all(conf, "@NODE_B@", std::to_string(b.port()));
+                replace_all(conf, "@LISTEN@", std::to_string(port));
+                std::ofstream(prefix / "nginx.conf") << conf;
+                proxy.reset();
+                proxy.emplace(executor, nginx,
+                              std::vector<std::string>{"-p", prefix.string(), "-c", (prefix / "nginx.conf").string(),
+                                                       "-e", "stderr"});
+                std::vector<std::string> outcomes{"start worker process", "bind() to"};
+                auto const line = co_await proxy->wait_for_any_line(std::move(outcomes));
+                if (line.find("bind() to") == std::string::npos)
+                    co_return true;
+                proxy.reset();  // kills it
+                co_return false;
+            });
             co_await eventually([&] { return a.metrics().backplane_up == 1 && b.metrics().backplane_up == 1; },
                                 "both nodes reach redis");
 
@@ -89,11 +131,10 @@ TEST(nginx_in_front, two_nodes_behind_one_address_share_topics)
             EXPECT_EQ(co_await next_text(second), "hello, both nodes");
             for (auto* c : {&first, &second, &publisher})
                 co_await c->close();
-            proxy.signal(SIGQUIT);  // graceful stop
-            EXPECT_EQ(co_await proxy.wait_for_exit(), 0);
+            proxy->signal(SIGQUIT);  // graceful stop
+            EXPECT_EQ(co_await proxy->wait_for_exit(), 0);
         },
         30s);
-    std::filesystem::remove_all(prefix);
 }
 
 }  // namespace

@@ -114,6 +114,18 @@ std::string const& child_process::output() const noexcept
 
 asio::awaitable<std::string> child_process::wait_for_line(std::string_view text)
 {
+    std::vector<std::string> one{std::string(text)};
+    co_return co_await wait_for_any_line(std::move(one));
+}
+
+asio::awaitable<std::string> child_process::wait_for_any_line(std::vector<std::string> wanted)
+{
+    auto const matches = [&](std::string const& line) {
+        for (auto const& w : wanted)
+            if (line.find(w) != std::string::npos)
+                return true;
+        return false;
+    };
     auto& out = impl_->output;
     for (;;) {
         // Look through the complete lines not yet matched.
@@ -123,7 +135,7 @@ asio::awaitable<std::string> child_process::wait_for_line(std::string_view text)
                 break;
             std::string line = out.substr(impl_->scanned, end - impl_->scanned);
             impl_->scanned = end + 1;
-            if (line.find(text) != std::string::npos)
+            if (matches(line))
                 co_return line;
         }
         char chunk[4096];
@@ -131,8 +143,8 @@ asio::awaitable<std::string> child_process::wait_for_line(std::string_view text)
         auto const n = co_await impl_->stderr_pipe.async_read_some(asio::buffer(chunk),
                                                                    asio::redirect_error(asio::use_awaitable, ec));
         if (ec)
-            throw std::runtime_error("child's stderr ended before a line with \"" + std::string(text) +
-                                     "\"; it said:\n" + out);
+            throw std::runtime_error("child's stderr ended before a line with \"" + wanted.front() + "\"; it said:\n" +
+                                     out);
         out.append(chunk, n);
     }
 }

@@ -29,6 +29,8 @@ public:
     // Reads the child's stderr until a line contains `text`; returns that line. Throws if the
     // child's stderr ends first.
     boost::asio::awaitable<std::string> wait_for_line(std::string_view text);
+    // The same for the first line that contains any of `wanted` (a success or a failure line).
+    boost::asio::awaitable<std::string> wait_for_any_line(std::vector<std::string> wanted);
     // Waits for the child to exit (reading the rest of its stderr): its exit code, or 128 + the
     // signal that killed it.
     boost::asio::awaitable<int> wait_for_exit();

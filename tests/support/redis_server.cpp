@@ -2,12 +2,15 @@
 #include "support/redis_server.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <hiredis/hiredis.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -43,17 +46,53 @@ redis_server::redis_server(asio::any_io_executor executor)
 {
 }
 
+asio::awaitable<std::uint16_t> start_on_free_port(std::function<asio::awaitable<bool>(std::uint16_t)> launch,
+                                                  int attempts)
+{
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+        auto const port = free_loopback_port();
+        if (co_await launch(port))
+            co_return port;
+    }
+    throw std::runtime_error("every loopback port tried was taken before the server could bind it (" +
+                             std::to_string(attempts) + " attempts)");
+}
+
+asio::awaitable<bool> redis_server::launch(std::string program, std::uint16_t port)
+{
+    process_.reset();
+    process_.emplace(executor_, program,
+                     std::vector<std::string>{"--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                                              "--appendonly", "no", "--logfile", "/dev/stderr", "--loglevel",
+                                              "notice"});
+    bool ready = false;
+    try {
+        co_await process_->wait_for_line("Ready to accept connections");
+        ready = true;
+    } catch (std::runtime_error const&) {
+        // Its stderr ended: it exited. Why is in what it said.
+    }
+    if (ready)
+        co_return true;
+    auto const said = process_->output();
+    (void)co_await process_->wait_for_exit();
+    process_.reset();
+    if (said.find("Address already in use") != std::string::npos)
+        co_return false;
+    throw std::runtime_error("redis-server exited before it was ready; it said:\n" + said);
+}
+
 asio::awaitable<void> redis_server::start()
 {
     auto const program = find_program("redis-server");
     if (program.empty())
         throw std::runtime_error("redis-server is not installed: run scripts/install-deps.sh test");
-    process_.reset();
-    process_.emplace(executor_, program,
-                     std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-                                              "--appendonly", "no", "--logfile", "/dev/stderr", "--loglevel",
-                                              "notice"});
-    co_await process_->wait_for_line("Ready to accept connections");
+    if (co_await launch(program, port_))
+        co_return;
+    if (port_handed_out_)
+        throw std::runtime_error("port " + std::to_string(port_) +
+                                 " was taken by another process, and the nodes were already told it");
+    port_ = co_await start_on_free_port([this, program](std::uint16_t port) { return launch(program, port); });
 }
 
 asio::awaitable<void> redis_server::kill()
@@ -65,8 +104,44 @@ asio::awaitable<void> redis_server::kill()
     process_.reset();
 }
 
+asio::awaitable<void> redis_server::until_stopped(bool stopped)
+{
+    // /proc/PID/stat: "PID (COMM) STATE ...": a signal is delivered asynchronously, so wait until
+    // the kernel shows its effect (bounded: a stop or a continue takes microseconds).
+    auto const state = [pid = process_->pid()] {
+        std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto const end_of_name = text.rfind(')');
+        return end_of_name == std::string::npos || end_of_name + 2 >= text.size() ? '?' : text[end_of_name + 2];
+    };
+    asio::steady_timer tick(executor_);
+    for (int i = 0; (state() == 'T') != stopped; ++i) {
+        if (i == 5000)
+            throw std::runtime_error(stopped ? "redis-server did not stop" : "redis-server did not continue");
+        tick.expires_after(std::chrono::milliseconds(1));
+        co_await tick.async_wait(asio::use_awaitable);
+    }
+}
+
+asio::awaitable<void> redis_server::pause()
+{
+    if (!process_)
+        throw std::runtime_error("redis-server is not running");
+    process_->signal(SIGSTOP);
+    co_await until_stopped(true);
+}
+
+asio::awaitable<void> redis_server::resume()
+{
+    if (!process_)
+        throw std::runtime_error("redis-server is not running");
+    process_->signal(SIGCONT);
+    co_await until_stopped(false);
+}
+
 std::string redis_server::url(std::string const& name_space) const
 {
+    port_handed_out_ = true;
     return "redis://127.0.0.1:" + std::to_string(port_) + "/" + name_space;
 }
 
