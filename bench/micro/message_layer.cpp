@@ -5,6 +5,7 @@
 #include "protocol/codec.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "service/json_dialect.hpp"
+#include "service/user_sessions.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -68,6 +69,7 @@ public:
     }
     void send_after(std::chrono::steady_clock::duration, outbound_frame) override { ++scheduled; }
     void close(std::uint16_t, std::string_view) override {}
+    void close_at(std::chrono::steady_clock::time_point, std::uint16_t, std::string_view) override {}
     std::shared_ptr<push_target> target() override { return nullptr; }
     std::uint64_t frames = 0, bytes = 0, scheduled = 0;
 };
@@ -82,7 +84,10 @@ void dispatch_echo(benchmark::State& state)
     boost::asio::io_context io;
     auto jobs = std::make_shared<job_manager>(io.get_executor(), job_limits{}, stats);
     std::atomic<bool> draining{false};
-    service_context services{options, stats, demo, hub, *jobs, draining};
+    options.rate_messages = 0;  // the handler alone, as fast as it goes
+    auth::access_policy const access;
+    user_sessions users;
+    service_context services{options, stats, demo, hub, *jobs, draining, access, nullptr, users};
     counting_outbox out;
     json_dialect dialect(out, services);
     for (auto _ : state)

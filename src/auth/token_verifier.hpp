@@ -13,8 +13,7 @@
 #pragma once
 
 #include "auth/identity.hpp"
-
-#include <boost/describe/enum.hpp>
+#include "auth/token_errc.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -31,22 +30,6 @@ enum class token_algorithm { hs256, rs256, es256 };
 // "HS256", "RS256", "ES256": the JOSE names, as the token header and the options spell them.
 std::string_view to_string(token_algorithm algorithm) noexcept;
 std::optional<token_algorithm> parse_token_algorithm(std::string_view text) noexcept;
-
-// Why a token was refused. The names are stable: logs, metrics and close reasons use them.
-enum class token_errc {
-    malformed,        // not three base64url parts of JSON objects, or longer than the limit
-    unsupported_alg,  // the header names another algorithm than the configured one ("none" included)
-    bad_signature,    // the signature does not verify with the configured key
-    missing_claim,    // "sub" or "exp" (or "iss"/"aud" when configured) is absent
-    invalid_claim,    // a claim of the wrong type or out of range, or a pattern that is not one
-    wrong_issuer,     // "iss" is not the configured issuer
-    wrong_audience,   // "aud" does not name the configured audience
-    expired,          // "exp" is past, beyond the allowed skew
-    not_yet_valid,    // "nbf" or "iat" is in the future, beyond the allowed skew
-};
-BOOST_DESCRIBE_ENUM(token_errc, malformed, unsupported_alg, bad_signature, missing_claim, invalid_claim, wrong_issuer,
-                    wrong_audience, expired, not_yet_valid)
-std::string_view to_string(token_errc code) noexcept;
 
 struct token_error {
     token_errc code;

@@ -1,6 +1,7 @@
 // The option table and the parser built on it.
 #include "core/command_line.hpp"
 
+#include "auth/topic_pattern.hpp"
 #include "pubsub/redis_url.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -137,20 +138,20 @@ option_spec text(std::string_view name, std::string_view metavar, std::string_vi
 // A secret (the admin token, the API key) from a file, a mounted secret say, read once, here,
 // at start: a secret given on the command line can be read by every local user in
 // /proc/PID/cmdline.
-problem read_secret_file(std::string& secret, std::string_view path)
+problem read_secret_file(std::string& secret, std::string_view path, std::size_t most = max_token_file_bytes)
 {
     std::string const name(path);
     std::error_code ec;
     if (std::filesystem::is_directory(name, ec))
         return "is a directory, not a file holding the secret";
     std::ifstream file(name, std::ios::binary);
-    std::string text(max_token_file_bytes + 1, '\0');
+    std::string text(most + 1, '\0');
     file.read(text.data(), static_cast<std::streamsize>(text.size()));
     if (!file.is_open() || file.bad())
         return "cannot read the file";
     text.resize(static_cast<std::size_t>(file.gcount()));
-    if (text.size() > max_token_file_bytes)
-        return "the file is larger than " + show_size(max_token_file_bytes) + ": not a secret";
+    if (text.size() > most)
+        return "the file is larger than " + show_size(most) + ": not a secret";
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
         text.pop_back();  // the newline an editor or `echo` adds is not part of the secret
     if (text.empty())
@@ -165,6 +166,64 @@ option_spec secret_file(std::string_view name, std::string_view help, std::strin
     return {name, "PATH", help,
             [=](server_options& o, std::string_view path) { return read_secret_file(o.*field, path); },
             [](server_options const&) { return std::string("(none)"); }};
+}
+
+// `text` with each letter passed through `convert` (::toupper or ::tolower): the options write the
+// algorithms in lower case, JOSE in upper case.
+std::string recased(std::string_view text, int (*convert)(int))
+{
+    std::string out(text);
+    for (auto& c : out)
+        c = static_cast<char>(convert(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// A repeatable topic pattern ("news.*"); checked against --max-topic-length once all are read.
+option_spec topic_patterns(std::string_view name, std::string_view help,
+                           std::vector<std::string> server_options::*field)
+{
+    return {name, "PATTERN", help,
+            [=](server_options& o, std::string_view v) -> problem {
+                if (!auth::valid_topic_pattern(v, 1024))
+                    return "expects a topic pattern: A-Z a-z 0-9 . _ : / - and * for any run of them";
+                (o.*field).emplace_back(v);
+                return std::nullopt;
+            },
+            [=](server_options const& o) {
+                std::string all;
+                for (auto const& p : o.*field)
+                    all += (all.empty() ? "" : " ") + p;
+                return all.empty() ? std::string("(none)") : all;
+            }};
+}
+
+// The checks that need every option read: where the key comes from (the file wins over
+// COROPUSH_AUTH_KEY, as the command line wins over the environment), whether it suits the
+// algorithm, and whether the anonymous patterns fit --max-topic-length.
+problem check_auth_options(server_options& o, environment_lookup const& environment)
+{
+    for (auto const* patterns : {&o.anonymous_subscribe, &o.anonymous_publish})
+        for (auto const& pattern : *patterns)
+            if (!auth::valid_topic_pattern(pattern, o.max_topic_length))
+                return "topic pattern '" + pattern + "' is longer than --max-topic-length";
+    if (o.auth == auth::auth_mode::off)
+        return std::nullopt;
+    if (!o.auth_key_file.empty()) {
+        // A PEM public key is larger than a token: up to 64 KiB.
+        if (auto bad = read_secret_file(o.auth_key, o.auth_key_file, 64 * kib))
+            return "cannot read --auth-key-file " + o.auth_key_file + ": " + *bad;
+    } else if (auto const from_environment = environment ? environment("COROPUSH_AUTH_KEY") : std::nullopt) {
+        o.auth_key = *from_environment;
+    }
+    if (o.auth_key.empty())
+        return "--auth " + std::string(auth::to_string(o.auth)) +
+               " needs the key that checks tokens: --auth-key-file FILE, or COROPUSH_AUTH_KEY";
+    auth::token_rules rules;
+    rules.algorithm = o.auth_algorithm;
+    rules.key = o.auth_key;
+    if (auto const wrong = auth::rules_problem(rules))
+        return "the auth key: " + *wrong;
+    return std::nullopt;
 }
 
 std::vector<option_spec> const& options_table()
@@ -296,6 +355,43 @@ std::vector<option_spec> const& options_table()
                                      0, 10'000'000));
         t.push_back(number<unsigned>("api-burst", "server API requests at once before the rate applies", &o::api_burst,
                                      1, 10'000'000));
+        t.push_back({"auth", "MODE", "tokens on the JSON dialect: off, optional or required",
+                     [](o& opts, std::string_view v) -> problem {
+                         auto const mode = auth::parse_auth_mode(v);
+                         if (!mode)
+                             return "expects off, optional or required";
+                         opts.auth = *mode;
+                         return std::nullopt;
+                     },
+                     [](o const& opts) { return std::string(auth::to_string(opts.auth)); }});
+        t.push_back(text("auth-key-file", "FILE",
+                         "the HS256 secret, or the RS256/ES256 PEM public key (or COROPUSH_AUTH_KEY: the key itself)",
+                         &o::auth_key_file));
+        t.push_back({"auth-algorithm", "ALG", "the tokens' signature: hs256, rs256 or es256",
+                     [](o& opts, std::string_view v) -> problem {
+                         auto const algorithm = auth::parse_token_algorithm(recased(v, ::toupper));
+                         if (!algorithm)
+                             return "expects hs256, rs256 or es256";
+                         opts.auth_algorithm = *algorithm;
+                         return std::nullopt;
+                     },
+                     [](o const& opts) { return recased(auth::to_string(opts.auth_algorithm), ::tolower); }});
+        t.push_back(text("auth-issuer", "ISS", "accept only tokens whose \"iss\" is this", &o::auth_issuer));
+        t.push_back(text("auth-audience", "AUD", "accept only tokens whose \"aud\" names this", &o::auth_audience));
+        t.push_back(time("auth-clock-skew", "tolerance on token times, in whole seconds", &o::auth_clock_skew, true));
+        t.push_back(topic_patterns("anonymous-subscribe",
+                                   "topics clients without a token may subscribe to, --auth optional (repeatable)",
+                                   &o::anonymous_subscribe));
+        t.push_back(topic_patterns("anonymous-publish",
+                                   "topics clients without a token may publish to, --auth optional (repeatable)",
+                                   &o::anonymous_publish));
+        t.push_back(number<unsigned>("rate-messages", "messages a second one JSON connection may send (0: no limit)",
+                                     &o::rate_messages, 0, 1'000'000));
+        t.push_back(number<unsigned>("rate-burst", "messages a JSON connection may send at once, beyond the rate",
+                                     &o::rate_burst, 1, 1'000'000));
+        t.push_back(number<std::size_t>("max-connections-per-ip",
+                                        "WebSocket sessions from one client address (more: 429; 0: no cap)",
+                                        &o::max_connections_per_ip, 0, 10'000'000));
         return t;
     }();
     return table;
@@ -406,6 +502,8 @@ command_line parse_command_line(std::vector<std::string_view> const& args, envir
         if (auto const bad = spec->set(result.options, *value))
             return error("bad value '" + std::string(*value) + "' for --" + std::string(arg) + ": " + *bad);
     }
+    if (auto const bad = check_auth_options(result.options, environment))
+        return error(*bad);
     return result;
 }
 

@@ -42,6 +42,9 @@ public:
     // False when the connection takes no more messages (it is closing or has ended), so the
     // frame is not sent; true when it was handed to the connection's queue.
     virtual bool push(outbound_frame frame) = 0;
+    // Flush what is queued, then close the session with this code and reason (the backend
+    // disconnecting a user). A no-op for a connection that has ended or is not a WebSocket.
+    virtual void disconnect(std::uint16_t code, std::string reason) = 0;
 };
 
 // What a message handler may do with its own connection. Only called on that connection's
@@ -56,6 +59,11 @@ public:
     virtual void send_after(std::chrono::steady_clock::duration delay, outbound_frame frame) = 0;
     // Flush what is queued, then close with this code and reason.
     virtual void close(std::uint16_t code, std::string_view reason) = 0;
+    // Close with this code and reason at `when`, unless called again first (the last call wins;
+    // time_point::max() for no deadline): how an unauthenticated session or an expiring token
+    // ends. `reason` must be static text (a literal): it is kept, not copied, to keep every
+    // idle connection small.
+    virtual void close_at(std::chrono::steady_clock::time_point when, std::uint16_t code, std::string_view reason) = 0;
     // A handle for others (hub, jobs) to push to this connection later, from any thread.
     virtual std::shared_ptr<push_target> target() = 0;
 };

@@ -17,7 +17,8 @@ constexpr std::size_t enumerator_count()
 }
 
 static_assert(enumerator_count<handshake_failure>() <= 16);
-static_assert(enumerator_count<protocol::errc>() <= 16);
+static_assert(enumerator_count<protocol::errc>() <= 24);
+static_assert(enumerator_count<auth::token_errc>() <= 16);
 
 std::size_t close_index(std::uint16_t code)
 {
@@ -73,6 +74,16 @@ void metrics::close_sent(std::uint16_t close_code) noexcept
     closes_sent_[close_index(close_code)].fetch_add(1, std::memory_order_relaxed);
 }
 
+void metrics::auth_failed(auth::token_errc code) noexcept
+{
+    auth_failures_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t metrics::auth_failures(auth::token_errc code) const noexcept
+{
+    return auth_failures_[static_cast<std::size_t>(code)].load(std::memory_order_relaxed);
+}
+
 std::uint64_t metrics::handshake_failures(handshake_failure reason) const noexcept
 {
     return handshake_failures_[static_cast<std::size_t>(reason)].load(std::memory_order_relaxed);
@@ -126,6 +137,14 @@ std::string metrics::render() const
            "Queued job updates replaced by a newer one before being sent.", coalesced_updates);
     single(out, "coropush_ping_timeouts_total", "counter", "Connections closed for not answering a ping.",
            ping_timeouts);
+    labelled<auth::token_errc>(out, "coropush_auth_failures_total", "Tokens refused, by reason.", "code",
+                               [this](auth::token_errc c) { return auth_failures(c); });
+    single(out, "coropush_forbidden_operations_total", "counter",
+           "Subscribes, publishes and job requests refused as forbidden.", forbidden_operations);
+    single(out, "coropush_rate_limited_messages_total", "counter",
+           "Messages refused, not handled, because their connection exceeded --rate-messages.", rate_limited_messages);
+    single(out, "coropush_rate_limit_closes_total", "counter",
+           "Connections closed (1008) for going on sending past the rate limit.", rate_limit_closes);
     single(out, "coropush_topics", "gauge", "Topics with at least one local subscriber.", topics);
     single(out, "coropush_subscriptions", "gauge", "Topic subscriptions held by local connections.", subscriptions);
     single(out, "coropush_publishes_total", "counter", "Messages published to topics.", publishes);

@@ -3,6 +3,7 @@
 // consistent-enough snapshot (Prometheus counters only need to be monotonic).
 #pragma once
 
+#include "auth/token_errc.hpp"
 #include "protocol/errc.hpp"
 
 #include <boost/describe/enum.hpp>
@@ -16,18 +17,19 @@ namespace coropush {
 
 // Why an HTTP connection did not become a WebSocket session, or an HTTP request failed early.
 enum class handshake_failure {
-    timeout,               // request + upgrade not done within the handshake timeout
-    bad_request,           // unparsable HTTP, or a malformed upgrade (400)
-    header_too_large,      // 431
-    body_too_large,        // 413
-    forbidden_origin,      // 403
-    too_many_connections,  // 503
-    shutting_down,         // 503
-    not_found,             // upgrade on a path with no WebSocket endpoint (404)
-    websocket_rejected,    // Beast refused the upgrade (bad key or version)
+    timeout,                // request + upgrade not done within the handshake timeout
+    bad_request,            // unparsable HTTP, or a malformed upgrade (400)
+    header_too_large,       // 431
+    body_too_large,         // 413
+    forbidden_origin,       // 403
+    too_many_connections,   // 503
+    shutting_down,          // 503
+    not_found,              // upgrade on a path with no WebSocket endpoint (404)
+    websocket_rejected,     // Beast refused the upgrade (bad key or version)
+    too_many_from_address,  // the client's address has --max-connections-per-ip sessions open (429)
 };
 BOOST_DESCRIBE_ENUM(handshake_failure, timeout, bad_request, header_too_large, body_too_large, forbidden_origin,
-                    too_many_connections, shutting_down, not_found, websocket_rejected)
+                    too_many_connections, shutting_down, not_found, websocket_rejected, too_many_from_address)
 
 using counter = std::atomic<std::uint64_t>;
 using gauge = std::atomic<std::int64_t>;
@@ -54,6 +56,11 @@ public:
     counter coalesced_updates{0};     // queued job updates replaced by a newer one
     counter ping_timeouts{0};
 
+    // Authentication, permissions and rate limits (refused tokens are counted by code, below).
+    counter forbidden_operations{0};   // subscribe, publish or a job refused with `forbidden`
+    counter rate_limited_messages{0};  // messages refused by --rate-messages (not handled)
+    counter rate_limit_closes{0};      // connections closed (1008) for going on past the limit
+
     // Pub/sub and jobs.
     gauge subscriptions{0};
     gauge topics{0};
@@ -77,22 +84,25 @@ public:
     void handshake_failed(handshake_failure reason) noexcept;
     void error_envelope(protocol::errc code) noexcept;
     void close_sent(std::uint16_t close_code) noexcept;
+    void auth_failed(auth::token_errc code) noexcept;
 
     std::uint64_t handshake_failures(handshake_failure reason) const noexcept;
     std::uint64_t error_envelopes(protocol::errc code) const noexcept;
     std::uint64_t closes_sent(std::uint16_t close_code) const noexcept;
+    std::uint64_t auth_failures(auth::token_errc code) const noexcept;
 
     // The whole set in the Prometheus text exposition format (version 0.0.4).
     std::string render() const;
 
     // Close codes counted one by one; any other code is counted as "other".
-    static constexpr std::array<std::uint16_t, 9> tracked_close_codes{1000, 1001, 1002, 1003, 1007,
-                                                                      1008, 1009, 1011, 0};
+    static constexpr std::array<std::uint16_t, 12> tracked_close_codes{1000, 1001, 1002, 1003, 1007, 1008,
+                                                                       1009, 1011, 4000, 4001, 4401, 0};
 
 private:
     std::array<counter, 16> handshake_failures_{};
-    std::array<counter, 16> error_envelopes_{};
+    std::array<counter, 24> error_envelopes_{};
     std::array<counter, tracked_close_codes.size()> closes_sent_{};
+    std::array<counter, 16> auth_failures_{};
 };
 
 }  // namespace coropush

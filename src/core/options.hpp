@@ -2,6 +2,8 @@
 // Parsing it from the command line lives in core/command_line.hpp; tests build it directly.
 #pragma once
 
+#include "auth/permissions.hpp"
+#include "auth/token_verifier.hpp"
 #include "core/log.hpp"
 
 #include <chrono>
@@ -90,6 +92,24 @@ struct server_options {
     // Operations: when set, POST /admin/disconnect with "Authorization: Bearer <token>" closes
     // every WebSocket session (to rebalance nodes, or to test clients' reconnection).
     std::string admin_token;
+
+    // Who may do what on the JSON dialect (docs/options.md, "Authentication and rate limits").
+    auth::auth_mode auth = auth::auth_mode::off;
+    std::string auth_key_file;  // --auth-key-file: where auth_key was read from
+    // The HS256 secret or the RS256/ES256 PEM public key: read from auth_key_file by the command
+    // line, or taken from COROPUSH_AUTH_KEY. Never a command-line value (it would show in `ps`).
+    std::string auth_key;
+    auth::token_algorithm auth_algorithm = auth::token_algorithm::hs256;
+    std::string auth_issuer;    // empty: "iss" is not checked
+    std::string auth_audience;  // empty: "aud" is not checked
+    duration auth_clock_skew = std::chrono::seconds(30);
+    std::vector<std::string> anonymous_subscribe;  // topic patterns for clients without a token (optional mode)
+    std::vector<std::string> anonymous_publish;
+    unsigned rate_messages = 100;  // per second and connection (JSON dialect); 0: no limit
+    unsigned rate_burst = 200;     // messages at once before the rate applies
+    // WebSocket sessions from one client address; 0: no cap. Off by default: behind a proxy or a
+    // carrier's NAT every client shares one address.
+    std::size_t max_connections_per_ip = 0;
 };
 
 }  // namespace coropush

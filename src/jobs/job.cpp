@@ -9,12 +9,13 @@
 namespace coropush {
 namespace asio = boost::asio;
 
-job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::uint64_t owner, job_spec spec,
-         std::size_t history_limit)
+job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::uint64_t owner,
+         std::string user, job_spec spec, std::size_t history_limit)
     : strand_(std::move(strand)),
       id_(std::move(id)),
       coalesce_key_(coalesce_key),
       owner_(owner),
+      user_(std::move(user)),
       spec_(std::move(spec)),
       history_limit_(std::max<std::size_t>(history_limit, 1)),
       timer_(strand_)

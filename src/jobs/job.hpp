@@ -22,11 +22,14 @@ namespace coropush {
 class job final : public job_context {
 public:
     job(boost::asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::uint64_t owner,
-        job_spec spec, std::size_t history_limit);
+        std::string user, job_spec spec, std::size_t history_limit);
 
     boost::asio::any_io_executor const& get_executor() const noexcept { return strand_; }
     std::string const& id() const noexcept { return id_; }
     std::uint64_t owner() const noexcept { return owner_; }
+    // The authenticated user who started it ("" when anonymous or under --auth off). Set once,
+    // so any thread may read it.
+    std::string const& user() const noexcept { return user_; }
     job_spec const& spec() const noexcept { return spec_; }
     bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
 
@@ -56,6 +59,7 @@ private:
     std::string id_;
     std::uint64_t coalesce_key_;
     std::uint64_t owner_;
+    std::string user_;
     job_spec spec_;
     std::size_t history_limit_;
 

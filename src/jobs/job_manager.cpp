@@ -73,7 +73,8 @@ bool job_manager::make_room_locked()
     return false;
 }
 
-std::variant<std::string, job_refusal> job_manager::start(job_spec spec, std::shared_ptr<push_target> starter)
+std::variant<std::string, job_refusal> job_manager::start(job_spec spec, std::shared_ptr<push_target> starter,
+                                                          std::string user)
 {
     auto const kind = kinds_.find(spec.kind);
     if (kind == kinds_.end())
@@ -91,8 +92,8 @@ std::variant<std::string, job_refusal> job_manager::start(job_spec spec, std::sh
         if (!make_room_locked())
             return job_refusal{protocol::errc::too_many_jobs, "the server is running as many jobs as it can"};
         ++running;
-        j = std::make_shared<job>(asio::make_strand(io_), new_job_id(), next_key_++, starter->id(), std::move(spec),
-                                  limits_.history);
+        j = std::make_shared<job>(asio::make_strand(io_), new_job_id(), next_key_++, starter->id(), std::move(user),
+                                  std::move(spec), limits_.history);
         jobs_.emplace(j->id(), j);
     }
     j->add_watcher(std::move(starter));  // not yet running: no other strand touches it
@@ -142,22 +143,36 @@ std::shared_ptr<job> job_manager::find(std::string const& job_id) const
     return it == jobs_.end() ? nullptr : it->second;
 }
 
-std::optional<job_refusal> job_manager::cancel(std::string const& job_id, std::shared_ptr<push_target> requester,
-                                               protocol::request_id id)
+std::variant<std::shared_ptr<job>, job_refusal> job_manager::find_for(std::string const& job_id,
+                                                                      std::string_view user) const
 {
     auto j = find(job_id);
     if (!j)
         return job_refusal{protocol::errc::unknown_job, "no job " + job_id};
+    if (!j->user().empty() && j->user() != user)
+        return job_refusal{protocol::errc::forbidden, "job " + job_id + " belongs to another user"};
+    return j;
+}
+
+std::optional<job_refusal> job_manager::cancel(std::string const& job_id, std::string_view user,
+                                               std::shared_ptr<push_target> requester, protocol::request_id id)
+{
+    auto found = find_for(job_id, user);
+    if (auto* refusal = std::get_if<job_refusal>(&found))
+        return std::move(*refusal);
+    auto j = std::get<std::shared_ptr<job>>(std::move(found));
     asio::dispatch(j->get_executor(), [j, requester = std::move(requester), id] { j->cancel(requester, id); });
     return std::nullopt;
 }
 
-std::optional<job_refusal> job_manager::resume(std::string const& job_id, std::uint64_t after_seq,
-                                               std::shared_ptr<push_target> watcher, protocol::request_id id)
+std::optional<job_refusal> job_manager::resume(std::string const& job_id, std::string_view user,
+                                               std::uint64_t after_seq, std::shared_ptr<push_target> watcher,
+                                               protocol::request_id id)
 {
-    auto j = find(job_id);
-    if (!j)
-        return job_refusal{protocol::errc::unknown_job, "no job " + job_id};
+    auto found = find_for(job_id, user);
+    if (auto* refusal = std::get_if<job_refusal>(&found))
+        return std::move(*refusal);
+    auto j = std::get<std::shared_ptr<job>>(std::move(found));
     asio::dispatch(j->get_executor(), [j, watcher = std::move(watcher), after_seq, id]() mutable {
         j->watch(std::move(watcher), after_seq, id);
     });

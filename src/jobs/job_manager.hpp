@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 
@@ -43,15 +44,18 @@ public:
     void add_kind(std::string name, job_body body);
     bool has_kind(std::string const& name) const;
 
-    // Starts a job for `starter`, which watches it from the start. Returns the new job's id.
-    std::variant<std::string, job_refusal> start(job_spec spec, std::shared_ptr<push_target> starter);
+    // Starts a job for `starter`, which watches it from the start, on behalf of `user` (the
+    // starter's authenticated user, or "" for nobody in particular). Returns the new job's id.
+    std::variant<std::string, job_refusal> start(job_spec spec, std::shared_ptr<push_target> starter,
+                                                 std::string user = {});
 
     // These answer through `requester`, from the job's strand (job_cancelling / job_resumed and
     // the replay), so the answer is ordered with the job's own events. A refusal is returned
-    // instead when there is no such job.
-    std::optional<job_refusal> cancel(std::string const& job_id, std::shared_ptr<push_target> requester,
-                                      protocol::request_id id);
-    std::optional<job_refusal> resume(std::string const& job_id, std::uint64_t after_seq,
+    // instead when there is no such job, or when it belongs to a user other than `user` (a job
+    // started by nobody in particular is anyone's who knows its id).
+    std::optional<job_refusal> cancel(std::string const& job_id, std::string_view user,
+                                      std::shared_ptr<push_target> requester, protocol::request_id id);
+    std::optional<job_refusal> resume(std::string const& job_id, std::string_view user, std::uint64_t after_seq,
                                       std::shared_ptr<push_target> watcher, protocol::request_id id);
 
     // A connection has ended: it stops watching the job (which goes on).
@@ -66,6 +70,7 @@ private:
     boost::asio::awaitable<void> run(std::shared_ptr<job> j, job_body body);
     void forget(std::string const& job_id);
     std::shared_ptr<job> find(std::string const& job_id) const;
+    std::variant<std::shared_ptr<job>, job_refusal> find_for(std::string const& job_id, std::string_view user) const;
     bool make_room_locked();
 
     boost::asio::any_io_executor io_;

@@ -155,6 +155,28 @@ void connection::close(std::uint16_t code, std::string_view reason, std::optiona
     watchdog_timer_.cancel();  // the watchdog now times the flush, then the closing handshake
 }
 
+void connection::close_at(clock::time_point when, std::uint16_t code, std::string_view reason)
+{
+    if (stopping_ || close_)
+        return;  // closing already: the watchdog is timing the close, and must not be woken early
+    deadline_ = deadline_close{when, code, reason};
+    watchdog_timer_.cancel();  // the watchdog re-arms for the new deadline
+}
+
+void connection::close_for_deadline()
+{
+    log_info(id_, "deadline passed: ", deadline_.reason);
+    close(deadline_.code, deadline_.reason);
+}
+
+void connection::disconnect(std::uint16_t code, std::string reason)
+{
+    asio::dispatch(strand_, [self = shared_from_this(), code, reason = std::move(reason)] {
+        if (self->websocket_)
+            self->close(code, reason);
+    });
+}
+
 void connection::close_frame_started()
 {
     close_frame_started_ = true;

@@ -46,6 +46,8 @@ public:
     void send_after(clock::duration delay, outbound_frame frame) override;
     void close(std::uint16_t code, std::string_view reason) override;
     void close(std::uint16_t code, std::string_view reason, std::optional<clock::duration> flush_budget);
+    void close_at(clock::time_point when, std::uint16_t code, std::string_view reason) override;
+    void disconnect(std::uint16_t code, std::string reason) override;  // any thread
     std::shared_ptr<push_target> target() override { return shared_from_this(); }
 
     // --- control from outside the session (any thread) ----------------------------------------
@@ -114,6 +116,13 @@ public:
     timer_wait watchdog_sleep(clock::duration d);
     timer_wait watchdog_sleep_until(clock::time_point deadline);
 
+    // The session's deadline (close_at), which the watchdog honours: a plain time_point, not a
+    // timer of its own, so a connection costs no more while it waits for a token.
+    clock::time_point deadline() const noexcept { return deadline_.when; }
+    bool deadline_passed() const noexcept { return clock::now() >= deadline_.when; }
+    // Requests the close the deadline called for.
+    void close_for_deadline();
+
     // Why the session ended, for the "closed" log line: the first reason recorded wins.
     void record_end(std::string reason);
     std::string const& end_reason() const noexcept { return end_reason_; }
@@ -132,6 +141,12 @@ private:
     outbound_queue queue_;
     std::multimap<clock::time_point, outbound_frame> scheduled_;
     std::optional<close_request> close_;
+    struct deadline_close {
+        clock::time_point when = clock::time_point::max();
+        std::uint16_t code = 0;
+        std::string_view reason;  // static text (see outbox::close_at)
+    };
+    deadline_close deadline_;
 
     boost::asio::steady_timer writer_wake_;
     boost::asio::steady_timer push_timer_;

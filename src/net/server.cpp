@@ -35,9 +35,23 @@ server::~server()
     // dropped with it.
 }
 
+std::optional<std::string> unauthenticated_exposure(server_options const& options)
+{
+    boost::system::error_code ec;
+    auto const address = asio::ip::make_address(options.address, ec);
+    if (options.auth != auth::auth_mode::off || ec || address.is_loopback())
+        return std::nullopt;
+    return "listening on " + options.address +
+           " with --auth off: any client that reaches this port may subscribe to and publish on every topic, and "
+           "start jobs. Set --auth optional or --auth required (with --auth-key-file) to ask for tokens, or "
+           "--address 127.0.0.1 to stay local";
+}
+
 void server::start()
 {
     log_info(0, "listening on ", endpoint(), " (web root ", state_->http.web_root.string(), ")");
+    if (auto const warning = unauthenticated_exposure(state_->options))
+        log_warn(0, *warning);
     // Messages from other nodes go to this node's subscribers. The hub outlives the backplane's
     // use of it: the backplane stops delivering at shutdown, before the state is destroyed.
     state_->link->start(state_->stats, [hub = &state_->hub](std::string const& topic, shared_payload const& envelope) {
@@ -64,6 +78,11 @@ void server::shutdown(std::function<void()> on_stopped)
 void server::stop_now()
 {
     state_->stop_now();
+}
+
+std::size_t server::disconnect_user(std::string_view user)
+{
+    return state_->disconnect_user(user);
 }
 
 coropush::metrics const& server::metrics() const

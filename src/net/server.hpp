@@ -8,7 +8,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace boost::asio {
 class io_context;
@@ -19,6 +21,10 @@ namespace coropush {
 namespace net {
 class server_state;
 }
+
+// The warning start() logs when the server listens beyond loopback with --auth off (anyone who can
+// reach the port may read and publish every topic and run jobs), or nothing.
+std::optional<std::string> unauthenticated_exposure(server_options const& options);
 
 class server {
 public:
@@ -41,6 +47,9 @@ public:
     void shutdown(std::function<void()> on_stopped = {});
     // Drop everything now.
     void stop_now();
+    // Closes every session authenticated as `user` (close 4000, after a flush); returns how many.
+    // Safe from any thread: what the application's backend calls when a user logs out.
+    std::size_t disconnect_user(std::string_view user);
 
     coropush::metrics const& metrics() const;
     server_options const& options() const;

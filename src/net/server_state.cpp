@@ -3,6 +3,7 @@
 
 #include "core/log.hpp"
 #include "net/connection.hpp"
+#include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -60,6 +61,27 @@ api::api_settings make_api_settings(server_options const& options)
     return settings;
 }
 
+auth::access_policy make_access_policy(server_options const& options)
+{
+    return {options.auth, options.anonymous_subscribe, options.anonymous_publish};
+}
+
+// The token checker, when tokens are in use. The command line has checked the key already
+// (auth::rules_problem); a server built in code with a bad one refuses every token.
+std::optional<auth::token_verifier> make_verifier(server_options const& options)
+{
+    if (options.auth == auth::auth_mode::off)
+        return std::nullopt;
+    auth::token_rules rules;
+    rules.algorithm = options.auth_algorithm;
+    rules.key = options.auth_key;
+    rules.clock_skew = std::chrono::duration_cast<std::chrono::seconds>(options.auth_clock_skew);
+    rules.issuer = options.auth_issuer;
+    rules.audience = options.auth_audience;
+    rules.max_topic_length = options.max_topic_length;
+    return auth::token_verifier(std::move(rules));
+}
+
 }  // namespace
 
 // What the API may do: publish through the hub (to every node), and know when it should not.
@@ -84,6 +106,8 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
       hub(stats, *link),
       jobs(std::make_shared<job_manager>(io_context.get_executor(), make_job_limits(options), stats)),
       api(make_api_settings(options), make_api_services(*this)),
+      access(make_access_policy(options)),
+      verifier(make_verifier(options)),
       http{canonical_web_root(options.web_root),
            stats,
            [this] {
@@ -96,11 +120,12 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
            options.admin_token,
            [this](bool drop) { return disconnect_all(drop); },
            &api},
-      services{options, stats, demo, hub, *jobs, draining},
+      services{options, stats, demo, hub, *jobs, draining, access, verifier ? &*verifier : nullptr, users},
       io(io_context),
       control(asio::make_strand(io_context)),
       acceptor(control),
-      grace_timer_(control)
+      grace_timer_(control),
+      sessions_per_address_(options.max_connections_per_ip)
 {
     registry.on_remove([this](std::size_t) { stats.tcp_connections_open.fetch_sub(1, std::memory_order_relaxed); });
 }
@@ -142,6 +167,26 @@ void server_state::release_websocket()
         asio::post(control, [self = shared_from_this()] { self->finish_shutdown(); });
 }
 
+std::optional<server_state::address_slot> server_state::try_reserve_address(std::string address)
+{
+    if (options.max_connections_per_ip == 0)
+        return address_slot(nullptr, {});
+    // Sessions of one address may run on every io thread, so the count is shared under a lock,
+    // held for one table lookup per upgrade and per session end.
+    std::lock_guard lock(address_mutex_);
+    if (!sessions_per_address_.try_open(address))
+        return std::nullopt;
+    return address_slot(this, std::move(address));
+}
+
+server_state::address_slot::~address_slot()
+{
+    if (!state_)
+        return;
+    std::lock_guard lock(state_->address_mutex_);
+    state_->sessions_per_address_.close(address_);
+}
+
 void server_state::begin_shutdown(std::function<void()> on_stopped)
 {
     asio::dispatch(control, [self = shared_from_this(), on_stopped = std::move(on_stopped)]() mutable {
@@ -181,6 +226,15 @@ std::size_t server_state::disconnect_all(bool drop) const
             c->close_websocket(1012, "service restart", options.shutdown_grace);
     }
     return sessions;
+}
+
+std::size_t server_state::disconnect_user(std::string_view user) const
+{
+    auto const sessions = users.of(user);
+    log_info(0, "disconnecting ", sessions.size(), " session(s) of a user");
+    for (auto const& session : sessions)
+        session->disconnect(protocol::close_codes::disconnected, "disconnected by the application");
+    return sessions.size();
 }
 
 void server_state::stop_now()

@@ -4,6 +4,9 @@
 #pragma once
 
 #include "api/server_api.hpp"
+#include "auth/connection_cap.hpp"
+#include "auth/permissions.hpp"
+#include "auth/token_verifier.hpp"
 #include "core/metrics.hpp"
 #include "core/options.hpp"
 #include "jobs/job_manager.hpp"
@@ -14,6 +17,7 @@
 #include "pubsub/topic_hub.hpp"
 #include "service/plain_dialect.hpp"
 #include "service/service_context.hpp"
+#include "service/user_sessions.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,6 +27,10 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace coropush::net {
 
@@ -42,6 +50,9 @@ public:
     connection_registry registry;
     std::atomic<bool> draining{false};
     api::server_api api;
+    auth::access_policy const access;
+    std::optional<auth::token_verifier> const verifier;  // none under --auth off
+    user_sessions users;
     http_context const http;
     service_context const services;
 
@@ -79,11 +90,40 @@ public:
     std::optional<websocket_slot> try_reserve_websocket();
     std::size_t websocket_sessions() const noexcept { return websocket_count_.load(std::memory_order_relaxed); }
 
+    // A WebSocket session's place under --max-connections-per-ip, held for the session's lifetime.
+    class address_slot {
+    public:
+        address_slot(server_state* s, std::string address)
+            : state_(s),
+              address_(std::move(address))
+        {
+        }
+        address_slot(address_slot&& other) noexcept
+            : state_(std::exchange(other.state_, nullptr)),
+              address_(std::move(other.address_))
+        {
+        }
+        address_slot(address_slot const&) = delete;
+        address_slot& operator=(address_slot const&) = delete;
+        address_slot& operator=(address_slot&&) = delete;
+        ~address_slot();
+
+    private:
+        server_state* state_;
+        std::string address_;
+    };
+    // Nothing when `address` already has --max-connections-per-ip sessions open (any thread).
+    // With no cap, every session gets an empty slot and nothing is counted or locked.
+    std::optional<address_slot> try_reserve_address(std::string address);
+
     // Graceful shutdown (any thread, idempotent): refuse new sessions, close open ones with 1001
     // after flushing, and once they are gone (or the grace period is over) stop everything.
     void begin_shutdown(std::function<void()> on_stopped);
     // The admin endpoint's action: close (1012) or drop every WebSocket session; returns how many.
     std::size_t disconnect_all(bool drop) const;
+    // For the backend: closes every session authenticated as `user` with 4000 ("disconnected by
+    // the application"), after each flushes what is queued. Any thread; returns how many.
+    std::size_t disconnect_user(std::string_view user) const;
 
     // Immediate stop (any thread): drop every connection and stop accepting.
     void stop_now();
@@ -99,6 +139,8 @@ private:
     std::atomic<bool> stopped_{false};
     boost::asio::steady_timer grace_timer_;  // on `control`
     std::function<void()> on_stopped_;       // on `control`
+    std::mutex address_mutex_;
+    auth::connection_cap sessions_per_address_;  // guarded by address_mutex_
 };
 
 }  // namespace coropush::net

@@ -22,10 +22,13 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include <netinet/tcp.h>
+
+#include <algorithm>
 
 namespace coropush::net {
 namespace asio = boost::asio;
@@ -192,7 +195,9 @@ asio::awaitable<void> time_the_close(connection& conn, server_options const& opt
 
 // Notices a peer that has gone silent (dead Wi-Fi, a half-open TCP connection): after
 // --ping-interval without a word from it, ask the writer for a ping; after --ping-timeout more
-// with still nothing (not even the pong), drop the connection. Also times a close.
+// with still nothing (not even the pong), drop the connection. Closes the session at its
+// deadline (no token in time, or an expired one: connection::close_at), and times a close.
+// Every sleep ends at the deadline too, and a new deadline wakes it, so one timer serves all.
 asio::awaitable<void> watchdog(connection& conn, server_options const& options, metrics& stats)
 {
     bool const pings = options.ping_interval > clock::duration::zero();
@@ -201,20 +206,30 @@ asio::awaitable<void> watchdog(connection& conn, server_options const& options, 
             co_await time_the_close(conn, options);
             co_return;
         }
+        if (conn.deadline_passed()) {
+            conn.close_for_deadline();  // the next turn times that close
+            continue;
+        }
         if (!pings) {
-            co_await conn.watchdog_sleep(clock::duration::max());  // until a close or the end
+            co_await conn.watchdog_sleep_until(conn.deadline());  // until the deadline, a close or the end
             continue;
         }
         // Sleeps until one interval after the last word from the peer; if it spoke meanwhile,
         // the next turn sleeps until one interval after that.
         auto const heard = conn.last_heard();
-        co_await conn.watchdog_sleep_until(heard + options.ping_interval);
-        if (conn.stopping() || conn.pending_close() || conn.last_heard() != heard ||
+        co_await conn.watchdog_sleep_until(std::min(heard + options.ping_interval, conn.deadline()));
+        if (conn.stopping() || conn.pending_close() || conn.deadline_passed() || conn.last_heard() != heard ||
             clock::now() < heard + options.ping_interval)
             continue;
         conn.request_ping();
-        co_await conn.watchdog_sleep(options.ping_timeout);
-        if (conn.stopping() || conn.pending_close() || conn.last_heard() != heard)
+        auto const answer_by = clock::now() + options.ping_timeout;
+        auto const still_waiting = [&] {
+            return !conn.stopping() && !conn.pending_close() && !conn.deadline_passed() && conn.last_heard() == heard &&
+                   clock::now() < answer_by;
+        };
+        while (still_waiting())
+            co_await conn.watchdog_sleep_until(std::min(answer_by, conn.deadline()));
+        if (conn.stopping() || conn.pending_close() || conn.deadline_passed() || conn.last_heard() != heard)
             continue;
         stats.ping_timeouts.fetch_add(1, std::memory_order_relaxed);
         conn.abort("no answer to a ping within " + millis(options.ping_timeout));
@@ -270,12 +285,50 @@ std::unique_ptr<message_handler> make_handler(dialect kind, connection& conn, se
     return std::make_unique<plain_dialect>(conn, server.demo);
 }
 
+// The client's address, as --max-connections-per-ip counts it ("" if the socket has already lost
+// its peer: such a connection fails at the handshake anyway).
+std::string peer_address(asio::ip::tcp::socket const& socket)
+{
+    beast::error_code ec;
+    auto const peer = socket.remote_endpoint(ec);
+    return ec ? std::string() : peer.address().to_string();
+}
+
+// An upgrade from an address that has --max-connections-per-ip sessions open is refused with 429
+// (Too Many Requests), and the upgrade's other checks (upgrade.cpp) have all passed by then. The
+// answer is a few hundred bytes that the socket's send buffer takes at once, so the write needs
+// no deadline of its own (and a server stop aborts it with the rest).
+asio::awaitable<void> refuse_address(asio::ip::tcp::socket& socket, http_request const& request,
+                                     std::string const& address, connection& conn, server_state& server)
+{
+    server.stats.handshake_failed(handshake_failure::too_many_from_address);
+    log_info(conn.id(), "upgrade refused: 429 ", server.options.max_connections_per_ip, " sessions open from ", address,
+             " (--max-connections-per-ip)");
+    co_await beast::async_write(socket,
+                                text_response(http::status::too_many_requests,
+                                              "too many connections from this address\n", request.version(), false),
+                                nothrow);
+    beast::error_code ignored;
+    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
 }  // namespace
 
 // The WebSocket handshake, then the session proper.
 asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, connection& conn, server_state& server)
 {
     auto const& options = server.options;
+    // Held until the session ends: the address's count goes down with it.
+    auto const address = peer_address(upgrade.socket);
+    auto const address_slot = server.try_reserve_address(address);
+    if (!address_slot) {
+        auto const abort_guard = conn.set_abort_hook([&socket = upgrade.socket] {
+            beast::error_code ignored;
+            socket.close(ignored);
+        });
+        co_await refuse_address(upgrade.socket, upgrade.request, address, conn, server);
+        co_return;
+    }
     websocket_stream ws(std::move(upgrade.socket));
     auto const abort_guard = conn.set_abort_hook([&ws] {
         beast::error_code ignored;

@@ -23,10 +23,13 @@ enum class errc {
     job_finished,            // job_cancel for a job that has already ended
     shutting_down,           // the server is draining and starts nothing new
     backplane_unavailable,   // the request needs the scale-out backplane, which is down
+    unauthorized,            // a token was refused, or one is needed first (--auth required)
+    forbidden,               // authenticated or not, this client may not do that (topic, job, user)
+    rate_limited,            // the connection sends faster than --rate-messages allows
 };
 BOOST_DESCRIBE_ENUM(errc, invalid_json, not_object, missing_type, unknown_type, bad_id, bad_data, binary_unsupported,
                     invalid_topic, too_many_subscriptions, too_many_jobs, unknown_job, job_finished, shutting_down,
-                    backplane_unavailable)
+                    backplane_unavailable, unauthorized, forbidden, rate_limited)
 
 // The wire spelling of a code ("invalid_json", ...).
 std::string_view to_string(errc code);

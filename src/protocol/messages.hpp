@@ -55,6 +55,26 @@ struct error {
 };
 BOOST_DESCRIBE_STRUCT(error, (), (code, message))
 
+// --- Authentication ----------------------------------------------------------------------------
+
+// A signed token (a JWT) from the application's backend, presented in a message rather than in
+// the URL, where proxies and access logs would keep it. Sent again with a fresh token (same user)
+// before the first expires, it extends the session.
+struct auth {
+    static constexpr std::string_view type = "auth";
+    std::string token;
+};
+BOOST_DESCRIBE_STRUCT(auth, (), (token))
+
+// The reply to auth: who the token says the client is (its "sub"), and when the session ends
+// unless a fresh token comes first (its "exp", in seconds since 1970).
+struct authenticated {
+    static constexpr std::string_view type = "authenticated";
+    std::string user;
+    std::uint64_t expires = 0;
+};
+BOOST_DESCRIBE_STRUCT(authenticated, (), (user, expires))
+
 // --- Topics ------------------------------------------------------------------------------------
 
 struct subscribe {
@@ -193,6 +213,6 @@ BOOST_DESCRIBE_STRUCT(job_resumed, (), (job, last_seq, replayed))
 
 // --- What a client may send --------------------------------------------------------------------
 
-using request = std::variant<hello, echo, subscribe, unsubscribe, publish, job_start, job_cancel, job_resume>;
+using request = std::variant<hello, echo, auth, subscribe, unsubscribe, publish, job_start, job_cancel, job_resume>;
 
 }  // namespace coropush::protocol

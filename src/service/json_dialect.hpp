@@ -1,13 +1,17 @@
 // The coropush.v1 dialect: typed JSON envelopes. Decodes each text frame into a request struct
 // and hands it to the handler for its type; anything that does not decode gets an error envelope
-// (with the request's id where it could be read) and the connection stays open.
+// (with the request's id where it could be read) and the connection stays open. It also keeps the
+// connection's standing: who its token says it is (--auth), and its message rate.
 #pragma once
 
+#include "auth/identity.hpp"
+#include "auth/token_bucket.hpp"
 #include "core/frame.hpp"
 #include "protocol/codec.hpp"
 #include "service/message_handler.hpp"
 #include "service/service_context.hpp"
 
+#include <memory>
 #include <set>
 #include <string>
 
@@ -15,11 +19,8 @@ namespace coropush {
 
 class json_dialect final : public message_handler {
 public:
-    json_dialect(outbox& out, service_context const& services)
-        : out_(out),
-          services_(services)
-    {
-    }
+    // Under --auth required, asks the connection to close (4401) unless a token comes in time.
+    json_dialect(outbox& out, service_context const& services);
 
     void on_text(std::string_view text) override;
     void on_binary(std::string_view data) override;
@@ -28,6 +29,7 @@ public:
     // One handler per request type (see protocol::request): adding a type adds one overload.
     void handle(protocol::hello const& request, protocol::request_id id);
     void handle(protocol::echo const& request, protocol::request_id id);
+    void handle(protocol::auth const& request, protocol::request_id id);
     void handle(protocol::subscribe const& request, protocol::request_id id);
     void handle(protocol::unsubscribe const& request, protocol::request_id id);
     void handle(protocol::publish const& request, protocol::request_id id);
@@ -43,11 +45,21 @@ private:
     }
     void fail(protocol::request_id id, protocol::errc code, std::string_view message);
     bool check_topic(std::string const& topic, protocol::request_id id);
+    bool within_rate_limit();
+    bool authenticated_enough(protocol::request const& body, protocol::request_id id);
+    bool permitted(auth::topic_operation operation, std::string const& topic, protocol::request_id id);
+    std::string const& user() const;
 
     outbox& out_;
     service_context const& services_;
     std::set<std::string> subscriptions_;
     std::set<std::string> watched_jobs_;
+    // Who the connection's token says it is; null while anonymous (a pointer, so an anonymous
+    // connection spends 8 bytes on it, not the identity's size).
+    std::unique_ptr<auth::identity> identity_;
+    auth::token_bucket messages_;  // --rate-messages / --rate-burst
+    auth::token_bucket refusals_;  // refused messages, forgiven at the same rate: empty means close
+    bool closed_for_rate_ = false;
 };
 
 }  // namespace coropush

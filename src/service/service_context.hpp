@@ -1,7 +1,8 @@
 // What the dialects need from the server, in one place: settings, counters, the demo's replies,
-// the topic hub and the jobs. Owned by the server; outlives every session.
+// the topic hub, the jobs, and who may do what. Owned by the server; outlives every session.
 #pragma once
 
+#include "auth/permissions.hpp"
 #include "core/metrics.hpp"
 #include "core/options.hpp"
 #include "service/plain_dialect.hpp"
@@ -12,6 +13,10 @@ namespace coropush {
 
 class topic_hub;
 class job_manager;
+class user_sessions;
+namespace auth {
+class token_verifier;
+}
 
 struct service_context {
     server_options const& options;
@@ -20,6 +25,9 @@ struct service_context {
     topic_hub& hub;
     job_manager& jobs;
     std::atomic<bool> const& draining;
+    auth::access_policy const& access;     // --auth and the anonymous patterns
+    auth::token_verifier const* verifier;  // checks `auth` tokens; nullptr under --auth off
+    user_sessions& users;                  // authenticated sessions by user, for the backend
 };
 
 }  // namespace coropush

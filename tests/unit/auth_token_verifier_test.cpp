@@ -4,7 +4,7 @@
 #include "auth/jwt_signature.hpp"
 #include "auth/token_verifier.hpp"
 
-#include "auth_test_tokens.hpp"
+#include "support/auth_test_tokens.hpp"
 
 #include <gtest/gtest.h>
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -123,6 +125,128 @@ TEST(command_line, options_come_from_the_environment_and_the_command_line_wins)
     EXPECT_EQ(bad.what, command_line::action::error);
     EXPECT_NE(bad.message.find("COROPUSH_BACKPLANE"), std::string::npos) << bad.message;
     EXPECT_EQ(environment_name("max-connections"), "COROPUSH_MAX_CONNECTIONS");
+}
+
+// A file in the build's temporary directory holding `text`, removed with the object.
+class key_file {
+public:
+    explicit key_file(std::string const& text)
+        : path_(std::filesystem::temp_directory_path() /
+                ("coropush-key-" + std::to_string(::getpid()) + "-" + std::to_string(++made_)))
+    {
+        std::ofstream(path_, std::ios::binary) << text;
+    }
+    ~key_file() { std::filesystem::remove(path_); }
+    key_file(key_file const&) = delete;
+    key_file& operator=(key_file const&) = delete;
+    std::string path() const { return path_.string(); }
+
+private:
+    static inline int made_ = 0;
+    std::filesystem::path path_;
+};
+
+std::string const secret = "thirty-two bytes or more of secret";
+
+TEST(command_line, auth_is_off_by_default_and_the_limits_have_their_documented_defaults)
+{
+    auto const c = parse({});
+    ASSERT_EQ(c.what, command_line::action::run);
+    EXPECT_EQ(c.options.auth, auth::auth_mode::off);
+    EXPECT_EQ(c.options.auth_algorithm, auth::token_algorithm::hs256);
+    EXPECT_EQ(c.options.auth_clock_skew, 30s);
+    EXPECT_EQ(c.options.rate_messages, 100u);
+    EXPECT_EQ(c.options.rate_burst, 200u);
+    EXPECT_EQ(c.options.max_connections_per_ip, 0u);
+}
+
+TEST(command_line, auth_options_read_the_key_from_its_file_without_the_final_newline)
+{
+    key_file const key(secret + "\n");
+    auto const c = parse({"--auth",
+                          "required",
+                          "--auth-key-file",
+                          key.path(),
+                          "--auth-algorithm",
+                          "hs256",
+                          "--auth-issuer",
+                          "https://login.example",
+                          "--auth-audience",
+                          "push",
+                          "--auth-clock-skew",
+                          "5s",
+                          "--anonymous-subscribe",
+                          "news.*",
+                          "--anonymous-subscribe",
+                          "status",
+                          "--anonymous-publish",
+                          "chat.*",
+                          "--rate-messages",
+                          "10",
+                          "--rate-burst",
+                          "20",
+                          "--max-connections-per-ip",
+                          "50"});
+    ASSERT_EQ(c.what, command_line::action::run) << c.message;
+    EXPECT_EQ(c.options.auth, auth::auth_mode::required);
+    EXPECT_EQ(c.options.auth_key, secret);
+    EXPECT_EQ(c.options.auth_issuer, "https://login.example");
+    EXPECT_EQ(c.options.auth_audience, "push");
+    EXPECT_EQ(c.options.auth_clock_skew, 5s);
+    EXPECT_EQ(c.options.anonymous_subscribe, (std::vector<std::string>{"news.*", "status"}));
+    EXPECT_EQ(c.options.anonymous_publish, (std::vector<std::string>{"chat.*"}));
+    EXPECT_EQ(c.options.rate_messages, 10u);
+    EXPECT_EQ(c.options.rate_burst, 20u);
+    EXPECT_EQ(c.options.max_connections_per_ip, 50u);
+}
+
+TEST(command_line, the_key_may_come_from_COROPUSH_AUTH_KEY_and_a_key_file_wins)
+{
+    auto const lookup = [](std::string const& name) -> std::optional<std::string> {
+        if (name == "COROPUSH_AUTH_KEY")
+            return "the environment's secret, 32 bytes long";
+        if (name == "COROPUSH_AUTH")
+            return "optional";
+        return std::nullopt;
+    };
+    auto const from_environment = parse_command_line({}, lookup);
+    ASSERT_EQ(from_environment.what, command_line::action::run) << from_environment.message;
+    EXPECT_EQ(from_environment.options.auth, auth::auth_mode::optional);
+    EXPECT_EQ(from_environment.options.auth_key, "the environment's secret, 32 bytes long");
+
+    key_file const key(secret);
+    auto const from_file = parse_command_line({"--auth-key-file", key.path()}, lookup);
+    ASSERT_EQ(from_file.what, command_line::action::run) << from_file.message;
+    EXPECT_EQ(from_file.options.auth_key, secret);
+
+    EXPECT_EQ(parse({"--auth-key", secret}).what, command_line::action::error) << "never on the command line";
+}
+
+TEST(command_line, auth_without_a_usable_key_is_an_error_that_says_what_to_do)
+{
+    key_file const short_secret("too short");
+    key_file const private_key("-----BEGIN PRIVATE KEY-----\nMIIE...\n-----END PRIVATE KEY-----\n");
+    struct bad {
+        std::vector<std::string_view> args;
+        std::string says;
+    };
+    auto const short_path = short_secret.path();
+    auto const private_path = private_key.path();
+    for (auto const& b : std::vector<bad>{
+             {{"--auth", "required"}, "--auth-key-file FILE, or COROPUSH_AUTH_KEY"},
+             {{"--auth", "optional", "--auth-key-file", "/nonexistent/key"}, "cannot read --auth-key-file"},
+             {{"--auth", "required", "--auth-key-file", short_path}, "at least 32 bytes"},
+             {{"--auth", "required", "--auth-algorithm", "rs256", "--auth-key-file", private_path}, "public key"},
+             {{"--auth", "sometimes"}, "off, optional or required"},
+             {{"--auth-algorithm", "none"}, "hs256, rs256 or es256"},
+             {{"--anonymous-subscribe", "news?"}, "topic pattern"},
+             {{"--max-topic-length", "4", "--anonymous-publish", "chat.*"}, "--max-topic-length"},
+             {{"--rate-burst", "0"}, "--rate-burst"},
+         }) {
+        auto const c = parse(b.args);
+        EXPECT_EQ(c.what, command_line::action::error) << b.args.front();
+        EXPECT_NE(c.message.find(b.says), std::string::npos) << c.message;
+    }
 }
 
 TEST(command_line, help_and_version)

@@ -4,6 +4,7 @@
 #include "pubsub/topic_hub.hpp"
 #include "service/json_dialect.hpp"
 #include "service/plain_dialect.hpp"
+#include "service/user_sessions.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -27,6 +28,8 @@ public:
     MOCK_METHOD(void, send, (outbound_frame frame), (override));
     MOCK_METHOD(void, send_after, (std::chrono::steady_clock::duration delay, outbound_frame frame), (override));
     MOCK_METHOD(void, close, (std::uint16_t code, std::string_view reason), (override));
+    MOCK_METHOD(void, close_at,
+                (std::chrono::steady_clock::time_point when, std::uint16_t code, std::string_view reason), (override));
     MOCK_METHOD(std::shared_ptr<push_target>, target, (), (override));
 };
 
@@ -42,7 +45,9 @@ struct recording_target : push_target {
         frames.push_back(std::move(frame));
         return true;
     }
+    void disconnect(std::uint16_t code, std::string) override { disconnected_with = code; }
     std::uint64_t id_;
+    std::uint16_t disconnected_with = 0;
     std::vector<outbound_frame> frames;
 };
 
@@ -69,7 +74,9 @@ protected:
     boost::asio::io_context io_;  // never run: these tests start no job
     std::shared_ptr<job_manager> jobs_ = std::make_shared<job_manager>(io_.get_executor(), job_limits{}, stats_);
     std::atomic<bool> draining_{false};
-    service_context services_{options_, stats_, demo_, hub_, *jobs_, draining_};
+    auth::access_policy access_;
+    user_sessions users_;
+    service_context services_{options_, stats_, demo_, hub_, *jobs_, draining_, access_, nullptr, users_};
     ::testing::NiceMock<mock_outbox> out_;
 };
 

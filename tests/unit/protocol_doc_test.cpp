@@ -50,7 +50,7 @@ TEST(protocol_doc, every_json_example_is_accepted_by_the_codec)
         server_message<error>(),          server_message<subscribed>(),  server_message<unsubscribed>(),
         server_message<message>(),        server_message<published>(),   server_message<job_started>(),
         server_message<job_progress>(),   server_message<job_done>(),    server_message<job_failed>(),
-        server_message<job_cancelling>(), server_message<job_resumed>(),
+        server_message<job_cancelling>(), server_message<job_resumed>(), server_message<authenticated>(),
     };
     auto const examples = json_examples();
     ASSERT_GE(examples.size(), 20u) << "docs/protocol.md lost its examples";
@@ -72,7 +72,7 @@ TEST(protocol_doc, every_json_example_is_accepted_by_the_codec)
     for (auto const& [type, unused] : server_messages)
         EXPECT_TRUE(types_seen.contains(std::string(type))) << type << " has no example";
     for (auto const* request :
-         {"hello", "echo", "subscribe", "unsubscribe", "publish", "job_start", "job_cancel", "job_resume"})
+         {"hello", "echo", "auth", "subscribe", "unsubscribe", "publish", "job_start", "job_cancel", "job_resume"})
         EXPECT_TRUE(types_seen.contains(request)) << request << " has no example";
 }
 

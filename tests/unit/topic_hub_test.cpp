@@ -41,6 +41,7 @@ public:
         frames.push_back(std::move(frame));
         return true;
     }
+    void disconnect(std::uint16_t, std::string) override {}
 
     std::vector<outbound_frame> frames;
     bool accepting = true;  // false: a subscriber being closed

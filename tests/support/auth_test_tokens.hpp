@@ -1,5 +1,5 @@
-// Keys and tokens for the token verifier's tests, made with OpenSSL and libjwt. Their C headers
-// stay in auth_test_tokens.cpp, out of the test suite's unity batches.
+// Keys and tokens for the tests (the token verifier's, and the integration tests that
+// authenticate), made with OpenSSL and libjwt. Their C headers stay in auth_test_tokens.cpp.
 #pragma once
 
 #include <string>

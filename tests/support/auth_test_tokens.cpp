@@ -1,5 +1,5 @@
 // Test keys from OpenSSL 3's one-call key generation, tokens from libjwt's encoder.
-#include "auth_test_tokens.hpp"
+#include "support/auth_test_tokens.hpp"
 
 #include <jwt.h>
 #include <openssl/evp.h>
