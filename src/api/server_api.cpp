@@ -26,13 +26,6 @@ namespace {
 
 constexpr char server_name[] = "coropush";
 
-// A problem with a request, on its way to becoming an error response.
-struct api_error {
-    http::status status;
-    std::string_view code;
-    std::string message;
-};
-
 http_response json_response(http::status status, std::string body, unsigned version, bool keep_alive)
 {
     http_response response{status, version};
@@ -155,9 +148,16 @@ http_response server_api::handle(http_request const& request)
     if (!limiter_->try_take())
         return fail({http::status::too_many_requests, "rate_limited", "too many requests for this API key"});
 
+    // The endpoints: each takes the parsed body and answers with a JSON object or an error.
+    using endpoint = std::variant<json::object, api_error> (server_api::*)(json::value const&);
     auto const target = request.target();
     auto const path = target.substr(0, target.find('?'));
-    if (path != "/api/publish")
+    endpoint work = nullptr;
+    if (path == "/api/publish")
+        work = &server_api::publish;
+    else if (path == "/api/disconnect")
+        work = &server_api::disconnect;
+    else
         return fail({http::status::not_found, "not_found", "no API endpoint at " + std::string(path)});
     if (request.method() != http::verb::post)
         return fail({http::status::method_not_allowed, "method_not_allowed", "use POST"});
@@ -172,24 +172,33 @@ http_response server_api::handle(http_request const& request)
     if (auto reason = services_.unavailable())
         return fail({http::status::service_unavailable, "unavailable", std::move(*reason)});
 
-    // One message, or a batch: {"messages":[...]}. Every message is checked before any is sent.
+    auto answer = (this->*work)(body);
+    if (auto const* e = std::get_if<api_error>(&answer))
+        return fail(*e);
+    return json_response(http::status::ok, json::serialize(std::get<json::object>(answer)), version, keep_alive);
+}
+
+// POST /api/publish: one message, or a batch ({"messages":[...]}); every message is checked
+// before any is sent.
+std::variant<json::object, api_error> server_api::publish(json::value const& body)
+{
     std::vector<publish_item> items;
     auto const* batch = body.is_object() ? body.get_object().if_contains("messages") : nullptr;
     if (batch) {
         if (!batch->is_array() || batch->get_array().empty() || batch->get_array().size() > settings_.max_batch)
-            return fail({http::status::bad_request, "bad_request",
-                         "messages must be an array of 1 to " + std::to_string(settings_.max_batch) + " messages"});
+            return api_error{http::status::bad_request, "bad_request",
+                             "messages must be an array of 1 to " + std::to_string(settings_.max_batch) + " messages"};
         auto const& array = batch->get_array();
         for (std::size_t i = 0; i < array.size(); ++i) {
             auto item = read_publish_item(array[i], "messages[" + std::to_string(i) + "].", settings_.max_topic_length);
             if (auto const* e = std::get_if<api_error>(&item))
-                return fail(*e);
+                return *e;
             items.push_back(std::get<publish_item>(std::move(item)));
         }
     } else {
         auto item = read_publish_item(body, "", settings_.max_topic_length);
         if (auto const* e = std::get_if<api_error>(&item))
-            return fail(*e);
+            return *e;
         items.push_back(std::get<publish_item>(std::move(item)));
     }
 
@@ -205,7 +214,19 @@ http_response server_api::handle(http_request const& request)
         answer["delivered"] = std::move(delivered);
     else
         answer["delivered"] = delivered.front();
-    return json_response(http::status::ok, json::serialize(answer), version, keep_alive);
+    return answer;
+}
+
+// POST /api/disconnect {"user"}: closes every session of that user on this node (4000).
+std::variant<json::object, api_error> server_api::disconnect(json::value const& body)
+{
+    auto const* object = body.if_object();
+    auto const* user = object ? object->if_contains("user") : nullptr;
+    if (!user || !user->is_string() || user->get_string().empty())
+        return api_error{http::status::bad_request, "bad_request", "user must be a non-empty string"};
+    json::object answer;
+    answer["disconnected"] = services_.disconnect_user(std::string_view(user->get_string()));
+    return answer;
 }
 
 http_response error_response(http::status status, std::string_view code, std::string_view message, unsigned version,

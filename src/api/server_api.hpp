@@ -11,6 +11,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/json/object.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 namespace coropush::api {
 
@@ -40,6 +42,16 @@ struct api_services {
     std::function<std::size_t(std::string const& topic, shared_payload const& envelope)> publish;
     // Why the API cannot serve now (draining, the backplane is down), or nothing when it can.
     std::function<std::optional<std::string>()> unavailable;
+    // Closes every WebSocket session of a user (the `sub` of its token) on this node; returns
+    // how many.
+    std::function<std::size_t(std::string_view user)> disconnect_user;
+};
+
+// A problem with a request, on its way to becoming an error response.
+struct api_error {
+    boost::beast::http::status status;
+    std::string_view code;
+    std::string message;
 };
 
 class server_api {
@@ -56,6 +68,9 @@ public:
 
 private:
     struct limiter;
+
+    std::variant<boost::json::object, api_error> publish(boost::json::value const& body);
+    std::variant<boost::json::object, api_error> disconnect(boost::json::value const& body);
 
     api_settings const settings_;
     api_services const services_;

@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
                                                         published.emplace_back(topic, *envelope);
                                                         return std::size_t{1};
                                                     },
-                                                    [] { return std::optional<std::string>(); }});
+                                                    [] { return std::optional<std::string>(); },
+                                                    [](std::string_view) { return std::size_t{0}; }});
 
     api::http_request request{http::verb::post, "/api/publish", 11};
     request.set(http::field::authorization, std::string("Bearer ") + key);

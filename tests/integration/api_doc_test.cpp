@@ -113,7 +113,7 @@ TEST(api_doc, every_example_request_gets_the_documented_answer)
             EXPECT_EQ(boost::json::parse(reply.body), boost::json::parse(expected.body)) << request.body;
             ++exchanges;
         }
-        EXPECT_EQ(exchanges, 4u) << "the examples in docs/api.md";
+        EXPECT_EQ(exchanges, 5u) << "the examples in docs/api.md";
         EXPECT_EQ(messages, 1u);
     });
 }

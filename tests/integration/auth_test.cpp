@@ -6,6 +6,7 @@
 #include "protocol/close_codes.hpp"
 #include "support/auth_test_tokens.hpp"
 #include "support/json_clients.hpp"
+#include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
 #include <gtest/gtest.h>
@@ -350,6 +351,33 @@ TEST(auth, disconnect_user_closes_every_session_of_that_user_and_no_other)
         }
         co_await still_open(bob, 2);
         EXPECT_EQ(server.get().disconnect_user("nobody"), 0u);
+    });
+}
+
+// The same through the server API, as a backend does it (a logout, a ban).
+TEST(auth, the_api_disconnects_every_session_of_a_user)
+{
+    auto options = with_auth(auth::auth_mode::required);
+    options.api_key = "api-key-for-the-auth-tests";
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto phone = co_await signed_in(server.port(), token_for("alice"));
+        auto laptop = co_await signed_in(server.port(), token_for("alice"));
+        auto bob = co_await signed_in(server.port(), token_for("bob"));
+
+        auto backend = co_await raw_connection::connect(server.port());
+        std::string const body = R"({"user":"alice"})";
+        co_await backend.write("POST /api/disconnect HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + options.api_key +
+                               "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                               "\r\n\r\n" + body);
+        auto const reply = co_await backend.read_http();
+        EXPECT_EQ(reply.status, 200u);
+        EXPECT_EQ(reply.body, R"({"disconnected":2})");
+        for (auto* c : {&phone, &laptop}) {
+            auto const end = co_await c->receive_close();
+            EXPECT_EQ(end.close_code, protocol::close_codes::disconnected);
+        }
+        co_await still_open(bob, 2);
     });
 }
 

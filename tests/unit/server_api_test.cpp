@@ -28,7 +28,11 @@ protected:
                                                      published.push_back({topic, *envelope});
                                                      return subscribers;
                                                  },
-                                                 [this] { return unavailable; }});
+                                                 [this] { return unavailable; },
+                                                 [this](std::string_view user) {
+                                                     disconnected.emplace_back(user);
+                                                     return sessions_of_user;
+                                                 }});
     }
 
     static http_request post(std::string target, std::string body,
@@ -55,6 +59,8 @@ protected:
 
     std::vector<published_message> published;
     std::size_t subscribers = 0;
+    std::vector<std::string> disconnected;
+    std::size_t sessions_of_user = 0;
     std::optional<std::string> unavailable;
 };
 
@@ -113,6 +119,23 @@ TEST_F(server_api_test, the_key_is_checked_with_the_scheme_in_any_case)
         EXPECT_EQ(error_code(response), "unauthorized");
     }
     EXPECT_EQ(published.size(), 2u);
+}
+
+TEST_F(server_api_test, disconnect_closes_a_users_sessions_and_answers_how_many)
+{
+    auto api = make();
+    sessions_of_user = 2;
+    auto const response = api.handle(post("/api/disconnect", R"({"user":"alice"})"));
+    EXPECT_EQ(response.result(), http::status::ok);
+    EXPECT_EQ(json::parse(response.body()), json::parse(R"({"disconnected":2})"));
+    EXPECT_EQ(disconnected, std::vector<std::string>{"alice"});
+
+    for (std::string_view const body : {"{}", R"({"user":""})", R"({"user":7})", "[]"}) {
+        auto const bad = api.handle(post("/api/disconnect", std::string(body)));
+        EXPECT_EQ(bad.result(), http::status::bad_request) << body;
+        EXPECT_EQ(error_code(bad), "bad_request");
+    }
+    EXPECT_EQ(disconnected.size(), 1u);
 }
 
 TEST_F(server_api_test, without_a_key_there_is_no_api)
