@@ -165,7 +165,6 @@ TEST(jobs, a_finished_job_can_be_resumed_within_retention_and_is_forgotten_after
 {
     auto options = test_options();
     options.job_retention = 300ms;
-    options.rate_messages = 0;  // it asks again as soon as each answer comes, far above 100 a second
     test_server server(options);
     run_client([&]() -> awaitable<void> {
         auto c = co_await ws_client::connect(json(server.port()));

@@ -32,7 +32,9 @@ TEST(shutdown, sigterm_flushes_every_queued_message_in_order_then_closes_with_10
 {
     run_client([&]() -> awaitable<void> {
         auto const executor = co_await boost::asio::this_coro::executor;
-        child_process server(executor, coropush_executable(), server_args({"--shutdown-grace", "5s"}));
+        // (No rate limit: the publisher sends its 200 messages as fast as the acks come.)
+        child_process server(executor, coropush_executable(),
+                             server_args({"--shutdown-grace", "5s", "--rate-messages", "0"}));
         auto const port = port_from_log_line(co_await server.wait_for_line("listening on"));
 
         // The subscriber reads nothing until the signal has been sent; the publisher's acks say

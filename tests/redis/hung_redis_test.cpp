@@ -84,7 +84,6 @@ TEST(hung_redis, publishing_into_it_stays_within_the_unanswered_bound_and_the_ba
         o.backplane_heartbeat = 60s;
         o.backplane_reply_timeout = 60s;
         o.backplane_max_unanswered = unanswered_bound;
-        o.rate_messages = 0;  // the publisher floods on purpose
     };
     with_nodes(
         2,

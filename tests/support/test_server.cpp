@@ -41,6 +41,7 @@ server_options test_options()
     o.handshake_timeout = 5s;
     o.close_timeout = 2s;
     o.ping_interval = 0ms;  // off unless a test is about keep-alive
+    o.rate_messages = 0;    // off unless a test is about rate limits: many tests send bursts on purpose
     o.shutdown_grace = 2s;
     o.job_step_time = 5ms;
     return o;
