@@ -107,6 +107,8 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
                 server.stats.handshake_failed(answer->reason);
                 log_info(conn.id(), "bad request (", ec.message(), "): ", static_cast<unsigned>(answer->status));
                 stream.expires_after(options.handshake_timeout);
+                if (api_request)
+                    server.stats.api_answered(static_cast<unsigned>(answer->status));
                 auto response = api_request && answer->status == http::status::payload_too_large
                                     ? api::error_response(answer->status, "too_large",
                                                           "the body is larger than " +
@@ -123,7 +125,9 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
             request.keep_alive(false);  // draining: answer this one, then let the client go
 
         if (websocket::is_upgrade(request)) {
-            auto decision = decide_upgrade(request, server);
+            beast::error_code no_peer;  // a peer already gone fails at the handshake anyway
+            auto const peer = stream.socket().remote_endpoint(no_peer);
+            auto decision = decide_upgrade(request, no_peer ? std::string() : peer.address().to_string(), server);
             if (auto* accepted = std::get_if<accepted_upgrade>(&decision)) {
                 if (buffer.size() != 0) {
                     // RFC 6455 4.1: a client sends nothing more before the handshake response.

@@ -60,7 +60,8 @@ std::optional<std::string_view> target_path(std::string_view target)
 
 }  // namespace
 
-std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request const& request, server_state& server)
+std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request const& request,
+                                                               std::string const& client_address, server_state& server)
 {
     auto const& options = server.options;
     auto const path = target_path(request.target());
@@ -94,9 +95,17 @@ std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request cons
     if (!slot)
         return refuse(http::status::service_unavailable, "too many connections",
                       handshake_failure::too_many_connections);
+    auto from = server.try_reserve_address(client_address);
+    if (!from) {
+        auto refused = refuse(http::status::too_many_requests, "too many connections from this address",
+                              handshake_failure::too_many_from_address);
+        refused.log_message = std::to_string(options.max_connections_per_ip) + " sessions open from " + client_address +
+                              " (--max-connections-per-ip)";
+        return refused;
+    }
 
     auto const max_message = kind == dialect::echo ? options.echo_max_message_bytes : options.max_message_bytes;
-    return accepted_upgrade{kind, max_message, std::move(*slot)};
+    return accepted_upgrade{kind, max_message, std::move(*slot), std::move(*from)};
 }
 
 }  // namespace coropush::net

@@ -1,5 +1,5 @@
 // Whether an HTTP upgrade request becomes a WebSocket session, and in which dialect. Refusals are
-// HTTP answers with a reason (404, 403, 503, 400), never a silently dropped socket.
+// HTTP answers with a reason (404, 403, 429, 503, 400), never a silently dropped socket.
 #pragma once
 
 #include "core/metrics.hpp"
@@ -26,7 +26,8 @@ std::string_view to_string(dialect d) noexcept;
 struct accepted_upgrade {
     dialect kind;
     std::size_t max_message_bytes;
-    server_state::websocket_slot slot;
+    server_state::websocket_slot slot;   // counted against --max-connections
+    server_state::address_slot address;  // counted against --max-connections-per-ip
 };
 
 struct refused_upgrade {
@@ -44,7 +45,9 @@ struct upgrade_to_websocket {
     accepted_upgrade accepted;
 };
 
-std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request const& request, server_state& server);
+// `client_address` is the peer's IP address, as --max-connections-per-ip counts it.
+std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request const& request,
+                                                               std::string const& client_address, server_state& server);
 
 // Whether upgrades to this dialect pass the Origin policy. Only the JSON dialect hands a page
 // something worth protecting (topics, publishing, jobs); the plain demo answers fixed texts and the

@@ -22,7 +22,6 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
@@ -285,50 +284,14 @@ std::unique_ptr<message_handler> make_handler(dialect kind, connection& conn, se
     return std::make_unique<plain_dialect>(conn, server.demo);
 }
 
-// The client's address, as --max-connections-per-ip counts it ("" if the socket has already lost
-// its peer: such a connection fails at the handshake anyway).
-std::string peer_address(asio::ip::tcp::socket const& socket)
-{
-    beast::error_code ec;
-    auto const peer = socket.remote_endpoint(ec);
-    return ec ? std::string() : peer.address().to_string();
-}
-
-// An upgrade from an address that has --max-connections-per-ip sessions open is refused with 429
-// (Too Many Requests), and the upgrade's other checks (upgrade.cpp) have all passed by then. The
-// answer is a few hundred bytes that the socket's send buffer takes at once, so the write needs
-// no deadline of its own (and a server stop aborts it with the rest).
-asio::awaitable<void> refuse_address(asio::ip::tcp::socket& socket, http_request const& request,
-                                     std::string const& address, connection& conn, server_state& server)
-{
-    server.stats.handshake_failed(handshake_failure::too_many_from_address);
-    log_info(conn.id(), "upgrade refused: 429 ", server.options.max_connections_per_ip, " sessions open from ", address,
-             " (--max-connections-per-ip)");
-    co_await beast::async_write(socket,
-                                text_response(http::status::too_many_requests,
-                                              "too many connections from this address\n", request.version(), false),
-                                nothrow);
-    beast::error_code ignored;
-    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-}
-
 }  // namespace
 
 // The WebSocket handshake, then the session proper.
 asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, connection& conn, server_state& server)
 {
     auto const& options = server.options;
-    // Held until the session ends: the address's count goes down with it.
-    auto const address = peer_address(upgrade.socket);
-    auto const address_slot = server.try_reserve_address(address);
-    if (!address_slot) {
-        auto const abort_guard = conn.set_abort_hook([&socket = upgrade.socket] {
-            beast::error_code ignored;
-            socket.close(ignored);
-        });
-        co_await refuse_address(upgrade.socket, upgrade.request, address, conn, server);
-        co_return;
-    }
+    // `upgrade` (this frame's) holds the session's slots: --max-connections and
+    // --max-connections-per-ip count it until the session ends.
     websocket_stream ws(std::move(upgrade.socket));
     auto const abort_guard = conn.set_abort_hook([&ws] {
         beast::error_code ignored;
