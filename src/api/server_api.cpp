@@ -135,6 +135,14 @@ server_api::~server_api() = default;
 
 http_response server_api::handle(http_request const& request)
 {
+    auto response = answer(request);
+    if (services_.answered)
+        services_.answered(response.result_int());
+    return response;
+}
+
+http_response server_api::answer(http_request const& request)
+{
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
     auto const fail = [&](api_error const& e) { return error_json(e, version, keep_alive); };

@@ -45,6 +45,8 @@ struct api_services {
     // Closes every WebSocket session of a user (the `sub` of its token) on this node; returns
     // how many.
     std::function<std::size_t(std::string_view user)> disconnect_user;
+    // Told the status of every answer, for /metrics (may be empty).
+    std::function<void(unsigned status)> answered = {};
 };
 
 // A problem with a request, on its way to becoming an error response.
@@ -69,6 +71,7 @@ public:
 private:
     struct limiter;
 
+    http_response answer(http_request const& request);
     std::variant<boost::json::object, api_error> publish(boost::json::value const& body);
     std::variant<boost::json::object, api_error> disconnect(boost::json::value const& body);
 

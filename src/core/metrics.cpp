@@ -20,13 +20,35 @@ static_assert(enumerator_count<handshake_failure>() <= 16);
 static_assert(enumerator_count<protocol::errc>() <= 24);
 static_assert(enumerator_count<auth::token_errc>() <= 16);
 
+// Where `value` is counted in a table of tracked values whose last entry (0) is "other".
+template <std::size_t N>
+std::size_t tracked_index(std::array<std::uint16_t, N> const& tracked, unsigned value)
+{
+    for (std::size_t i = 0; i + 1 < N; ++i)
+        if (tracked[i] == value)
+            return i;
+    return N - 1;
+}
+
 std::size_t close_index(std::uint16_t code)
 {
-    auto const& codes = metrics::tracked_close_codes;
-    for (std::size_t i = 0; i + 1 < codes.size(); ++i)
-        if (codes[i] == code)
-            return i;
-    return codes.size() - 1;  // "other"
+    return tracked_index(metrics::tracked_close_codes, code);
+}
+
+// A family with one label whose values are the tracked numbers (0 written as "other").
+template <std::size_t N, class Counters>
+void tracked_family(std::ostringstream& out, char const* name, char const* help, char const* label,
+                    std::array<std::uint16_t, N> const& tracked, Counters const& counters)
+{
+    out << "# HELP " << name << ' ' << help << '\n' << "# TYPE " << name << " counter\n";
+    for (std::size_t i = 0; i < N; ++i) {
+        out << name << '{' << label << "=\"";
+        if (tracked[i] == 0)
+            out << "other";
+        else
+            out << tracked[i];
+        out << "\"} " << counters[i].load(std::memory_order_relaxed) << '\n';
+    }
 }
 
 void family(std::ostringstream& out, char const* name, char const* type, char const* help)
@@ -67,6 +89,16 @@ void metrics::handshake_failed(handshake_failure reason) noexcept
 void metrics::error_envelope(protocol::errc code) noexcept
 {
     error_envelopes_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void metrics::api_answered(unsigned status) noexcept
+{
+    api_answers_[tracked_index(tracked_api_statuses, status)].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t metrics::api_answers(unsigned status) const noexcept
+{
+    return api_answers_[tracked_index(tracked_api_statuses, status)].load(std::memory_order_relaxed);
 }
 
 void metrics::close_sent(std::uint16_t close_code) noexcept
@@ -118,15 +150,10 @@ std::string metrics::render() const
     labelled<protocol::errc>(out, "coropush_error_envelopes_total", "Error envelopes sent, by code.", "code",
                              [this](protocol::errc c) { return error_envelopes(c); });
 
-    family(out, "coropush_close_codes_sent_total", "counter", "WebSocket close frames sent, by close code.");
-    for (std::size_t i = 0; i < tracked_close_codes.size(); ++i) {
-        out << "coropush_close_codes_sent_total{code=\"";
-        if (tracked_close_codes[i] == 0)
-            out << "other";
-        else
-            out << tracked_close_codes[i];
-        out << "\"} " << closes_sent_[i].load(std::memory_order_relaxed) << '\n';
-    }
+    tracked_family(out, "coropush_close_codes_sent_total", "WebSocket close frames sent, by close code.", "code",
+                   tracked_close_codes, closes_sent_);
+    tracked_family(out, "coropush_api_requests_total", "Server API requests, by the HTTP status of the answer.",
+                   "status", tracked_api_statuses, api_answers_);
 
     single(out, "coropush_queued_bytes", "gauge", "Outbound bytes waiting in connections' queues.", queued_bytes);
     single(out, "coropush_queue_drops_total", "counter", "Outbound messages dropped by the drop_newest policy.",

@@ -85,11 +85,13 @@ public:
     void error_envelope(protocol::errc code) noexcept;
     void close_sent(std::uint16_t close_code) noexcept;
     void auth_failed(auth::token_errc code) noexcept;
+    void api_answered(unsigned status) noexcept;  // a server API request, by its HTTP status
 
     std::uint64_t handshake_failures(handshake_failure reason) const noexcept;
     std::uint64_t error_envelopes(protocol::errc code) const noexcept;
     std::uint64_t closes_sent(std::uint16_t close_code) const noexcept;
     std::uint64_t auth_failures(auth::token_errc code) const noexcept;
+    std::uint64_t api_answers(unsigned status) const noexcept;
 
     // The whole set in the Prometheus text exposition format (version 0.0.4).
     std::string render() const;
@@ -97,12 +99,15 @@ public:
     // Close codes counted one by one; any other code is counted as "other".
     static constexpr std::array<std::uint16_t, 12> tracked_close_codes{1000, 1001, 1002, 1003, 1007, 1008,
                                                                        1009, 1011, 4000, 4001, 4401, 0};
+    // The server API's answers counted by status; any other status is counted as "other".
+    static constexpr std::array<std::uint16_t, 10> tracked_api_statuses{200, 400, 401, 404, 405, 413, 415, 429, 503, 0};
 
 private:
     std::array<counter, 16> handshake_failures_{};
     std::array<counter, 24> error_envelopes_{};
     std::array<counter, tracked_close_codes.size()> closes_sent_{};
     std::array<counter, 16> auth_failures_{};
+    std::array<counter, tracked_api_statuses.size()> api_answers_{};
 };
 
 }  // namespace coropush

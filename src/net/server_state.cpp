@@ -97,7 +97,8 @@ api::api_services server_state::make_api_services(server_state& server)
                                      return "the backplane is unavailable: a message would not reach the other nodes";
                                  return std::nullopt;
                              },
-                             [&server](std::string_view user) { return server.disconnect_user(user); }};
+                             [&server](std::string_view user) { return server.disconnect_user(user); },
+                             [&server](unsigned status) { server.stats.api_answered(status); }};
 }
 
 server_state::server_state(asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane)

@@ -116,6 +116,13 @@ TEST(api, every_error_has_its_status_and_a_json_body)
             EXPECT_EQ(error_code_of(reply), c.code) << c.name << ": " << reply.body;
         }
     });
+    // Every answer is counted by its status.
+    auto const& stats = server.metrics();
+    EXPECT_EQ(stats.api_answers(401), 2u);
+    EXPECT_EQ(stats.api_answers(400), 2u);
+    for (unsigned status : {404u, 405u, 413u, 415u})
+        EXPECT_EQ(stats.api_answers(status), 1u) << status;
+    EXPECT_EQ(stats.api_answers(200), 0u);
 }
 
 TEST(api, without_a_key_the_api_is_not_there)
