@@ -41,14 +41,14 @@ TEST(shutdown, sigterm_flushes_every_queued_message_in_order_then_closes_with_10
         // that every message was queued for it (delivered == 1) before the signal.
         auto reader = co_await subscriber(port, "news");
         auto publisher = co_await ws_client::connect(json(port));
-        constexpr int messages = 200;
-        for (int i = 1; i <= messages; ++i) {
+        constexpr std::uint64_t messages = 200;
+        for (std::uint64_t i = 1; i <= messages; ++i) {
             auto const delivered = co_await publish(publisher, "news", "message " + std::to_string(i), i);
             require(delivered == 1, "queued for the subscriber");
         }
         server.signal(SIGTERM);
 
-        for (int i = 1; i <= messages; ++i)
+        for (std::uint64_t i = 1; i <= messages; ++i)
             EXPECT_EQ(co_await next_text(reader), "message " + std::to_string(i));
         auto const end = co_await reader.receive_close();
         EXPECT_EQ(end.close_code, 1001);
@@ -69,7 +69,7 @@ TEST(shutdown, a_slow_reader_gets_its_whole_queue_within_the_grace_period_not_th
     options.max_message_bytes = std::size_t{256} * 1024;
     options.max_queue_bytes = std::size_t{64} * 1024 * 1024;
     test_server server(options);
-    constexpr int messages = 64;
+    constexpr std::uint64_t messages = 64;
     std::string const body(std::size_t{128} * 1024, 'x');  // 8 MiB in all: more than the sockets hold
     run_client(
         [&]() -> awaitable<void> {
@@ -81,7 +81,7 @@ TEST(shutdown, a_slow_reader_gets_its_whole_queue_within_the_grace_period_not_th
             require(subscribed.payload.find("subscribed") != std::string::npos, "subscribed");
 
             auto publisher = co_await ws_client::connect(json(server.port()));
-            for (int i = 1; i <= messages; ++i) {
+            for (std::uint64_t i = 1; i <= messages; ++i) {
                 auto const delivered = co_await publish(publisher, "t", std::to_string(i) + " " + body, i);
                 require(delivered == 1, "queued for the slow reader");
             }
@@ -92,7 +92,7 @@ TEST(shutdown, a_slow_reader_gets_its_whole_queue_within_the_grace_period_not_th
             // The slow reader takes its time: several close timeouts pass before it reads a byte.
             boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor, 5 * options.close_timeout);
             co_await pause.async_wait(boost::asio::use_awaitable);
-            for (int i = 1; i <= messages; ++i) {
+            for (std::uint64_t i = 1; i <= messages; ++i) {
                 auto const frame = co_await slow.read_frame();
                 auto const envelope = protocol::parse_envelope(frame.payload);
                 require(envelope.has_value(), "an envelope");
