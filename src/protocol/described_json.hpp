@@ -50,6 +50,16 @@ constexpr char const* expected_json()
 template <class Message>
 using fields = boost::describe::describe_members<Message, boost::describe::mod_public>;
 
+// A field that holds any JSON value (`data` of a topic message), optional or not.
+template <class T>
+constexpr bool is_json_value()
+{
+    if constexpr (is_optional<T>::value)
+        return std::is_same_v<typename T::value_type, boost::json::value>;
+    else
+        return std::is_same_v<T, boost::json::value>;
+}
+
 }  // namespace detail
 
 // The "data" object of a message. Absent optional fields are left out rather than written as null.
@@ -88,6 +98,13 @@ std::optional<std::string> from_data(boost::json::object const& data, Message& m
                 target.reset();
             else
                 failure = std::string("data.") + field.name + " is missing";
+            return;
+        }
+        if constexpr (detail::is_json_value<field_type>()) {
+            // A copy in the default memory resource: `data` may come from a parse that used a
+            // scratch buffer, which is gone once decoding returns (a json::value copy would
+            // otherwise keep pointing at it).
+            target = boost::json::value(found->value(), boost::json::storage_ptr());
             return;
         }
         auto converted = boost::json::try_value_to<field_type>(found->value());
