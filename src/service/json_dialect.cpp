@@ -155,10 +155,9 @@ bool json_dialect::permitted(auth::topic_operation operation, std::string const&
 }
 
 // The user a job belongs to: empty for an anonymous client (and for everyone under --auth off).
-std::string const& json_dialect::user() const
+std::string json_dialect::user() const
 {
-    static std::string const anonymous;
-    return identity_ ? identity_->subject : anonymous;
+    return identity_ ? identity_->subject : std::string();
 }
 
 // --- The demo ----------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ private:
     bool within_rate_limit();
     bool authenticated_enough(protocol::request const& body, protocol::request_id id);
     bool permitted(auth::topic_operation operation, std::string const& topic, protocol::request_id id);
-    std::string const& user() const;
+    std::string user() const;
 
     outbox& out_;
     service_context const& services_;

@@ -75,7 +75,7 @@ std::string as_request(http_example const& example)
 {
     std::string request = example.start_line + "\r\nHost: localhost\r\n";
     for (auto const& [name, value] : example.headers)
-        request += name + ": " + value + "\r\n";
+        request.append(name).append(": ").append(value).append("\r\n");
     return request + "Content-Length: " + std::to_string(example.body.size()) + "\r\n\r\n" + example.body;
 }
 

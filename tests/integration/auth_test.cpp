@@ -20,7 +20,7 @@ using boost::asio::awaitable;
 using client::ws_client;
 using wall_clock = std::chrono::system_clock;
 
-std::string const secret = "the integration tests' HS256 secret, over 32 bytes";
+constexpr char secret[] = "the integration tests' HS256 secret, over 32 bytes";
 
 server_options with_auth(auth::auth_mode mode)
 {

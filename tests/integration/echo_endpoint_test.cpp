@@ -137,11 +137,12 @@ TEST(echo_endpoint, messages_of_8_and_16_mib_come_back_whole_with_default_limits
         std::uint8_t opcode;
         std::size_t fragment;  // 0: one frame
     };
-    constexpr std::size_t mib = std::size_t{1024} * 1024;
-    std::vector<size_case> const cases{{8 * mib, op::text, 0},           {16 * mib, op::text, 0},
-                                       {8 * mib, op::binary, 0},         {16 * mib, op::binary, 0},
-                                       {16 * mib, op::text, 64 * 1024},  {16 * mib, op::binary, 64 * 1024},
-                                       {8 * mib, op::text, 1024 * 1024}, {8 * mib, op::binary, 1024 * 1024}};
+    constexpr std::size_t kib = 1024;
+    constexpr std::size_t mib = kib * kib;
+    std::vector<size_case> const cases{{8 * mib, op::text, 0},         {16 * mib, op::text, 0},
+                                       {8 * mib, op::binary, 0},       {16 * mib, op::binary, 0},
+                                       {16 * mib, op::text, 64 * kib}, {16 * mib, op::binary, 64 * kib},
+                                       {8 * mib, op::text, mib},       {8 * mib, op::binary, mib}};
     run_client(
         [&]() -> awaitable<void> {
             auto c = co_await open_echo(server.port());
