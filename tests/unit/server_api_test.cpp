@@ -35,9 +35,9 @@ protected:
                                                  }});
     }
 
-    static http_request post(std::string target, std::string body,
-                             std::string authorization = std::string("Bearer ") + key,
-                             std::string content_type = "application/json")
+    static http_request post(std::string const& target, std::string body,
+                             std::string const& authorization = std::string("Bearer ") + key,
+                             std::string const& content_type = "application/json")
     {
         http_request request{http::verb::post, target, 11};
         if (!authorization.empty())
