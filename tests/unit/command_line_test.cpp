@@ -10,7 +10,6 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <unistd.h>
 
 namespace coropush {
 namespace {
@@ -146,7 +145,7 @@ private:
     std::filesystem::path path_;
 };
 
-std::string const secret = "thirty-two bytes or more of secret";
+constexpr char secret[] = "thirty-two bytes or more of secret";
 
 TEST(command_line, auth_is_off_by_default_and_the_limits_have_their_documented_defaults)
 {
@@ -162,7 +161,7 @@ TEST(command_line, auth_is_off_by_default_and_the_limits_have_their_documented_d
 
 TEST(command_line, auth_options_read_the_key_from_its_file_without_the_final_newline)
 {
-    key_file const key(secret + "\n");
+    key_file const key(std::string(secret) + "\n");
     auto const c = parse({"--auth",
                           "required",
                           "--auth-key-file",
