@@ -68,9 +68,9 @@ TEST(permissions, personal_topic_is_user_colon_sub)
 // The clients of the matrix.
 enum class client { anonymous, alice, support };
 
-identity const alice{"alice", {}, {"news.*", "chat:room-1"}, {"chat:*"}};
+identity const alice{"alice", {}, {"news.*", "chat:room-1"}, {"chat:*"}};  // NOLINT(cert-err58-cpp): a test fixture
 // A support desk's token: reads every public topic, writes to anyone's personal topic.
-identity const support{"support", {}, {"*"}, {"user:*"}};
+identity const support{"support", {}, {"*"}, {"user:*"}};  // NOLINT(cert-err58-cpp): a test fixture
 
 identity const* as_identity(client who)
 {

@@ -9,7 +9,7 @@ using namespace std::chrono_literals;
 using time_point = token_bucket::time_point;
 
 // A fixed origin: the bucket never reads a clock, so any time point will do.
-time_point const start{1h};
+time_point const start{1h};  // NOLINT(cert-err58-cpp): a test fixture
 
 int takes(token_bucket& bucket, time_point now, int attempts)
 {

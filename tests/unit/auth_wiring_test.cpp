@@ -18,7 +18,6 @@ using namespace std::chrono_literals;
 using ::testing::_;
 using ::testing::HasSubstr;
 using ::testing::NiceMock;
-using ::testing::Return;
 
 struct session_stub : push_target {
     explicit session_stub(std::uint64_t i)
