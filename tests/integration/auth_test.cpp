@@ -118,10 +118,7 @@ awaitable<void> still_open(ws_client& c, std::uint64_t id)
 awaitable<std::string> job_started_by(ws_client& c, std::uint64_t id)
 {
     protocol::job_start const start{"sample", 1000, 50, std::nullopt};  // long enough to outlast the test
-    co_await c.send(start, id);
-    auto const [started, reply_id] = co_await c.receive_as<protocol::job_started>();
-    require(reply_id == id, "job_started carries the request's id");
-    co_return started.job;
+    co_return co_await start_job(c, start, id);
 }
 
 TEST(auth, with_auth_off_no_token_is_needed_and_an_auth_message_is_refused)

@@ -20,10 +20,7 @@ protocol::job_start job(std::uint32_t steps, std::uint32_t step_ms, std::string 
 
 awaitable<std::string> start(ws_client& c, protocol::job_start const& request, std::uint64_t id)
 {
-    co_await c.send(request, id);
-    auto const [started, reply_id] = co_await c.receive_as<protocol::job_started>();
-    require(reply_id == id, "job_started carries the request's id");
-    co_return started.job;
+    return start_job(c, request, id);
 }
 
 TEST(jobs, progress_comes_in_order_and_ends_with_job_done)

@@ -41,6 +41,14 @@ awaitable<std::uint64_t> publish(ws_client& c, std::string topic, std::string te
     co_return published.delivered;
 }
 
+awaitable<std::string> start_job(ws_client& c, protocol::job_start const& request, std::uint64_t id)
+{
+    co_await c.send(request, id);
+    auto const [started, reply_id] = co_await c.receive_as<protocol::job_started>();
+    require(reply_id == id, "job_started carries the request's id");
+    co_return started.job;
+}
+
 awaitable<std::string> next_text(ws_client& c)
 {
     auto const [message, id] = co_await c.receive_as<protocol::message>();

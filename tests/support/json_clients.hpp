@@ -22,6 +22,10 @@ boost::asio::awaitable<client::ws_client> subscriber(std::uint16_t port, std::st
 boost::asio::awaitable<std::uint64_t> publish(client::ws_client& c, std::string topic, std::string text,
                                               std::uint64_t id);
 
+// Starts a job and returns its id (the job_started reply must carry `id`).
+boost::asio::awaitable<std::string> start_job(client::ws_client& c, protocol::job_start const& request,
+                                              std::uint64_t id);
+
 // The text of the next topic message.
 boost::asio::awaitable<std::string> next_text(client::ws_client& c);
 
