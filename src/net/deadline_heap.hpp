@@ -49,6 +49,14 @@ public:
         return entries_.empty() ? clock::time_point::max() : entries_.front().when;
     }
 
+    // Drops the entries whose handle matches (for example, sessions that have ended).
+    template <class Pred>
+    void remove_if(Pred&& pred)
+    {
+        std::erase_if(entries_, [&](entry const& e) { return std::invoke(pred, e.handle); });
+        std::make_heap(entries_.begin(), entries_.end(), later);
+    }
+
     std::size_t size() const noexcept { return entries_.size(); }
     void clear() noexcept { entries_.clear(); }
 

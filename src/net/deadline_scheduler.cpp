@@ -7,10 +7,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <mutex>
 
 namespace coropush::net {
 namespace asio = boost::asio;
+
+namespace {
+constexpr std::size_t min_compact_size = 1024;
+}
 
 // The timer is touched only on its executor; the heap and `armed` only under the mutex. Every
 // change of the timer's expiry is made from the value of `armed` read under the mutex, on the
@@ -61,6 +66,7 @@ struct deadline_scheduler::shard : std::enable_shared_from_this<shard> {
     mutable std::mutex mutex;
     deadline_heap<std::weak_ptr<deadline_owner>> heap;   // guarded by mutex
     clock::time_point armed = clock::time_point::max();  // guarded by mutex: the time the timer is (to be) set for
+    std::size_t compact_at = min_compact_size;           // guarded by mutex
     bool stopped = false;                                // guarded by mutex
     asio::steady_timer timer;
 };
@@ -85,6 +91,12 @@ void deadline_scheduler::at(clock::time_point when, std::weak_ptr<deadline_owner
         if (s->stopped)
             return;
         s->heap.push(when, std::move(owner));
+        if (s->heap.size() >= s->compact_at) {
+            // Sessions that ended leave their entries behind until they come; sweep them out once
+            // the heap has doubled, so it stays proportional to the sessions alive.
+            s->heap.remove_if([](std::weak_ptr<deadline_owner> const& o) { return o.expired(); });
+            s->compact_at = std::max(min_compact_size, 2 * s->heap.size());
+        }
         if (when >= s->armed)
             return;  // the timer already fires no later than this
         s->armed = when;

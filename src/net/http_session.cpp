@@ -59,6 +59,21 @@ bool wants_continue(http_request const& header)
     return beast::iequals(header[http::field::expect], "100-continue") && header.version() >= 11;
 }
 
+// How the connection drops the socket while the HTTP part holds it (an HTTP connection has no
+// writer to start: it answers each request as it goes).
+class http_io final : public session_io {
+public:
+    explicit http_io(beast::tcp_stream& stream)
+        : stream_(stream)
+    {
+    }
+    void start_writer() override {}
+    void abort() override { stream_.close(); }
+
+private:
+    beast::tcp_stream& stream_;
+};
+
 }  // namespace
 
 // Answers HTTP requests until one is an upgrade that decide_upgrade accepts (returned, with the
@@ -69,7 +84,8 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
     auto const& options = server.options;
     // The HTTP part owns the socket inside a tcp_stream, for its per-request deadlines.
     beast::tcp_stream stream(std::move(socket));
-    auto const abort_guard = conn.set_abort_hook([&stream] { stream.close(); });
+    http_io stream_io(stream);
+    auto const attached = conn.attach(stream_io);
     beast::flat_buffer buffer;
 
     for (bool first = true;; first = false) {

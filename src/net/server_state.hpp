@@ -10,6 +10,8 @@
 #include "core/metrics.hpp"
 #include "core/options.hpp"
 #include "jobs/job_manager.hpp"
+#include "net/connection.hpp"
+#include "net/deadline_scheduler.hpp"
 #include "net/http_routes.hpp"
 #include "net/outbound_queue.hpp"
 #include "net/registry.hpp"
@@ -59,6 +61,9 @@ public:
     boost::asio::io_context& io;
     boost::asio::strand<boost::asio::io_context::executor_type> control;  // acceptor, shutdown
     boost::asio::ip::tcp::acceptor acceptor;
+    // The deadlines of every session (pings, close time limits, scheduled pushes): one timer per
+    // io thread, not one per session.
+    deadline_scheduler deadlines;
 
     // The executor a new connection runs on: its own strand, or, when a single thread runs the
     // io_context (--threads 1), the io_context itself: one thread is already an implicit strand,
@@ -67,6 +72,7 @@ public:
 
     std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
     queue_limits outbound_limits() const noexcept;
+    session_timing timing() const noexcept;
 
     // A WebSocket session slot, counted against --max-connections; released by its destructor.
     class websocket_slot {

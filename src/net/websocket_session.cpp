@@ -1,14 +1,20 @@
-// The WebSocket side of a connection: the handshake, then four coroutines side by side on the
-// connection's strand until the connection is over:
+// The WebSocket side of a connection: the handshake, then the session until the connection is
+// over. While idle, a session is one coroutine, its reader; a writer coroutine runs beside it
+// only while there is something to write:
 //
-//   reader            await each message; the dialect's handler answers it
-//   writer            await queued frames and write them, one at a time
-//   pusher            await the due time of scheduled pushes (the demo's notice)
-//   watchdog          await silence: ping, then drop a peer that stays silent; time the close
+//   reader            await each message; the dialect's handler answers it (queues replies)
+//   writer            started when the queue goes from empty to non-empty (or a ping or the
+//                     close frame is due); writes until there is nothing left, then returns
 //
-// They never run at the same time (one strand) and share the connection object without locks.
-// run_websocket's frame owns the stream and outlives all four (they are awaited with &&), so
-// none can touch a destroyed stream.
+// Keep-alive pings, the closing handshake's time limits and scheduled pushes (the demo's notice)
+// are deadlines kept by the server's deadline_scheduler (one timer per io thread), which tells
+// the connection on its strand when one is due (connection::deadline_reached).
+//
+// Both coroutines run on the connection's strand, so they never run at the same time and share
+// the session without locks. The session object (the stream, the handler, the slots) is shared
+// by the two: whichever ends last destroys it, so neither can touch a destroyed stream. The
+// handshake's frames (run_session, run_websocket) are gone by then: run_websocket starts the
+// reader as a coroutine of its own and returns, so an idle session holds one coroutine frame.
 #include "net/websocket_session.hpp"
 
 #include "core/log.hpp"
@@ -19,7 +25,7 @@
 #include "service/plain_dialect.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -34,7 +40,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-using namespace asio::experimental::awaitable_operators;
 using clock = std::chrono::steady_clock;
 
 // On the bare socket (the HTTP part's tcp_stream and its timers are let go after the upgrade: the
@@ -75,10 +80,47 @@ std::string describe_read_end(beast::error_code ec, websocket_stream const& ws, 
     return "connection lost: " + ec.message();
 }
 
-// Awaits each message and hands it to the dialect. Ends when the connection does, then stops the
-// others: the reader is the one that learns first, because a read is always pending.
-asio::awaitable<void> reader(websocket_stream& ws, connection& conn, message_handler& handler, metrics& stats)
+// What the reader and the writer share: the stream and what must live exactly as long as the
+// session. Kept alive by the two coroutines' shared_ptrs; attached to the connection as its
+// session_io, so the connection can start a writer or drop the socket.
+class websocket_session final : public session_io, public std::enable_shared_from_this<websocket_session> {
+public:
+    websocket_session(upgrade_to_websocket& upgrade, std::shared_ptr<connection> c, std::shared_ptr<server_state> s,
+                      connection_registry::entry listed)
+        : ws(std::move(upgrade.socket)),
+          conn(std::move(c)),
+          server(std::move(s)),
+          accepted(std::move(upgrade.accepted)),
+          listed_(std::move(listed)),
+          attached_(conn->attach(*this))
+    {
+    }
+
+    void start_writer() override;
+    void abort() override
+    {
+        beast::error_code ignored;
+        ws.next_layer().close(ignored);
+    }
+
+    websocket_stream ws;
+    std::shared_ptr<connection> const conn;
+    std::shared_ptr<server_state> const server;
+    accepted_upgrade accepted;  // holds the session's --max-connections and --max-connections-per-ip slots
+    std::unique_ptr<message_handler> handler;
+
+private:
+    connection_registry::entry listed_;
+    connection::io_guard attached_;  // declared last: detached first, before the stream goes
+};
+
+// Awaits each message and hands it to the dialect. Ends when the connection does: the reader is
+// the one that learns first, because a read is always pending.
+asio::awaitable<void> reader(std::shared_ptr<websocket_session> session)
 {
+    auto& ws = session->ws;
+    auto& conn = *session->conn;
+    auto& stats = session->server->stats;
     // Messages are read in slices of up to this many bytes: the buffer is sized by what arrives,
     // so an idle connection holds a small one (Beast would reserve 1.5 KiB up front otherwise).
     constexpr std::size_t slice = 512;
@@ -101,27 +143,42 @@ asio::awaitable<void> reader(websocket_stream& ws, connection& conn, message_han
         auto const data = buffer.cdata();
         std::string_view const payload(static_cast<char const*>(data.data()), data.size());
         if (ws.got_text())
-            handler.on_text(payload);  // may queue replies and schedule pushes; never blocks
+            session->handler->on_text(payload);  // may queue replies and schedule pushes; never blocks
         else
-            handler.on_binary(payload);
+            session->handler->on_binary(payload);
         buffer.consume(buffer.size());
         if (buffer.capacity() > std::size_t{64} * 1024)
             buffer.shrink_to_fit();  // one huge message should not pin its buffer for good
     }
+    // The connection is over. A writer still running stops at its next step; one stuck in a
+    // write to a peer that is gone is cut off, unless it is in the closing handshake, which
+    // Beast finishes (within its close timeout).
     conn.stop();
+    if (conn.writer_running() && !conn.close_frame_sent())
+        session->abort();
+    session->handler->on_closed();
+    stats.websocket_sessions_open.fetch_sub(1, std::memory_order_relaxed);
+    log_info(conn.id(), "closed: ", conn.end_reason().empty() ? "connection ended" : conn.end_reason());
 }
 
 // The only coroutine that writes to the stream, so there is never more than one write in flight
-// (Beast's rule). Sends queued frames in order, a ping when the watchdog asks, and finally the
-// close frame when a close was requested and everything before it has been written.
-asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& stats)
+// (Beast's rule), and it exists only while there is something to write: queued frames in order,
+// a ping when one is due, and finally the close frame when a close was requested and everything
+// before it has been written. Returns when none of that is left.
+asio::awaitable<void> writer(std::shared_ptr<websocket_session> session)
 {
+    auto& ws = session->ws;
+    auto& conn = *session->conn;
+    auto& stats = session->server->stats;
     bool corked = false;
+    bool failed = false;
     while (!conn.stopping()) {
         if (conn.take_ping_request()) {
             auto [ec] = co_await ws.async_ping({}, nothrow);
-            if (ec)
+            if (ec) {
+                failed = true;
                 break;
+            }
             continue;
         }
         if (conn.has_queued()) {
@@ -134,8 +191,10 @@ asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& st
             outbound_frame const frame = conn.next_frame();
             ws.binary(frame.binary);
             auto [ec, bytes] = co_await ws.async_write(asio::buffer(*frame.payload), nothrow);
-            if (ec)
-                break;  // the connection is gone; the reader sees it too and stops us all
+            if (ec) {
+                failed = true;
+                break;  // the connection is gone; the reader sees it too and ends the session
+            }
             conn.frame_written();
             stats.messages_out.fetch_add(1, std::memory_order_relaxed);
             stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
@@ -146,94 +205,24 @@ asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& st
             ws.next_layer().set_option(cork(false), ignored);
             corked = false;
         }
-        if (auto const& close = conn.pending_close()) {
+        if (auto const& close = conn.pending_close(); close && !conn.close_frame_sent()) {
             conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);
             stats.close_sent(close->code);
             conn.close_frame_started();
             // Sends the close frame and waits for the peer's; the pending read then ends with
-            // error::closed. Beast's handshake timeout (set to --close-timeout) bounds the wait.
+            // error::closed. Beast's handshake timeout (set to the close timeout) bounds the wait.
             websocket::close_reason reason(static_cast<websocket::close_code>(close->code));
             reason.reason.assign(close->reason.data(), std::min(close->reason.size(), reason.reason.max_size()));
             co_await ws.async_close(reason, nothrow);
-            break;
         }
-        conn.set_writer_idle(true);
-        co_await conn.wait_for_writer_work();  // until send(), close(), a ping request or stop()
-        conn.set_writer_idle(false);
+        break;  // nothing left to write
     }
+    conn.writer_done(failed);
 }
 
-// Moves scheduled frames (the demo's notice, a second after the welcome) into the queue when due.
-asio::awaitable<void> pusher(connection& conn)
+void websocket_session::start_writer()
 {
-    while (!conn.stopping()) {
-        co_await conn.wait_for_next_push();  // a steady_timer set to the earliest due time
-        conn.release_due_pushes();
-    }
-}
-
-// Times a close in its two phases: the queue must be flushed within the close request's budget
-// (the grace period for a shutdown or an admin close), then the peer must answer the close frame
-// within --close-timeout. Past either, the TCP connection is dropped.
-asio::awaitable<void> time_the_close(connection& conn, server_options const& options)
-{
-    if (!conn.close_frame_sent()) {
-        auto const flush_budget = conn.pending_close()->flush_budget.value_or(options.close_timeout);
-        co_await conn.watchdog_sleep(flush_budget);  // woken early when the close frame starts out
-        if (conn.stopping())
-            co_return;
-        if (!conn.close_frame_sent()) {
-            conn.abort("queue not flushed within " + millis(flush_budget));
-            co_return;
-        }
-    }
-    co_await conn.watchdog_sleep(options.close_timeout);
-    if (!conn.stopping())
-        conn.abort("closing handshake not done within " + millis(options.close_timeout));
-}
-
-// Notices a peer that has gone silent (dead Wi-Fi, a half-open TCP connection): after
-// --ping-interval without a word from it, ask the writer for a ping; after --ping-timeout more
-// with still nothing (not even the pong), drop the connection. Closes the session at its
-// deadline (no token in time, or an expired one: connection::close_at), and times a close.
-// Every sleep ends at the deadline too, and a new deadline wakes it, so one timer serves all.
-asio::awaitable<void> watchdog(connection& conn, server_options const& options, metrics& stats)
-{
-    bool const pings = options.ping_interval > clock::duration::zero();
-    while (!conn.stopping()) {
-        if (conn.pending_close()) {
-            co_await time_the_close(conn, options);
-            co_return;
-        }
-        if (conn.deadline_passed()) {
-            conn.close_for_deadline();  // the next turn times that close
-            continue;
-        }
-        if (!pings) {
-            co_await conn.watchdog_sleep_until(conn.deadline());  // until the deadline, a close or the end
-            continue;
-        }
-        // Sleeps until one interval after the last word from the peer; if it spoke meanwhile,
-        // the next turn sleeps until one interval after that.
-        auto const heard = conn.last_heard();
-        co_await conn.watchdog_sleep_until(std::min(heard + options.ping_interval, conn.deadline()));
-        if (conn.stopping() || conn.pending_close() || conn.deadline_passed() || conn.last_heard() != heard ||
-            clock::now() < heard + options.ping_interval)
-            continue;
-        conn.request_ping();
-        auto const answer_by = clock::now() + options.ping_timeout;
-        auto const still_waiting = [&] {
-            return !conn.stopping() && !conn.pending_close() && !conn.deadline_passed() && conn.last_heard() == heard &&
-                   clock::now() < answer_by;
-        };
-        while (still_waiting())
-            co_await conn.watchdog_sleep_until(std::min(answer_by, conn.deadline()));
-        if (conn.stopping() || conn.pending_close() || conn.deadline_passed() || conn.last_heard() != heard)
-            continue;
-        stats.ping_timeouts.fetch_add(1, std::memory_order_relaxed);
-        conn.abort("no answer to a ping within " + millis(options.ping_timeout));
-        co_return;
-    }
+    asio::co_spawn(conn->get_executor(), writer(shared_from_this()), log_exceptions("writer"));
 }
 
 // RFC 6455 7.4: 1000-2999 are defined or reserved by the RFC (Beast checks those), 3000-4999
@@ -255,7 +244,7 @@ void refuse_close_code(websocket_stream& ws, connection& conn, metrics& stats)
     conn.record_end("protocol violation: close code " + std::to_string(ws.reason().code) + " (closed with 1002)");
     auto& socket = ws.next_layer();
     boost::system::error_code ec;
-    if (conn.writer_idle()) {
+    if (!conn.writer_running()) {
         // A server's close frame: FIN + opcode 8, unmasked, 2-byte code and a short reason.
         static constexpr char reason[] = "invalid close code";
         std::string frame{'\x88', static_cast<char>(2 + sizeof reason - 1), '\x03', '\xea'};
@@ -286,24 +275,23 @@ std::unique_ptr<message_handler> make_handler(dialect kind, connection& conn, se
 
 }  // namespace
 
-// The WebSocket handshake, then the session proper.
-asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, connection& conn, server_state& server)
+// The WebSocket handshake, then the session proper: the reader, started as a coroutine of its own.
+asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, std::shared_ptr<connection> conn,
+                                    std::shared_ptr<server_state> server, connection_registry::entry listed)
 {
-    auto const& options = server.options;
-    // `upgrade` (this frame's) holds the session's slots: --max-connections and
-    // --max-connections-per-ip count it until the session ends.
-    websocket_stream ws(std::move(upgrade.socket));
-    auto const abort_guard = conn.set_abort_hook([&ws] {
-        beast::error_code ignored;
-        ws.next_layer().close(ignored);
-    });
+    auto const& options = server->options;
+    auto& stats = server->stats;
+    // The session takes the socket and `upgrade`'s slots (--max-connections and
+    // --max-connections-per-ip count it until the session ends) and keeps the connection listed.
+    auto const session = std::make_shared<websocket_session>(upgrade, conn, server, std::move(listed));
+    auto& ws = session->ws;
 
     // From here on the WebSocket layer keeps time itself: the handshake timeout bounds the
     // upgrade response, then the close timeout bounds the closing handshake.
     ws.set_option(websocket::stream_base::timeout{options.handshake_timeout, websocket::stream_base::none(), false});
-    ws.read_message_max(upgrade.accepted.max_message_bytes);  // larger messages: close 1009
+    ws.read_message_max(session->accepted.max_message_bytes);  // larger messages: close 1009
     ws.auto_fragment(false);
-    bool const json = upgrade.accepted.kind == dialect::json;
+    bool const json = session->accepted.kind == dialect::json;
     ws.set_option(websocket::stream_base::decorator([json](websocket::response_type& response) {
         response.set(http::field::server, "coropush");
         if (json)
@@ -317,37 +305,32 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, connection& co
         http_request const request = std::move(upgrade.request);
         auto [ec] = co_await ws.async_accept(request, nothrow);
         if (ec) {
-            server.stats.handshake_failed(handshake_failure::websocket_rejected);
-            log_info(conn.id(), "WebSocket handshake failed: ", ec.message());
+            stats.handshake_failed(handshake_failure::websocket_rejected);
+            log_info(conn->id(), "WebSocket handshake failed: ", ec.message());
             co_return;
         }
     }
     ws.set_option(websocket::stream_base::timeout{options.close_timeout, websocket::stream_base::none(), false});
-    ws.control_callback([&ws, &conn, &stats = server.stats](websocket::frame_type kind, beast::string_view) {
-        conn.note_activity();
+    ws.control_callback([&ws, &c = *conn, &stats](websocket::frame_type kind, beast::string_view) {
+        c.note_activity();
         if (kind == websocket::frame_type::close && !close_code_allowed_on_the_wire(ws.reason().code))
-            refuse_close_code(ws, conn, stats);
+            refuse_close_code(ws, c, stats);
     });
 
-    conn.websocket_opened();
-    server.stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);
-    server.stats.websocket_sessions_open.fetch_add(1, std::memory_order_relaxed);
+    stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);
+    stats.websocket_sessions_open.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ec;
     auto const peer = ws.next_layer().remote_endpoint(ec);
-    log_info(conn.id(), "opened (", to_string(upgrade.accepted.kind), ") from ", peer);
+    log_info(conn->id(), "opened (", to_string(session->accepted.kind), ") from ", peer);
 
-    auto handler = make_handler(upgrade.accepted.kind, conn, server);
-    if (server.draining.load(std::memory_order_acquire))
-        conn.close(1001, "server shutting down", options.shutdown_grace);  // shutdown began during our handshake
+    session->handler = make_handler(session->accepted.kind, *conn, *server);
+    conn->websocket_opened();
+    if (server->draining.load(std::memory_order_acquire))
+        conn->close(1001, "server shutting down", options.shutdown_grace);  // shutdown began during our handshake
 
-    // The session: four coroutines side by side on this strand, awaited together. Each returns
-    // once the connection is over; this line completes when all four have.
-    co_await (reader(ws, conn, *handler, server.stats) && writer(ws, conn, server.stats) && pusher(conn) &&
-              watchdog(conn, options, server.stats));
-
-    handler->on_closed();
-    server.stats.websocket_sessions_open.fetch_sub(1, std::memory_order_relaxed);
-    log_info(conn.id(), "closed: ", conn.end_reason().empty() ? "connection ended" : conn.end_reason());
+    // The reader runs on as a coroutine of its own, and this frame (and run_session's) ends: an
+    // idle session keeps only the reader's frame and the session object.
+    asio::co_spawn(conn->get_executor(), reader(session), log_exceptions("session " + std::to_string(conn->id())));
 }
 
 }  // namespace coropush::net

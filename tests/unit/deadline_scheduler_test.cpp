@@ -51,6 +51,19 @@ TEST(deadline_heap, keeps_equal_times_apart)
     EXPECT_EQ(count, 2);
 }
 
+TEST(deadline_heap, sweeps_out_the_entries_asked_for_and_keeps_the_order)
+{
+    deadline_heap<int> heap;
+    auto const t = clock::now();
+    for (int i = 0; i < 10; ++i)
+        heap.push(t + std::chrono::milliseconds(10 - i), i);  // pushed latest first
+    heap.remove_if([](int i) { return i % 2 == 0; });
+    EXPECT_EQ(heap.size(), 5u);
+    std::vector<int> got;
+    heap.pop_due(t + 1s, [&](clock::time_point, int i) { got.push_back(i); });
+    EXPECT_EQ(got, (std::vector<int>{9, 7, 5, 3, 1}));  // earliest first: the last pushed
+}
+
 // An owner that records when it was told, and checks it is told on its own executor.
 class recording_owner final : public deadline_owner {
 public:
