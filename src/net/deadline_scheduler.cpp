@@ -21,8 +21,8 @@ constexpr std::size_t min_compact_size = 1024;
 // change of the timer's expiry is made from the value of `armed` read under the mutex, on the
 // timer's executor, so the last one made is always the earliest entry's time.
 struct deadline_scheduler::shard : std::enable_shared_from_this<shard> {
-    explicit shard(asio::any_io_executor executor)
-        : timer(std::move(executor))
+    explicit shard(asio::any_io_executor const& executor)
+        : timer(executor)
     {
     }
 
