@@ -6,7 +6,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-
 namespace bench {
 namespace asio = boost::asio;
 namespace {

@@ -44,19 +44,18 @@ public:
     using user_sink = std::function<void(std::string const& user)>;
 
     // Called once, before start(): from then on, hand each disconnect_user made on another node
-    // to `close_sessions` (not after shutdown()). A single node has no other nodes: the default
-    // keeps nothing.
-    virtual void on_disconnect_user(user_sink /*close_sessions*/) {}
+    // to `close_sessions` (not after shutdown()).
+    virtual void on_disconnect_user(user_sink close_sessions) = 0;
 
     // This node has closed its own sessions of `user`: have every other node close theirs (the
-    // API's POST /api/disconnect). Must not block. The default, for a single node, does nothing.
-    virtual void disconnect_user(std::string const& /*user*/) {}
+    // API's POST /api/disconnect). Must not block.
+    virtual void disconnect_user(std::string const& user) = 0;
 
     // Stop: close connections, cancel timers. Called once, at server shutdown.
     virtual void shutdown() = 0;
 };
 
-// One process, nothing to forward (and no one to tell of a disconnect: the defaults).
+// One process, nothing to forward, and no other node to tell of a disconnect.
 class in_process_backplane final : public backplane {
 public:
     void start(metrics&, remote_sink) override {}
@@ -64,6 +63,8 @@ public:
     void unsubscribe(std::string const&) override {}
     void publish(std::string const&, shared_payload const&) override {}
     bool healthy() const override { return true; }
+    void on_disconnect_user(user_sink) override {}
+    void disconnect_user(std::string const&) override {}
     void shutdown() override {}
 };
 
