@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +76,19 @@ public:
 
     // The job's state. Like a report, it counts as word from the backend (see --job-retention).
     virtual boost::asio::awaitable<std::variant<backend_job_status, job_refusal>> status(std::string job_id) = 0;
+};
+
+// Jobs kept outside this process (in Redis, with --backplane), as browsers use them: the job
+// manager hands it what it does not know itself. Each answer, a refusal included (as an error
+// envelope with the request's id), goes through the push_target, later.
+class remote_jobs {
+public:
+    virtual ~remote_jobs() = default;
+    virtual void resume(std::string job_id, std::string user, std::uint64_t after_seq,
+                        std::shared_ptr<push_target> watcher, std::optional<std::uint64_t> request_id) = 0;
+    virtual void cancel(std::string job_id, std::string user, std::shared_ptr<push_target> requester,
+                        std::optional<std::uint64_t> request_id) = 0;
+    virtual void unwatch(std::string job_id, std::uint64_t watcher_id) = 0;
 };
 
 // True for what new_job_id makes: 32 lower-case hex digits (anything else is no job's id).

@@ -2,32 +2,16 @@
 #include "jobs/job.hpp"
 
 #include "core/log.hpp"
+#include "jobs/job_events.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/object.hpp>
 
 #include <algorithm>
 
 namespace coropush {
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
-
-namespace {
-
-// What a job's topic subscribers get for one of its events: a topic message whose data is the
-// event's envelope, as a watcher of the job receives it (docs/protocol.md, "Jobs run by a backend").
-template <class Event>
-shared_payload topic_message(std::string const& topic, Event const& event)
-{
-    boost::json::object envelope;
-    envelope["type"] = Event::type;
-    envelope["data"] = protocol::to_data(event);
-    return make_payload(
-        protocol::encode(protocol::message{topic, std::nullopt, boost::json::value(std::move(envelope))}));
-}
-
-}  // namespace
 
 job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::uint64_t owner,
          std::string user, job_spec spec, std::size_t history_limit)
@@ -63,7 +47,7 @@ void job::emit(Event const& what)
     for (auto const& watcher : watchers_)
         watcher->push(outbound_frame{envelope, false, coalesce_key_});
     if (!topic_.empty() && publish_)
-        publish_(topic_, topic_message(topic_, what));
+        publish_(topic_, job_topic_message(topic_, what));
 }
 
 void job::progress(std::uint32_t percent, std::string message)
@@ -96,7 +80,7 @@ void job::finish(job_outcome const& outcome)
 void job::announce() const
 {
     if (!topic_.empty() && publish_)
-        publish_(topic_, topic_message(topic_, protocol::job_started{id_, "backend", std::nullopt, spec_.label}));
+        publish_(topic_, job_topic_message(topic_, protocol::job_started{id_, "backend", std::nullopt, spec_.label}));
 }
 
 backend_job_status job::snapshot() const

@@ -204,6 +204,10 @@ std::variant<std::shared_ptr<job>, job_refusal> job_manager::find_for(std::strin
 std::optional<job_refusal> job_manager::cancel(std::string const& job_id, std::string_view user,
                                                std::shared_ptr<push_target> requester, protocol::request_id id)
 {
+    if (elsewhere_ && !find(job_id)) {
+        elsewhere_->cancel(job_id, std::string(user), std::move(requester), id);
+        return std::nullopt;
+    }
     auto found = find_for(job_id, user);
     if (auto* refusal = std::get_if<job_refusal>(&found))
         return std::move(*refusal);
@@ -216,6 +220,10 @@ std::optional<job_refusal> job_manager::resume(std::string const& job_id, std::s
                                                std::uint64_t after_seq, std::shared_ptr<push_target> watcher,
                                                protocol::request_id id)
 {
+    if (elsewhere_ && !find(job_id)) {
+        elsewhere_->resume(job_id, std::string(user), after_seq, std::move(watcher), id);
+        return std::nullopt;
+    }
     auto found = find_for(job_id, user);
     if (auto* refusal = std::get_if<job_refusal>(&found))
         return std::move(*refusal);
@@ -230,6 +238,8 @@ void job_manager::unwatch(std::string const& job_id, std::uint64_t watcher_id)
 {
     if (auto j = find(job_id))
         asio::dispatch(j->get_executor(), [j, watcher_id] { j->unwatch(watcher_id); });
+    else if (elsewhere_)
+        elsewhere_->unwatch(job_id, watcher_id);
 }
 
 asio::awaitable<std::variant<std::string, job_refusal>> job_manager::create(backend_job_spec spec)

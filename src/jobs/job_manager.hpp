@@ -64,6 +64,10 @@ public:
     // A connection has ended: it stops watching the job (which goes on).
     void unwatch(std::string const& job_id, std::uint64_t watcher_id);
 
+    // Where the jobs this process does not hold live (Redis, with --backplane): a resume, a
+    // cancel or an unwatch of a job unknown here goes there. Set once, before serving.
+    void share_with(remote_jobs* elsewhere) noexcept { elsewhere_ = elsewhere; }
+
     // backend_jobs: jobs a backend runs, kept here. Each counts against `total`, not against any
     // connection's limit; each is failed as abandoned after `retention` without a word.
     boost::asio::awaitable<std::variant<std::string, job_refusal>> create(backend_job_spec spec) override;
@@ -90,6 +94,7 @@ private:
     job_limits limits_;
     metrics& stats_;
     topic_publisher publish_;
+    remote_jobs* elsewhere_ = nullptr;
     std::map<std::string, job_body, std::less<>> kinds_;
 
     mutable std::mutex mutex_;
