@@ -255,8 +255,7 @@ asio::awaitable<http_response> server_api::answer(http_request const& request)
                                  version, keep_alive);
     }
     if (auto reason = services_.unavailable())
-        co_return error_json({http::status::service_unavailable, "unavailable", std::move(*reason)}, version,
-                             keep_alive);
+        co_return error_json({http::status::service_unavailable, "unavailable", *reason}, version, keep_alive);
 
     auto answer = co_await work(*to, body);
     if (auto const* e = std::get_if<api_error>(&answer))
@@ -338,7 +337,7 @@ std::variant<json::object, api_error> server_api::disconnect(json::value const& 
 }
 
 // POST /api/jobs {"label", "topic"?, "user"?}: a new running job, 201 {"job"}.
-asio::awaitable<std::variant<json::object, api_error>> server_api::create_job(json::value const& body)
+asio::awaitable<std::variant<json::object, api_error>> server_api::create_job(json::value const& body) const
 {
     auto spec = read_job_spec(body, settings_.max_topic_length);
     if (auto const* e = std::get_if<api_error>(&spec))
@@ -355,7 +354,8 @@ asio::awaitable<std::variant<json::object, api_error>> server_api::create_job(js
 
 // POST /api/jobs/{id}/progress {"percent", "message", "data"?}, .../done {"result"},
 // .../failed {"reason"}: one event of the job, for its watchers (and its topic).
-asio::awaitable<std::variant<json::object, api_error>> server_api::report_job(route const& to, json::value const& body)
+asio::awaitable<std::variant<json::object, api_error>> server_api::report_job(route const& to,
+                                                                              json::value const& body) const
 {
     auto update = read_job_report(to.report, body);
     if (auto const* e = std::get_if<api_error>(&update))
@@ -376,7 +376,7 @@ asio::awaitable<std::variant<json::object, api_error>> server_api::report_job(ro
 }
 
 // GET /api/jobs/{id}: the job's state.
-asio::awaitable<std::variant<json::object, api_error>> server_api::job_status(route const& to)
+asio::awaitable<std::variant<json::object, api_error>> server_api::job_status(route const& to) const
 {
     if (!well_formed_job_id(to.job_id))
         co_return job_error({protocol::errc::unknown_job, "no job " + to.job_id});

@@ -89,10 +89,11 @@ private:
                                                                               boost::json::value const& body);
     std::variant<boost::json::object, api_error> publish(boost::json::value const& body);
     std::variant<boost::json::object, api_error> disconnect(boost::json::value const& body);
-    boost::asio::awaitable<std::variant<boost::json::object, api_error>> create_job(boost::json::value const& body);
-    boost::asio::awaitable<std::variant<boost::json::object, api_error>> report_job(route const& to,
-                                                                                    boost::json::value const& body);
-    boost::asio::awaitable<std::variant<boost::json::object, api_error>> job_status(route const& to);
+    boost::asio::awaitable<std::variant<boost::json::object, api_error>>
+    create_job(boost::json::value const& body) const;
+    boost::asio::awaitable<std::variant<boost::json::object, api_error>>
+    report_job(route const& to, boost::json::value const& body) const;
+    boost::asio::awaitable<std::variant<boost::json::object, api_error>> job_status(route const& to) const;
 
     api_settings const settings_;
     api_services const services_;

@@ -73,7 +73,7 @@ public:
 
 private:
     template <class Event>
-    void emit(Event const& event);
+    void emit(Event const& what);
     backend_job_status snapshot() const;
 
     boost::asio::any_io_executor strand_;

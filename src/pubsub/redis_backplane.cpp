@@ -288,7 +288,7 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     }
 
     // A command for the job store on the publishing connection; its reply goes to `done`.
-    void run(std::vector<std::string> const& args, std::function<void(redis_reply)> done)
+    void run(std::vector<std::string> const& args, std::function<void(redis_reply)> done) const
     {
         using reply_handler = std::function<void(redis_reply)>;
         auto callback = std::make_unique<reply_handler>(std::move(done));
@@ -400,7 +400,7 @@ void redis_backplane::stop_listening_to_job(std::string const& job_id)
     state_->want(state_->job_prefix + job_id, false);
 }
 
-void redis_backplane::command(std::vector<std::string> args, std::function<void(redis_reply)> done)
+void redis_backplane::command(std::vector<std::string> const& args, std::function<void(redis_reply)> done)
 {
     state_->run(args, std::move(done));
 }

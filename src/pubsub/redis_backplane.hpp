@@ -67,7 +67,7 @@ public:
 
     // A command on the publishing connection; `done` gets the reply, or a reply of kind `none`
     // when Redis is out of reach (the command was not sent, or the connection went away first).
-    void command(std::vector<std::string> args, std::function<void(redis_reply)> done);
+    void command(std::vector<std::string> const& args, std::function<void(redis_reply)> done);
 
 private:
     struct state;

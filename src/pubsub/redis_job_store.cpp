@@ -262,8 +262,8 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
         auto answered = asio::async_initiate<decltype(asio::use_awaitable), void(redis_reply)>(
             [self = shared_from_this()](auto handler, std::vector<std::string> command) {
                 auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-                asio::dispatch(self->strand, [self, shared, command = std::move(command)]() mutable {
-                    self->link.command(std::move(command), [shared](redis_reply reply) {
+                asio::dispatch(self->strand, [self, shared, command = std::move(command)] {
+                    self->link.command(command, [shared](redis_reply reply) {
                         auto const to = asio::get_associated_executor(*shared);
                         asio::dispatch(to, [shared, reply = std::move(reply)]() mutable {
                             std::move (*shared)(std::move(reply));

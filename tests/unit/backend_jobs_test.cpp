@@ -37,7 +37,7 @@ struct job_watcher_stub : push_target {
 };
 
 class backend_jobs_test : public ::testing::Test {
-protected:
+public:
     backend_jobs_test() = default;
     ~backend_jobs_test() override
     {
@@ -47,6 +47,8 @@ protected:
     }
     backend_jobs_test(backend_jobs_test const&) = delete;
     backend_jobs_test& operator=(backend_jobs_test const&) = delete;
+
+protected:
 
     void make(job_limits limits)
     {

@@ -59,15 +59,18 @@ private:
 };
 
 class server_api_test : public ::testing::Test {
-protected:
+public:
+    server_api_test() = default;
     ~server_api_test() override
     {
         jobs->shutdown();
+        io.restart();
         io.run();  // the jobs end, and are forgotten
     }
     server_api_test(server_api_test const&) = delete;
     server_api_test& operator=(server_api_test const&) = delete;
-    server_api_test() = default;
+
+protected:
 
     api_under_test make(api_settings settings = {})
     {
