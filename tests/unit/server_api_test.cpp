@@ -71,7 +71,6 @@ public:
     server_api_test& operator=(server_api_test const&) = delete;
 
 protected:
-
     api_under_test make(api_settings settings = {})
     {
         if (settings.key.empty())
@@ -322,7 +321,9 @@ TEST_F(server_api_test, after_the_final_event_every_report_is_a_409)
          std::vector<std::pair<std::string, std::string>>{{"progress", R"({"percent":100,"message":"m"})"},
                                                           {"done", R"({"result":"again"})"},
                                                           {"failed", R"({"reason":"late"})"}}) {
-        auto const late = api.handle(post("/api/jobs/" + id + "/" + action, body));
+        auto target = "/api/jobs/" + id;
+        target.append("/").append(action);
+        auto const late = api.handle(post(target, body));
         EXPECT_EQ(late.result(), http::status::conflict) << action;
         EXPECT_EQ(error_code(late), "job_finished") << action;
     }
