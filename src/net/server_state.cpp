@@ -5,6 +5,7 @@
 #include "net/connection.hpp"
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
+#include "pubsub/redis_backplane.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -59,6 +60,7 @@ job_limits make_job_limits(server_options const& options)
     limits.per_connection = options.max_jobs_per_connection;
     limits.total = options.max_jobs_total;
     limits.retention = options.job_retention;
+    limits.owners_only = options.auth != auth::auth_mode::off;
     return limits;
 }
 
@@ -93,6 +95,22 @@ std::optional<auth::token_verifier> make_verifier(server_options const& options)
     return auth::token_verifier(std::move(rules));
 }
 
+// A job's events to its topic: through the hub, to the subscribers on every node.
+topic_publisher to_topics(topic_hub& hub)
+{
+    return [&hub](std::string const& topic, shared_payload const& envelope) { hub.publish(topic, envelope); };
+}
+
+// Where the backend's jobs live with a Redis backplane (none: in the job manager).
+std::unique_ptr<redis_job_store> make_job_store(backplane& link, server_options const& options, metrics& stats,
+                                                topic_hub& hub)
+{
+    auto* redis = dynamic_cast<redis_backplane*>(&link);
+    if (redis == nullptr)
+        return nullptr;
+    return std::make_unique<redis_job_store>(*redis, make_job_limits(options), stats, to_topics(hub));
+}
+
 }  // namespace
 
 // What the API may do: publish through the hub (to every node), and know when it should not.
@@ -109,7 +127,8 @@ api::api_services server_state::make_api_services(server_state& server)
                                  return std::nullopt;
                              },
                              [&server](std::string_view user) { return server.disconnect_user(user); },
-                             [&server](unsigned status) { server.stats.api_answered(status); }};
+                             [&server](unsigned status) { server.stats.api_answered(status); },
+                             server.job_store ? static_cast<backend_jobs*>(server.job_store.get()) : server.jobs.get()};
 }
 
 server_state::server_state(asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane)
@@ -117,12 +136,12 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
       demo(make_demo(options)),
       link(backplane ? std::move(backplane) : std::make_unique<in_process_backplane>()),
       hub(stats, *link),
-      jobs(std::make_shared<job_manager>(io_context.get_executor(), make_job_limits(options), stats)),
+      jobs(std::make_shared<job_manager>(io_context.get_executor(), make_job_limits(options), stats, to_topics(hub))),
+      job_store(make_job_store(*link, options, stats, hub)),
       api(make_api_settings(options), make_api_services(*this)),
       access(make_access_policy(options)),
       verifier(make_verifier(options)),
-      http{canonical_web_root(options.web_root),
-           stats,
+      http{canonical_web_root(options.web_root), stats,
            [this] {
                if (draining.load(std::memory_order_relaxed))
                    return readiness{false, "shutting down"};
@@ -130,9 +149,7 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
                    return readiness{false, "backplane unavailable"};
                return readiness{true, "ready"};
            },
-           options.admin_token,
-           [this](bool drop) { return disconnect_all(drop); },
-           &api},
+           options.admin_token, [this](bool drop) { return disconnect_all(drop); }},
       services{options, stats, demo, hub, *jobs, draining, access, verifier ? &*verifier : nullptr, users},
       io(io_context),
       control(asio::make_strand(io_context)),
@@ -142,6 +159,8 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
       sessions_per_address_(options.max_connections_per_ip)
 {
     registry.on_remove([this](std::size_t) { stats.tcp_connections_open.fetch_sub(1, std::memory_order_relaxed); });
+    if (job_store)
+        jobs->share_with(job_store.get());
 }
 
 server_state::~server_state() = default;
@@ -282,6 +301,8 @@ void server_state::finish_shutdown()
     for (auto const& c : registry.snapshot())
         c->abort("server stopped");
     jobs->shutdown();
+    if (job_store)
+        job_store->shutdown();
     link->shutdown();
     log_info(0, "stopped");
     if (auto callback = std::exchange(on_stopped_, nullptr))

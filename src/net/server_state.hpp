@@ -16,6 +16,7 @@
 #include "net/outbound_queue.hpp"
 #include "net/registry.hpp"
 #include "pubsub/backplane.hpp"
+#include "pubsub/redis_job_store.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "service/plain_dialect.hpp"
 #include "service/service_context.hpp"
@@ -49,6 +50,8 @@ public:
     std::unique_ptr<backplane> link;
     topic_hub hub;
     std::shared_ptr<job_manager> jobs;
+    // With a Redis backplane: where the backend's jobs live, so that every node serves them.
+    std::unique_ptr<redis_job_store> job_store;
     connection_registry registry;
     std::atomic<bool> draining{false};
     api::server_api api;

@@ -52,6 +52,7 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     state(asio::io_context& io, redis_url const& where, redis_liveness_limits limits)
         : strand(asio::make_strand(io)),
           prefix(where.name_space + ":topic:"),
+          job_prefix(where.name_space + ":job:"),
           control_channel(where.name_space + ":control:disconnect_user"),
           node(random_node_id()),
           address(where),
@@ -60,7 +61,8 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     }
 
     asio::strand<asio::io_context::executor_type> strand;
-    std::string const prefix;
+    std::string const prefix;           // a topic's channel: prefix + topic
+    std::string const job_prefix;       // a job's channel: job_prefix + job id
     std::string const control_channel;  // every node's: "close this user's sessions", from a node
     std::string const node;
     redis_url const address;
@@ -70,9 +72,10 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     metrics* stats = nullptr;
     remote_sink deliver;
     user_sink close_sessions;
+    job_channel_events job_events;
     std::unique_ptr<redis_link> publisher;
     std::unique_ptr<redis_link> subscriber;
-    std::unordered_map<std::string, channel> channels;
+    std::unordered_map<std::string, channel> channels;  // by channel name
     bool stopped = false;
 
     // Read from any thread (healthy()).
@@ -150,6 +153,7 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
         stopped = true;
         deliver = nullptr;
         close_sessions = nullptr;
+        job_events = {};
         if (publisher)
             publisher->stop();
         if (subscriber)
@@ -172,12 +176,12 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
 
     void resubscribe()
     {
-        std::vector<std::string> topics;
-        topics.reserve(channels.size());
-        for (auto const& [topic, ch] : channels)
-            topics.push_back(topic);
-        for (auto const& topic : topics)
-            reconcile(topic);
+        std::vector<std::string> names;
+        names.reserve(channels.size());
+        for (auto const& [name, ch] : channels)
+            names.push_back(name);
+        for (auto const& name : names)
+            reconcile(name);
     }
 
     // The subscriber connection is gone, and with it every Redis subscription.
@@ -193,12 +197,27 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
             else
                 ++it;
         }
+        if (job_events.subscriptions_lost)
+            job_events.subscriptions_lost();
     }
 
-    // Brings the Redis subscription of `topic` one step closer to what the hub wants.
-    void reconcile(std::string const& topic)
+    // The hub (or the job store) wants `name` subscribed, or no longer.
+    void want(std::string const& name, bool wanted)
     {
-        auto const it = channels.find(topic);
+        auto const it = channels.find(name);
+        if (it == channels.end() && !wanted)
+            return;
+        auto& ch = it == channels.end() ? channels[name] : it->second;
+        ch.wanted = wanted;
+        if (wanted && ch.now == channel::phase::on && name.starts_with(job_prefix) && job_events.subscribed)
+            job_events.subscribed(name.substr(job_prefix.size()));  // already confirmed
+        reconcile(name);
+    }
+
+    // Brings the Redis subscription of channel `name` one step closer to what is wanted.
+    void reconcile(std::string const& name)
+    {
+        auto const it = channels.find(name);
         if (it == channels.end())
             return;
         auto& ch = it->second;
@@ -209,7 +228,6 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
         }
         if (stopped || !subscriber || !subscriber->connected())
             return;  // resubscribe() catches up when the connection is back
-        std::string const name = prefix + topic;
         if (ch.wanted && ch.now == phase::off) {
             if (subscriber->command({"SUBSCRIBE", name}, &state::on_subscriber_reply, this))
                 ch.now = phase::subscribing;
@@ -237,8 +255,25 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
             control(kind, as_view(third));
             return;
         }
-        if (!channel_name.starts_with(prefix))
+        bool const for_topic = channel_name.starts_with(prefix);
+        bool const for_job = channel_name.starts_with(job_prefix);
+        if (!for_topic && !for_job)
             return;
+        std::string const name(channel_name);
+        if (for_job) {
+            std::string const job_id(channel_name.substr(job_prefix.size()));
+            if (kind == "message") {
+                if (job_events.message)
+                    job_events.message(job_id, as_view(third));
+                return;
+            }
+            if (!confirm(kind, name))
+                return;
+            if (kind == "subscribe" && channels.contains(name) && channels[name].wanted && job_events.subscribed)
+                job_events.subscribed(job_id);
+            reconcile(name);
+            return;
+        }
         std::string const topic(channel_name.substr(prefix.size()));
         if (kind == "message") {
             auto const payload = as_view(third);
@@ -252,19 +287,45 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
                 deliver(topic, make_payload(std::string(payload.substr(newline + 1))));
             return;
         }
-        auto const it = channels.find(topic);
-        if (it == channels.end())
+        if (!confirm(kind, name))
             return;
-        if (kind == "subscribe") {
+        stats->backplane_channels.fetch_add(kind == "subscribe" ? 1 : -1, std::memory_order_relaxed);
+        reconcile(name);
+    }
+
+    // A SUBSCRIBE or UNSUBSCRIBE confirmation: the channel's new phase. False for anything else.
+    bool confirm(std::string_view kind, std::string const& name)
+    {
+        auto const it = channels.find(name);
+        if (it == channels.end())
+            return false;
+        if (kind == "subscribe")
             it->second.now = channel::phase::on;
-            stats->backplane_channels.fetch_add(1, std::memory_order_relaxed);
-        } else if (kind == "unsubscribe") {
+        else if (kind == "unsubscribe")
             it->second.now = channel::phase::off;
-            stats->backplane_channels.fetch_sub(1, std::memory_order_relaxed);
-        } else {
+        else
+            return false;
+        return true;
+    }
+
+    // A command for the job store on the publishing connection; its reply goes to `done`.
+    void run(std::vector<std::string> const& args, std::function<void(redis_reply)> done) const
+    {
+        using reply_handler = std::function<void(redis_reply)>;
+        auto callback = std::make_unique<reply_handler>(std::move(done));
+        std::vector<std::string_view> const views(args.begin(), args.end());
+        if (stopped || !publisher || !publisher->command(views, &state::on_command_reply, callback.get())) {
+            (*callback)(redis_reply{});
             return;
         }
-        reconcile(topic);
+        (void)callback.release();  // hiredis calls on_command_reply exactly once: with the reply, or nullptr
+    }
+
+    static void on_command_reply(redisAsyncContext*, void* reply, void* privdata)
+    {
+        std::unique_ptr<std::function<void(redis_reply)>> const done(
+            static_cast<std::function<void(redis_reply)>*>(privdata));
+        (*done)(redis_reply::copy_of(static_cast<redisReply const*>(reply)));
     }
 
     // The control channel: its subscription confirmed (the subscriber connection is up), or a
@@ -338,20 +399,12 @@ void redis_backplane::start(metrics& stats, remote_sink deliver)
 
 void redis_backplane::subscribe(std::string const& topic)
 {
-    asio::post(state_->strand, [s = state_, topic] {
-        s->channels[topic].wanted = true;
-        s->reconcile(topic);
-    });
+    asio::post(state_->strand, [s = state_, topic] { s->want(s->prefix + topic, true); });
 }
 
 void redis_backplane::unsubscribe(std::string const& topic)
 {
-    asio::post(state_->strand, [s = state_, topic] {
-        if (auto const it = s->channels.find(topic); it != s->channels.end()) {
-            it->second.wanted = false;
-            s->reconcile(topic);
-        }
-    });
+    asio::post(state_->strand, [s = state_, topic] { s->want(s->prefix + topic, false); });
 }
 
 void redis_backplane::publish(std::string const& topic, shared_payload const& envelope)
@@ -384,6 +437,36 @@ void redis_backplane::shutdown()
 std::string const& redis_backplane::node_id() const noexcept
 {
     return state_->node;
+}
+
+std::string const& redis_backplane::name_space() const noexcept
+{
+    return state_->address.name_space;
+}
+
+asio::any_io_executor redis_backplane::executor() const
+{
+    return state_->strand;
+}
+
+void redis_backplane::set_job_channel_events(job_channel_events events)
+{
+    state_->job_events = std::move(events);
+}
+
+void redis_backplane::listen_to_job(std::string const& job_id)
+{
+    state_->want(state_->job_prefix + job_id, true);
+}
+
+void redis_backplane::stop_listening_to_job(std::string const& job_id)
+{
+    state_->want(state_->job_prefix + job_id, false);
+}
+
+void redis_backplane::command(std::vector<std::string> const& args, std::function<void(redis_reply)> done)
+{
+    state_->run(args, std::move(done));
 }
 
 }  // namespace coropush

@@ -16,9 +16,15 @@
 
 #include "pubsub/backplane.hpp"
 #include "pubsub/redis_liveness.hpp"
+#include "pubsub/redis_reply.hpp"
 #include "pubsub/redis_url.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
+
+#include <functional>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -45,6 +51,27 @@ public:
 
     // This node's id on the backplane (random, 16 hex digits).
     std::string const& node_id() const noexcept;
+    // NAMESPACE, what every key and channel of this backplane begins with.
+    std::string const& name_space() const noexcept;
+
+    // For the Redis job store (redis_job_store.hpp), which keeps jobs in Redis on this
+    // backplane's two connections. Everything below is called, and calls back, on executor().
+    boost::asio::any_io_executor executor() const;
+
+    // A job's channel (NAMESPACE:job:ID) beside the topics' channels, with the same rules (at most
+    // one SUBSCRIBE or UNSUBSCRIBE in flight, subscribed again after a reconnect).
+    struct job_channel_events {
+        std::function<void(std::string const& job_id, std::string_view payload)> message;
+        std::function<void(std::string const& job_id)> subscribed;  // confirmed (again, after a loss)
+        std::function<void()> subscriptions_lost;                   // the subscriber connection went down
+    };
+    void set_job_channel_events(job_channel_events events);
+    void listen_to_job(std::string const& job_id);
+    void stop_listening_to_job(std::string const& job_id);
+
+    // A command on the publishing connection; `done` gets the reply, or a reply of kind `none`
+    // when Redis is out of reach (the command was not sent, or the connection went away first).
+    void command(std::vector<std::string> const& args, std::function<void(redis_reply)> done);
 
 private:
     struct state;

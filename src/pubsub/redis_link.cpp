@@ -10,6 +10,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -27,11 +28,11 @@ namespace asio = boost::asio;
 namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 using clock = std::chrono::steady_clock;
-constexpr std::size_t most_arguments = 4;  // a command's arguments past these are not sent
+using arguments = std::span<std::string_view const>;
 
 // The size of a command in the Redis protocol (RESP), as hiredis writes it: what it costs in
 // hiredis's output buffer, in the socket buffers, and in Redis until it is answered.
-std::size_t resp_size(std::initializer_list<std::string_view> args)
+std::size_t resp_size(arguments args)
 {
     auto const digits = [](std::size_t n) {
         std::size_t d = 1;
@@ -39,9 +40,8 @@ std::size_t resp_size(std::initializer_list<std::string_view> args)
             ++d;
         return d;
     };
-    auto const count = std::min(args.size(), most_arguments);
-    std::size_t bytes = 1 + digits(count) + 2;  // *<count>\r\n
-    for (auto const& a : std::span(args.begin(), count))
+    std::size_t bytes = 1 + digits(args.size()) + 2;  // *<count>\r\n
+    for (auto const& a : args)
         bytes += 1 + digits(a.size()) + 2 + a.size() + 2;  // $<length>\r\n<bytes>\r\n
     return bytes;
 }
@@ -180,22 +180,17 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
     }
 
     // Queues a command on the current context and counts its bytes.
-    bool send(std::initializer_list<std::string_view> args, reply_callback callback, void* privdata,
-              bool heartbeat = false)
+    bool send(arguments args, reply_callback callback, void* privdata, bool heartbeat = false)
     {
-        std::array<char const*, most_arguments> argv{};
-        std::array<std::size_t, most_arguments> lengths{};
-        auto const count = std::min(args.size(), most_arguments);
-        std::size_t i = 0;
+        // Most commands have a few arguments (PUBLISH, SUBSCRIBE): those need no allocation.
+        boost::container::small_vector<char const*, 8> argv;
+        boost::container::small_vector<std::size_t, 8> lengths;
         for (auto const& a : args) {
-            if (i == count)
-                break;
-            argv[i] = a.data();
-            lengths[i] = a.size();
-            ++i;
+            argv.push_back(a.data());
+            lengths.push_back(a.size());
         }
-        if (redisAsyncCommandArgv(context, callback, privdata, static_cast<int>(count), argv.data(), lengths.data()) !=
-            REDIS_OK)
+        if (redisAsyncCommandArgv(context, callback, privdata, static_cast<int>(args.size()), argv.data(),
+                                  lengths.data()) != REDIS_OK)
             return false;
         auto const bytes = resp_size(args);
         if (heartbeat)
@@ -209,10 +204,13 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
 
     void send_heartbeat()
     {
-        if (config.heartbeat_channel.empty())
-            send({"PING"}, &impl::on_heartbeat_reply, this, true);
-        else
-            send({"SUBSCRIBE", config.heartbeat_channel}, &impl::on_heartbeat_reply, this, true);
+        if (config.heartbeat_channel.empty()) {
+            std::array<std::string_view, 1> const ping{"PING"};
+            send(ping, &impl::on_heartbeat_reply, this, true);
+        } else {
+            std::array<std::string_view, 2> const subscribe{"SUBSCRIBE", config.heartbeat_channel};
+            send(subscribe, &impl::on_heartbeat_reply, this, true);
+        }
     }
 
     static void on_heartbeat_reply(redisAsyncContext*, void* reply, void* privdata)
@@ -421,7 +419,7 @@ bool redis_link::connected() const noexcept
     return impl_->now == impl::state::up && impl_->context != nullptr;
 }
 
-bool redis_link::command(std::initializer_list<std::string_view> args, reply_callback callback, void* privdata)
+bool redis_link::command(std::span<std::string_view const> args, reply_callback callback, void* privdata)
 {
     auto& self = *impl_;
     if (!connected())

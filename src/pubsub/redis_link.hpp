@@ -25,6 +25,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -81,11 +82,15 @@ public:
 
     bool connected() const noexcept;
 
-    // Sends one command of at most 4 arguments, binary-safe (each may hold any bytes). False
-    // when the link is down, or when the command would pass max_unanswered_bytes (then the link
-    // gives up on the connection and reconnects). `callback` may be null (no interest in it).
+    // Sends one command, binary-safe (each argument may hold any bytes). False when the link is
+    // down, or when the command would pass max_unanswered_bytes (then the link gives up on the
+    // connection and reconnects). `callback` may be null (no interest in it).
+    bool command(std::span<std::string_view const> args, reply_callback callback = nullptr, void* privdata = nullptr);
     bool command(std::initializer_list<std::string_view> args, reply_callback callback = nullptr,
-                 void* privdata = nullptr);
+                 void* privdata = nullptr)
+    {
+        return command(std::span(args.begin(), args.size()), callback, privdata);
+    }
 
 private:
     struct impl;

@@ -40,10 +40,25 @@ std::string find_program(std::string const& name)
     return {};
 }
 
-redis_server::redis_server(asio::any_io_executor executor)
+redis_server::redis_server(asio::any_io_executor executor, persistence keeps)
     : executor_(std::move(executor)),
       port_(free_loopback_port())
 {
+    if (keeps == persistence::append_only) {
+        std::string name = (std::filesystem::temp_directory_path() / "coropush-redis-XXXXXX").string();
+        if (::mkdtemp(name.data()) == nullptr)
+            throw std::runtime_error("cannot make a directory for redis-server's append-only file");
+        data_directory_ = name;
+    }
+}
+
+redis_server::~redis_server()
+{
+    process_.reset();  // killed before its files go
+    if (!data_directory_.empty()) {
+        std::error_code ignored;
+        std::filesystem::remove_all(data_directory_, ignored);
+    }
 }
 
 asio::awaitable<std::uint16_t> start_on_free_port(std::function<asio::awaitable<bool>(std::uint16_t)> launch,
@@ -61,10 +76,14 @@ asio::awaitable<std::uint16_t> start_on_free_port(std::function<asio::awaitable<
 asio::awaitable<bool> redis_server::launch(std::string program, std::uint16_t port)
 {
     process_.reset();
-    process_.emplace(executor_, program,
-                     std::vector<std::string>{"--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-                                              "--appendonly", "no", "--logfile", "/dev/stderr", "--loglevel",
-                                              "notice"});
+    std::vector<std::string> arguments{"--port", std::to_string(port), "--bind",      "127.0.0.1",  "--save",
+                                       "",       "--logfile",          "/dev/stderr", "--loglevel", "notice"};
+    if (data_directory_.empty()) {
+        arguments.insert(arguments.end(), {"--appendonly", "no"});
+    } else {
+        arguments.insert(arguments.end(), {"--appendonly", "yes", "--appendfsync", "always", "--dir", data_directory_});
+    }
+    process_.emplace(executor_, program, std::move(arguments));
     bool ready = false;
     try {
         co_await process_->wait_for_line("Ready to accept connections");

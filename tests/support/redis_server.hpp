@@ -17,8 +17,15 @@ namespace coropush::testing {
 
 class redis_server {
 public:
+    // What survives a kill: nothing (the default), or every write (an append-only file, synced at
+    // each write, in a temporary directory removed with this object).
+    enum class persistence { none, append_only };
+
     // Picks a free port; nothing runs until start().
-    explicit redis_server(boost::asio::any_io_executor executor);
+    explicit redis_server(boost::asio::any_io_executor executor, persistence keeps = persistence::none);
+    ~redis_server();
+    redis_server(redis_server const&) = delete;
+    redis_server& operator=(redis_server const&) = delete;
 
     // Starts redis-server (no persistence) and waits for "Ready to accept connections". Throws,
     // saying how to install it, when there is no redis-server. If the chosen port was taken
@@ -44,6 +51,7 @@ public:
 
 private:
     boost::asio::any_io_executor executor_;
+    std::string data_directory_;  // append_only: where the file is; empty otherwise
     std::uint16_t port_;
     std::optional<child_process> process_;
     mutable bool port_handed_out_ = false;
