@@ -49,7 +49,6 @@ public:
     backend_jobs_test& operator=(backend_jobs_test const&) = delete;
 
 protected:
-
     void make(job_limits limits)
     {
         jobs->shutdown();
