@@ -41,7 +41,7 @@ STATIC_FILES = {
 # What a report does, by quarter of its steps: the text the page shows beside the bar.
 PHASES = ("gathering the orders", "adding up the totals", "drawing the charts", "writing the summary")
 # Waits before each new try when coropush answers 503 (draining, backplane down) or 429, or cannot
-# be reached: about 15 s in all, then the report gives up.
+# be reached: about 16 s in all, then the report gives up.
 RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 REQUEST_TIMEOUT = 10.0
 
