@@ -4,10 +4,11 @@
 //
 //   node report_example.mjs <run.sh> <coropush executable> <artifacts dir>
 //
-// Steps: the page connects; a report shows its progress live; a reload in the middle resumes it
-// with no gap and no event twice; Cancel ends it as cancelled and the backend stops building it;
-// a second report runs to completion; Ctrl-C stops run.sh and both servers. Any console error,
-// uncaught page error, failed request or HTTP error answer fails the step it happens in.
+// Steps: the page connects; a report shows its progress live; a reload in the middle, and then a
+// dropped connection, resume it with no gap and no event twice; Cancel ends it as cancelled and
+// the backend stops building it; a second report runs to completion; Ctrl-C stops run.sh and both
+// servers. Any console error, uncaught page error, failed request or HTTP error answer fails the
+// step it happens in, and the first failed step ends the run.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -18,10 +19,13 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [runScript, coropushPath, artifacts] = process.argv.slice(2);
 const WAIT = 15_000;
-// Short steps keep the run short; long enough that the reload and the cancel land mid-report.
-const STEP_TIME = '0.3';
-const STEPS = 20;
+// Short steps keep the run short; enough of them that the reload, the drop and the cancel all
+// land mid-report.
+const STEP_TIME = '0.2';
+const STEPS = 40;
 const API_KEY = randomBytes(32).toString('hex');
+// coropush reads it from the environment: POST /admin/disconnect?how=drop drops the page's connection.
+const ADMIN_TOKEN = randomBytes(32).toString('hex');
 
 if (!runScript || !coropushPath || !artifacts) {
   console.error('usage: node report_example.mjs <run.sh> <coropush> <artifacts dir>');
@@ -64,7 +68,8 @@ function startExample() {
   const child = spawn(runScript, args, {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, COROPUSH_BIN: coropushPath, COROPUSH_API_KEY: API_KEY, COROPUSH_PORT: '0' },
+    env: { ...process.env, COROPUSH_BIN: coropushPath, COROPUSH_API_KEY: API_KEY, COROPUSH_ADMIN_TOKEN: ADMIN_TOKEN,
+      COROPUSH_PORT: '0' },
   });
   let stdout = '';
   let log = '';
@@ -201,6 +206,29 @@ async function step(name, page, body) {
   }
 }
 
+// After the page opened connection number `connection`: it resumed the job after the last event
+// it had shown (at least `shownBefore`); coropush sent what came after, then live events, with
+// consecutive seqs; and the page's log, kept across reloads, has every event once, in order.
+async function checkResumed(page, job, connection, shownBefore) {
+  const resume = await waitForFrame((f) => f.connection === connection && f.envelope.type === 'job_resume');
+  check(resume.envelope.data.job === job, `resumed job ${resume.envelope.data.job}, not ${job}`);
+  const afterSeq = resume.envelope.data.after_seq;
+  check(afterSeq >= shownBefore, `resumed after ${afterSeq}, but the page had shown ${shownBefore}`);
+  const resumed = (await waitForFrame((f) => f.connection === connection && f.envelope.type === 'job_resumed')).envelope.data;
+  check(resumed.replayed === true, `job_resumed ${JSON.stringify(resumed)}: not replayed`);
+  // At least one live event after the replay.
+  await waitForSeq(page, Math.max(resumed.last_seq, afterSeq) + 1);
+  const shown = await reportState(page);
+  check(shown.job === job, `the page shows job ${shown.job}, not ${job}`);
+  check(shown.state === 'running', `the report is ${shown.state} already: steps too short for this test`);
+  check(connections === connection, `${connections - connection + 1} new connections`);
+  const received = jobEvents(job, connection).map((f) => f.envelope.data.seq);
+  check(isRun(received, afterSeq + 1), `after_seq ${afterSeq}, then received ${JSON.stringify(received)}`);
+  const seqs = shown.log.map((l) => l.seq);
+  check(isRun(seqs), `the log's seqs: ${JSON.stringify(seqs)}`);
+  return { afterSeq, replayed: resumed.last_seq - afterSeq, received };
+}
+
 // What the page shows of its report.
 const reportState = (page) => page.$eval('#report', (report) => ({
   job: report.dataset.job,
@@ -279,27 +307,22 @@ try {
       }
     }, { times: 1 });
     await page.reload();
-    // The new page asks for what came after the last event the old one saw...
-    const resume = await waitForFrame((f) => f.connection === connection && f.envelope.type === 'job_resume');
-    check(resume.envelope.data.job === first.job, `resumed job ${resume.envelope.data.job}, not ${first.job}`);
-    const afterSeq = resume.envelope.data.after_seq;
-    check(afterSeq >= before.seq, `resumed after ${afterSeq}, but the old page had shown ${before.seq}`);
-    const resumed = await waitForFrame((f) => f.connection === connection && f.envelope.type === 'job_resumed');
-    check(resumed.envelope.data.replayed === true && resumed.envelope.data.last_seq >= afterSeq + 2,
-      `job_resumed ${JSON.stringify(resumed.envelope.data)} after_seq ${afterSeq}: not the two missed events`);
-    // ...and coropush sends exactly those, then the live events: consecutive seqs.
-    await waitForSeq(page, resumed.envelope.data.last_seq + 1);
-    const after = await reportState(page);
-    check(after.job === first.job, `the page shows job ${after.job}, not ${first.job}`);
-    check(after.state === 'running', `the report is ${after.state} already: steps too short for this test`);
-    check(connections === connection, `${connections - connection + 1} new connections`);
-    const received = jobEvents(first.job, connection).map((f) => f.envelope.data.seq);
-    check(isRun(received, afterSeq + 1), `after_seq ${afterSeq}, then received ${JSON.stringify(received)}`);
-    // The page's log, kept across the reload: every event once, in order.
-    const seqs = after.log.map((l) => l.seq);
-    check(isRun(seqs), `the log's seqs across the reload: ${JSON.stringify(seqs)}`);
-    console.log(`     the old page saw up to seq ${afterSeq}; the new one got ${received.join(' ')} ` +
-      `(${resumed.envelope.data.last_seq - afterSeq} replayed)`);
+    const { afterSeq, replayed, received } = await checkResumed(page, first.job, connection, before.seq);
+    check(replayed >= 2, `${replayed} events replayed, not the two the page missed`);
+    console.log(`     the old page saw up to seq ${afterSeq}; the new one got ${received.join(' ')} (${replayed} replayed)`);
+  });
+
+  await step('a dropped connection comes back and resumes with no gap and nothing twice', page, async () => {
+    const before = await reportState(page);
+    const connection = connections + 1;
+    // coropush drops every WebSocket's TCP connection, without a close frame: the page sees 1006.
+    const answer = await fetch(`http://127.0.0.1:${coropushPort}/admin/disconnect?how=drop`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    check(answer.ok, `/admin/disconnect answered ${answer.status}`);
+    const { afterSeq, received } = await checkResumed(page, first.job, connection, before.seq);
+    console.log(`     dropped after seq ${afterSeq}; the new connection got ${received.join(' ')}`);
   });
 
   await step('Cancel ends the report as cancelled, and the backend stops building it', page, async () => {
