@@ -78,8 +78,9 @@ function receive(envelope) {
   }
 }
 
-// One job event: applied once, in order. An event of an older report of this tab, or one already
-// seen (a replay may overlap what came live just before the connection dropped), is left out.
+// One job event, applied once and in order: an event of an older report of this tab, or one the
+// page already has, is left out. coropush sends each event once per resume, but its seq makes
+// that the page's own guarantee too (a second resume sent by mistake would change nothing).
 function apply(event, line, change) {
   if (report === null || event.job !== report.job || event.seq <= report.lastSeq) return;
   const log = [...report.log, { seq: event.seq, text: line }].slice(-LOG_LINES);
