@@ -1,6 +1,7 @@
 // The server API's endpoints: authentication, rate limit, routing, and each endpoint's work.
 #include "api/server_api.hpp"
 
+#include "api/job_requests.hpp"
 #include "auth/bearer_token.hpp"
 #include "auth/same_secret.hpp"
 #include "auth/token_bucket.hpp"
@@ -18,6 +19,7 @@
 #include <vector>
 
 namespace coropush::api {
+namespace asio = boost::asio;
 namespace http = boost::beast::http;
 namespace json = boost::json;
 using steady = std::chrono::steady_clock;
@@ -133,57 +135,155 @@ server_api::server_api(api_settings settings, api_services services)
 
 server_api::~server_api() = default;
 
-http_response server_api::handle(http_request const& request)
+// What a request's path asks for: the endpoint, the one method it takes, and the job it names.
+struct server_api::route {
+    enum class endpoint { publish, disconnect, create_job, job_status, job_report };
+    endpoint to;
+    http::verb method = http::verb::post;
+    std::string job_id;
+    backend_report::kind report = backend_report::kind::progress;
+};
+
+namespace {
+
+// /api/publish, /api/disconnect, /api/jobs, /api/jobs/{id}, /api/jobs/{id}/{progress|done|failed}.
+std::optional<server_api::route> read_route(std::string_view path, bool with_jobs)
 {
-    auto response = answer(request);
-    if (services_.answered)
-        services_.answered(response.result_int());
-    return response;
+    using endpoint = server_api::route::endpoint;
+    auto const to = [](endpoint e, http::verb method = http::verb::post, std::string job_id = {},
+                       backend_report::kind report = backend_report::kind::progress) {
+        return server_api::route{e, method, std::move(job_id), report};
+    };
+    if (path == "/api/publish")
+        return to(endpoint::publish);
+    if (path == "/api/disconnect")
+        return to(endpoint::disconnect);
+    if (!with_jobs || !path.starts_with("/api/jobs"))
+        return std::nullopt;
+    auto rest = path.substr(std::string_view("/api/jobs").size());
+    if (rest.empty())
+        return to(endpoint::create_job);
+    if (!rest.starts_with('/') || rest.size() == 1)
+        return std::nullopt;
+    rest.remove_prefix(1);
+    auto const slash = rest.find('/');
+    std::string id(rest.substr(0, slash));
+    if (slash == std::string_view::npos)
+        return to(endpoint::job_status, http::verb::get, std::move(id));
+    auto const action = rest.substr(slash + 1);
+    auto const report = action == "progress" ? std::optional(backend_report::kind::progress)
+                        : action == "done"   ? std::optional(backend_report::kind::done)
+                        : action == "failed" ? std::optional(backend_report::kind::failed)
+                                             : std::nullopt;
+    if (!report)
+        return std::nullopt;
+    return to(endpoint::job_report, http::verb::post, std::move(id), *report);
 }
 
-http_response server_api::answer(http_request const& request)
+// A refusal from where the jobs live, as the API answers it.
+api_error job_error(job_refusal const& refusal)
+{
+    switch (refusal.code) {
+    case protocol::errc::unknown_job:
+        return {http::status::not_found, "unknown_job", refusal.message};
+    case protocol::errc::job_finished:
+        return {http::status::conflict, "job_finished", refusal.message};
+    case protocol::errc::bad_data:
+        return {http::status::bad_request, "bad_request", refusal.message};
+    case protocol::errc::too_many_jobs:
+        return {http::status::service_unavailable, "too_many_jobs", refusal.message};
+    case protocol::errc::shutting_down:
+    case protocol::errc::backplane_unavailable:
+        return {http::status::service_unavailable, "unavailable", refusal.message};
+    default:
+        return {http::status::internal_server_error, "internal_error", refusal.message};
+    }
+}
+
+}  // namespace
+
+asio::awaitable<http_response> server_api::handle(http_request request)
+{
+    auto response = co_await answer(request);
+    if (services_.answered)
+        services_.answered(response.result_int());
+    co_return response;
+}
+
+asio::awaitable<http_response> server_api::answer(http_request const& request)
 {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
-    auto const fail = [&](api_error const& e) { return error_json(e, version, keep_alive); };
     if (!enabled())
-        return fail({http::status::not_found, "not_found", "no API here: the server has no API key configured"});
+        co_return error_json(
+            {http::status::not_found, "not_found", "no API here: the server has no API key configured"}, version,
+            keep_alive);
 
     auto const given = auth::bearer_token(request[http::field::authorization]);
     if (!given || !auth::same_secret(*given, settings_.key))
-        return fail(
-            {http::status::unauthorized, "unauthorized", "missing or wrong API key (Authorization: Bearer KEY)"});
+        co_return error_json(
+            {http::status::unauthorized, "unauthorized", "missing or wrong API key (Authorization: Bearer KEY)"},
+            version, keep_alive);
     if (!limiter_->try_take())
-        return fail({http::status::too_many_requests, "rate_limited", "too many requests for this API key"});
+        co_return error_json({http::status::too_many_requests, "rate_limited", "too many requests for this API key"},
+                             version, keep_alive);
 
-    // The endpoints: each takes the parsed body and answers with a JSON object or an error.
-    using endpoint = std::variant<json::object, api_error> (server_api::*)(json::value const&);
     auto const target = request.target();
     auto const path = target.substr(0, target.find('?'));
-    endpoint work = nullptr;
-    if (path == "/api/publish")
-        work = &server_api::publish;
-    else if (path == "/api/disconnect")
-        work = &server_api::disconnect;
-    else
-        return fail({http::status::not_found, "not_found", "no API endpoint at " + std::string(path)});
-    if (request.method() != http::verb::post)
-        return fail({http::status::method_not_allowed, "method_not_allowed", "use POST"});
-    if (!is_json_content(request[http::field::content_type]))
-        return fail({http::status::unsupported_media_type, "unsupported_media_type",
-                     "the body must be JSON (Content-Type: application/json)"});
+    auto const to = read_route(path, services_.jobs != nullptr);
+    if (!to)
+        co_return error_json({http::status::not_found, "not_found", "no API endpoint at " + std::string(path)}, version,
+                             keep_alive);
+    if (request.method() != to->method) {
+        auto const method = std::string(http::to_string(to->method));
+        auto response =
+            error_json({http::status::method_not_allowed, "method_not_allowed", "use " + method}, version, keep_alive);
+        response.set(http::field::allow, method);
+        co_return response;
+    }
 
-    boost::system::error_code ec;
-    auto const body = json::parse(request.body(), ec);
-    if (ec)
-        return fail({http::status::bad_request, "bad_json", "the body is not valid JSON: " + ec.message()});
+    json::value body;
+    if (to->method == http::verb::post) {
+        if (!is_json_content(request[http::field::content_type]))
+            co_return error_json({http::status::unsupported_media_type, "unsupported_media_type",
+                                  "the body must be JSON (Content-Type: application/json)"},
+                                 version, keep_alive);
+        boost::system::error_code ec;
+        body = json::parse(request.body(), ec);
+        if (ec)
+            co_return error_json({http::status::bad_request, "bad_json", "the body is not valid JSON: " + ec.message()},
+                                 version, keep_alive);
+    }
     if (auto reason = services_.unavailable())
-        return fail({http::status::service_unavailable, "unavailable", std::move(*reason)});
+        co_return error_json({http::status::service_unavailable, "unavailable", std::move(*reason)}, version,
+                             keep_alive);
 
-    auto answer = (this->*work)(body);
+    auto answer = co_await work(*to, body);
     if (auto const* e = std::get_if<api_error>(&answer))
-        return fail(*e);
-    return json_response(http::status::ok, json::serialize(std::get<json::object>(answer)), version, keep_alive);
+        co_return error_json(*e, version, keep_alive);
+    auto const& object = std::get<json::object>(answer);
+    if (to->to != route::endpoint::create_job)
+        co_return json_response(http::status::ok, json::serialize(object), version, keep_alive);
+    auto response = json_response(http::status::created, json::serialize(object), version, keep_alive);
+    response.set(http::field::location, "/api/jobs/" + std::string(object.at("job").as_string()));
+    co_return response;
+}
+
+asio::awaitable<std::variant<json::object, api_error>> server_api::work(route const& to, json::value const& body)
+{
+    switch (to.to) {
+    case route::endpoint::publish:
+        co_return publish(body);
+    case route::endpoint::disconnect:
+        co_return disconnect(body);
+    case route::endpoint::create_job:
+        co_return co_await create_job(body);
+    case route::endpoint::job_status:
+        co_return co_await job_status(to);
+    case route::endpoint::job_report:
+        co_return co_await report_job(to, body);
+    }
+    co_return api_error{http::status::not_found, "not_found", "no such endpoint"};
 }
 
 // POST /api/publish: one message, or a batch ({"messages":[...]}); every message is checked
@@ -235,6 +335,55 @@ std::variant<json::object, api_error> server_api::disconnect(json::value const& 
     json::object answer;
     answer["disconnected"] = services_.disconnect_user(std::string_view(user->get_string()));
     return answer;
+}
+
+// POST /api/jobs {"label", "topic"?, "user"?}: a new running job, 201 {"job"}.
+asio::awaitable<std::variant<json::object, api_error>> server_api::create_job(json::value const& body)
+{
+    auto spec = read_job_spec(body, settings_.max_topic_length);
+    if (auto const* e = std::get_if<api_error>(&spec))
+        co_return *e;
+    // Named before it is awaited: GCC 12 may destroy an aggregate argument in a co_await twice.
+    auto pending = services_.jobs->create(std::get<backend_job_spec>(std::move(spec)));
+    auto created = co_await std::move(pending);
+    if (auto const* refusal = std::get_if<job_refusal>(&created))
+        co_return job_error(*refusal);
+    json::object answer;
+    answer["job"] = std::get<std::string>(created);
+    co_return answer;
+}
+
+// POST /api/jobs/{id}/progress {"percent", "message", "data"?}, .../done {"result"},
+// .../failed {"reason"}: one event of the job, for its watchers (and its topic).
+asio::awaitable<std::variant<json::object, api_error>> server_api::report_job(route const& to, json::value const& body)
+{
+    auto update = read_job_report(to.report, body);
+    if (auto const* e = std::get_if<api_error>(&update))
+        co_return *e;
+    if (!well_formed_job_id(to.job_id))
+        co_return job_error({protocol::errc::unknown_job, "no job " + to.job_id});
+    auto pending = services_.jobs->report(to.job_id, std::get<backend_report>(std::move(update)));
+    auto reported = co_await std::move(pending);
+    if (auto const* refusal = std::get_if<job_refusal>(&reported))
+        co_return job_error(*refusal);
+    auto const& state = std::get<backend_job_status>(reported);
+    json::object answer;
+    answer["job"] = state.job;
+    answer["seq"] = state.seq;
+    if (to.report == backend_report::kind::progress)
+        answer["cancel_requested"] = state.cancel_requested;
+    co_return answer;
+}
+
+// GET /api/jobs/{id}: the job's state.
+asio::awaitable<std::variant<json::object, api_error>> server_api::job_status(route const& to)
+{
+    if (!well_formed_job_id(to.job_id))
+        co_return job_error({protocol::errc::unknown_job, "no job " + to.job_id});
+    auto found = co_await services_.jobs->status(to.job_id);
+    if (auto const* refusal = std::get_if<job_refusal>(&found))
+        co_return job_error(*refusal);
+    co_return status_json(std::get<backend_job_status>(found));
 }
 
 http_response error_response(http::status status, std::string_view code, std::string_view message, unsigned version,

@@ -1,13 +1,16 @@
-// The server API: HTTP endpoints under /api/ through which a backend pushes to browsers. JSON in
-// and out, one API key (Authorization: Bearer KEY), errors as {"error":{"code","message"}} with
-// the HTTP status that says what went wrong. docs/api.md lists every endpoint with examples.
+// The server API: HTTP endpoints under /api/ through which a backend pushes to browsers and runs
+// jobs that browsers watch. JSON in and out, one API key (Authorization: Bearer KEY), errors as
+// {"error":{"code","message"}} with the HTTP status that says what went wrong. docs/api.md lists
+// every endpoint with examples.
 //
-// The API is a plain object: it takes a parsed request and returns a response, so it is tested
-// without sockets; the HTTP session reads the request and writes the answer.
+// The API is a plain object: it takes a parsed request and returns (as a coroutine: a job's state
+// may be on another strand, or in Redis) a response, so it is tested without sockets; the HTTP
+// session reads the request and writes the answer.
 #pragma once
 
 #include "core/frame.hpp"
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -21,6 +24,10 @@
 #include <string>
 #include <string_view>
 #include <variant>
+
+namespace coropush {
+class backend_jobs;
+}
 
 namespace coropush::api {
 
@@ -47,6 +54,8 @@ struct api_services {
     std::function<std::size_t(std::string_view user)> disconnect_user;
     // Told the status of every answer, for /metrics (may be empty).
     std::function<void(unsigned status)> answered = {};
+    // Where jobs run by the backend live (/api/jobs); null: those endpoints answer 404.
+    backend_jobs* jobs = nullptr;
 };
 
 // A problem with a request, on its way to becoming an error response.
@@ -65,15 +74,25 @@ public:
 
     bool enabled() const noexcept { return !settings_.key.empty(); }
 
-    // The answer to a request whose path starts with /api/. Thread-safe.
-    http_response handle(http_request const& request);
+    // What a request's path names (server_api.cpp).
+    struct route;
+
+    // The answer to a request whose path starts with /api/. Thread-safe; runs on the caller's
+    // executor (it may wait for a job's strand, or for Redis).
+    boost::asio::awaitable<http_response> handle(http_request request);
 
 private:
     struct limiter;
 
-    http_response answer(http_request const& request);
+    boost::asio::awaitable<http_response> answer(http_request const& request);
+    boost::asio::awaitable<std::variant<boost::json::object, api_error>> work(route const& to,
+                                                                              boost::json::value const& body);
     std::variant<boost::json::object, api_error> publish(boost::json::value const& body);
     std::variant<boost::json::object, api_error> disconnect(boost::json::value const& body);
+    boost::asio::awaitable<std::variant<boost::json::object, api_error>> create_job(boost::json::value const& body);
+    boost::asio::awaitable<std::variant<boost::json::object, api_error>> report_job(route const& to,
+                                                                                    boost::json::value const& body);
+    boost::asio::awaitable<std::variant<boost::json::object, api_error>> job_status(route const& to);
 
     api_settings const settings_;
     api_services const services_;

@@ -321,7 +321,9 @@ std::vector<option_spec> const& options_table()
         t.push_back(number<unsigned>("max-job-steps", "most steps a job may ask for", &o::max_job_steps, 1, 1'000'000));
         t.push_back(
             time("job-step-time", "length of a job step when the client does not say", &o::job_step_time, true));
-        t.push_back(time("job-retention", "how long a finished job can still be resumed", &o::job_retention, true));
+        t.push_back(time("job-retention",
+                         "how long a finished job can still be resumed, and a backend job may go unheard",
+                         &o::job_retention, true));
         t.push_back(
             {"backplane", "URL",
              "share topics with other nodes through Redis: redis://HOST[:PORT][/NAMESPACE] (default: in-process)",

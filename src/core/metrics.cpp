@@ -180,6 +180,11 @@ std::string metrics::render() const
     single(out, "coropush_jobs_finished_total", "counter", "Jobs that ended (done, failed or cancelled).",
            jobs_finished);
     single(out, "coropush_jobs_running", "gauge", "Jobs running now.", jobs_running);
+    single(out, "coropush_backend_jobs_created_total", "counter",
+           "Jobs created by a backend through the server API (counted in coropush_jobs_started_total too).",
+           backend_jobs_created);
+    single(out, "coropush_backend_jobs_abandoned_total", "counter",
+           "Backend jobs failed because their backend said nothing for --job-retention.", backend_jobs_abandoned);
     single(out, "coropush_backplane_up", "gauge", "1 when the scale-out backplane is connected.", backplane_up);
     single(out, "coropush_backplane_reconnects_total", "counter", "Reconnections to the backplane.",
            backplane_reconnects);

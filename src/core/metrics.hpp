@@ -69,6 +69,8 @@ public:
     counter jobs_started{0};
     counter jobs_finished{0};  // done, failed or cancelled
     gauge jobs_running{0};
+    counter backend_jobs_created{0};    // jobs created through the server API (also in jobs_started)
+    counter backend_jobs_abandoned{0};  // backend jobs failed for their backend's silence
 
     // Scale-out backplane: 1 when connected (or in-process), 0 while reconnecting.
     gauge backplane_up{1};
@@ -100,7 +102,8 @@ public:
     static constexpr std::array<std::uint16_t, 12> tracked_close_codes{1000, 1001, 1002, 1003, 1007, 1008,
                                                                        1009, 1011, 4000, 4001, 4401, 0};
     // The server API's answers counted by status; any other status is counted as "other".
-    static constexpr std::array<std::uint16_t, 10> tracked_api_statuses{200, 400, 401, 404, 405, 413, 415, 429, 503, 0};
+    static constexpr std::array<std::uint16_t, 12> tracked_api_statuses{200, 201, 400, 401, 404, 405,
+                                                                        409, 413, 415, 429, 503, 0};
 
 private:
     std::array<counter, 16> handshake_failures_{};

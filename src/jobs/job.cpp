@@ -1,13 +1,33 @@
-// A job's events, history, watchers and cancellation.
+// A job's events, history, watchers and cancellation; a backend job's reports and silence.
 #include "jobs/job.hpp"
+
+#include "core/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
 
 #include <algorithm>
 
 namespace coropush {
 namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+// What a job's topic subscribers get for one of its events: a topic message whose data is the
+// event's envelope, as a watcher of the job receives it (docs/protocol.md, "Jobs run by a backend").
+template <class Event>
+shared_payload topic_message(std::string const& topic, Event const& event)
+{
+    boost::json::object envelope;
+    envelope["type"] = Event::type;
+    envelope["data"] = protocol::to_data(event);
+    return make_payload(
+        protocol::encode(protocol::message{topic, std::nullopt, boost::json::value(std::move(envelope))}));
+}
+
+}  // namespace
 
 job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::uint64_t owner,
          std::string user, job_spec spec, std::size_t history_limit)
@@ -22,8 +42,19 @@ job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_ke
 {
 }
 
-void job::emit(shared_payload const& envelope)
+job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::string user, job_spec spec,
+         std::size_t history_limit, std::string topic, topic_publisher publish)
+    : job(std::move(strand), std::move(id), coalesce_key, 0, std::move(user), std::move(spec), history_limit)
 {
+    backend_ = true;
+    topic_ = std::move(topic);
+    publish_ = std::move(publish);
+}
+
+template <class Event>
+void job::emit(Event const& what)
+{
+    auto const envelope = make_payload(protocol::encode(what));
     history_.push_back({last_seq_, envelope});
     if (history_.size() > history_limit_)
         history_.pop_front();
@@ -31,12 +62,15 @@ void job::emit(shared_payload const& envelope)
     // the newest one instead of a queue of stale ones (and is not closed for it).
     for (auto const& watcher : watchers_)
         watcher->push(outbound_frame{envelope, false, coalesce_key_});
+    if (!topic_.empty() && publish_)
+        publish_(topic_, topic_message(topic_, what));
 }
 
 void job::progress(std::uint32_t percent, std::string message)
 {
     ++last_seq_;
-    emit(make_payload(protocol::encode(protocol::job_progress{id_, last_seq_, percent, std::move(message)})));
+    percent_ = std::max(percent_, percent);
+    emit(protocol::job_progress{id_, last_seq_, percent, std::move(message), std::nullopt});
 }
 
 asio::awaitable<bool> job::sleep(std::chrono::steady_clock::duration d)
@@ -52,10 +86,73 @@ void job::finish(job_outcome const& outcome)
 {
     ++last_seq_;
     if (outcome.succeeded)
-        emit(make_payload(protocol::encode(protocol::job_done{id_, last_seq_, outcome.text})));
+        emit(protocol::job_done{id_, last_seq_, outcome.text});
     else
-        emit(make_payload(protocol::encode(protocol::job_failed{id_, last_seq_, outcome.text})));
+        emit(protocol::job_failed{id_, last_seq_, outcome.text});
+    outcome_ = outcome;
     finished_.store(true, std::memory_order_release);
+}
+
+void job::announce() const
+{
+    if (!topic_.empty() && publish_)
+        publish_(topic_, topic_message(topic_, protocol::job_started{id_, "backend", std::nullopt, spec_.label}));
+}
+
+backend_job_status job::snapshot() const
+{
+    auto state = job_state::running;
+    if (outcome_)
+        state = outcome_->succeeded ? job_state::done : job_state::failed;
+    return {id_, spec_.label, user_, topic_, state, percent_, last_seq_, cancel_requested_};
+}
+
+std::variant<backend_job_status, job_refusal> job::report(backend_report update)
+{
+    if (finished())
+        return job_refusal{protocol::errc::job_finished, "job " + id_ + " has already ended"};
+    last_word_ = steady::now();
+    switch (update.what) {
+    case backend_report::kind::progress:
+        if (update.percent < percent_)
+            return job_refusal{protocol::errc::bad_data, "percent must not decrease: it is " +
+                                                             std::to_string(percent_) + ", not " +
+                                                             std::to_string(update.percent)};
+        ++last_seq_;
+        percent_ = update.percent;
+        emit(protocol::job_progress{id_, last_seq_, update.percent, std::move(update.text), std::move(update.data)});
+        break;
+    case backend_report::kind::done:
+    case backend_report::kind::failed:
+        finish({update.what == backend_report::kind::done, std::move(update.text)});
+        timer_.cancel();  // await_backend() returns
+        break;
+    }
+    return snapshot();
+}
+
+backend_job_status job::status()
+{
+    if (!finished())
+        last_word_ = steady::now();
+    return snapshot();
+}
+
+asio::awaitable<job_outcome> job::await_backend(steady::duration silence)
+{
+    while (!finished() && !interrupted_) {
+        auto const deadline = last_word_ + silence;
+        if (steady::now() >= deadline) {
+            abandoned_ = true;
+            finish({false, "abandoned: no word from the backend for " + millis(silence)});
+            break;
+        }
+        timer_.expires_at(deadline);
+        co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));  // cut short by the final report
+    }
+    if (!finished())
+        finish({false, "the server is shutting down"});
+    co_return *outcome_;
 }
 
 void job::add_watcher(std::shared_ptr<push_target> watcher)

@@ -1,10 +1,11 @@
-// One job's record: its coroutine's context, the events it has emitted (a bounded history, for
-// clients that resume), and the connections watching it. Lives on its own strand; the job
-// manager owns it, so it outlives the connection that started it.
+// One job's record: its coroutine's context (or, for a job a backend runs, what the backend last
+// reported), the events it has emitted (a bounded history, for clients that resume), and the
+// connections watching it. Lives on its own strand; the job manager owns it, so it outlives the
+// connection that started it.
 #pragma once
 
 #include "core/frame.hpp"
-#include "core/metrics.hpp"
+#include "jobs/backend_jobs.hpp"
 #include "jobs/job_kind.hpp"
 #include "protocol/codec.hpp"
 
@@ -14,7 +15,9 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace coropush {
@@ -23,6 +26,10 @@ class job final : public job_context {
 public:
     job(boost::asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::uint64_t owner,
         std::string user, job_spec spec, std::size_t history_limit);
+    // A job that a backend runs (through the server API): no body, `spec` holds its label; each
+    // event also goes to `topic` (if not empty) through `publish`.
+    job(boost::asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::string user,
+        job_spec spec, std::size_t history_limit, std::string topic, topic_publisher publish);
 
     boost::asio::any_io_executor const& get_executor() const noexcept { return strand_; }
     std::string const& id() const noexcept { return id_; }
@@ -32,6 +39,7 @@ public:
     std::string const& user() const noexcept { return user_; }
     job_spec const& spec() const noexcept { return spec_; }
     bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+    bool run_by_backend() const noexcept { return backend_; }
 
     // job_context (called by the job's body, on the job's strand).
     void progress(std::uint32_t percent, std::string message) override;
@@ -40,6 +48,17 @@ public:
 
     // The rest: on the job's strand only.
     void finish(job_outcome const& outcome);
+
+    // A backend job's side (the server API). announce() tells the topic a job has started (any
+    // thread: it reads only what never changes). report() applies progress or the final event;
+    // status() reads the state; both count as word from the backend. await_backend() returns once
+    // the final event is out: the backend's, or a failure when the backend has said nothing for
+    // `silence` (abandoned), or when the server shuts down.
+    void announce() const;
+    std::variant<backend_job_status, job_refusal> report(backend_report update);
+    backend_job_status status();
+    boost::asio::awaitable<job_outcome> await_backend(std::chrono::steady_clock::duration silence);
+    bool abandoned() const noexcept { return abandoned_; }
     // Sends job_resumed (with the request's id), then the events after `after_seq` (or the latest
     // one, if older ones are gone), then every live event, to `watcher`.
     void watch(std::shared_ptr<push_target> watcher, std::uint64_t after_seq, protocol::request_id id);
@@ -53,7 +72,9 @@ public:
     boost::asio::awaitable<void> retain(std::chrono::steady_clock::duration d);
 
 private:
-    void emit(shared_payload const& envelope);
+    template <class Event>
+    void emit(Event const& event);
+    backend_job_status snapshot() const;
 
     boost::asio::any_io_executor strand_;
     std::string id_;
@@ -62,6 +83,9 @@ private:
     std::string user_;
     job_spec spec_;
     std::size_t history_limit_;
+    bool backend_ = false;
+    std::string topic_;
+    topic_publisher publish_;
 
     struct event {
         std::uint64_t seq;
@@ -69,6 +93,10 @@ private:
     };
     std::deque<event> history_;
     std::uint64_t last_seq_ = 0;
+    std::uint32_t percent_ = 0;
+    std::optional<job_outcome> outcome_;
+    std::chrono::steady_clock::time_point last_word_ = std::chrono::steady_clock::now();
+    bool abandoned_ = false;
     std::vector<std::shared_ptr<push_target>> watchers_;
     boost::asio::steady_timer timer_;
     bool cancel_requested_ = false;

@@ -8,9 +8,11 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <exception>
 #include <stdexcept>
@@ -37,10 +39,33 @@ std::string new_job_id()
     return id;
 }
 
-job_manager::job_manager(asio::any_io_executor io, job_limits limits, metrics& stats)
+bool well_formed_job_id(std::string_view id) noexcept
+{
+    return id.size() == 32 &&
+           std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+namespace {
+
+// A backend's report and a status read, run on the job's strand (see job_manager::report).
+asio::awaitable<std::variant<backend_job_status, job_refusal>> report_on_strand(std::shared_ptr<job> j,
+                                                                                backend_report update)
+{
+    co_return j->report(std::move(update));
+}
+
+asio::awaitable<std::variant<backend_job_status, job_refusal>> status_on_strand(std::shared_ptr<job> j)
+{
+    co_return j->status();
+}
+
+}  // namespace
+
+job_manager::job_manager(asio::any_io_executor io, job_limits limits, metrics& stats, topic_publisher publish)
     : io_(std::move(io)),
       limits_(limits),
-      stats_(stats)
+      stats_(stats),
+      publish_(std::move(publish))
 {
     add_kind("sample", sample_job());
     add_kind("failing", failing_job());
@@ -117,6 +142,22 @@ asio::awaitable<void> job_manager::run(std::shared_ptr<job> j, job_body body)
         outcome = {false, "internal error"};
     }
     j->finish(outcome);
+    co_await wind_down(std::move(j), std::move(outcome));
+}
+
+// A backend job has no body: it waits for the backend's final report, or for its silence.
+asio::awaitable<void> job_manager::run_for_backend(std::shared_ptr<job> j)
+{
+    auto self = shared_from_this();
+    auto outcome = co_await j->await_backend(limits_.retention);
+    if (j->abandoned())
+        stats_.backend_jobs_abandoned.fetch_add(1, std::memory_order_relaxed);
+    co_await wind_down(std::move(j), std::move(outcome));
+}
+
+// After a job's final event: counters, its connection's running count, retention, forgetting.
+asio::awaitable<void> job_manager::wind_down(std::shared_ptr<job> j, job_outcome outcome)
+{
     log_info(0, "job ", j->id(), (outcome.succeeded ? " done: " : " failed: "), outcome.text);
     stats_.jobs_running.fetch_sub(1, std::memory_order_relaxed);
     stats_.jobs_finished.fetch_add(1, std::memory_order_relaxed);
@@ -143,13 +184,19 @@ std::shared_ptr<job> job_manager::find(std::string const& job_id) const
     return it == jobs_.end() ? nullptr : it->second;
 }
 
+std::shared_ptr<job> job_manager::find_backend_job(std::string const& job_id) const
+{
+    auto j = find(job_id);
+    return j && j->run_by_backend() ? j : nullptr;
+}
+
 std::variant<std::shared_ptr<job>, job_refusal> job_manager::find_for(std::string const& job_id,
                                                                       std::string_view user) const
 {
     auto j = find(job_id);
     if (!j)
         return job_refusal{protocol::errc::unknown_job, "no job " + job_id};
-    if (!j->user().empty() && j->user() != user)
+    if (limits_.owners_only && !j->user().empty() && j->user() != user)
         return job_refusal{protocol::errc::forbidden, "job " + job_id + " belongs to another user"};
     return j;
 }
@@ -183,6 +230,49 @@ void job_manager::unwatch(std::string const& job_id, std::uint64_t watcher_id)
 {
     if (auto j = find(job_id))
         asio::dispatch(j->get_executor(), [j, watcher_id] { j->unwatch(watcher_id); });
+}
+
+asio::awaitable<std::variant<std::string, job_refusal>> job_manager::create(backend_job_spec spec)
+{
+    std::shared_ptr<job> j;
+    {
+        std::lock_guard lock(mutex_);
+        if (shutting_down_)
+            co_return job_refusal{protocol::errc::shutting_down, "the server is shutting down"};
+        if (!make_room_locked())
+            co_return job_refusal{protocol::errc::too_many_jobs, "the server is keeping as many jobs as it can"};
+        job_spec kind{"backend", 0, {}, std::move(spec.label)};
+        j = std::make_shared<job>(asio::make_strand(io_), new_job_id(), next_key_++, std::move(spec.user),
+                                  std::move(kind), limits_.history, std::move(spec.topic), publish_);
+        jobs_.emplace(j->id(), j);
+    }
+    stats_.jobs_started.fetch_add(1, std::memory_order_relaxed);
+    stats_.jobs_running.fetch_add(1, std::memory_order_relaxed);
+    stats_.backend_jobs_created.fetch_add(1, std::memory_order_relaxed);
+    // Findable before the topic hears of it, so a page that resumes at once finds it.
+    j->announce();
+    asio::co_spawn(j->get_executor(), run_for_backend(j), log_exceptions("job " + j->id()));
+    co_return j->id();
+}
+
+asio::awaitable<std::variant<backend_job_status, job_refusal>> job_manager::report(std::string job_id,
+                                                                                   backend_report update)
+{
+    auto j = find_backend_job(job_id);
+    if (!j)
+        co_return job_refusal{protocol::errc::unknown_job, "no job " + job_id};
+    // The job's state belongs to its strand: the report runs there, and the answer comes back.
+    auto on_strand = report_on_strand(j, std::move(update));
+    co_return co_await asio::co_spawn(j->get_executor(), std::move(on_strand), asio::use_awaitable);
+}
+
+asio::awaitable<std::variant<backend_job_status, job_refusal>> job_manager::status(std::string job_id)
+{
+    auto j = find_backend_job(job_id);
+    if (!j)
+        co_return job_refusal{protocol::errc::unknown_job, "no job " + job_id};
+    auto on_strand = status_on_strand(j);
+    co_return co_await asio::co_spawn(j->get_executor(), std::move(on_strand), asio::use_awaitable);
 }
 
 void job_manager::shutdown()

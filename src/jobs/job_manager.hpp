@@ -1,10 +1,12 @@
 // The server's jobs: starting them (within limits), finding them again by id, cancelling them,
 // and forgetting them once their retention time has passed. Thread-safe (one mutex around the
-// table); each job runs on its own strand.
+// table); each job runs on its own strand. It also keeps the jobs a backend runs through the
+// server API, when they live in this process (no backplane): see backend_jobs.hpp.
 #pragma once
 
 #include "core/frame.hpp"
 #include "core/metrics.hpp"
+#include "jobs/backend_jobs.hpp"
 #include "jobs/job_kind.hpp"
 #include "protocol/codec.hpp"
 
@@ -24,20 +26,21 @@ class job;
 
 struct job_limits {
     unsigned per_connection = 4;  // running jobs one connection may have started
-    unsigned total = 1000;        // jobs kept at once, running or retained
+    unsigned total = 1000;        // jobs kept at once, running or retained (backend jobs too)
+    // How long a finished job can still be resumed; and how long a backend job may go without a
+    // word from its backend before it is failed as abandoned.
     std::chrono::steady_clock::duration retention = std::chrono::minutes(5);
     std::size_t history = 64;  // events kept per job for resuming clients
+    // --auth optional|required: a job that belongs to a user may be resumed and cancelled by that
+    // user only. Off (--auth off): by anyone who knows its id.
+    bool owners_only = true;
 };
 
-struct job_refusal {
-    protocol::errc code;
-    std::string message;
-};
-
-class job_manager : public std::enable_shared_from_this<job_manager> {
+class job_manager final : public backend_jobs, public std::enable_shared_from_this<job_manager> {
 public:
-    job_manager(boost::asio::any_io_executor io, job_limits limits, metrics& stats);
-    ~job_manager();
+    // `publish` reaches a topic's subscribers: where a backend job with a topic sends its events.
+    job_manager(boost::asio::any_io_executor io, job_limits limits, metrics& stats, topic_publisher publish = {});
+    ~job_manager() override;
     job_manager(job_manager const&) = delete;
     job_manager& operator=(job_manager const&) = delete;
 
@@ -61,6 +64,13 @@ public:
     // A connection has ended: it stops watching the job (which goes on).
     void unwatch(std::string const& job_id, std::uint64_t watcher_id);
 
+    // backend_jobs: jobs a backend runs, kept here. Each counts against `total`, not against any
+    // connection's limit; each is failed as abandoned after `retention` without a word.
+    boost::asio::awaitable<std::variant<std::string, job_refusal>> create(backend_job_spec spec) override;
+    boost::asio::awaitable<std::variant<backend_job_status, job_refusal>> report(std::string job_id,
+                                                                                 backend_report update) override;
+    boost::asio::awaitable<std::variant<backend_job_status, job_refusal>> status(std::string job_id) override;
+
     // Shutdown: refuse new jobs, cancel running ones, drop retained ones.
     void shutdown();
 
@@ -68,7 +78,10 @@ public:
 
 private:
     boost::asio::awaitable<void> run(std::shared_ptr<job> j, job_body body);
+    boost::asio::awaitable<void> run_for_backend(std::shared_ptr<job> j);
+    boost::asio::awaitable<void> wind_down(std::shared_ptr<job> j, job_outcome outcome);
     void forget(std::string const& job_id);
+    std::shared_ptr<job> find_backend_job(std::string const& job_id) const;
     std::shared_ptr<job> find(std::string const& job_id) const;
     std::variant<std::shared_ptr<job>, job_refusal> find_for(std::string const& job_id, std::string_view user) const;
     bool make_room_locked();
@@ -76,6 +89,7 @@ private:
     boost::asio::any_io_executor io_;
     job_limits limits_;
     metrics& stats_;
+    topic_publisher publish_;
     std::map<std::string, job_body, std::less<>> kinds_;
 
     mutable std::mutex mutex_;

@@ -5,8 +5,6 @@
 #include "auth/same_secret.hpp"
 #include "net/static_files.hpp"
 
-#include "api/server_api.hpp"
-
 #include <boost/beast/core/file.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -139,8 +137,6 @@ http::message_generator route_http(http_request const& request, http_context con
     auto const path = target.substr(0, target.find('?'));
     if (path.starts_with("/admin/"))
         return admin(request, path, context);
-    if (api::is_api_target(path))
-        return context.api->handle(request);
     if (request.method() != http::verb::get && request.method() != http::verb::head)
         return text_response(http::status::method_not_allowed, "method not allowed\n", version, keep_alive);
 

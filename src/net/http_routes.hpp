@@ -1,5 +1,6 @@
 // The plain HTTP side of the port: static files from the web root, and the operational
-// endpoints /healthz, /readyz and /metrics. WebSocket upgrades never get here (see session.cpp).
+// endpoints /healthz, /readyz and /metrics. WebSocket upgrades never get here (see session.cpp),
+// nor does the server API (/api/: the HTTP session awaits its answer, see http_session.cpp).
 #pragma once
 
 #include "core/metrics.hpp"
@@ -12,10 +13,6 @@
 #include <filesystem>
 #include <functional>
 #include <string>
-
-namespace coropush::api {
-class server_api;
-}
 
 namespace coropush::net {
 
@@ -34,7 +31,6 @@ struct http_context {
     // Ends every WebSocket session: with close 1012 (service restart), or, when `drop`, by
     // dropping the TCP connection as a network failure would. Returns how many were open.
     std::function<std::size_t(bool drop)> disconnect_all;
-    api::server_api* api;  // answers /api/ (404 there when it has no key)
 };
 
 // The response to a plain HTTP request.

@@ -59,6 +59,16 @@ bool wants_continue(http_request const& header)
     return beast::iequals(header[http::field::expect], "100-continue") && header.version() >= 11;
 }
 
+// The answer to a request that is not an upgrade. The server API may wait (for a job's strand, or
+// for Redis), so its answer is awaited; the other routes answer at once.
+asio::awaitable<http::message_generator> answer(http_request request, server_state& server)
+{
+    if (!api::is_api_target(request.target()))
+        co_return route_http(request, server.http);
+    auto response = co_await server.api.handle(std::move(request));
+    co_return http::message_generator(std::move(response));
+}
+
 }  // namespace
 
 // Answers HTTP requests until one is an upgrade that decide_upgrade accepts (returned, with the
@@ -151,7 +161,7 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
         }
 
         server.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
-        auto response = route_http(request, server.http);
+        auto response = co_await answer(std::move(request), server);
         bool const keep_alive = response.keep_alive();
         stream.expires_after(options.handshake_timeout);  // a response must be taken in time, too
         auto [write_ec, written] = co_await beast::async_write(stream, std::move(response), nothrow);

@@ -48,6 +48,7 @@ job_limits make_job_limits(server_options const& options)
     limits.per_connection = options.max_jobs_per_connection;
     limits.total = options.max_jobs_total;
     limits.retention = options.job_retention;
+    limits.owners_only = options.auth != auth::auth_mode::off;
     return limits;
 }
 
@@ -98,7 +99,7 @@ api::api_services server_state::make_api_services(server_state& server)
                                  return std::nullopt;
                              },
                              [&server](std::string_view user) { return server.disconnect_user(user); },
-                             [&server](unsigned status) { server.stats.api_answered(status); }};
+                             [&server](unsigned status) { server.stats.api_answered(status); }, server.jobs.get()};
 }
 
 server_state::server_state(asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane)
@@ -106,12 +107,13 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
       demo(make_demo(options)),
       link(backplane ? std::move(backplane) : std::make_unique<in_process_backplane>()),
       hub(stats, *link),
-      jobs(std::make_shared<job_manager>(io_context.get_executor(), make_job_limits(options), stats)),
+      jobs(std::make_shared<job_manager>(
+          io_context.get_executor(), make_job_limits(options), stats,
+          [this](std::string const& topic, shared_payload const& envelope) { hub.publish(topic, envelope); })),
       api(make_api_settings(options), make_api_services(*this)),
       access(make_access_policy(options)),
       verifier(make_verifier(options)),
-      http{canonical_web_root(options.web_root),
-           stats,
+      http{canonical_web_root(options.web_root), stats,
            [this] {
                if (draining.load(std::memory_order_relaxed))
                    return readiness{false, "shutting down"};
@@ -119,9 +121,7 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
                    return readiness{false, "backplane unavailable"};
                return readiness{true, "ready"};
            },
-           options.admin_token,
-           [this](bool drop) { return disconnect_all(drop); },
-           &api},
+           options.admin_token, [this](bool drop) { return disconnect_all(drop); }},
       services{options, stats, demo, hub, *jobs, draining, access, verifier ? &*verifier : nullptr, users},
       io(io_context),
       control(asio::make_strand(io_context)),

@@ -143,25 +143,28 @@ struct job_start {
 BOOST_DESCRIBE_STRUCT(job_start, (), (kind, steps, step_ms, label))
 
 // The reply to job_start. `job` is the job's id: unguessable, it is what resumes or cancels it.
+// Also what a topic learns when a backend creates a job for it (kind "backend", no steps).
 struct job_started {
     static constexpr std::string_view type = "job_started";
     std::string job;
     std::string kind;
-    std::uint32_t steps = 0;
+    std::optional<std::uint32_t> steps;
     std::string label;
 };
 BOOST_DESCRIBE_STRUCT(job_started, (), (job, kind, steps, label))
 
 // Progress of a job, pushed to the clients watching it. `seq` counts this job's events from 1
-// (progress and the final event alike), so a client knows what it has seen.
+// (progress and the final event alike), so a client knows what it has seen. `data`: what a
+// backend sent with its progress (any JSON value), when it sent something.
 struct job_progress {
     static constexpr std::string_view type = "job_progress";
     std::string job;
     std::uint64_t seq = 0;
     std::uint32_t percent = 0;
     std::string message;
+    std::optional<boost::json::value> data{};
 };
-BOOST_DESCRIBE_STRUCT(job_progress, (), (job, seq, percent, message))
+BOOST_DESCRIBE_STRUCT(job_progress, (), (job, seq, percent, message, data))
 
 struct job_done {
     static constexpr std::string_view type = "job_done";

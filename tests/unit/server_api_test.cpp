@@ -1,7 +1,12 @@
 // The server API as a plain object: authentication, routing, validation, the rate limit and what
-// a publish hands to the hub, without sockets (tests/integration/api_test.cpp has them).
+// a publish hands to the hub, without sockets (tests/integration/api_test.cpp has them). The
+// job endpoints run against a real job manager on an io_context the test drives.
 #include "api/server_api.hpp"
 
+#include "jobs/job_manager.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
 #include <gtest/gtest.h>
@@ -10,6 +15,7 @@ namespace coropush::api {
 namespace {
 namespace http = boost::beast::http;
 namespace json = boost::json;
+namespace asio = boost::asio;
 
 constexpr char key[] = "k3y-for-tests-0123456789abcdef0123";
 
@@ -18,21 +24,67 @@ struct published_message {
     std::string envelope;
 };
 
+// Runs the API's answer on `io` until it is there (the jobs' own timers keep `io` busy).
+http_response run(asio::io_context& io, asio::awaitable<http_response> answer)
+{
+    std::optional<http_response> response;
+    std::exception_ptr failure;
+    asio::co_spawn(io, std::move(answer), [&](std::exception_ptr e, http_response r) {
+        failure = e;
+        response = std::move(r);
+    });
+    io.restart();
+    while (!response && !failure)
+        if (io.run_one() == 0)
+            throw std::runtime_error("the API never answered");
+    if (failure)
+        std::rethrow_exception(failure);
+    return std::move(*response);
+}
+
+// The API under test, with a synchronous handle for the tests.
+class api_under_test {
+public:
+    api_under_test(asio::io_context& io, api_settings const& settings, api_services services)
+        : io_(io),
+          api_(settings, std::move(services))
+    {
+    }
+    http_response handle(http_request request) { return run(io_, api_.handle(std::move(request))); }
+    bool enabled() const noexcept { return api_.enabled(); }
+
+private:
+    asio::io_context& io_;
+    server_api api_;
+};
+
 class server_api_test : public ::testing::Test {
 protected:
-    server_api make(api_settings settings = {})
+    ~server_api_test() override
+    {
+        jobs->shutdown();
+        io.run();  // the jobs end, and are forgotten
+    }
+    server_api_test(server_api_test const&) = delete;
+    server_api_test& operator=(server_api_test const&) = delete;
+    server_api_test() = default;
+
+    api_under_test make(api_settings settings = {})
     {
         if (settings.key.empty())
             settings.key = key;
-        return server_api(settings, api_services{[this](std::string const& topic, shared_payload const& envelope) {
-                                                     published.push_back({topic, *envelope});
-                                                     return subscribers;
-                                                 },
-                                                 [this] { return unavailable; },
-                                                 [this](std::string_view user) {
-                                                     disconnected.emplace_back(user);
-                                                     return sessions_of_user;
-                                                 }});
+        return api_under_test(io, settings,
+                              api_services{[this](std::string const& topic, shared_payload const& envelope) {
+                                               published.push_back({topic, *envelope});
+                                               return subscribers;
+                                           },
+                                           [this] { return unavailable; },
+                                           [this](std::string_view user) {
+                                               disconnected.emplace_back(user);
+                                               return sessions_of_user;
+                                           },
+                                           {},
+                                           jobs.get()});
     }
 
     static http_request post(std::string const& target, std::string body,
@@ -57,6 +109,12 @@ protected:
         return error ? std::string(error->at("code").as_string()) : std::string();
     }
 
+    asio::io_context io;
+    metrics stats;
+    std::shared_ptr<job_manager> jobs = std::make_shared<job_manager>(
+        io.get_executor(), job_limits{}, stats, [this](std::string const& topic, shared_payload const& envelope) {
+            published.push_back({topic, *envelope});
+        });
     std::vector<published_message> published;
     std::size_t subscribers = 0;
     std::vector<std::string> disconnected;
@@ -140,7 +198,7 @@ TEST_F(server_api_test, disconnect_closes_a_users_sessions_and_answers_how_many)
 
 TEST_F(server_api_test, without_a_key_there_is_no_api)
 {
-    server_api api(api_settings{}, api_services{});
+    api_under_test api(io, api_settings{}, api_services{});
     EXPECT_FALSE(api.enabled());
     auto const response = api.handle(post("/api/publish", R"({"topic":"t","text":"x"})"));
     EXPECT_EQ(response.result(), http::status::not_found);
@@ -187,6 +245,163 @@ TEST_F(server_api_test, every_bad_request_gets_its_status_and_error_code_and_pub
         EXPECT_EQ(error_code(response), c.code) << c.name << ": " << response.body();
     }
     EXPECT_EQ(api.handle(get)[http::field::allow], "POST");
+    EXPECT_TRUE(published.empty());
+}
+
+TEST_F(server_api_test, a_backend_job_is_created_with_201_and_its_topic_hears_it_started)
+{
+    auto api = make();
+    auto const created = api.handle(post("/api/jobs", R"({"label":"export","topic":"user:alice","user":"alice"})"));
+    EXPECT_EQ(created.result(), http::status::created);
+    auto const id = std::string(json::parse(created.body()).at("job").as_string());
+    EXPECT_TRUE(well_formed_job_id(id)) << id;
+    EXPECT_EQ(created[http::field::location], "/api/jobs/" + id);
+    ASSERT_EQ(published.size(), 1u);
+    EXPECT_EQ(published[0].topic, "user:alice");
+    EXPECT_EQ(
+        json::parse(published[0].envelope),
+        json::parse(R"({"type":"message","data":{"topic":"user:alice","data":{"type":"job_started","data":{"job":")" +
+                    id + R"(","kind":"backend","label":"export"}}}})"));
+
+    auto get = post("/api/jobs/" + id, "");
+    get.method(http::verb::get);
+    auto const state = api.handle(get);
+    EXPECT_EQ(state.result(), http::status::ok);
+    EXPECT_EQ(
+        json::parse(state.body()),
+        json::parse(
+            R"({"job":")" + id +
+            R"(","label":"export","user":"alice","topic":"user:alice","state":"running","percent":0,"seq":0,"cancel_requested":false})"));
+}
+
+TEST_F(server_api_test, progress_gets_the_next_seq_and_goes_to_the_topic_with_its_data)
+{
+    auto api = make();
+    auto const id = std::string(
+        json::parse(api.handle(post("/api/jobs", R"({"label":"l","topic":"reports"})")).body()).at("job").as_string());
+    auto const first = api.handle(post("/api/jobs/" + id + "/progress", R"({"percent":10,"message":"reading"})"));
+    EXPECT_EQ(first.result(), http::status::ok);
+    EXPECT_EQ(json::parse(first.body()), json::parse(R"({"job":")" + id + R"(","seq":1,"cancel_requested":false})"));
+    auto const second = api.handle(
+        post("/api/jobs/" + id + "/progress", R"({"percent":10,"message":"still reading","data":{"rows":5}})"));
+    EXPECT_EQ(json::parse(second.body()).at("seq"), 2);
+    ASSERT_EQ(published.size(), 3u);
+    EXPECT_EQ(
+        json::parse(published[2].envelope),
+        json::parse(R"({"type":"message","data":{"topic":"reports","data":{"type":"job_progress","data":{"job":")" +
+                    id + R"(","seq":2,"percent":10,"message":"still reading","data":{"rows":5}}}}})"));
+}
+
+TEST_F(server_api_test, a_lower_percent_is_a_bad_request_and_changes_nothing)
+{
+    auto api = make();
+    auto const id =
+        std::string(json::parse(api.handle(post("/api/jobs", R"({"label":"l"})")).body()).at("job").as_string());
+    EXPECT_EQ(api.handle(post("/api/jobs/" + id + "/progress", R"({"percent":50,"message":"half"})")).result(),
+              http::status::ok);
+    auto const lower = api.handle(post("/api/jobs/" + id + "/progress", R"({"percent":40,"message":"back"})"));
+    EXPECT_EQ(lower.result(), http::status::bad_request);
+    EXPECT_EQ(error_code(lower), "bad_request");
+    EXPECT_NE(lower.body().find("percent must not decrease"), std::string::npos) << lower.body();
+    auto const next = api.handle(post("/api/jobs/" + id + "/progress", R"({"percent":60,"message":"on"})"));
+    EXPECT_EQ(json::parse(next.body()).at("seq"), 2) << "the refused report took no seq";
+}
+
+TEST_F(server_api_test, after_the_final_event_every_report_is_a_409)
+{
+    auto api = make();
+    auto const id =
+        std::string(json::parse(api.handle(post("/api/jobs", R"({"label":"l"})")).body()).at("job").as_string());
+    auto const done = api.handle(post("/api/jobs/" + id + "/done", R"({"result":"ok"})"));
+    EXPECT_EQ(done.result(), http::status::ok);
+    EXPECT_EQ(json::parse(done.body()), json::parse(R"({"job":")" + id + R"(","seq":1})"));
+    for (auto const& [action, body] :
+         std::vector<std::pair<std::string, std::string>>{{"progress", R"({"percent":100,"message":"m"})"},
+                                                          {"done", R"({"result":"again"})"},
+                                                          {"failed", R"({"reason":"late"})"}}) {
+        auto const late = api.handle(post("/api/jobs/" + id + "/" + action, body));
+        EXPECT_EQ(late.result(), http::status::conflict) << action;
+        EXPECT_EQ(error_code(late), "job_finished") << action;
+    }
+    auto get = post("/api/jobs/" + id, "");
+    get.method(http::verb::get);
+    auto const state = json::parse(api.handle(get).body());
+    EXPECT_EQ(state.at("state"), "done");
+    EXPECT_EQ(state.at("seq"), 1);
+}
+
+TEST_F(server_api_test, unknown_and_malformed_job_ids_are_404_unknown_job)
+{
+    auto api = make();
+    auto get = post("/api/jobs/0123456789abcdef0123456789abcdef", "");
+    get.method(http::verb::get);
+    for (auto const& request : {get, post("/api/jobs/0123456789abcdef0123456789abcdef/done", R"({"result":"x"})"),
+                                post("/api/jobs/not-an-id/progress", R"({"percent":1,"message":"m"})")}) {
+        auto const response = api.handle(request);
+        EXPECT_EQ(response.result(), http::status::not_found) << request.target();
+        EXPECT_EQ(error_code(response), "unknown_job") << request.target();
+    }
+    auto const elsewhere = api.handle(post("/api/jobs/0123456789abcdef0123456789abcdef/restart", "{}"));
+    EXPECT_EQ(elsewhere.result(), http::status::not_found);
+    EXPECT_EQ(error_code(elsewhere), "not_found");
+}
+
+TEST_F(server_api_test, each_job_endpoint_names_its_method_in_allow)
+{
+    auto api = make();
+    auto get_list = post("/api/jobs", "");
+    get_list.method(http::verb::get);
+    auto post_state = post("/api/jobs/0123456789abcdef0123456789abcdef", "{}");
+    auto get_progress = post("/api/jobs/0123456789abcdef0123456789abcdef/progress", "");
+    get_progress.method(http::verb::get);
+    for (auto const& [request, allow] : std::vector<std::pair<http_request, std::string>>{
+             {get_list, "POST"}, {post_state, "GET"}, {get_progress, "POST"}}) {
+        auto const response = api.handle(request);
+        EXPECT_EQ(response.result(), http::status::method_not_allowed) << request.target();
+        EXPECT_EQ(response[http::field::allow], allow) << request.target();
+        EXPECT_EQ(error_code(response), "method_not_allowed");
+    }
+}
+
+TEST_F(server_api_test, bad_job_bodies_are_400_naming_the_field)
+{
+    auto api = make();
+    auto const id =
+        std::string(json::parse(api.handle(post("/api/jobs", R"({"label":"l"})")).body()).at("job").as_string());
+    std::vector<std::pair<std::string, std::string>> const cases{
+        {"/api/jobs", "{}"},
+        {"/api/jobs", R"({"label":")" + std::string(201, 'x') + R"("})"},
+        {"/api/jobs", R"({"label":"l","topic":"a b"})"},
+        {"/api/jobs", R"({"label":"l","user":""})"},
+        {"/api/jobs", R"({"label":"l","user":7})"},
+        {"/api/jobs", "[]"},
+        {"/api/jobs/" + id + "/progress", R"({"message":"m"})"},
+        {"/api/jobs/" + id + "/progress", R"({"percent":101,"message":"m"})"},
+        {"/api/jobs/" + id + "/progress", R"({"percent":-1,"message":"m"})"},
+        {"/api/jobs/" + id + "/progress", R"({"percent":1.5,"message":"m"})"},
+        {"/api/jobs/" + id + "/progress", R"({"percent":"1","message":"m"})"},
+        {"/api/jobs/" + id + "/progress", R"({"percent":1})"},
+        {"/api/jobs/" + id + "/done", R"({"reason":"x"})"},
+        {"/api/jobs/" + id + "/failed", R"({"reason":5})"},
+    };
+    for (auto const& [target, body] : cases) {
+        auto const response = api.handle(post(target, body));
+        EXPECT_EQ(response.result(), http::status::bad_request) << target << " " << body;
+        EXPECT_EQ(error_code(response), "bad_request") << target << " " << body;
+    }
+    auto get = post("/api/jobs/" + id, "");
+    get.method(http::verb::get);
+    EXPECT_EQ(json::parse(api.handle(get).body()).at("seq"), 0) << "nothing was reported";
+}
+
+TEST_F(server_api_test, job_endpoints_answer_503_while_unavailable)
+{
+    auto api = make();
+    unavailable = "the backplane is unavailable";
+    auto const response = api.handle(post("/api/jobs", R"({"label":"l"})"));
+    EXPECT_EQ(response.result(), http::status::service_unavailable);
+    EXPECT_EQ(error_code(response), "unavailable");
+    EXPECT_EQ(jobs->size(), 0u);
     EXPECT_TRUE(published.empty());
 }
 
