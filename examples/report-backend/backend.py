@@ -85,14 +85,15 @@ class CoropushApi:
         self._post(f"/api/jobs/{job}/failed", {"reason": reason})
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        # Unavailable (503), rate limited (429) and unreachable are passing states: a coropush
-        # that is restarting or has lost its backplane for a moment. Try again, a bounded number
-        # of times, waiting longer each time; at shutdown, once only. Any other answer is final.
+        # Unavailable (503 `unavailable`), rate limited (429) and unreachable are passing states:
+        # a coropush that is restarting or has lost its backplane for a moment. Try again, a
+        # bounded number of times, waiting longer each time; at shutdown, once only. Any other
+        # answer is final (503 `too_many_jobs` too: finished jobs are kept for minutes).
         for delay in (*RETRY_DELAYS, None):
             try:
                 return self._post_once(path, body)
             except ApiError as error:
-                passing = error.status in (HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.TOO_MANY_REQUESTS, 0)
+                passing = error.code == "unavailable" or error.status in (HTTPStatus.TOO_MANY_REQUESTS, 0)
                 if not passing or delay is None or self.stopping.is_set():
                     raise
                 log.warning("coropush: %s; trying again in %.2f s", error, delay)
