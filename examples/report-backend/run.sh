@@ -95,10 +95,11 @@ start backend python3 -u "$here/backend.py" --coropush-url "http://127.0.0.1:$co
 backend_pid=$started_pid
 wait_for "$started_fd" backend '^listening on (http://[^ ]+)'
 
+# From here on, Ctrl-C is the way to stop, not an interruption: both servers are up.
+trap 'stop_servers; exit 0' INT TERM
 echo "open $matched"
 echo "run.sh: Ctrl-C stops both" >&2
 
-trap 'stop_servers; exit 0' INT TERM
 # Until Ctrl-C, or until one of the two exits on its own (then the other is stopped too).
 wait -n "$coropush_pid" "$backend_pid" || true
 echo "run.sh: a server exited; stopping the other" >&2
