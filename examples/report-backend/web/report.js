@@ -122,6 +122,7 @@ function render() {
     line.textContent = text;
     return line;
   }));
+  ui.log.scrollTop = ui.log.scrollHeight; // the latest line in view
 }
 
 function showConnection(state, text) {
