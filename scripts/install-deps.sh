@@ -2,7 +2,8 @@
 # Installs what coropush needs on Debian 12 or Ubuntu 24.04, from the distribution's packages and
 # the npm registry only. Idempotent: packages already present are not reinstalled.
 #
-#   scripts/install-deps.sh build   compiler, CMake, Ninja, Boost, hiredis (enough to build and run)
+#   scripts/install-deps.sh build   compiler, CMake, Ninja, Boost, hiredis, Python (enough to build
+#                                   and run, the report example included)
 #   scripts/install-deps.sh test    all of the above, plus what the whole test suite uses
 #                                   (GoogleTest, clang tools, Redis, promtool, nginx, Chromium, Node)
 set -euo pipefail
@@ -29,7 +30,8 @@ fi
 
 packages=(ca-certificates git g++ make cmake ninja-build pkg-config
           "libboost$boost_version-dev" "libboost-json$boost_version-dev" "libboost-url$boost_version-dev"
-          libhiredis-dev libssl-dev libjwt-dev)
+          libhiredis-dev libssl-dev libjwt-dev
+          python3)  # the report example's backend (examples/report-backend/)
 if [ "$what" = test ]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev
              clang clang-format clang-tidy libclang-rt-dev
