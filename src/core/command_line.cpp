@@ -135,6 +135,23 @@ option_spec text(std::string_view name, std::string_view metavar, std::string_vi
         [=](server_options const& o) { return (o.*field).empty() ? std::string("(none)") : "\"" + o.*field + "\""; }};
 }
 
+// An on/off option: `--name` alone turns it on. `--name=off`, or COROPUSH_NAME in the environment,
+// says which with on or off (true/false and 1/0 are taken too).
+option_spec flag(std::string_view name, std::string_view help, bool server_options::*field)
+{
+    return {name, "", help,
+            [=](server_options& o, std::string_view v) -> problem {
+                if (v == "on" || v == "true" || v == "1")
+                    o.*field = true;
+                else if (v == "off" || v == "false" || v == "0")
+                    o.*field = false;
+                else
+                    return "expects on or off";
+                return std::nullopt;
+            },
+            [=](server_options const& o) { return std::string(o.*field ? "on" : "off"); }};
+}
+
 // A secret (the admin token, the API key) from a file, a mounted secret say, read once, here,
 // at start: a secret given on the command line can be read by every local user in
 // /proc/PID/cmdline.
@@ -311,6 +328,10 @@ std::vector<option_spec> const& options_table()
         t.push_back(text("echo-path", "PATH", "serve a raw echo WebSocket endpoint here (e.g. /echo)", &o::echo_path));
         t.push_back(
             size("echo-max-message", "largest message on the echo endpoint", &o::echo_max_message_bytes, 16, 64 * mib));
+        t.push_back(flag("deflate", "compress messages (permessage-deflate) with clients that offer it", &o::deflate));
+        t.push_back(flag("deflate-context-takeover",
+                         "with --deflate, keep the compression context from one message to the next",
+                         &o::deflate_context_takeover));
         t.push_back(number<std::size_t>("max-subscriptions", "topics one connection may subscribe to",
                                         &o::max_subscriptions, 1, 100'000));
         t.push_back(number<std::size_t>("max-topic-length", "longest topic name", &o::max_topic_length, 1, 1024));
@@ -494,6 +515,8 @@ command_line parse_command_line(std::vector<std::string_view> const& args, envir
         auto const spec = std::find_if(table.begin(), table.end(), [&](auto const& s) { return s.name == arg; });
         if (spec == table.end())
             return error("unknown option '--" + std::string(arg) + "'");
+        if (!value && spec->metavar.empty())
+            value = "on";  // a flag: --deflate alone turns it on
         if (!value) {
             if (i + 1 >= args.size())
                 return error("option '--" + std::string(arg) + "' needs a value (" + std::string(spec->metavar) + ")");
@@ -504,6 +527,8 @@ command_line parse_command_line(std::vector<std::string_view> const& args, envir
     }
     if (auto const bad = check_auth_options(result.options, environment))
         return error(*bad);
+    if (result.options.deflate_context_takeover && !result.options.deflate)
+        return error("--deflate-context-takeover applies to --deflate, which is not given");
     return result;
 }
 
@@ -526,7 +551,8 @@ std::string help_text()
            "A C++20 coroutine WebSocket push server. Serves the page in the web root, /healthz,\n"
            "/readyz, /metrics, and WebSocket sessions on / and /ws (plain-text demo, or typed JSON\n"
            "with the subprotocol coropush.v1).\n\n"
-           "Options (--name VALUE or --name=VALUE; durations like 250ms, 10s, 5m; sizes like 64k, 16m).\n"
+           "Options (--name VALUE or --name=VALUE; a flag such as --deflate alone; durations like 250ms,\n"
+           "10s, 5m; sizes like 64k, 16m).\n"
            "Each can also be set in the environment as COROPUSH_NAME (COROPUSH_BACKPLANE for\n"
            "--backplane); the command line wins:\n";
     for (auto const& spec : options_table()) {

@@ -41,6 +41,7 @@ public:
     gauge tcp_connections_open{0};
     counter websocket_sessions_total{0};
     gauge websocket_sessions_open{0};
+    counter websocket_sessions_deflate{0};  // sessions that negotiated permessage-deflate (--deflate)
 
     // Traffic (WebSocket messages only; HTTP responses are not counted here).
     counter messages_in{0};

@@ -62,6 +62,12 @@ struct server_options {
     std::string echo_path;
     std::size_t echo_max_message_bytes = std::size_t{16} * 1024 * 1024;
 
+    // permessage-deflate (RFC 7692), negotiated with clients that offer it; off unless asked: it
+    // costs memory per connection and CPU per message (net/deflate.hpp has the settings and why).
+    bool deflate = false;
+    // With deflate: keep the compression context from one message to the next, both ways.
+    bool deflate_context_takeover = false;
+
     // Pub/sub.
     std::size_t max_subscriptions = 64;  // per connection
     std::size_t max_topic_length = 128;

@@ -19,6 +19,7 @@
 
 #include "core/log.hpp"
 #include "net/connection.hpp"
+#include "net/deflate_settings.hpp"
 #include "net/server_state.hpp"
 #include "service/echo_dialect.hpp"
 #include "service/json_dialect.hpp"
@@ -43,9 +44,10 @@ namespace websocket = beast::websocket;
 using clock = std::chrono::steady_clock;
 
 // On the bare socket (the HTTP part's tcp_stream and its timers are let go after the upgrade: the
-// WebSocket layer keeps time itself). permessage-deflate is not offered (false): it costs memory
-// per connection and CPU per message, and a push server's small JSON messages gain little.
-using websocket_stream = websocket::stream<asio::ip::tcp::socket, false>;
+// WebSocket layer keeps time itself). permessage-deflate is compiled in (true) and negotiated only
+// under --deflate: the support alone adds 56 bytes to a stream; the extension, once negotiated,
+// memory per connection and CPU per message (net/deflate_settings.cpp, bench/README.md).
+using websocket_stream = websocket::stream<asio::ip::tcp::socket, true>;
 
 namespace {
 
@@ -108,6 +110,7 @@ public:
     std::shared_ptr<server_state> const server;
     accepted_upgrade accepted;  // holds the session's --max-connections and --max-connections-per-ip slots
     std::unique_ptr<message_handler> handler;
+    bool deflate = false;  // permessage-deflate was negotiated (seen by the handshake's decorator)
 
 private:
     connection_registry::entry listed_;
@@ -291,11 +294,15 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, std::shared_pt
     ws.set_option(websocket::stream_base::timeout{options.handshake_timeout, websocket::stream_base::none(), false});
     ws.read_message_max(session->accepted.max_message_bytes);  // larger messages: close 1009
     ws.auto_fragment(false);
+    if (options.deflate)  // negotiated when the client offers it, on every endpoint
+        ws.set_option(
+            deflate_settings(upgrade.request[http::field::sec_websocket_extensions], options.deflate_context_takeover));
     bool const json = session->accepted.kind == dialect::json;
-    ws.set_option(websocket::stream_base::decorator([json](websocket::response_type& response) {
+    ws.set_option(websocket::stream_base::decorator([json, s = session.get()](websocket::response_type& response) {
         response.set(http::field::server, "coropush");
         if (json)
             response.set(http::field::sec_websocket_protocol, json_subprotocol);
+        s->deflate = response.count(http::field::sec_websocket_extensions) != 0;  // Beast negotiated it
     }));
 
     {
@@ -319,9 +326,12 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, std::shared_pt
 
     stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);
     stats.websocket_sessions_open.fetch_add(1, std::memory_order_relaxed);
+    if (session->deflate)
+        stats.websocket_sessions_deflate.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ec;
     auto const peer = ws.next_layer().remote_endpoint(ec);
-    log_info(conn->id(), "opened (", to_string(session->accepted.kind), ") from ", peer);
+    log_info(conn->id(), "opened (", to_string(session->accepted.kind), session->deflate ? ", deflate" : "", ") from ",
+             peer);
 
     session->handler = make_handler(session->accepted.kind, *conn, *server);
     conn->websocket_opened();
