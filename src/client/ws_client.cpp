@@ -33,6 +33,7 @@ struct ws_client::impl {
     websocket::stream<beast::tcp_stream> ws;
     beast::flat_buffer buffer;
     std::string subprotocol;
+    std::string extensions;
 };
 
 ws_client::ws_client(std::unique_ptr<impl> i)
@@ -46,6 +47,11 @@ ws_client::~ws_client() = default;
 std::string const& ws_client::subprotocol() const noexcept
 {
     return impl_->subprotocol;
+}
+
+std::string const& ws_client::extensions() const noexcept
+{
+    return impl_->extensions;
 }
 
 asio::awaitable<ws_client> ws_client::connect(connect_options options)
@@ -70,6 +76,11 @@ asio::awaitable<ws_client> ws_client::connect(connect_options options)
             req.set(http::field::origin, origin);
     }));
     ws.read_message_max(options.max_message_bytes);
+    if (options.deflate) {
+        websocket::permessage_deflate offer;
+        offer.client_enable = true;  // Beast's defaults otherwise: it compresses every message
+        ws.set_option(offer);
+    }
 
     websocket::response_type response;
     auto const host = options.host + ":" + std::to_string(options.port);
@@ -80,6 +91,7 @@ asio::awaitable<ws_client> ws_client::connect(connect_options options)
         throw boost::system::system_error(ec, "WebSocket handshake");
     }
     state->subprotocol = std::string(response[http::field::sec_websocket_protocol]);
+    state->extensions = std::string(response[http::field::sec_websocket_extensions]);
     co_return ws_client(std::move(state));
 }
 

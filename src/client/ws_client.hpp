@@ -27,6 +27,9 @@ struct connect_options {
     std::vector<std::string> subprotocols = {"coropush.v1"};
     std::string origin;  // sent as Origin when not empty (what a browser would send)
     std::size_t max_message_bytes = std::size_t{16} * 1024 * 1024;
+    // Offer permessage-deflate (RFC 7692) in Sec-WebSocket-Extensions, as browsers do; when the
+    // server accepts, every message this client sends is compressed.
+    bool deflate = false;
 };
 
 // The server answered the upgrade with something other than 101.
@@ -66,6 +69,8 @@ public:
 
     // The subprotocol the server chose ("" when none).
     std::string const& subprotocol() const noexcept;
+    // The extensions the server accepted, as its Sec-WebSocket-Extensions header says ("" when none).
+    std::string const& extensions() const noexcept;
 
     boost::asio::awaitable<void> send_text(std::string text);
     boost::asio::awaitable<void> send_binary(std::string data);

@@ -146,6 +146,7 @@ asio::awaitable<ws_frame> raw_connection::read_frame()
     ws_frame frame;
     frame.fin = (byte(0) & 0x80) != 0;
     frame.opcode = static_cast<std::uint8_t>(byte(0) & 0x0f);
+    frame.compressed = (byte(0) & 0x40) != 0;
     if ((byte(1) & 0x80) != 0)
         throw std::runtime_error("server frames must not be masked");
     std::size_t length = byte(1) & 0x7f;

@@ -22,6 +22,7 @@ struct http_reply {
 struct ws_frame {
     bool fin = false;
     std::uint8_t opcode = 0;  // 0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong
+    bool compressed = false;  // RSV1: the message's payload is deflated (permessage-deflate)
     std::string payload;
     std::uint16_t close_code() const;  // for close frames: the code, 1005 when none
 };
