@@ -3,18 +3,18 @@
 //
 //   node e2e.mjs <coropush executable> <web root> <artifacts dir>
 //
-// Steps: the demo messages in order; the seed's page (web/original.html, unmodified) against a
-// server started as scripts/run.sh starts it (no flag, port 1337), loaded over HTTP and from disk;
-// a page from disk refused by the JSON dialect; a topic message from one page to another; a job's
-// bar to 100%; and a job that survives the server dropping the page's connection.
+// Steps: the demo messages in order; Chromium negotiating permessage-deflate (the dashboard's server
+// runs with --deflate); the seed's page (web/original.html, unmodified) against a server started
+// as scripts/run.sh starts it (no flag, port 1337), loaded over HTTP and from disk; a page from
+// disk refused by the JSON dialect; a topic message from one page to another; a job's bar to 100%;
+// and a job that survives the server dropping the page's connection.
 // Any console error, uncaught page error, failed request or HTTP error answer on any page fails
 // the step it happens in (and the run), unless the step says it expects it.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startServer as startCoropush } from './coropush-server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [coropushPath, webRoot, artifacts] = process.argv.slice(2);
@@ -52,34 +52,8 @@ function findBrowser() {
   return found;
 }
 
-// Starts coropush and resolves once its log says where it listens.
-async function startServer(args) {
-  const child = spawn(coropushPath, ['--log-level', 'info', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`coropush did not start:\n${log}`)), 10_000);
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => {
-      log += chunk;
-      const match = log.match(/listening on \S+:(\d+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`coropush exited with ${code}:\n${log}`)));
-  });
-  return {
-    port,
-    log: () => log,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
-    },
-  };
-}
+// Starts coropush (tests/browser/coropush-server.mjs) and resolves once it listens.
+const startServer = (args) => startCoropush(coropushPath, args);
 
 function portIsFree(port) {
   return new Promise((resolve) => {
@@ -156,7 +130,7 @@ async function openDashboard(context, port) {
 
 try {
   const server = await startServer([
-    '--port', '0', '--web-root', webRoot, '--admin-token', ADMIN_TOKEN, '--push-delay', '1s',
+    '--port', '0', '--web-root', webRoot, '--admin-token', ADMIN_TOKEN, '--push-delay', '1s', '--deflate',
   ]);
   servers.push(server);
   browser = await chromium.launch({
@@ -176,6 +150,25 @@ try {
     await pageA.waitForFunction(() => document.querySelectorAll('#demo-log li').length >= 2, null, { timeout: WAIT });
     const lines = await pageA.$$eval('#demo-log li', (items) => items.map((li) => li.textContent));
     check(JSON.stringify(lines) === JSON.stringify([WELCOME, NOTICE]), `got ${JSON.stringify(lines)}`);
+  });
+
+  // 1b. Chromium always offers permessage-deflate: under --deflate the server accepts it, and a
+  //     large JSON echo crosses it both ways (the server's metric counts the sessions).
+  await step('Chromium negotiates permessage-deflate with --deflate', pageA, async () => {
+    const result = await pageA.evaluate((text) => new Promise((resolve, reject) => {
+      const socket = new WebSocket(`ws://${location.host}/ws`, 'coropush.v1');
+      socket.onerror = () => reject(new Error('the WebSocket failed'));
+      socket.onopen = () => socket.send(JSON.stringify({ type: 'echo', id: 1, data: { text } }));
+      socket.onmessage = (event) => {
+        socket.close();
+        resolve({ extensions: socket.extensions, same: JSON.parse(event.data).data.text === text });
+      };
+    }), 'compressible '.repeat(3000));
+    check(result.extensions === 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; '
+      + 'server_max_window_bits=10; client_max_window_bits=10', `negotiated ${JSON.stringify(result.extensions)}`);
+    check(result.same, 'the 39 KB echo came back different');
+    const counted = await server.metric('coropush_websocket_sessions_deflate_total');
+    check(counted >= 2, `coropush_websocket_sessions_deflate_total is ${counted}: the dashboard and this socket`);
   });
 
   // 2. The seed's page, unmodified: a plain WebSocket to ws://localhost:1337, no subprotocol. The
