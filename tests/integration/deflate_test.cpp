@@ -126,12 +126,12 @@ TEST(deflate, large_compressible_and_incompressible_messages_come_back_byte_for_
             // defaults); the server inflates it, and deflates the echo into 4 KiB frames.
             auto c = co_await ws_client::connect(offering_deflate(server.port()));
             require(c.extensions() == default_answer, "deflate negotiated");
-            auto const json = repeated_json();
+            auto const repeated = repeated_json();
             auto const noise = random_bytes();
-            co_await echo_exactly(c, json, false);
+            co_await echo_exactly(c, repeated, false);
             co_await echo_exactly(c, noise, true);
-            co_await echo_exactly(c, "small", false);  // below the threshold: sent as it is
-            co_await echo_exactly(c, json, false);     // no context carried over: the same again
+            co_await echo_exactly(c, "small", false);   // below the threshold: sent as it is
+            co_await echo_exactly(c, repeated, false);  // no context carried over: the same again
             co_await c.close();
         },
         std::chrono::seconds(60));
