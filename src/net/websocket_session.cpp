@@ -313,7 +313,10 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, std::shared_pt
     ws.set_option(websocket::stream_base::timeout{options.close_timeout, websocket::stream_base::none(), false});
     ws.control_callback([&ws, &c = *conn, &stats](websocket::frame_type kind, beast::string_view) {
         c.note_activity();
-        if (kind == websocket::frame_type::close && !close_code_allowed_on_the_wire(ws.reason().code))
+        if (kind != websocket::frame_type::close)
+            return;
+        c.peer_closing();  // Beast answers; the close timeout bounds what follows
+        if (!close_code_allowed_on_the_wire(ws.reason().code))
             refuse_close_code(ws, c, stats);
     });
 
