@@ -56,6 +56,12 @@ void server::start()
         log_warn(0, *warning);
     // Messages from other nodes go to this node's subscribers. The hub outlives the backplane's
     // use of it: the backplane stops delivering at shutdown, before the state is destroyed.
+    // Another node's disconnect_user closes this node's sessions of that user (and is not passed
+    // on: every node hears it from the backplane itself).
+    state_->link->on_disconnect_user([weak = std::weak_ptr(state_)](std::string const& user) {
+        if (auto const state = weak.lock())
+            state->close_sessions_of(user);
+    });
     state_->link->start(state_->stats, [hub = &state_->hub](std::string const& topic, shared_payload const& envelope) {
         hub->deliver(topic, envelope);
     });

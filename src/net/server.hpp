@@ -47,8 +47,9 @@ public:
     void shutdown(std::function<void()> on_stopped = {});
     // Drop everything now.
     void stop_now();
-    // Closes every session authenticated as `user` (close 4000, after a flush); returns how many.
-    // Safe from any thread: what the application's backend calls when a user logs out.
+    // Closes every session authenticated as `user` (close 4000, after a flush), on this node and,
+    // with a backplane, on every other node; returns how many on this node. Safe from any
+    // thread: what the application's backend calls when a user logs out.
     std::size_t disconnect_user(std::string_view user);
 
     // Whether the port speaks TLS (--tls-cert and --tls-key).

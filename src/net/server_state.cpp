@@ -252,6 +252,13 @@ std::size_t server_state::disconnect_all(bool drop) const
 
 std::size_t server_state::disconnect_user(std::string_view user) const
 {
+    auto const closed = close_sessions_of(user);
+    link->disconnect_user(std::string(user));
+    return closed;
+}
+
+std::size_t server_state::close_sessions_of(std::string_view user) const
+{
     auto const sessions = users.of(user);
     log_info(0, "disconnecting ", sessions.size(), " session(s) of a user");
     for (auto const& session : sessions)

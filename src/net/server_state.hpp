@@ -132,8 +132,11 @@ public:
     // The admin endpoint's action: close (1012) or drop every WebSocket session; returns how many.
     std::size_t disconnect_all(bool drop) const;
     // For the backend: closes every session authenticated as `user` with 4000 ("disconnected by
-    // the application"), after each flushes what is queued. Any thread; returns how many.
+    // the application"), after each flushes what is queued, on this node (close_sessions_of) and,
+    // through the backplane, on every other node. Any thread; returns how many on this node.
     std::size_t disconnect_user(std::string_view user) const;
+    // The same on this node only: what another node's disconnect_user asks of this one.
+    std::size_t close_sessions_of(std::string_view user) const;
 
     // Immediate stop (any thread): drop every connection and stop accepting.
     void stop_now();

@@ -226,10 +226,9 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> sessi
             stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
             continue;
         }
-        if (corked) {
+        if (corked) {  // the queue is empty: what the cork held leaves now (the loop ends below)
             boost::system::error_code ignored;
             tcp_socket(ws.next_layer()).set_option(cork(false), ignored);
-            corked = false;
         }
         if (auto const& close = conn.pending_close(); close && !conn.close_frame_sent()) {
             conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);
