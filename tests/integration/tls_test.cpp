@@ -178,7 +178,8 @@ TEST(tls, a_reload_presents_the_new_certificate_to_new_connections_and_open_sess
 {
     test_certificates const served;  // the files the server is started with, and reloads
     test_certificates const renewed("the renewed certificate's CA");
-    test_server server(tls_test_options(served));
+    // Two io threads, sessions on their strands, and the reload from another thread meanwhile.
+    test_server server(tls_test_options(served), 2);
     run_client([&]() -> awaitable<void> {
         auto before = co_await ws_client::connect(wss_options(server.port(), served));
         co_await expect_echo(before, "before the reload", 1);
