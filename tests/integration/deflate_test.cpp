@@ -1,9 +1,11 @@
 // permessage-deflate (--deflate): negotiated with a client that offers it, and only under the
 // option; large messages, compressible or not, fragmented, come back byte for byte both ways;
-// small ones go out as they are; a message that inflates past the limit is refused.
+// small ones go out as they are; a message that inflates past the limit is refused; and all of it
+// over wss:// (--tls-cert) as over ws://.
 #include "client/ws_client.hpp"
 #include "support/json_clients.hpp"
 #include "support/raw_connection.hpp"
+#include "support/test_certificates.hpp"
 #include "support/test_server.hpp"
 
 #include <gtest/gtest.h>
@@ -239,6 +241,45 @@ TEST(deflate, a_message_that_inflates_past_the_limit_is_closed_with_1009)
     });
     server.stop();
     EXPECT_EQ(server.metrics().closes_sent(1009), 1u);
+}
+
+TEST(deflate, is_negotiated_over_wss_and_a_large_compressible_message_comes_back_byte_for_byte)
+{
+    test_certificates const certificates;
+    auto options = tls_test_options(certificates);
+    options.deflate = true;
+    options.echo_path = "/echo";
+    test_server server(options);
+    run_client(
+        [&]() -> awaitable<void> {
+            // The in-process client over TLS: deflate is set on the WebSocket stream whatever lies
+            // under it, on the client's side and on the server's.
+            auto wss = wss_options(server.port(), certificates);
+            wss.path = "/echo";
+            wss.subprotocols.clear();
+            wss.deflate = true;
+            auto c = co_await ws_client::connect(wss);
+            require(c.extensions() == default_answer, "deflate negotiated over wss://");
+            auto const repeated = repeated_json();
+            co_await echo_exactly(c, repeated, false);
+            co_await echo_exactly(c, repeated, false);  // no context carried over: the same again
+            co_await c.close();
+
+            // Under the TLS records the server's frames are deflated: 4 KiB of one letter in a few bytes.
+            auto raw = co_await raw_connection::connect_tls(server.port(), certificates.ca_file().string());
+            auto const reply = co_await raw.upgrade(
+                "/echo", "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
+            require(reply.status == 101, "upgraded");
+            EXPECT_EQ(reply.headers.at("sec-websocket-extensions"), default_answer);
+            co_await raw.write(raw_connection::frame(1, std::string(4096, 'x')));
+            auto const frame = co_await raw.read_frame();
+            EXPECT_TRUE(frame.compressed);
+            EXPECT_LT(frame.payload.size(), 64u);
+        },
+        std::chrono::seconds(60));
+    server.stop();
+    EXPECT_EQ(server.metrics().websocket_sessions_deflate.load(), 2u);
+    EXPECT_EQ(server.metrics().handshake_failures(handshake_failure::tls), 0u);
 }
 
 }  // namespace
