@@ -1,5 +1,5 @@
 // A typed WebSocket client as a coroutine API: connect, send a typed message, await the next one.
-// The tests drive the real server with it; tools can too.
+// The tests drive the real server with it, over ws:// or wss://; tools can too.
 //
 //   auto client = co_await ws_client::connect({.port = port});
 //   co_await client.send(protocol::hello{"hi"}, 1);
@@ -27,6 +27,15 @@ struct connect_options {
     std::vector<std::string> subprotocols = {"coropush.v1"};
     std::string origin;  // sent as Origin when not empty (what a browser would send)
     std::size_t max_message_bytes = std::size_t{16} * 1024 * 1024;
+    // Offer permessage-deflate (RFC 7692) in Sec-WebSocket-Extensions, as browsers do; when the
+    // server accepts, every message this client sends is compressed. Over ws:// and wss:// alike.
+    bool deflate = false;
+    // wss://: TLS, with the server's certificate checked against the CAs in `ca_file` (PEM; empty:
+    // the system's) and for the name `server_name` (empty: `host`), which is also sent as SNI
+    // unless it is an IP address.
+    bool tls = false;
+    std::string ca_file;
+    std::string server_name;
 };
 
 // The server answered the upgrade with something other than 101.
@@ -66,6 +75,8 @@ public:
 
     // The subprotocol the server chose ("" when none).
     std::string const& subprotocol() const noexcept;
+    // The extensions the server accepted, as its Sec-WebSocket-Extensions header says ("" when none).
+    std::string const& extensions() const noexcept;
 
     boost::asio::awaitable<void> send_text(std::string text);
     boost::asio::awaitable<void> send_binary(std::string data);

@@ -135,6 +135,23 @@ option_spec text(std::string_view name, std::string_view metavar, std::string_vi
         [=](server_options const& o) { return (o.*field).empty() ? std::string("(none)") : "\"" + o.*field + "\""; }};
 }
 
+// An on/off option: `--name` alone turns it on. `--name=off`, or COROPUSH_NAME in the environment,
+// says which with on or off (true/false and 1/0 are taken too).
+option_spec flag(std::string_view name, std::string_view help, bool server_options::*field)
+{
+    return {name, "", help,
+            [=](server_options& o, std::string_view v) -> problem {
+                if (v == "on" || v == "true" || v == "1")
+                    o.*field = true;
+                else if (v == "off" || v == "false" || v == "0")
+                    o.*field = false;
+                else
+                    return "expects on or off";
+                return std::nullopt;
+            },
+            [=](server_options const& o) { return std::string(o.*field ? "on" : "off"); }};
+}
+
 // A secret (the admin token, the API key) from a file, a mounted secret say, read once, here,
 // at start: a secret given on the command line can be read by every local user in
 // /proc/PID/cmdline.
@@ -244,6 +261,11 @@ std::vector<option_spec> const& options_table()
         t.push_back(number<std::uint16_t>("port", "TCP port (0: any free port)", &o::port, 0, 65535));
         t.push_back(
             text("web-root", "DIR", "directory of the files served over HTTP (none: this tree's web/)", &o::web_root));
+        t.push_back(text("tls-cert", "FILE",
+                         "serve HTTPS and wss:// with this PEM certificate chain (with --tls-key; SIGHUP reloads)",
+                         &o::tls_cert_file));
+        t.push_back(text("tls-key", "FILE", "the certificate's PEM private key, not readable by other users",
+                         &o::tls_key_file));
         t.push_back(number<unsigned>("threads", "io threads (0: one per hardware thread)", &o::threads, 0, 1024));
         t.push_back({"log-level", "LEVEL", "trace, debug, info, warn, error or off",
                      [](o& opts, std::string_view v) -> problem {
@@ -311,6 +333,10 @@ std::vector<option_spec> const& options_table()
         t.push_back(text("echo-path", "PATH", "serve a raw echo WebSocket endpoint here (e.g. /echo)", &o::echo_path));
         t.push_back(
             size("echo-max-message", "largest message on the echo endpoint", &o::echo_max_message_bytes, 16, 64 * mib));
+        t.push_back(flag("deflate", "compress messages (permessage-deflate) with clients that offer it", &o::deflate));
+        t.push_back(flag("deflate-context-takeover",
+                         "with --deflate, keep the compression context from one message to the next",
+                         &o::deflate_context_takeover));
         t.push_back(number<std::size_t>("max-subscriptions", "topics one connection may subscribe to",
                                         &o::max_subscriptions, 1, 100'000));
         t.push_back(number<std::size_t>("max-topic-length", "longest topic name", &o::max_topic_length, 1, 1024));
@@ -496,6 +522,8 @@ command_line parse_command_line(std::vector<std::string_view> const& args, envir
         auto const spec = std::find_if(table.begin(), table.end(), [&](auto const& s) { return s.name == arg; });
         if (spec == table.end())
             return error("unknown option '--" + std::string(arg) + "'");
+        if (!value && spec->metavar.empty())
+            value = "on";  // a flag: --deflate alone turns it on
         if (!value) {
             if (i + 1 >= args.size())
                 return error("option '--" + std::string(arg) + "' needs a value (" + std::string(spec->metavar) + ")");
@@ -504,8 +532,12 @@ command_line parse_command_line(std::vector<std::string_view> const& args, envir
         if (auto const bad = spec->set(result.options, *value))
             return error("bad value '" + std::string(*value) + "' for --" + std::string(arg) + ": " + *bad);
     }
+    if (result.options.tls_cert_file.empty() != result.options.tls_key_file.empty())
+        return error("--tls-cert and --tls-key go together: give both, or neither for plain HTTP");
     if (auto const bad = check_auth_options(result.options, environment))
         return error(*bad);
+    if (result.options.deflate_context_takeover && !result.options.deflate)
+        return error("--deflate-context-takeover applies to --deflate, which is not given");
     return result;
 }
 
@@ -528,7 +560,8 @@ std::string help_text()
            "A C++20 coroutine WebSocket push server. Serves the page in the web root, /healthz,\n"
            "/readyz, /metrics, and WebSocket sessions on / and /ws (plain-text demo, or typed JSON\n"
            "with the subprotocol coropush.v1).\n\n"
-           "Options (--name VALUE or --name=VALUE; durations like 250ms, 10s, 5m; sizes like 64k, 16m).\n"
+           "Options (--name VALUE or --name=VALUE; a flag such as --deflate alone; durations like 250ms,\n"
+           "10s, 5m; sizes like 64k, 16m).\n"
            "Each can also be set in the environment as COROPUSH_NAME (COROPUSH_BACKPLANE for\n"
            "--backplane); the command line wins:\n";
     for (auto const& spec : options_table()) {

@@ -139,6 +139,8 @@ std::string metrics::render() const
            tcp_connections_open);
     single(out, "coropush_websocket_sessions_total", "counter", "WebSocket sessions opened.", websocket_sessions_total);
     single(out, "coropush_websocket_sessions_open", "gauge", "WebSocket sessions open now.", websocket_sessions_open);
+    single(out, "coropush_websocket_sessions_deflate_total", "counter",
+           "WebSocket sessions opened with permessage-deflate (--deflate).", websocket_sessions_deflate);
     labelled<handshake_failure>(out, "coropush_handshake_failures_total",
                                 "HTTP requests or upgrades that failed, by reason.", "reason",
                                 [this](handshake_failure r) { return handshake_failures(r); });

@@ -31,6 +31,10 @@ struct server_options {
     // number: with 1 it relies on the single thread instead of per-connection strands.
     unsigned threads = 0;
     log_level log = log_level::info;
+    // TLS on the port (HTTPS and wss://) when both are set: the PEM certificate chain, and its
+    // key (not readable by other users). Reloaded on SIGHUP.
+    std::string tls_cert_file;
+    std::string tls_key_file;
 
     // The demo's texts and timing.
     std::string welcome_text = "欢迎你朋友！";
@@ -61,6 +65,12 @@ struct server_options {
     // The raw echo endpoint for conformance suites (off when empty).
     std::string echo_path;
     std::size_t echo_max_message_bytes = std::size_t{16} * 1024 * 1024;
+
+    // permessage-deflate (RFC 7692), negotiated with clients that offer it; off unless asked: it
+    // costs memory per connection and CPU per message (net/deflate.hpp has the settings and why).
+    bool deflate = false;
+    // With deflate: keep the compression context from one message to the next, both ways.
+    bool deflate_context_takeover = false;
 
     // Pub/sub.
     std::size_t max_subscriptions = 64;  // per connection

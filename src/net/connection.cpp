@@ -168,6 +168,17 @@ void connection::close_frame_started()
     arm_deadline();
 }
 
+void connection::peer_closing()
+{
+    if (stopping_ || close_frame_started_)
+        return;                   // our own close frame went first: its handshake is timed already
+    close_frame_started_ = true;  // Beast sends the reply; no writer is started from now on
+    accepting_.store(false, std::memory_order_release);
+    scheduled_.clear();
+    close_phase_ends_ = clock::now() + timing_.close_timeout;
+    arm_deadline();
+}
+
 void connection::close_websocket(std::uint16_t code, std::string reason, clock::duration flush_budget)
 {
     asio::dispatch(strand_, [self = shared_from_this(), code, reason = std::move(reason), flush_budget] {
@@ -246,10 +257,10 @@ void connection::check_deadlines()
         return;
     auto const now = clock::now();
     release_due_pushes(now);
-    if (close_) {
+    if (close_ || close_frame_started_) {
         if (now >= close_phase_ends_) {
-            auto const limit =
-                close_frame_started_ ? timing_.close_timeout : close_->flush_budget.value_or(timing_.close_timeout);
+            auto const limit = !close_frame_started_ && close_ ? close_->flush_budget.value_or(timing_.close_timeout)
+                                                               : timing_.close_timeout;
             drop((close_frame_started_ ? "closing handshake not done within " : "queue not flushed within ") +
                  millis(limit));
             return;
@@ -279,7 +290,7 @@ void connection::check_deadlines()
 
 connection::clock::time_point connection::next_deadline() const noexcept
 {
-    if (close_)
+    if (close_ || close_frame_started_)
         return close_phase_ends_;  // nothing else matters while closing (no pushes are kept)
     auto next = std::min(deadline_.when, scheduled_.empty() ? clock::time_point::max() : scheduled_.begin()->first);
     if (websocket_ && timing_.ping_interval > clock::duration::zero())

@@ -120,6 +120,10 @@ public:
     // The writer has flushed the queue and is sending the close frame: the second phase begins.
     void close_frame_started();
     bool close_frame_sent() const noexcept { return close_frame_started_; }
+    // The peer's close frame has arrived: Beast answers it and then waits for the connection to
+    // end (over TLS, for the peer's close_notify), which it does not time for a close the peer
+    // began. That wait gets the close timeout; nothing more is written.
+    void peer_closing();
 
     // Keep-alive bookkeeping: anything heard from the peer (a message, a pong) counts, and a ping
     // goes out one ping interval after the last of it.

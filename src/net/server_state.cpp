@@ -151,6 +151,9 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
            },
            options.admin_token, [this](bool drop) { return disconnect_all(drop); }},
       services{options, stats, demo, hub, *jobs, draining, access, verifier ? &*verifier : nullptr, users},
+      tls(options.tls_cert_file.empty()
+              ? nullptr
+              : std::make_unique<tls_credentials>(options.tls_cert_file, options.tls_key_file)),
       io(io_context),
       control(asio::make_strand(io_context)),
       acceptor(control),

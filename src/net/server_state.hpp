@@ -15,6 +15,7 @@
 #include "net/http_routes.hpp"
 #include "net/outbound_queue.hpp"
 #include "net/registry.hpp"
+#include "net/tls_credentials.hpp"
 #include "pubsub/backplane.hpp"
 #include "pubsub/redis_job_store.hpp"
 #include "pubsub/topic_hub.hpp"
@@ -60,6 +61,9 @@ public:
     user_sessions users;
     http_context const http;
     service_context const services;
+    // The certificate every connection's TLS handshake presents; none without --tls-cert (plain
+    // HTTP and ws://).
+    std::unique_ptr<tls_credentials> const tls;
 
     boost::asio::io_context& io;
     boost::asio::strand<boost::asio::io_context::executor_type> control;  // acceptor, shutdown

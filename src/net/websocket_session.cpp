@@ -15,10 +15,16 @@
 // by the two: whichever ends last destroys it, so neither can touch a destroyed stream. The
 // handshake's frames (run_session, run_websocket) are gone by then: run_websocket starts the
 // reader as a coroutine of its own and returns, so an idle session holds one coroutine frame.
+//
+// The code is the same over plain TCP and over TLS: everything here is a template over the
+// WebSocket stream's next layer, the TCP socket or the TLS stream (net/tls_stream.hpp), and
+// run_websocket has one overload for each. Beast's close ends with a teardown of that layer: over
+// TLS, the close_notify exchange, then the TCP connection's end.
 #include "net/websocket_session.hpp"
 
 #include "core/log.hpp"
 #include "net/connection.hpp"
+#include "net/deflate_settings.hpp"
 #include "net/server_state.hpp"
 #include "service/echo_dialect.hpp"
 #include "service/json_dialect.hpp"
@@ -34,6 +40,7 @@
 #include <netinet/tcp.h>
 
 #include <algorithm>
+#include <type_traits>
 
 namespace coropush::net {
 namespace asio = boost::asio;
@@ -41,13 +48,29 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 using clock = std::chrono::steady_clock;
-
-// On the bare socket (the HTTP part's tcp_stream and its timers are let go after the upgrade: the
-// WebSocket layer keeps time itself). permessage-deflate is not offered (false): it costs memory
-// per connection and CPU per message, and a push server's small JSON messages gain little.
-using websocket_stream = websocket::stream<asio::ip::tcp::socket, false>;
+using tcp = asio::ip::tcp;
 
 namespace {
+
+// On the bare socket, or on the TLS stream (the HTTP part's tcp_stream and its timers are let go
+// after a plain upgrade: the WebSocket layer keeps time itself). permessage-deflate is compiled in
+// (true) for both transports and negotiated only under --deflate: the support alone adds 56 bytes
+// to a stream; the extension, once negotiated, memory per connection and CPU per message
+// (net/deflate_settings.cpp, bench/README.md).
+template <class Transport>
+using websocket_stream = websocket::stream<Transport, true>;
+
+// The TCP socket under a session's transport: for the peer's address, TCP_CORK, and dropping the
+// connection.
+tcp::socket& tcp_socket(tcp::socket& socket)
+{
+    return socket;
+}
+
+tcp::socket& tcp_socket(tls_stream& stream)
+{
+    return beast::get_lowest_layer(stream).socket();
+}
 
 using cork = asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>;
 
@@ -56,11 +79,13 @@ using cork = asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>;
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 // What ended a read, for the log and the close-code counters. Beast has already answered a
-// protocol violation with the matching close frame (1002, 1007 or 1009) before returning.
-std::string describe_read_end(beast::error_code ec, websocket_stream const& ws, metrics& stats)
+// protocol violation with the matching close frame (1002, 1007 or 1009) before returning. A close
+// frame from the peer (`received`) makes it a close by the peer even when the teardown after it
+// failed: over TLS, a peer that ends the TCP connection without a close_notify, as browsers do.
+std::string describe_read_end(beast::error_code ec, websocket::close_reason const& received, metrics& stats)
 {
-    if (ec == websocket::error::closed) {
-        auto const& reason = ws.reason();
+    if (ec == websocket::error::closed || received.code != websocket::close_code::none) {
+        auto const& reason = received;
         return "closed by peer: " + std::to_string(reason.code) +
                (reason.reason.empty() ? std::string() : " " + std::string(reason.reason.data(), reason.reason.size()));
     }
@@ -83,11 +108,12 @@ std::string describe_read_end(beast::error_code ec, websocket_stream const& ws, 
 // What the reader and the writer share: the stream and what must live exactly as long as the
 // session. Kept alive by the two coroutines' shared_ptrs; attached to the connection as its
 // session_io, so the connection can start a writer or drop the socket.
-class websocket_session final : public session_io, public std::enable_shared_from_this<websocket_session> {
+template <class Transport>
+class websocket_session final : public session_io, public std::enable_shared_from_this<websocket_session<Transport>> {
 public:
-    websocket_session(upgrade_to_websocket& upgrade, std::shared_ptr<connection> c, std::shared_ptr<server_state> s,
-                      connection_registry::entry listed)
-        : ws(std::move(upgrade.socket)),
+    websocket_session(upgrade_to_websocket<Transport>& upgrade, std::shared_ptr<connection> c,
+                      std::shared_ptr<server_state> s, connection_registry::entry listed)
+        : ws(std::move(upgrade.transport)),
           conn(std::move(c)),
           server(std::move(s)),
           accepted(std::move(upgrade.accepted)),
@@ -100,14 +126,15 @@ public:
     void abort() override
     {
         beast::error_code ignored;
-        ws.next_layer().close(ignored);
+        tcp_socket(ws.next_layer()).close(ignored);
     }
 
-    websocket_stream ws;
+    websocket_stream<Transport> ws;
     std::shared_ptr<connection> const conn;
     std::shared_ptr<server_state> const server;
     accepted_upgrade accepted;  // holds the session's --max-connections and --max-connections-per-ip slots
     std::unique_ptr<message_handler> handler;
+    bool deflate = false;  // permessage-deflate was negotiated (seen by the handshake's decorator)
 
 private:
     connection_registry::entry listed_;
@@ -116,7 +143,8 @@ private:
 
 // Awaits each message and hands it to the dialect. Ends when the connection does: the reader is
 // the one that learns first, because a read is always pending.
-asio::awaitable<void> reader(std::shared_ptr<websocket_session> session)
+template <class Transport>
+asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> session)
 {
     auto& ws = session->ws;
     auto& conn = *session->conn;
@@ -131,7 +159,7 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session> session)
         // error::closed after Beast has sent the closing reply.
         auto [ec, bytes] = co_await ws.async_read_some(buffer, slice, nothrow);
         if (ec) {
-            conn.record_end(describe_read_end(ec, ws, stats));
+            conn.record_end(describe_read_end(ec, ws.reason(), stats));
             break;
         }
         conn.note_activity();
@@ -165,7 +193,8 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session> session)
 // (Beast's rule), and it exists only while there is something to write: queued frames in order,
 // a ping when one is due, and finally the close frame when a close was requested and everything
 // before it has been written. Returns when none of that is left.
-asio::awaitable<void> writer(std::shared_ptr<websocket_session> session)
+template <class Transport>
+asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> session)
 {
     auto& ws = session->ws;
     auto& conn = *session->conn;
@@ -184,7 +213,7 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session> session)
         if (conn.has_queued()) {
             if (!corked && conn.queued_frames() > 1) {
                 boost::system::error_code ignored;
-                ws.next_layer().set_option(cork(true), ignored);
+                tcp_socket(ws.next_layer()).set_option(cork(true), ignored);
                 corked = true;
             }
             // A copy of the frame holds its payload alive while the write is in flight.
@@ -202,7 +231,7 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session> session)
         }
         if (corked) {  // the queue is empty: what the cork held leaves now (the loop ends below)
             boost::system::error_code ignored;
-            ws.next_layer().set_option(cork(false), ignored);
+            tcp_socket(ws.next_layer()).set_option(cork(false), ignored);
         }
         if (auto const& close = conn.pending_close(); close && !conn.close_frame_sent()) {
             conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);
@@ -219,9 +248,10 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session> session)
     conn.writer_done(failed);
 }
 
-void websocket_session::start_writer()
+template <class Transport>
+void websocket_session<Transport>::start_writer()
 {
-    asio::co_spawn(conn->get_executor(), writer(shared_from_this()), log_exceptions("writer"));
+    asio::co_spawn(conn->get_executor(), writer(this->shared_from_this()), log_exceptions("writer"));
 }
 
 // RFC 6455 7.4: 1000-2999 are defined or reserved by the RFC (Beast checks those), 3000-4999
@@ -238,12 +268,15 @@ bool close_code_allowed_on_the_wire(std::uint16_t code) noexcept
 // socket when nothing else is being written, and the socket's sending side is then shut, so the
 // echo Beast tries next goes nowhere. When a write is in progress, or the socket would block, the
 // frame cannot be slipped in whole: the connection is dropped instead (also allowed by 7.1.7).
-void refuse_close_code(websocket_stream& ws, connection& conn, metrics& stats)
+// Over TLS it is always dropped: bytes written past the TLS stream would corrupt it, and a
+// synchronous write through it could block the io thread.
+template <class Transport>
+void refuse_close_code(websocket_stream<Transport>& ws, connection& conn, metrics& stats)
 {
-    conn.record_end("protocol violation: close code " + std::to_string(ws.reason().code) + " (closed with 1002)");
-    auto& socket = ws.next_layer();
+    auto const violation = "protocol violation: close code " + std::to_string(ws.reason().code);
+    auto& socket = tcp_socket(ws.next_layer());
     boost::system::error_code ec;
-    if (!conn.writer_running()) {
+    if (std::is_same_v<Transport, tcp::socket> && !conn.writer_running()) {
         // A server's close frame: FIN + opcode 8, unmasked, 2-byte code and a short reason.
         static constexpr char reason[] = "invalid close code";
         std::string frame{'\x88', static_cast<char>(2 + sizeof reason - 1), '\x03', '\xea'};
@@ -251,11 +284,13 @@ void refuse_close_code(websocket_stream& ws, connection& conn, metrics& stats)
         socket.non_blocking(true, ec);  // never block the io thread; a full send buffer drops instead
         auto const written = ec ? 0 : socket.write_some(asio::buffer(frame), ec);
         if (!ec && written == frame.size()) {
+            conn.record_end(violation + " (closed with 1002)");
             stats.close_sent(websocket::close_code::protocol_error);
             socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
             return;
         }
     }
+    conn.record_end(violation + " (connection dropped)");
     socket.close(ec);
 }
 
@@ -272,17 +307,16 @@ std::unique_ptr<message_handler> make_handler(dialect kind, connection& conn, se
     return std::make_unique<plain_dialect>(conn, server.demo);
 }
 
-}  // namespace
-
 // The WebSocket handshake, then the session proper: the reader, started as a coroutine of its own.
-asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, std::shared_ptr<connection> conn,
-                                    std::shared_ptr<server_state> server, connection_registry::entry listed)
+template <class Transport>
+asio::awaitable<void> open_session(upgrade_to_websocket<Transport> upgrade, std::shared_ptr<connection> conn,
+                                   std::shared_ptr<server_state> server, connection_registry::entry listed)
 {
     auto const& options = server->options;
     auto& stats = server->stats;
     // The session takes the socket and `upgrade`'s slots (--max-connections and
     // --max-connections-per-ip count it until the session ends) and keeps the connection listed.
-    auto const session = std::make_shared<websocket_session>(upgrade, conn, server, std::move(listed));
+    auto const session = std::make_shared<websocket_session<Transport>>(upgrade, conn, server, std::move(listed));
     auto& ws = session->ws;
 
     // From here on the WebSocket layer keeps time itself: the handshake timeout bounds the
@@ -290,11 +324,15 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, std::shared_pt
     ws.set_option(websocket::stream_base::timeout{options.handshake_timeout, websocket::stream_base::none(), false});
     ws.read_message_max(session->accepted.max_message_bytes);  // larger messages: close 1009
     ws.auto_fragment(false);
+    if (options.deflate)  // negotiated when the client offers it, on every endpoint
+        ws.set_option(
+            deflate_settings(upgrade.request[http::field::sec_websocket_extensions], options.deflate_context_takeover));
     bool const json = session->accepted.kind == dialect::json;
-    ws.set_option(websocket::stream_base::decorator([json](websocket::response_type& response) {
+    ws.set_option(websocket::stream_base::decorator([json, s = session.get()](websocket::response_type& response) {
         response.set(http::field::server, "coropush");
         if (json)
             response.set(http::field::sec_websocket_protocol, json_subprotocol);
+        s->deflate = response.count(http::field::sec_websocket_extensions) != 0;  // Beast negotiated it
     }));
 
     {
@@ -302,7 +340,9 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, std::shared_pt
         // upgrade with 400 or 426 itself, and says why). The request is freed right after: the
         // session does not need its headers, and they would stay for the session's lifetime.
         http_request const request = std::move(upgrade.request);
-        auto [ec] = co_await ws.async_accept(request, nothrow);
+        // (NOLINT: clang-tidy 14 takes this co_await of a coroutine template for a use of
+        // `listed`, moved into the session above: a false positive.)
+        auto [ec] = co_await ws.async_accept(request, nothrow);  // NOLINT(bugprone-use-after-move)
         if (ec) {
             stats.handshake_failed(handshake_failure::websocket_rejected);
             log_info(conn->id(), "WebSocket handshake failed: ", ec.message());
@@ -312,15 +352,21 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, std::shared_pt
     ws.set_option(websocket::stream_base::timeout{options.close_timeout, websocket::stream_base::none(), false});
     ws.control_callback([&ws, &c = *conn, &stats](websocket::frame_type kind, beast::string_view) {
         c.note_activity();
-        if (kind == websocket::frame_type::close && !close_code_allowed_on_the_wire(ws.reason().code))
+        if (kind != websocket::frame_type::close)
+            return;
+        c.peer_closing();  // Beast answers; the close timeout bounds what follows
+        if (!close_code_allowed_on_the_wire(ws.reason().code))
             refuse_close_code(ws, c, stats);
     });
 
     stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);
     stats.websocket_sessions_open.fetch_add(1, std::memory_order_relaxed);
+    if (session->deflate)
+        stats.websocket_sessions_deflate.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ec;
-    auto const peer = ws.next_layer().remote_endpoint(ec);
-    log_info(conn->id(), "opened (", to_string(session->accepted.kind), ") from ", peer);
+    auto const peer = tcp_socket(ws.next_layer()).remote_endpoint(ec);
+    log_info(conn->id(), "opened (", to_string(session->accepted.kind), session->deflate ? ", deflate" : "", ") from ",
+             peer);
 
     session->handler = make_handler(session->accepted.kind, *conn, *server);
     conn->websocket_opened();
@@ -330,6 +376,20 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, std::shared_pt
     // The reader runs on as a coroutine of its own, and this frame (and run_session's) ends: an
     // idle session keeps only the reader's frame and the session object.
     asio::co_spawn(conn->get_executor(), reader(session), log_exceptions("session " + std::to_string(conn->id())));
+}
+
+}  // namespace
+
+asio::awaitable<void> run_websocket(upgrade_to_websocket<tcp::socket> upgrade, std::shared_ptr<connection> conn,
+                                    std::shared_ptr<server_state> server, connection_registry::entry listed)
+{
+    return open_session(std::move(upgrade), std::move(conn), std::move(server), std::move(listed));
+}
+
+asio::awaitable<void> run_websocket(upgrade_to_websocket<tls_stream> upgrade, std::shared_ptr<connection> conn,
+                                    std::shared_ptr<server_state> server, connection_registry::entry listed)
+{
+    return open_session(std::move(upgrade), std::move(conn), std::move(server), std::move(listed));
 }
 
 }  // namespace coropush::net

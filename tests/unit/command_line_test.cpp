@@ -248,6 +248,41 @@ TEST(command_line, auth_without_a_usable_key_is_an_error_that_says_what_to_do)
     }
 }
 
+TEST(command_line, deflate_is_an_off_by_default_flag_that_takes_no_value_on_the_command_line)
+{
+    EXPECT_FALSE(parse({}).options.deflate);
+    EXPECT_FALSE(parse({}).options.deflate_context_takeover);
+
+    auto const on = parse({"--deflate", "--port", "0"});
+    ASSERT_EQ(on.what, command_line::action::run) << on.message;
+    EXPECT_TRUE(on.options.deflate);
+    EXPECT_EQ(on.options.port, 0) << "the flag took no value";
+
+    auto const both = parse({"--deflate-context-takeover", "--deflate=on"});
+    ASSERT_EQ(both.what, command_line::action::run) << both.message;
+    EXPECT_TRUE(both.options.deflate);
+    EXPECT_TRUE(both.options.deflate_context_takeover);
+
+    EXPECT_FALSE(parse({"--deflate", "--deflate=off"}).options.deflate);
+    auto const bad = parse({"--deflate=maybe"});
+    EXPECT_EQ(bad.what, command_line::action::error);
+    EXPECT_NE(bad.message.find("expects on or off"), std::string::npos) << bad.message;
+    auto const stray = parse({"--deflate", "yes"});
+    EXPECT_EQ(stray.what, command_line::action::error) << "a flag does not take the next argument";
+    auto const alone = parse({"--deflate-context-takeover"});
+    EXPECT_EQ(alone.what, command_line::action::error);
+    EXPECT_NE(alone.message.find("--deflate"), std::string::npos) << alone.message;
+
+    auto const from_environment = parse_command_line({}, [](std::string const& name) -> std::optional<std::string> {
+        if (name == "COROPUSH_DEFLATE")
+            return "true";
+        return std::nullopt;
+    });
+    ASSERT_EQ(from_environment.what, command_line::action::run) << from_environment.message;
+    EXPECT_TRUE(from_environment.options.deflate);
+    EXPECT_NE(help_text().find("  --deflate   "), std::string::npos) << "no value shown for a flag";
+}
+
 TEST(command_line, help_and_version)
 {
     EXPECT_EQ(parse({"--help"}).what, command_line::action::help);
@@ -257,6 +292,19 @@ TEST(command_line, help_and_version)
     for (auto const& name : option_names())
         EXPECT_NE(help.find(name), std::string::npos) << name;
     EXPECT_NE(help.find("[1337]"), std::string::npos) << "help shows defaults";
+}
+
+TEST(command_line, tls_takes_a_certificate_and_its_key_together)
+{
+    auto const both = parse({"--tls-cert", "cert.pem", "--tls-key", "key.pem"});
+    ASSERT_EQ(both.what, command_line::action::run) << both.message;
+    EXPECT_EQ(both.options.tls_cert_file, "cert.pem");
+    EXPECT_EQ(both.options.tls_key_file, "key.pem");
+    // The files are read when the server starts, not here: a bad one is a start-up error.
+    for (auto const& one : {parse({"--tls-cert", "cert.pem"}), parse({"--tls-key", "key.pem"})}) {
+        EXPECT_EQ(one.what, command_line::action::error);
+        EXPECT_NE(one.message.find("--tls-cert and --tls-key go together"), std::string::npos) << one.message;
+    }
 }
 
 TEST(command_line, durations_and_sizes)
