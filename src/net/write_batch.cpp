@@ -1,0 +1,39 @@
+// The batch's bounds and storage.
+#include "net/write_batch.hpp"
+
+#include <algorithm>
+
+namespace coropush::net {
+
+write_batch::plan write_batch::plan_for(std::size_t bytes) const noexcept
+{
+    // The write that would make the batch `max_writes` long, or push the copy past `max_bytes`, is
+    // not copied: it leaves with what is held instead (a large frame is never copied at all).
+    bool const fits = writes_ + 1 < limits_.max_writes && held_.size() + bytes <= limits_.max_bytes;
+    if (open_ && fits)
+        return plan::hold;
+    return empty() ? plan::pass : plan::send_all;
+}
+
+void write_batch::reserve_for(std::size_t bytes)
+{
+    // The first write of a batch reserves a small block (a lone frame of a fan-out needs no more),
+    // and the vector doubles from there: a batch of small replies costs one or two allocations.
+    constexpr std::size_t first_block = 1024;
+    if (held_.capacity() == 0)
+        held_.reserve(std::min(limits_.max_bytes, std::max(bytes, first_block)));
+}
+
+void write_batch::append(boost::asio::const_buffer piece)
+{
+    auto const* const begin = static_cast<char const*>(piece.data());
+    held_.insert(held_.end(), begin, begin + piece.size());
+}
+
+void write_batch::clear() noexcept
+{
+    std::vector<char>().swap(held_);
+    writes_ = 0;
+}
+
+}  // namespace coropush::net
