@@ -72,10 +72,6 @@ public:
     void stop();
     bool stopping() const noexcept { return stopping_; }
 
-    // True while the writer waits for work, i.e. nothing is being written to the stream.
-    void set_writer_idle(bool idle) noexcept { writer_idle_ = idle; }
-    bool writer_idle() const noexcept { return writer_idle_; }
-
     bool has_queued() const noexcept { return !queue_.empty(); }
     std::size_t queued_frames() const noexcept { return queue_.messages(); }
     // The writer's side of the queue: the frame to write next, and that it has been written.
@@ -159,7 +155,6 @@ private:
     bool stopping_ = false;
     bool ping_requested_ = false;
     bool close_frame_started_ = false;
-    bool writer_idle_ = false;
     // Read from other threads by push(): false once a close is requested or the session is over.
     std::atomic<bool> accepting_{true};
 };

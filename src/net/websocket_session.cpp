@@ -2,7 +2,7 @@
 // connection's strand until the connection is over:
 //
 //   reader            await each message; the dialect's handler answers it
-//   writer            await queued frames and write them, one at a time
+//   writer            await queued frames and write them, several to a write (batching_stream)
 //   pusher            await the due time of scheduled pushes (the demo's notice)
 //   watchdog          await silence: ping, then drop a peer that stays silent; time the close
 //
@@ -12,6 +12,7 @@
 #include "net/websocket_session.hpp"
 
 #include "core/log.hpp"
+#include "net/batching_stream.hpp"
 #include "net/connection.hpp"
 #include "net/server_state.hpp"
 #include "service/echo_dialect.hpp"
@@ -25,8 +26,6 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include <netinet/tcp.h>
-
 #include <algorithm>
 
 namespace coropush::net {
@@ -37,14 +36,14 @@ namespace websocket = beast::websocket;
 using namespace asio::experimental::awaitable_operators;
 using clock = std::chrono::steady_clock;
 
-// On the bare socket (the HTTP part's tcp_stream and its timers are let go after the upgrade: the
-// WebSocket layer keeps time itself). permessage-deflate is not offered (false): it costs memory
-// per connection and CPU per message, and a push server's small JSON messages gain little.
-using websocket_stream = websocket::stream<asio::ip::tcp::socket, false>;
+// On the socket through the batching layer, which lets the writer send the frames it drains from
+// the queue in one write (net/batching_stream.hpp says why Beast needs it, and its rules). The
+// HTTP part's tcp_stream and its timers are let go after the upgrade: the WebSocket layer keeps
+// time itself. permessage-deflate is not offered (false): it costs memory per connection and CPU
+// per message, and a push server's small JSON messages gain little.
+using websocket_stream = websocket::stream<batching_stream<asio::ip::tcp::socket>, false>;
 
 namespace {
-
-using cork = asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>;
 
 // Expected outcomes (the peer left, a timeout) come back as error codes to test with `if`,
 // instead of exceptions: as_tuple turns the completion (error_code, result) into a tuple.
@@ -114,23 +113,25 @@ asio::awaitable<void> reader(websocket_stream& ws, connection& conn, message_han
 // The only coroutine that writes to the stream, so there is never more than one write in flight
 // (Beast's rule). Sends queued frames in order, a ping when the watchdog asks, and finally the
 // close frame when a close was requested and everything before it has been written.
+//
+// While it drains the queue, the batching layer holds what Beast writes (each write completes at
+// once), and the flush when the queue is empty sends it all in one write: a connection with four
+// replies queued costs one system call, not four. Frames queued while the writer is busy join
+// the same batch, so a burst of requests is answered with few writes.
 asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& stats)
 {
-    bool corked = false;
+    auto& batch = ws.next_layer();
     while (!conn.stopping()) {
         if (conn.take_ping_request()) {
-            auto [ec] = co_await ws.async_ping({}, nothrow);
+            auto [ec] = co_await ws.async_ping({}, nothrow);  // joins the batch when one is open
             if (ec)
                 break;
             continue;
         }
         if (conn.has_queued()) {
-            if (!corked && conn.queued_frames() > 1) {
-                boost::system::error_code ignored;
-                ws.next_layer().set_option(cork(true), ignored);
-                corked = true;
-            }
-            // A copy of the frame holds its payload alive while the write is in flight.
+            batch.open_batch();
+            // A copy of the frame holds its payload alive while the write is in flight. (Held in
+            // the batch, the payload has been copied by the time the write completes.)
             outbound_frame const frame = conn.next_frame();
             ws.binary(frame.binary);
             auto [ec, bytes] = co_await ws.async_write(asio::buffer(*frame.payload), nothrow);
@@ -141,10 +142,13 @@ asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& st
             stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
             continue;
         }
-        if (corked) {
-            boost::system::error_code ignored;
-            ws.next_layer().set_option(cork(false), ignored);
-            corked = false;
+        if (batch.batch_open()) {
+            // The queue is empty: what the batch holds leaves now, in one gathered write, and the
+            // batch closes (a pong Beast sends while the writer sleeps goes straight out).
+            auto [ec] = co_await batch.async_flush(nothrow);
+            if (ec)
+                break;
+            continue;  // frames queued during the flush start the next batch
         }
         if (auto const& close = conn.pending_close()) {
             conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);
@@ -157,9 +161,7 @@ asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& st
             co_await ws.async_close(reason, nothrow);
             break;
         }
-        conn.set_writer_idle(true);
         co_await conn.wait_for_writer_work();  // until send(), close(), a ping request or stop()
-        conn.set_writer_idle(false);
     }
 }
 
@@ -246,27 +248,24 @@ bool close_code_allowed_on_the_wire(std::uint16_t code) noexcept
 
 // The peer's close frame carries a code no endpoint may send: fail the connection with 1002
 // (protocol error) instead of Beast's echo. Beast is about to write its reply (it calls this from
-// inside the read, before writing), so the 1002 frame goes out first, written directly to the
-// socket when nothing else is being written, and the socket's sending side is then shut, so the
-// echo Beast tries next goes nowhere. When a write is in progress, or the socket would block, the
-// frame cannot be slipped in whole: the connection is dropped instead (also allowed by 7.1.7).
+// inside the read, before writing), so the 1002 frame goes out first, through the batching layer,
+// behind whatever the batch holds and in the same write, and the socket's sending side is then
+// shut, so the echo Beast tries next goes nowhere. When a write is in flight, or the socket would
+// block, the frame cannot be slipped in whole: the connection is dropped instead (also allowed by
+// 7.1.7).
 void refuse_close_code(websocket_stream& ws, connection& conn, metrics& stats)
 {
     conn.record_end("protocol violation: close code " + std::to_string(ws.reason().code) + " (closed with 1002)");
-    auto& socket = ws.next_layer();
+    // A server's close frame: FIN + opcode 8, unmasked, 2-byte code and a short reason.
+    static constexpr char reason[] = "invalid close code";
+    std::string frame{'\x88', static_cast<char>(2 + sizeof reason - 1), '\x03', '\xea'};
+    frame += reason;
+    auto& socket = beast::get_lowest_layer(ws);
     boost::system::error_code ec;
-    if (conn.writer_idle()) {
-        // A server's close frame: FIN + opcode 8, unmasked, 2-byte code and a short reason.
-        static constexpr char reason[] = "invalid close code";
-        std::string frame{'\x88', static_cast<char>(2 + sizeof reason - 1), '\x03', '\xea'};
-        frame += reason;
-        socket.non_blocking(true, ec);  // never block the io thread; a full send buffer drops instead
-        auto const written = ec ? 0 : socket.write_some(asio::buffer(frame), ec);
-        if (!ec && written == frame.size()) {
-            stats.close_sent(websocket::close_code::protocol_error);
-            socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-            return;
-        }
+    if (ws.next_layer().write_now(asio::buffer(frame), ec)) {
+        stats.close_sent(websocket::close_code::protocol_error);
+        socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        return;
     }
     socket.close(ec);
 }
@@ -295,7 +294,7 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, connection& co
     websocket_stream ws(std::move(upgrade.socket));
     auto const abort_guard = conn.set_abort_hook([&ws] {
         beast::error_code ignored;
-        ws.next_layer().close(ignored);
+        beast::get_lowest_layer(ws).close(ignored);
     });
 
     // From here on the WebSocket layer keeps time itself: the handshake timeout bounds the
@@ -333,7 +332,7 @@ asio::awaitable<void> run_websocket(upgrade_to_websocket upgrade, connection& co
     server.stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);
     server.stats.websocket_sessions_open.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ec;
-    auto const peer = ws.next_layer().remote_endpoint(ec);
+    auto const peer = beast::get_lowest_layer(ws).remote_endpoint(ec);
     log_info(conn.id(), "opened (", to_string(upgrade.accepted.kind), ") from ", peer);
 
     auto handler = make_handler(upgrade.accepted.kind, conn, server);
