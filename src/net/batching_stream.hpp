@@ -14,8 +14,9 @@
 //     the batch and completes at once, while the batch stays within its bounds (write_batch:
 //     64 KiB copied, 64 writes); a write that does not fit leaves with what is held, in one
 //     gathered write.
-//  3. When the queue is empty the writer calls async_flush: the batch closes, what it holds leaves
-//     in one gathered write, and the storage is given back (an idle connection holds no buffer).
+//  3. When the queue is empty the writer flushes: the batch closes, what it holds leaves in one
+//     write, and the storage is given back (an idle connection holds no buffer). flush_now does
+//     that at once when the socket takes it all; async_flush awaits what it does not take.
 //  4. What Beast writes by itself, a pong or the reply to a close, takes the same path: into the
 //     batch, in Beast's order, while one is open; straight through otherwise. Beast holds its write
 //     lock for a whole frame, so frames never interleave, and its teardown after a close (the
@@ -96,6 +97,29 @@ public:
         return boost::asio::async_compose<FlushToken, void(boost::beast::error_code)>(flush_op{*this}, token, next_);
     }
 
+    // Rule 3 without waiting, for the usual case: closes the batch and sends what it holds in one
+    // non-blocking write. True when nothing is left to send: it all went out, there was nothing,
+    // or the connection has failed (then `ec` says why). False when the rest must be awaited with
+    // async_flush: the socket did not take it all (a slow reader), or a write is in flight (rule 5).
+    // It saves the flush a round through the scheduler: a batch of one frame (a fan-out's lone
+    // message) then costs what a write straight to the socket costs.
+    bool flush_now(boost::beast::error_code& ec)
+    {
+        batch_.close();
+        ec = failed_;
+        if (failed_ || batch_.empty())
+            return true;
+        if (writing_)
+            return false;
+        send_held_now(ec);
+        if (ec) {
+            failed_ = ec;
+            batch_.clear();
+            return true;
+        }
+        return batch_.empty();
+    }
+
     // Sends `bytes` now, behind what the batch holds, in one non-blocking write, without waiting
     // for anything (for a frame Beast cannot be asked to send: see refuse_close_code). Refuses
     // (false) when a write is in flight, since the bytes would go around it, and when the socket
@@ -104,21 +128,29 @@ public:
     {
         if (writing_ || failed_)
             return false;
-        next_.non_blocking(true, ec);  // never block the io thread
-        if (ec)
-            return false;
-        auto const all = boost::beast::buffers_cat(batch_.held(), bytes);
-        auto const size = boost::asio::buffer_size(all);
-        auto const written = next_.write_some(all, ec);
+        batch_.hold(bytes);
+        send_held_now(ec);
+        if (!ec && batch_.empty())
+            return true;
+        if (!ec)
+            ec = boost::asio::error::would_block;  // part of a frame may have gone out: the stream is torn
+        failed_ = ec;
         batch_.clear();
-        if (!ec && written != size)
-            ec = boost::asio::error::would_block;  // part of a frame went out: the stream is torn
-        if (ec)
-            failed_ = ec;
-        return !ec;
+        return false;
     }
 
 private:
+    // One non-blocking write of what the batch holds (never blocking the io thread); what the
+    // socket does not take stays held. A full socket is not an error here.
+    void send_held_now(boost::beast::error_code& ec)
+    {
+        next_.non_blocking(true, ec);
+        if (!ec)
+            batch_.consume(next_.write_some(batch_.held(), ec));
+        if (ec == boost::asio::error::would_block)
+            ec = {};
+    }
+
     // Rule 5: parks the op until the write in flight is done (it is resumed by write_done, or
     // completed with operation_aborted if its caller cancels it meanwhile).
     template <class Self>

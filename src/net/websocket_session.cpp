@@ -143,12 +143,17 @@ asio::awaitable<void> writer(websocket_stream& ws, connection& conn, metrics& st
             continue;
         }
         if (batch.batch_open()) {
-            // The queue is empty: what the batch holds leaves now, in one gathered write, and the
-            // batch closes (a pong Beast sends while the writer sleeps goes straight out).
-            auto [ec] = co_await batch.async_flush(nothrow);
+            // The queue is empty: what the batch holds leaves now, in one write, and the batch
+            // closes (a pong Beast sends while the writer sleeps goes straight out). Usually the
+            // socket takes it all at once; from a slow reader's full socket, the rest is awaited.
+            boost::system::error_code ec;
+            if (!batch.flush_now(ec)) {
+                auto [rest] = co_await batch.async_flush(nothrow);
+                ec = rest;
+            }
             if (ec)
                 break;
-            continue;  // frames queued during the flush start the next batch
+            continue;  // frames queued meanwhile start the next batch
         }
         if (auto const& close = conn.pending_close()) {
             conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);

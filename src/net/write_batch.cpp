@@ -30,6 +30,13 @@ void write_batch::append(boost::asio::const_buffer piece)
     held_.insert(held_.end(), begin, begin + piece.size());
 }
 
+void write_batch::consume(std::size_t bytes) noexcept
+{
+    if (bytes >= held_.size())
+        return clear();
+    held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(bytes));
+}
+
 void write_batch::clear() noexcept
 {
     std::vector<char>().swap(held_);

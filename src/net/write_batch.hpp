@@ -62,6 +62,8 @@ public:
     // Storage in use (for tests: a batch that has been sent holds none).
     std::size_t capacity() const noexcept { return held_.capacity(); }
 
+    // The first `bytes` held were written (a partial write): the rest stays held, in order.
+    void consume(std::size_t bytes) noexcept;
     // What was held has been written (or has failed): the storage is given back, so a connection
     // that goes idle after a flush keeps no buffer.
     void clear() noexcept;

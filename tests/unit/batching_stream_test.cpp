@@ -175,6 +175,22 @@ TEST(batching_stream, an_open_batch_leaves_in_one_write_when_flushed_and_gives_i
     });
 }
 
+TEST(batching_stream, flush_now_sends_the_batch_in_one_write_without_waiting)
+{
+    with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        stream.open_batch();
+        co_await write_text(stream, "one");
+        co_await write_text(stream, "two");
+        error_code ec;
+        EXPECT_TRUE(stream.flush_now(ec)) << "the socket had room for it all";
+        EXPECT_FALSE(ec);
+        EXPECT_FALSE(stream.batch_open());
+        EXPECT_EQ(stream.held_capacity(), 0u);
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{6}));
+        EXPECT_EQ(co_await read_exactly(client, 6), "onetwo");
+    });
+}
+
 TEST(batching_stream, a_write_past_the_bound_leaves_with_what_is_held_in_one_write)
 {
     with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
@@ -279,6 +295,27 @@ TEST(batching_stream, with_a_peer_that_stops_reading_a_write_waits_for_the_flush
             };
             co_await (flush() && pong() && peer());
             EXPECT_TRUE(ponged);
+        },
+        8 * 1024);
+}
+
+TEST(batching_stream, what_flush_now_cannot_send_at_once_is_awaited_with_async_flush_in_order)
+{
+    with_layer(
+        [](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+            auto const batch = co_await hold_more_than_the_socket_takes(stream);
+            error_code ec;
+            require(!stream.flush_now(ec) && !ec, "the socket took only part of it: the rest is to be awaited");
+            require(stream.holds_writes(), "the rest stays held");
+            auto flush = [&]() -> asio::awaitable<void> {
+                auto [flushed] = co_await stream.async_flush(as_values);
+                require(!flushed, "the rest went out once the peer read");
+            };
+            auto peer = [&]() -> asio::awaitable<void> {
+                require(co_await read_exactly(client, batch.size()) == batch, "all of it, in order");
+            };
+            co_await (flush() && peer());
+            EXPECT_EQ(stream.held_capacity(), 0u);
         },
         8 * 1024);
 }

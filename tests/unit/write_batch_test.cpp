@@ -90,6 +90,20 @@ TEST(write_batch, a_sent_batch_gives_its_storage_back)
     EXPECT_TRUE(batch.is_open()) << "clearing is not closing";
 }
 
+TEST(write_batch, after_a_partial_write_the_rest_stays_held_in_order)
+{
+    write_batch batch;
+    batch.open();
+    batch.hold(boost::asio::buffer("abc", 3));
+    batch.hold(boost::asio::buffer("def", 3));
+    batch.consume(2);
+    EXPECT_EQ(held_text(batch), "cdef");
+    EXPECT_FALSE(batch.empty());
+    batch.consume(4);
+    EXPECT_TRUE(batch.empty());
+    EXPECT_EQ(batch.capacity(), 0u);
+}
+
 TEST(write_batch, with_one_write_per_batch_nothing_is_ever_held)
 {
     write_batch batch({1024, 1});
