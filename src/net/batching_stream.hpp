@@ -70,7 +70,7 @@ public:
     next_layer_type const& next_layer() const noexcept { return next_; }
 
     void set_limits(write_batch::limits bounds) noexcept { batch_.set_limits(bounds); }
-    // Rule 2: writes from now on are held, until async_flush.
+    // Rule 2: writes from now on are held, until the flush (flush_now or async_flush).
     void open_batch() noexcept { batch_.open(); }
     bool batch_open() const noexcept { return batch_.is_open(); }
     bool holds_writes() const noexcept { return !batch_.empty(); }
