@@ -12,8 +12,8 @@
 //  1. No batch open: a write passes straight through to the socket.
 //  2. The session's writer opens a batch while it drains its queue. A write is then copied into
 //     the batch and completes at once, while the batch stays within its bounds (write_batch:
-//     64 KiB copied, 64 writes); a write that does not fit leaves with what is held, in one
-//     gathered write.
+//     64 KiB copied, 64 writes, no write over 16 KiB); a write that does not fit leaves with what
+//     is held, in one gathered write.
 //  3. When the queue is empty the writer flushes: the batch closes, what it holds leaves in one
 //     write, and the storage is given back (an idle connection holds no buffer). flush_now does
 //     that at once when the socket takes it all; async_flush awaits what it does not take.

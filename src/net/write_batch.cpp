@@ -8,8 +8,9 @@ namespace coropush::net {
 write_batch::plan write_batch::plan_for(std::size_t bytes) const noexcept
 {
     // The write that would make the batch `max_writes` long, or push the copy past `max_bytes`, is
-    // not copied: it leaves with what is held instead (a large frame is never copied at all).
-    bool const fits = writes_ + 1 < limits_.max_writes && held_.size() + bytes <= limits_.max_bytes;
+    // not copied: it leaves with what is held instead; so does any large write.
+    bool const fits = writes_ + 1 < limits_.max_writes && bytes <= limits_.max_write_held &&
+                      held_.size() + bytes <= limits_.max_bytes;
     if (open_ && fits)
         return plan::hold;
     return empty() ? plan::pass : plan::send_all;

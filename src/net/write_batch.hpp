@@ -15,9 +15,13 @@ public:
     // A gathered write carries at most `max_writes` writes, of which all but the last were copied
     // (at most `max_bytes` in all). The bound on writes bounds how long the first frame of a batch
     // waits for the others; the bound on bytes bounds the copy and the memory a connection holds.
+    // A write larger than `max_write_held` is never copied: it is worth a system call of its own,
+    // and a large frame reaches the layer in pieces of 64 KiB (asio::async_write's transfer size),
+    // which would otherwise be copied one in two.
     struct limits {
         std::size_t max_bytes = std::size_t{64} * 1024;
         std::size_t max_writes = 64;
+        std::size_t max_write_held = std::size_t{16} * 1024;
     };
 
     // What becomes of the next write of `bytes`:

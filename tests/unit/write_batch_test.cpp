@@ -43,7 +43,7 @@ TEST(write_batch, holds_whole_buffer_sequences_in_order)
 
 TEST(write_batch, a_write_past_the_byte_bound_leaves_with_what_is_held)
 {
-    write_batch batch({10, 64});
+    write_batch batch({10, 64, 10});
     batch.open();
     ASSERT_EQ(batch.plan_for(6), plan::hold);
     batch.hold(boost::asio::buffer("123456", 6));
@@ -53,7 +53,7 @@ TEST(write_batch, a_write_past_the_byte_bound_leaves_with_what_is_held)
 
 TEST(write_batch, the_write_that_reaches_the_write_bound_leaves_with_what_is_held)
 {
-    write_batch batch({1024, 3});
+    write_batch batch({1024, 3, 1024});
     batch.open();
     for (int i = 0; i < 2; ++i) {
         ASSERT_EQ(batch.plan_for(1), plan::hold);
@@ -64,9 +64,17 @@ TEST(write_batch, the_write_that_reaches_the_write_bound_leaves_with_what_is_hel
 
 TEST(write_batch, a_write_too_large_to_hold_passes_through_when_nothing_is_held)
 {
-    write_batch batch({10, 64});
+    write_batch batch({10, 64, 10});
     batch.open();
     EXPECT_EQ(batch.plan_for(11), plan::pass) << "a large frame is never copied";
+}
+
+TEST(write_batch, a_large_write_is_never_copied_even_when_it_fits)
+{
+    write_batch batch({std::size_t{1} << 20, 64, 100});
+    batch.open();
+    EXPECT_EQ(batch.plan_for(100), plan::hold);
+    EXPECT_EQ(batch.plan_for(101), plan::pass) << "worth a system call of its own";
 }
 
 TEST(write_batch, a_closed_batch_that_still_holds_sends_everything_with_the_next_write)
@@ -106,7 +114,7 @@ TEST(write_batch, after_a_partial_write_the_rest_stays_held_in_order)
 
 TEST(write_batch, with_one_write_per_batch_nothing_is_ever_held)
 {
-    write_batch batch({1024, 1});
+    write_batch batch({1024, 1, 1024});
     batch.open();
     EXPECT_EQ(batch.plan_for(1), plan::pass);
 }
