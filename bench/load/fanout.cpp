@@ -1,9 +1,11 @@
-// fanout: N subscribers on one topic, one publisher sending M messages one after another. A
-// publish is complete when every subscriber has it and the publisher has its `published` reply;
-// its latency runs from the publish being written to the last subscriber reading it.
+// fanout: N subscribers on one topic, one WebSocket publisher sending M messages one after
+// another. A publish is complete when every subscriber has it and the publisher has its
+// `published` reply; its latency runs from the publish being written to the last subscriber
+// reading it. The run itself (subscribers, timing, the report) is run_fanout_with, which the
+// server API's variant (apifanout.cpp) shares.
+#include "load/fanout.hpp"
+
 #include "load/stats.hpp"
-#include "load/task_group.hpp"
-#include "load/workloads.hpp"
 
 #include <boost/asio/this_coro.hpp>
 
@@ -13,23 +15,33 @@
 namespace bench {
 namespace asio = boost::asio;
 
-namespace {
+fanout_state::fanout_state(asio::any_io_executor ex, std::size_t msgs, std::size_t size)
+    : progress(ex),
+      texts(msgs + 1),
+      received(msgs + 1, 0)
+{
+    for (std::size_t m = 1; m <= msgs; ++m)
+        texts[m] = filler_text("", m, size);
+}
 
-struct run_state {
-    explicit run_state(asio::any_io_executor ex, std::size_t msgs)
-        : progress(ex),
-          received(msgs + 1, 0)
-    {
-    }
-    signal progress;                      // a publish may be complete: the publisher looks again
-    std::vector<std::uint32_t> received;  // per message number: subscribers that have it
-    std::size_t subscribed = 0;           // subscribers whose `subscribed` reply has arrived
-    std::uint64_t published = 0;          // the publisher's latest `published` reply
-    std::uint64_t wrong_delivered = 0;
-    std::uint64_t mismatches = 0;
-    std::uint64_t unexpected_closes = 0;
-    bool done = false;
-};
+void fanout_state::answered(std::uint64_t number, std::uint64_t delivered, std::size_t subscribers)
+{
+    if (number != acknowledged + 1)
+        ++mismatches;  // answers come in order, one per message
+    if (delivered != subscribers)
+        ++wrong_delivered;
+    acknowledged = number;
+    progress.notify();
+}
+
+void fanout_state::refuse()
+{
+    ++mismatches;
+    refused = true;
+    progress.notify();
+}
+
+namespace {
 
 std::string subscribe_frame()
 {
@@ -38,8 +50,21 @@ std::string subscribe_frame()
     return frame;
 }
 
-// Subscribes, then reads messages until the run is over, checking each arrives once, in order.
-asio::awaitable<void> subscriber(ws_conn& conn, run_state& state, std::size_t subscribers)
+// True when `payload` is the topic message on "bench" whose text is `expected`, whatever the
+// order of its members (the peers serialize with their own JSON libraries).
+bool is_message(std::string_view payload, std::string_view expected)
+{
+    constexpr std::string_view text_key = R"("text":")";
+    auto const at = payload.find(text_key);
+    if (at == std::string_view::npos || payload.find(R"("type":"message")") == std::string_view::npos ||
+        payload.find(R"("topic":"bench")") == std::string_view::npos)
+        return false;
+    auto const value = payload.substr(at + text_key.size());
+    return value.size() > expected.size() && value.starts_with(expected) && value[expected.size()] == '"';
+}
+
+// Subscribes, then reads messages until the run is over, checking each is the next one, whole.
+asio::awaitable<void> subscriber(ws_conn& conn, fanout_state& state, std::size_t subscribers)
 {
     std::uint64_t expected = 1;
     bool subscribed = false;
@@ -48,22 +73,11 @@ asio::awaitable<void> subscriber(ws_conn& conn, run_state& state, std::size_t su
             subscribed = payload.find(R"("type":"subscribed")") != std::string_view::npos;
             return;
         }
-        // The text starts with the message's number: read it without parsing the JSON.
-        std::uint64_t n = 0;
-        constexpr std::string_view key = R"("text":")";
-        auto const at = payload.find(key);
-        auto const digits = at == std::string_view::npos ? std::string_view() : payload.substr(at + key.size());
-        auto const [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-        if (at == std::string_view::npos || ec != std::errc() || end == digits.data()) {
+        if (expected >= state.received.size() || !is_message(payload, state.texts[expected])) {
             ++state.mismatches;
             return;
         }
-        if (n != expected || n >= state.received.size()) {
-            ++state.mismatches;
-            return;
-        }
-        ++expected;
-        if (++state.received[n] == subscribers)
+        if (++state.received[expected++] == subscribers)
             state.progress.notify();
     };
     co_await conn.write(subscribe_frame());
@@ -84,37 +98,69 @@ asio::awaitable<void> subscriber(ws_conn& conn, run_state& state, std::size_t su
     }
 }
 
-// Reads the publisher's `published` replies, checking each counts every subscriber. (A named
-// coroutine rather than a lambda: a lambda's captures would not outlive the expression that
-// spawns it.)
-asio::awaitable<void> publisher_replies(ws_conn& publisher, run_state& state, std::size_t msgs, std::size_t subscribers)
-{
-    while (state.published < msgs) {
-        if (!co_await publisher.read_some([&](opcode, std::string_view payload) {
-                std::uint64_t delivered = 0;
-                std::uint64_t id = 0;
-                if (!find_number(payload, "id", id) || !find_number(payload, "delivered", delivered)) {
-                    ++state.mismatches;
-                    return;
-                }
-                if (delivered != subscribers)
-                    ++state.wrong_delivered;
-                state.published = id;
+// The publisher as a WebSocket client of the JSON dialect: `publish` envelopes, `published`
+// replies.
+class ws_publisher final : public fanout_publisher {
+public:
+    explicit ws_publisher(asio::any_io_executor ex)
+        : conn_(std::move(ex))
+    {
+    }
+
+    asio::awaitable<std::string> open(settings const& s) override { return conn_.open(s.where, s.subprotocol); }
+
+    asio::awaitable<bool> publish(std::uint64_t number, std::string_view text_value) override
+    {
+        // Formatted into buffers that keep their capacity: no allocation per message.
+        char digits[24];
+        auto const end = std::to_chars(std::begin(digits), std::end(digits), number).ptr;
+        payload_.clear();
+        payload_.append(R"({"type":"publish","id":)")
+            .append(std::begin(digits), end)
+            .append(R"(,"data":{"topic":"bench","text":")")
+            .append(text_value)
+            .append(R"("}})");
+        frame_.clear();
+        append_frame(frame_, text, payload_);
+        return conn_.write(frame_);
+    }
+
+    // (A member coroutine rather than a lambda: a lambda's captures would not outlive the
+    // expression that spawns it.)
+    asio::awaitable<void> read_answers(fanout_state& state, std::size_t msgs, std::size_t subscribers) override
+    {
+        auto on_reply = [&](opcode, std::string_view payload) {
+            std::uint64_t delivered = 0;
+            std::uint64_t id = 0;
+            if (!find_number(payload, "id", id) || !find_number(payload, "delivered", delivered)) {
+                state.refuse();
+                return;
+            }
+            state.answered(id, delivered, subscribers);
+        };
+        while (state.acknowledged < msgs && !state.refused) {
+            if (!co_await conn_.read_some(on_reply)) {
+                ++state.unexpected_closes;
                 state.progress.notify();
-            })) {
-            ++state.unexpected_closes;
-            state.progress.notify();
-            co_return;
+                co_return;
+            }
         }
     }
-}
+
+    void drop() noexcept override { conn_.drop(); }
+
+private:
+    ws_conn conn_;
+    std::string payload_;
+    std::string frame_;
+};
 
 }  // namespace
 
-asio::awaitable<int> run_fanout(settings const& s)
+asio::awaitable<int> run_fanout_with(settings const& s, char const* mode, fanout_publisher& publisher)
 {
     auto executor = co_await asio::this_coro::executor;
-    run_state state(executor, s.msgs);
+    fanout_state state(executor, s.msgs, s.size);
     auto subs = co_await open_many(s, s.subs, s.subprotocol);
     auto const n = subs.conns.size();
 
@@ -122,10 +168,10 @@ asio::awaitable<int> run_fanout(settings const& s)
     for (auto& conn : subs.conns)
         readers.spawn(subscriber(*conn, state, n));
 
-    ws_conn publisher(executor);
-    auto const error = co_await publisher.open(s.where, s.subprotocol);
+    auto const error = co_await publisher.open(s);
     if (!error.empty()) {
-        std::printf("mode=fanout subs=%zu error=publisher rc=3\n", s.subs);
+        std::printf("mode=%s subs=%zu error=publisher rc=3\n", mode, s.subs);
+        std::fprintf(stderr, "publisher: %s\n", error.c_str());
         co_return 3;
     }
     // Wait until every subscriber's `subscribed` reply has arrived: a publish to a client that is
@@ -137,25 +183,17 @@ asio::awaitable<int> run_fanout(settings const& s)
     cpu_meter cpu;
     cpu.start();
     auto const started = clock::now();
-    task_group replies(executor);
-    replies.spawn(publisher_replies(publisher, state, s.msgs, n));
-    std::string frame;
+    task_group answers(executor);
+    answers.spawn(publisher.read_answers(state, s.msgs, n));
     for (std::uint64_t m = 1; m <= s.msgs; ++m) {
-        auto const text_value = filler_text("", m, s.size);
-        frame.clear();
-        append_frame(frame, text,
-                     R"({"type":"publish","id":)" + std::to_string(m) + R"(,"data":{"topic":"bench","text":")" +
-                         text_value + R"("}})");
         auto const sent = clock::now();
-        co_await publisher.write(frame);
-        while (state.received[m] < n || state.published < m) {
-            if (state.unexpected_closes > 0)
-                break;
+        if (!co_await publisher.publish(m, state.texts[m]))
+            ++state.unexpected_closes;
+        while ((state.received[m] < n || state.acknowledged < m) && !state.failed())
             co_await state.progress.wait();
-        }
-        latency.add(micros(clock::now() - sent));
-        if (state.unexpected_closes > 0)
+        if (state.failed())
             break;
+        latency.add(micros(clock::now() - sent));
     }
     auto const elapsed = std::chrono::duration<double>(clock::now() - started).count();
     auto const cpu_percent = cpu.percent();
@@ -167,20 +205,26 @@ asio::awaitable<int> run_fanout(settings const& s)
     for (auto& conn : subs.conns)
         conn->drop();
     co_await readers.wait();
-    co_await replies.wait();
+    co_await answers.wait();
 
     int const rc = (state.mismatches > 0 || state.wrong_delivered > 0)                      ? 1
                    : (subs.failed > 0 || state.unexpected_closes > 0 || completed < s.msgs) ? 3
                                                                                             : 0;
-    std::printf("mode=fanout subs=%zu open=%zu msgs=%zu completed=%llu size=%zu p50_us=%u p99_us=%u max_us=%u "
+    std::printf("mode=%s subs=%zu open=%zu msgs=%zu completed=%llu size=%zu p50_us=%u p99_us=%u max_us=%u "
                 "deliveries_per_s=%.0f seconds=%.2f mismatches=%llu wrong_delivered=%llu failed=%zu "
                 "unexpected_close=%llu cpu_pct=%d rc=%d\n",
-                s.subs, n, s.msgs, static_cast<unsigned long long>(completed), s.size, latency.percentile(50),
+                mode, s.subs, n, s.msgs, static_cast<unsigned long long>(completed), s.size, latency.percentile(50),
                 latency.percentile(99), latency.max(), static_cast<double>(completed * n) / elapsed, elapsed,
                 static_cast<unsigned long long>(state.mismatches),
                 static_cast<unsigned long long>(state.wrong_delivered), subs.failed,
                 static_cast<unsigned long long>(state.unexpected_closes), cpu_percent, rc);
     co_return rc;
+}
+
+asio::awaitable<int> run_fanout(settings const& s)
+{
+    ws_publisher publisher(co_await asio::this_coro::executor);
+    co_return co_await run_fanout_with(s, "fanout", publisher);
 }
 
 }  // namespace bench

@@ -3,6 +3,7 @@
 //   coropush-bench conns  --port P --conns N --hold S [--ready-file F]
 //   coropush-bench echo   --port P --conns N --depth D --seconds S --size B
 //   coropush-bench fanout --port P --subs N --msgs M --size B
+//   coropush-bench apifanout --port P --subs N --msgs M --size B --api-key-file F
 //   coropush-bench churn  --port P --workers W --seconds S
 //   coropush-bench seed   --port P --conns N
 //   common: --host 127.0.0.1 --path / --batch 200 --timeout S
@@ -22,6 +23,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,9 +32,10 @@ namespace {
 
 int usage()
 {
-    std::fputs("usage: coropush-bench conns|echo|fanout|churn|seed --port P [--host H] [--path /] [--conns N]\n"
-               "       [--depth D] [--size B] [--subs N] [--msgs M] [--workers W] [--seconds S] [--hold S]\n"
-               "       [--batch N] [--timeout S] [--ready-file F] [--protocol NAME]\n",
+    std::fputs("usage: coropush-bench conns|echo|fanout|apifanout|churn|seed --port P [--host H] [--path /]\n"
+               "       [--conns N] [--depth D] [--size B] [--subs N] [--msgs M] [--workers W] [--seconds S]\n"
+               "       [--hold S] [--batch N] [--timeout S] [--ready-file F] [--protocol NAME]\n"
+               "       [--api-key-file F]\n",
                stderr);
     return 2;
 }
@@ -44,6 +47,21 @@ std::optional<std::size_t> number(std::string const& text)
     if (ec != std::errc() || end != text.data() + text.size())
         return std::nullopt;
     return value;
+}
+
+// The server API's key: the whole file less a trailing newline, as the server reads it. (Never a
+// command-line value: any local user can read a process's command line.)
+std::optional<std::string> key_from(std::string const& path)
+{
+    std::ifstream file(path, std::ios::binary);
+    if (!file.is_open())
+        return std::nullopt;
+    std::string key((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r'))
+        key.pop_back();
+    if (key.empty())
+        return std::nullopt;
+    return key;
 }
 
 }  // namespace
@@ -93,6 +111,14 @@ int main(int argc, char** argv)
         s.subprotocol = args["protocol"];
     if (args.contains("ready-file"))
         s.ready_file = args["ready-file"];
+    if (args.contains("api-key-file")) {
+        auto key = key_from(args["api-key-file"]);
+        if (!key) {
+            std::fprintf(stderr, "coropush-bench: cannot read a key from %s\n", args["api-key-file"].c_str());
+            return usage();
+        }
+        s.api_key = std::move(*key);
+    }
     s.timeout = std::chrono::seconds(timeout != 0 ? timeout : seconds + hold + 120);
 
     // Tens of thousands of sockets: take every file descriptor the hard limit allows.
@@ -103,11 +129,9 @@ int main(int argc, char** argv)
     }
 
     using workload = boost::asio::awaitable<int> (*)(bench::settings const&);
-    std::map<std::string, workload> const workloads{{"conns", bench::run_conns},
-                                                    {"echo", bench::run_echo},
-                                                    {"fanout", bench::run_fanout},
-                                                    {"churn", bench::run_churn},
-                                                    {"seed", bench::run_seed}};
+    std::map<std::string, workload> const workloads{{"conns", bench::run_conns},   {"echo", bench::run_echo},
+                                                    {"fanout", bench::run_fanout}, {"apifanout", bench::run_apifanout},
+                                                    {"churn", bench::run_churn},   {"seed", bench::run_seed}};
     auto const chosen = workloads.find(mode);
     if (chosen == workloads.end())
         return usage();

@@ -27,11 +27,13 @@ struct settings {
     std::chrono::seconds hold{8};
     std::chrono::seconds timeout{60};  // the whole run, ramp and drain included
     std::string ready_file;
+    std::string api_key;  // apifanout: the server API's key (from --api-key-file)
 };
 
 boost::asio::awaitable<int> run_conns(settings const& s);
 boost::asio::awaitable<int> run_echo(settings const& s);
 boost::asio::awaitable<int> run_fanout(settings const& s);
+boost::asio::awaitable<int> run_apifanout(settings const& s);
 boost::asio::awaitable<int> run_churn(settings const& s);
 boost::asio::awaitable<int> run_seed(settings const& s);
 

@@ -6,8 +6,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include <cstring>
-
 namespace bench {
 namespace asio = boost::asio;
 namespace {
@@ -33,10 +31,7 @@ asio::awaitable<std::string> ws_conn::open(target const& where, std::string_view
     if (!response.starts_with("HTTP/1.1 101"))
         co_return "upgrade refused: " + response.substr(0, response.find('\r'));
     // Bytes after the response (a frame the server sent at once) belong to the read buffer.
-    auto const extra = response.size() - n;
-    std::memcpy(buffer_.data(), response.data() + n, extra);
-    begin_ = 0;
-    end_ = extra;
+    buffer_.append(std::string_view(response).substr(n));
     co_return std::string();
 }
 
@@ -48,26 +43,16 @@ asio::awaitable<bool> ws_conn::write(std::string_view bytes)
 
 asio::awaitable<bool> ws_conn::read_some(message_handler const& on_message)
 {
-    if (begin_ == end_)
-        begin_ = end_ = 0;
-    else if (buffer_.size() - end_ < 4096) {
-        std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
-        end_ -= begin_;
-        begin_ = 0;
-    }
-    if (buffer_.size() - end_ < 4096)
-        buffer_.resize(buffer_.size() * 2);  // a message larger than the buffer
-    auto [ec, n] =
-        co_await socket_.async_read_some(asio::buffer(buffer_.data() + end_, buffer_.size() - end_), nothrow);
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(), nothrow);
     if (ec)
         co_return false;
-    end_ += n;
+    buffer_.commit(n);
 
     bool open = true;
     for (;;) {
         frame_view frame;
         std::size_t consumed = 0;
-        auto const result = parse_frame(std::string_view(buffer_.data() + begin_, end_ - begin_), frame, consumed);
+        auto const result = parse_frame(buffer_.unread(), frame, consumed);
         if (result == parse_result::incomplete)
             break;
         if (result == parse_result::violation) {
@@ -75,7 +60,7 @@ asio::awaitable<bool> ws_conn::read_some(message_handler const& on_message)
             open = false;
             break;
         }
-        begin_ += consumed;
+        buffer_.consume(consumed);
         switch (frame.op) {
         case ping:
             append_frame(pongs_, pong, frame.payload);

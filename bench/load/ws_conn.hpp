@@ -2,6 +2,7 @@
 // hands each complete message to a callback (answering pings on the way).
 #pragma once
 
+#include "load/read_buffer.hpp"
 #include "load/wire.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -9,7 +10,6 @@
 
 #include <functional>
 #include <string>
-#include <vector>
 
 namespace bench {
 
@@ -47,9 +47,7 @@ public:
 
 private:
     boost::asio::ip::tcp::socket socket_;
-    std::vector<char> buffer_ = std::vector<char>(std::size_t{16} * 1024);
-    std::size_t begin_ = 0;
-    std::size_t end_ = 0;
+    read_buffer buffer_;
     std::string fragments_;  // a fragmented message being reassembled
     std::string pongs_;      // pongs to send after this read
     std::uint16_t closed_code_ = 0;

@@ -225,7 +225,8 @@ std::variant<json::object, api_error> server_api::publish(json::value const& bod
     return answer;
 }
 
-// POST /api/disconnect {"user"}: closes every session of that user on this node (4000).
+// POST /api/disconnect {"user"}: closes every session of that user on every node (4000); the
+// answer counts this node's.
 std::variant<json::object, api_error> server_api::disconnect(json::value const& body)
 {
     auto const* object = body.if_object();

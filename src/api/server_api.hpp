@@ -42,8 +42,8 @@ struct api_services {
     std::function<std::size_t(std::string const& topic, shared_payload const& envelope)> publish;
     // Why the API cannot serve now (draining, the backplane is down), or nothing when it can.
     std::function<std::optional<std::string>()> unavailable;
-    // Closes every WebSocket session of a user (the `sub` of its token) on this node; returns
-    // how many.
+    // Closes every WebSocket session of a user (the `sub` of its token) on every node; returns
+    // how many on this node.
     std::function<std::size_t(std::string_view user)> disconnect_user;
     // Told the status of every answer, for /metrics (may be empty).
     std::function<void(unsigned status)> answered = {};

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -55,14 +56,31 @@ int main(int argc, char** argv)
         return 1;
     }
 
-    // First SIGINT/SIGTERM: graceful shutdown. A second one while that runs: leave at once.
+    // SIGHUP: read the TLS certificate and key again. It runs on an io thread, for as long as it
+    // takes to read two files of at most 1 MiB and parse a key: a millisecond or so, once per
+    // operator action, against a thread per core for everything else.
     auto signal_strand = asio::make_strand(io);
+    asio::signal_set reload_signals(signal_strand, SIGHUP);
+    std::function<void(boost::system::error_code, int)> on_reload = [&](boost::system::error_code ec, int) {
+        if (ec)
+            return;
+        server->reload_tls();
+        reload_signals.async_wait(on_reload);
+    };
+    reload_signals.async_wait(on_reload);
+
+    // First SIGINT/SIGTERM: graceful shutdown. A second one while that runs: leave at once.
     asio::signal_set signals(signal_strand, SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int signal) {
         if (ec)
             return;
         coropush::log_info(0, "signal ", signal, ": shutting down gracefully (again to force)");
-        server->shutdown([&] { asio::post(signal_strand, [&] { signals.cancel(); }); });
+        server->shutdown([&] {
+            asio::post(signal_strand, [&] {
+                signals.cancel();
+                reload_signals.cancel();
+            });
+        });
         signals.async_wait([](boost::system::error_code again, int) {
             if (again)
                 return;
@@ -72,7 +90,8 @@ int main(int argc, char** argv)
     });
 
     server->start();
-    coropush::log_info(0, "serving with ", threads, " io thread(s); open http://", server->endpoint(), "/");
+    coropush::log_info(0, "serving with ", threads, " io thread(s); open ", server->tls() ? "https" : "http", "://",
+                       server->endpoint(), "/");
 
     auto run = [&io] {
         try {

@@ -1,5 +1,5 @@
 // A typed WebSocket client as a coroutine API: connect, send a typed message, await the next one.
-// The tests drive the real server with it; tools can too.
+// The tests drive the real server with it, over ws:// or wss://; tools can too.
 //
 //   auto client = co_await ws_client::connect({.port = port});
 //   co_await client.send(protocol::hello{"hi"}, 1);
@@ -27,6 +27,12 @@ struct connect_options {
     std::vector<std::string> subprotocols = {"coropush.v1"};
     std::string origin;  // sent as Origin when not empty (what a browser would send)
     std::size_t max_message_bytes = std::size_t{16} * 1024 * 1024;
+    // wss://: TLS, with the server's certificate checked against the CAs in `ca_file` (PEM; empty:
+    // the system's) and for the name `server_name` (empty: `host`), which is also sent as SNI
+    // unless it is an IP address.
+    bool tls = false;
+    std::string ca_file;
+    std::string server_name;
 };
 
 // The server answered the upgrade with something other than 101.

@@ -244,6 +244,11 @@ std::vector<option_spec> const& options_table()
         t.push_back(number<std::uint16_t>("port", "TCP port (0: any free port)", &o::port, 0, 65535));
         t.push_back(
             text("web-root", "DIR", "directory of the files served over HTTP (none: this tree's web/)", &o::web_root));
+        t.push_back(text("tls-cert", "FILE",
+                         "serve HTTPS and wss:// with this PEM certificate chain (with --tls-key; SIGHUP reloads)",
+                         &o::tls_cert_file));
+        t.push_back(text("tls-key", "FILE", "the certificate's PEM private key, not readable by other users",
+                         &o::tls_key_file));
         t.push_back(number<unsigned>("threads", "io threads (0: one per hardware thread)", &o::threads, 0, 1024));
         t.push_back({"log-level", "LEVEL", "trace, debug, info, warn, error or off",
                      [](o& opts, std::string_view v) -> problem {
@@ -502,6 +507,8 @@ command_line parse_command_line(std::vector<std::string_view> const& args, envir
         if (auto const bad = spec->set(result.options, *value))
             return error("bad value '" + std::string(*value) + "' for --" + std::string(arg) + ": " + *bad);
     }
+    if (result.options.tls_cert_file.empty() != result.options.tls_key_file.empty())
+        return error("--tls-cert and --tls-key go together: give both, or neither for plain HTTP");
     if (auto const bad = check_auth_options(result.options, environment))
         return error(*bad);
     return result;

@@ -27,9 +27,10 @@ enum class handshake_failure {
     not_found,              // upgrade on a path with no WebSocket endpoint (404)
     websocket_rejected,     // Beast refused the upgrade (bad key or version)
     too_many_from_address,  // the client's address has --max-connections-per-ip sessions open (429)
+    tls,                    // the TLS handshake failed: plain HTTP to a TLS port, no common version, a bad certificate
 };
 BOOST_DESCRIBE_ENUM(handshake_failure, timeout, bad_request, header_too_large, body_too_large, forbidden_origin,
-                    too_many_connections, shutting_down, not_found, websocket_rejected, too_many_from_address)
+                    too_many_connections, shutting_down, not_found, websocket_rejected, too_many_from_address, tls)
 
 using counter = std::atomic<std::uint64_t>;
 using gauge = std::atomic<std::int64_t>;

@@ -31,6 +31,10 @@ struct server_options {
     // number: with 1 it relies on the single thread instead of per-connection strands.
     unsigned threads = 0;
     log_level log = log_level::info;
+    // TLS on the port (HTTPS and wss://) when both are set: the PEM certificate chain, and its
+    // key (not readable by other users). Reloaded on SIGHUP.
+    std::string tls_cert_file;
+    std::string tls_key_file;
 
     // The demo's texts and timing.
     std::string welcome_text = "欢迎你朋友！";

@@ -29,6 +29,11 @@
 //
 // Everything runs on the connection's strand, like the rest of the session: no locks. The layer
 // is an AsyncStream only; the session makes no synchronous Beast calls.
+//
+// Over a TCP socket (a plain session) the writer's flush is tried first as one non-blocking
+// write. Over TLS (batching_stream<tls_stream>) there is no such thing: every flush is awaited,
+// and the gathered write reaches the TLS stream as one buffer (Beast's ssl_stream flattens it),
+// so a batch leaves as few TLS records as its size allows.
 #pragma once
 
 #include "net/write_batch.hpp"
@@ -63,6 +68,11 @@ public:
     batching_stream(batching_stream const&) = delete;
     batching_stream& operator=(batching_stream const&) = delete;
     ~batching_stream() = default;
+
+    // The next layer is a socket, which can be written without waiting (non_blocking + write_some).
+    static constexpr bool writes_without_waiting = requires(NextLayer & layer, boost::beast::error_code & ec) {
+        layer.non_blocking(true, ec);
+    };
 
     executor_type get_executor() noexcept { return next_.get_executor(); }
     // beast::get_lowest_layer reaches the socket through this.
@@ -100,7 +110,8 @@ public:
     // Rule 3 without waiting, for the usual case: closes the batch and sends what it holds in one
     // non-blocking write. True when nothing is left to send: it all went out, there was nothing,
     // or the connection has failed (then `ec` says why). False when the rest must be awaited with
-    // async_flush: the socket did not take it all (a slow reader), or a write is in flight (rule 5).
+    // async_flush: the socket did not take it all (a slow reader), a write is in flight (rule 5),
+    // or the next layer cannot be written without waiting (TLS).
     // It saves the flush a round through the scheduler: a batch of one frame (a fan-out's lone
     // message) then costs what a write straight to the socket costs.
     bool flush_now(boost::beast::error_code& ec)
@@ -109,7 +120,7 @@ public:
         ec = failed_;
         if (failed_ || batch_.empty())
             return true;
-        if (writing_)
+        if (writing_ || !writes_without_waiting)
             return false;
         send_held_now(ec);
         if (ec) {
@@ -122,11 +133,11 @@ public:
 
     // Sends `bytes` now, behind what the batch holds, in one non-blocking write, without waiting
     // for anything (for a frame Beast cannot be asked to send: see refuse_close_code). Refuses
-    // (false) when a write is in flight, since the bytes would go around it, and when the socket
-    // does not take everything at once; the caller then drops the connection.
+    // (false) when a write is in flight, since the bytes would go around it, when the socket
+    // does not take everything at once, and over TLS; the caller then drops the connection.
     bool write_now(boost::asio::const_buffer bytes, boost::beast::error_code& ec)
     {
-        if (writing_ || failed_)
+        if (writing_ || failed_ || !writes_without_waiting)
             return false;
         batch_.hold(bytes);
         send_held_now(ec);
@@ -144,11 +155,13 @@ private:
     // socket does not take stays held. A full socket is not an error here.
     void send_held_now(boost::beast::error_code& ec)
     {
-        next_.non_blocking(true, ec);
-        if (!ec)
-            batch_.consume(next_.write_some(batch_.held(), ec));
-        if (ec == boost::asio::error::would_block)
-            ec = {};
+        if constexpr (writes_without_waiting) {
+            next_.non_blocking(true, ec);
+            if (!ec)
+                batch_.consume(next_.write_some(batch_.held(), ec));
+            if (ec == boost::asio::error::would_block)
+                ec = {};
+        }
     }
 
     // Rule 5: parks the op until the write in flight is done (it is resumed by write_done, or

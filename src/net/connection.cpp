@@ -1,36 +1,23 @@
-// The shared state of one session: queueing, scheduling, closing and the wake-up signals.
+// The shared state of one session: queueing, scheduling, closing, keep-alive and deadlines.
 #include "net/connection.hpp"
 
 #include "core/log.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
 
 namespace coropush::net {
 namespace asio = boost::asio;
 
-namespace {
-constexpr auto nothrow_awaitable = asio::as_tuple(asio::use_awaitable);
-
-// A timer used as a signal: the wait ends at `deadline`, or earlier when the timer is cancelled.
-// Either way is fine, so the caller ignores the error. (Not a coroutine itself: it hands back the
-// timer's own awaitable, which saves a coroutine frame per waiting connection.)
-connection::timer_wait wait_on(asio::steady_timer& timer, asio::steady_timer::time_point deadline)
-{
-    timer.expires_at(deadline);
-    return timer.async_wait(nothrow_awaitable);
-}
-}  // namespace
-
-connection::connection(asio::any_io_executor strand, std::uint64_t id, queue_limits limits, metrics& stats)
+connection::connection(asio::any_io_executor strand, std::uint64_t id, queue_limits limits, session_timing timing,
+                       deadline_scheduler& deadlines, metrics& stats)
     : strand_(std::move(strand)),
       id_(id),
       stats_(stats),
-      queue_(limits),
-      writer_wake_(strand_),
-      push_timer_(strand_),
-      watchdog_timer_(strand_)
+      deadlines_(deadlines),
+      timing_(timing),
+      queue_(limits)
 {
 }
 
@@ -122,16 +109,12 @@ void connection::send_after(clock::duration delay, outbound_frame frame)
         overflow();
         return;
     }
-    auto const due = clock::now() + delay;
-    bool const earliest = scheduled_.empty() || due < scheduled_.begin()->first;
-    scheduled_.emplace(due, std::move(frame));
-    if (earliest)
-        push_timer_.cancel();  // the pusher re-arms for the new earliest due time
+    scheduled_.emplace(clock::now() + delay, std::move(frame));
+    arm_deadline();
 }
 
-void connection::release_due_pushes()
+void connection::release_due_pushes(clock::time_point now)
 {
-    auto const now = clock::now();
     while (!scheduled_.empty() && scheduled_.begin()->first <= now) {
         auto frame = std::move(scheduled_.begin()->second);
         scheduled_.erase(scheduled_.begin());
@@ -149,18 +132,19 @@ void connection::close(std::uint16_t code, std::string_view reason, std::optiona
     if (stopping_ || close_)
         return;
     close_ = close_request{code, std::string(reason), flush_budget};
+    close_phase_ends_ = clock::now() + flush_budget.value_or(timing_.close_timeout);
     accepting_.store(false, std::memory_order_release);
     scheduled_.clear();
     wake_writer();
-    watchdog_timer_.cancel();  // the watchdog now times the flush, then the closing handshake
+    arm_deadline();
 }
 
 void connection::close_at(clock::time_point when, std::uint16_t code, std::string_view reason)
 {
     if (stopping_ || close_)
-        return;  // closing already: the watchdog is timing the close, and must not be woken early
+        return;  // closing already: the close's own time limits apply
     deadline_ = deadline_close{when, code, reason};
-    watchdog_timer_.cancel();  // the watchdog re-arms for the new deadline
+    arm_deadline();
 }
 
 void connection::close_for_deadline()
@@ -180,7 +164,19 @@ void connection::disconnect(std::uint16_t code, std::string reason)
 void connection::close_frame_started()
 {
     close_frame_started_ = true;
-    watchdog_timer_.cancel();  // the flush is done: the watchdog now times the handshake
+    close_phase_ends_ = clock::now() + timing_.close_timeout;  // the flush is done: time the handshake
+    arm_deadline();
+}
+
+void connection::peer_closing()
+{
+    if (stopping_ || close_frame_started_)
+        return;                   // our own close frame went first: its handshake is timed already
+    close_frame_started_ = true;  // Beast sends the reply; no writer is started from now on
+    accepting_.store(false, std::memory_order_release);
+    scheduled_.clear();
+    close_phase_ends_ = clock::now() + timing_.close_timeout;
+    arm_deadline();
 }
 
 void connection::close_websocket(std::uint16_t code, std::string reason, clock::duration flush_budget)
@@ -194,64 +190,124 @@ void connection::close_websocket(std::uint16_t code, std::string reason, clock::
 void connection::abort_websocket(std::string reason)
 {
     asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
-        if (!self->websocket_)
-            return;
-        self->record_end(std::move(reason));
-        if (self->abort_hook_)
-            self->abort_hook_();
+        if (self->websocket_)
+            self->drop(std::move(reason));
     });
 }
 
 void connection::abort(std::string reason)
 {
-    asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
-        self->record_end(std::move(reason));
-        if (self->abort_hook_)
-            self->abort_hook_();
-    });
+    asio::dispatch(
+        strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable { self->drop(std::move(reason)); });
 }
 
-connection::abort_hook_guard connection::set_abort_hook(std::function<void()> hook)
+void connection::drop(std::string reason)
 {
-    abort_hook_ = std::move(hook);
-    return abort_hook_guard(*this);
+    record_end(std::move(reason));
+    if (io_)
+        io_->abort();
+}
+
+connection::io_guard connection::attach(session_io& io)
+{
+    io_ = &io;
+    return io_guard(*this);
+}
+
+void connection::websocket_opened()
+{
+    websocket_ = true;
+    last_heard_ = clock::now();
+    arm_deadline();  // the first ping, and a deadline set before the handshake ended
 }
 
 void connection::stop()
 {
     stopping_ = true;
     accepting_.store(false, std::memory_order_release);
-    writer_wake_.cancel();
-    push_timer_.cancel();
-    watchdog_timer_.cancel();
+    scheduled_.clear();  // the scheduler's entries for this connection now find nothing to do
 }
 
-void connection::request_ping()
+void connection::wake_writer()
 {
-    ping_requested_ = true;
-    wake_writer();
+    if (writer_running_ || writer_failed_ || stopping_ || close_frame_started_ || !io_)
+        return;
+    writer_running_ = true;
+    io_->start_writer();
 }
 
-connection::timer_wait connection::wait_for_writer_work()
+void connection::writer_done(bool failed) noexcept
 {
-    return wait_on(writer_wake_, asio::steady_timer::time_point::max());
+    writer_running_ = false;
+    writer_failed_ = writer_failed_ || failed;
 }
 
-connection::timer_wait connection::wait_for_next_push()
+// --- deadlines -------------------------------------------------------------------------------
+
+void connection::deadline_reached(clock::time_point when)
 {
-    auto const due = scheduled_.empty() ? clock::time_point::max() : scheduled_.begin()->first;
-    return wait_on(push_timer_, due);
+    if (when >= armed_)
+        armed_ = clock::time_point::max();  // the earliest entry has come: ask again for the next
+    check_deadlines();
 }
 
-connection::timer_wait connection::watchdog_sleep(clock::duration d)
+void connection::check_deadlines()
 {
-    auto const deadline = d == clock::duration::max() ? clock::time_point::max() : clock::now() + d;
-    return wait_on(watchdog_timer_, deadline);
+    if (stopping_ || !websocket_)
+        return;
+    auto const now = clock::now();
+    release_due_pushes(now);
+    if (close_ || close_frame_started_) {
+        if (now >= close_phase_ends_) {
+            auto const limit = !close_frame_started_ && close_ ? close_->flush_budget.value_or(timing_.close_timeout)
+                                                               : timing_.close_timeout;
+            drop((close_frame_started_ ? "closing handshake not done within " : "queue not flushed within ") +
+                 millis(limit));
+            return;
+        }
+    } else if (now >= deadline_.when) {
+        close_for_deadline();
+    } else if (timing_.ping_interval > clock::duration::zero()) {
+        // Notices a peer that has gone silent (dead Wi-Fi, a half-open TCP connection): one ping
+        // interval after the last word from it, a ping; after the ping timeout with still nothing
+        // heard (not even the pong), the connection is dropped.
+        if (ping_answer_by_ != clock::time_point::max() && last_heard_ != heard_before_ping_)
+            ping_answer_by_ = clock::time_point::max();  // it spoke: the ping is answered
+        if (now >= ping_answer_by_) {
+            stats_.ping_timeouts.fetch_add(1, std::memory_order_relaxed);
+            drop("no answer to a ping within " + millis(timing_.ping_timeout));
+            return;
+        }
+        if (ping_answer_by_ == clock::time_point::max() && now >= last_heard_ + timing_.ping_interval) {
+            heard_before_ping_ = last_heard_;
+            ping_answer_by_ = now + timing_.ping_timeout;
+            ping_requested_ = true;
+            wake_writer();
+        }
+    }
+    arm_deadline();
 }
 
-connection::timer_wait connection::watchdog_sleep_until(clock::time_point deadline)
+connection::clock::time_point connection::next_deadline() const noexcept
 {
-    return wait_on(watchdog_timer_, deadline);
+    if (close_ || close_frame_started_)
+        return close_phase_ends_;  // nothing else matters while closing (no pushes are kept)
+    auto next = std::min(deadline_.when, scheduled_.empty() ? clock::time_point::max() : scheduled_.begin()->first);
+    if (websocket_ && timing_.ping_interval > clock::duration::zero())
+        next = std::min(next, ping_answer_by_ != clock::time_point::max() ? ping_answer_by_
+                                                                          : last_heard_ + timing_.ping_interval);
+    return next;
+}
+
+void connection::arm_deadline()
+{
+    if (stopping_)
+        return;
+    auto const next = next_deadline();
+    if (next >= armed_)
+        return;  // an entry at least as early stands: it will look again when it comes
+    armed_ = next;
+    deadlines_.at(next, weak_from_this(), id_);
 }
 
 void connection::record_end(std::string reason)

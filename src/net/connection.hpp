@@ -1,9 +1,15 @@
-// The state one session's coroutines share (reader, writer, pusher, watchdog), and the face the
-// rest of the server sees of that session.
+// The state of one session, and the face the rest of the server sees of it.
 //
-// Ownership: the session coroutine's frame owns the socket; this object owns what the coroutines
-// share and lives in a shared_ptr, so the topic hub, a job or the registry can keep a handle that
-// outlives the session: pushing to a connection whose session has ended is a harmless no-op.
+// Ownership: the part of the session that holds the socket (the HTTP part, then the WebSocket
+// session object that the reader and the writer share) attaches itself as this connection's
+// `session_io`; this object owns the queue, the scheduled pushes and the deadlines, and lives in a
+// shared_ptr, so the topic hub, a job or the registry can keep a handle that outlives the session:
+// pushing to a connection whose session has ended is a harmless no-op.
+//
+// Coroutines: while idle, a WebSocket session is its reader and nothing else. The writer is
+// started when there is something to write (a message, a ping, the close frame) and returns once
+// it has written all of it. Deadlines (the next ping, a close's time limits, a token's expiry,
+// scheduled pushes) are entries in the server's deadline_scheduler, not timers of this object.
 //
 // Threading: everything here runs on the connection's strand, except the methods marked "any
 // thread", which dispatch to it first.
@@ -11,11 +17,10 @@
 
 #include "core/frame.hpp"
 #include "core/metrics.hpp"
+#include "net/deadline_scheduler.hpp"
 #include "net/outbound_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -24,20 +29,40 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 
 namespace coropush::net {
 
-class connection final : public outbox, public push_target, public std::enable_shared_from_this<connection> {
+// What the connection asks of the part of the session that holds the socket.
+class session_io {
+public:
+    virtual ~session_io() = default;
+    // There is something to write and no writer is running: start one (WebSocket only).
+    virtual void start_writer() = 0;
+    // Drop the TCP connection now: every pending operation of the session fails.
+    virtual void abort() = 0;
+};
+
+// The keep-alive and closing time limits of a WebSocket session (see server_options).
+struct session_timing {
+    std::chrono::steady_clock::duration ping_interval{};  // zero: no pings
+    std::chrono::steady_clock::duration ping_timeout{};
+    std::chrono::steady_clock::duration close_timeout{};
+};
+
+class connection final : public outbox,
+                         public push_target,
+                         public deadline_owner,
+                         public std::enable_shared_from_this<connection> {
 public:
     using clock = std::chrono::steady_clock;
 
-    connection(boost::asio::any_io_executor strand, std::uint64_t id, queue_limits limits, metrics& stats);
+    connection(boost::asio::any_io_executor strand, std::uint64_t id, queue_limits limits, session_timing timing,
+               deadline_scheduler& deadlines, metrics& stats);
     ~connection() override;
     connection(connection const&) = delete;
     connection& operator=(connection const&) = delete;
 
-    boost::asio::any_io_executor const& get_executor() const noexcept { return strand_; }
+    boost::asio::any_io_executor const& get_executor() const noexcept override { return strand_; }
 
     // --- outbox and push_target -------------------------------------------------------------
     std::uint64_t id() const noexcept override { return id_; }
@@ -61,26 +86,31 @@ public:
     void abort(std::string reason);
 
     // --- for the session's own coroutines ----------------------------------------------------
-    // How the session drops the socket when aborted; set once the socket exists, and cleared
-    // (by the returned guard) before the socket is destroyed.
-    class abort_hook_guard;
-    [[nodiscard]] abort_hook_guard set_abort_hook(std::function<void()> hook);
+    // The part of the session that holds the socket, until the returned guard is destroyed.
+    class io_guard;
+    [[nodiscard]] io_guard attach(session_io& io);
 
-    void websocket_opened() noexcept { websocket_ = true; }
+    // The WebSocket handshake is done: from now on the keep-alive pings and the deadline apply.
+    void websocket_opened();
 
-    // The reader has ended: the other coroutines finish their current step and return.
+    // The reader has ended: nothing more is queued or written, and no deadline fires.
     void stop();
     bool stopping() const noexcept { return stopping_; }
 
+    // The writer's side. It runs while has_work() and tells writer_done() when it returns (after
+    // a write error too: then no writer is started again).
+    bool writer_running() const noexcept { return writer_running_; }
     bool has_queued() const noexcept { return !queue_.empty(); }
     std::size_t queued_frames() const noexcept { return queue_.messages(); }
-    // The writer's side of the queue: the frame to write next, and that it has been written.
+    // The frame to write next, and that it has been written.
     outbound_frame next_frame() { return queue_.front(); }
     void frame_written();
+    bool take_ping_request() noexcept { return std::exchange(ping_requested_, false); }
+    void writer_done(bool failed) noexcept;
 
-    // A close has two phases with a budget each: flushing what is queued (`flush_budget`; unset:
-    // the session's --close-timeout), then the closing handshake (--close-timeout), timed from
-    // the moment the close frame starts out.
+    // A close has two phases with a time limit each: flushing what is queued (`flush_budget`;
+    // unset: the session's close timeout), then the closing handshake (the close timeout), timed
+    // from the moment the close frame starts out.
     struct close_request {
         std::uint16_t code;
         std::string reason;
@@ -90,34 +120,17 @@ public:
     // The writer has flushed the queue and is sending the close frame: the second phase begins.
     void close_frame_started();
     bool close_frame_sent() const noexcept { return close_frame_started_; }
+    // The peer's close frame has arrived: Beast answers it and then waits for the connection to
+    // end (over TLS, for the peer's close_notify), which it does not time for a close the peer
+    // began. That wait gets the close timeout; nothing more is written.
+    void peer_closing();
 
-    // Keep-alive bookkeeping: anything heard from the peer (a message, a pong) counts, and the
-    // watchdog pings one --ping-interval after the last of it.
+    // Keep-alive bookkeeping: anything heard from the peer (a message, a pong) counts, and a ping
+    // goes out one ping interval after the last of it.
     void note_activity() noexcept { last_heard_ = clock::now(); }
-    clock::time_point last_heard() const noexcept { return last_heard_; }
-    void request_ping();
-    bool take_ping_request() noexcept { return std::exchange(ping_requested_, false); }
 
-    // The waits of the session's coroutines, each on a steady_timer used as a signal: the timer is
-    // cancelled to wake the waiter early (the error that then completes the wait is expected).
-    using timer_wait = boost::asio::awaitable<std::tuple<boost::system::error_code>>;
-    // Until the writer has something to do (a frame, a ping, a close) or the session stops.
-    timer_wait wait_for_writer_work();
-    // Until the earliest scheduled push is due (or something earlier is scheduled).
-    timer_wait wait_for_next_push();
-    // Move the scheduled pushes that are due into the outbound queue.
-    void release_due_pushes();
-    // Suspend for `d` (clock::duration::max(): indefinitely) or until `deadline`, or less if the
-    // session stops or a close is requested.
-    timer_wait watchdog_sleep(clock::duration d);
-    timer_wait watchdog_sleep_until(clock::time_point deadline);
-
-    // The session's deadline (close_at), which the watchdog honours: a plain time_point, not a
-    // timer of its own, so a connection costs no more while it waits for a token.
-    clock::time_point deadline() const noexcept { return deadline_.when; }
-    bool deadline_passed() const noexcept { return clock::now() >= deadline_.when; }
-    // Requests the close the deadline called for.
-    void close_for_deadline();
+    // deadline_owner: one of the times this connection asked the scheduler for has come.
+    void deadline_reached(clock::time_point when) override;
 
     // Why the session ended, for the "closed" log line: the first reason recorded wins.
     void record_end(std::string reason);
@@ -128,11 +141,22 @@ private:
     // Keeps the server-wide queued_bytes gauge in step with this queue.
     void count_queue_change(std::size_t bytes_before);
     void overflow();
-    void wake_writer() { writer_wake_.cancel(); }
+    void wake_writer();
+    void release_due_pushes(clock::time_point now);
+    void close_for_deadline();
+    void drop(std::string reason);
+    // What is due now (pushes, pings, a close's limits, the deadline), then the next time to look.
+    void check_deadlines();
+    clock::time_point next_deadline() const noexcept;
+    // Asks the scheduler for next_deadline(), unless an earlier entry already stands.
+    void arm_deadline();
 
     boost::asio::any_io_executor strand_;
     std::uint64_t id_;
     metrics& stats_;
+    deadline_scheduler& deadlines_;
+    session_timing timing_;
+    session_io* io_ = nullptr;
 
     outbound_queue queue_;
     std::multimap<clock::time_point, outbound_frame> scheduled_;
@@ -144,30 +168,32 @@ private:
     };
     deadline_close deadline_;
 
-    boost::asio::steady_timer writer_wake_;
-    boost::asio::steady_timer push_timer_;
-    boost::asio::steady_timer watchdog_timer_;
-
-    std::function<void()> abort_hook_;
     std::string end_reason_;
     clock::time_point last_heard_ = clock::now();
+    clock::time_point armed_ = clock::time_point::max();  // the earliest entry held by the scheduler
+    // While a ping is unanswered: when it must be answered by, and the last word heard before it.
+    clock::time_point ping_answer_by_ = clock::time_point::max();
+    clock::time_point heard_before_ping_;
+    clock::time_point close_phase_ends_ = clock::time_point::max();  // the flush's, then the handshake's
     bool websocket_ = false;
     bool stopping_ = false;
     bool ping_requested_ = false;
     bool close_frame_started_ = false;
+    bool writer_running_ = false;
+    bool writer_failed_ = false;
     // Read from other threads by push(): false once a close is requested or the session is over.
     std::atomic<bool> accepting_{true};
 };
 
-class connection::abort_hook_guard {
+class connection::io_guard {
 public:
-    explicit abort_hook_guard(connection& c)
+    explicit io_guard(connection& c)
         : connection_(&c)
     {
     }
-    abort_hook_guard(abort_hook_guard const&) = delete;
-    abort_hook_guard& operator=(abort_hook_guard const&) = delete;
-    ~abort_hook_guard() { connection_->abort_hook_ = nullptr; }
+    io_guard(io_guard const&) = delete;
+    io_guard& operator=(io_guard const&) = delete;
+    ~io_guard() { connection_->io_ = nullptr; }
 
 private:
     connection* connection_;

@@ -59,23 +59,72 @@ bool wants_continue(http_request const& header)
     return beast::iequals(header[http::field::expect], "100-continue") && header.version() >= 11;
 }
 
-}  // namespace
+// How the connection drops the socket while the HTTP part holds it (an HTTP connection has no
+// writer to start: it answers each request as it goes).
+class http_io final : public session_io {
+public:
+    explicit http_io(beast::tcp_stream& transport)
+        : transport_(transport)
+    {
+    }
+    void start_writer() override {}
+    void abort() override { transport_.close(); }
+
+private:
+    beast::tcp_stream& transport_;
+};
+
+// What the WebSocket part runs on. A plain connection lets go of the tcp_stream and its timers
+// (the WebSocket layer keeps time itself, and an idle session is smaller on the bare socket); a
+// TLS connection's state cannot move, so its stream goes whole, with the timer switched off.
+tcp::socket websocket_transport(beast::tcp_stream&& stream)
+{
+    return stream.release_socket();
+}
+
+tls_stream websocket_transport(tls_stream&& stream)
+{
+    beast::get_lowest_layer(stream).expires_never();
+    return std::move(stream);
+}
+
+template <class Stream>
+using websocket_transport_of = decltype(websocket_transport(std::declval<Stream>()));
+
+// After the last response the client learns that nothing more comes: a FIN on plain TCP; over
+// TLS a close_notify first (and the client's in return, awaited within the handshake timeout).
+asio::awaitable<void> finish(beast::tcp_stream& stream, server_state&)
+{
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    co_return;
+}
+
+asio::awaitable<void> finish(tls_stream& stream, server_state& server)
+{
+    beast::get_lowest_layer(stream).expires_after(server.options.handshake_timeout);
+    co_await stream.async_shutdown(nothrow);
+}
 
 // Answers HTTP requests until one is an upgrade that decide_upgrade accepts (returned, with the
-// request), or the client leaves, or a request breaks a rule.
-asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket socket, connection& conn,
-                                                                server_state& server)
+// request), or the client leaves, or a request breaks a rule. The same code for plain and TLS
+// connections: `Stream` is the tcp_stream, or the TLS stream over it.
+template <class Stream>
+asio::awaitable<std::optional<upgrade_to_websocket<websocket_transport_of<Stream>>>>
+serve_requests(Stream stream, connection& conn, server_state& server)
 {
     auto const& options = server.options;
-    // The HTTP part owns the socket inside a tcp_stream, for its per-request deadlines.
-    beast::tcp_stream stream(std::move(socket));
-    auto const abort_guard = conn.set_abort_hook([&stream] { stream.close(); });
+    // The HTTP part owns the connection; the tcp_stream at the bottom of it gives each request
+    // its deadline.
+    beast::tcp_stream& transport = beast::get_lowest_layer(stream);
+    http_io stream_io(transport);
+    auto const attached = conn.attach(stream_io);
     beast::flat_buffer buffer;
 
     for (bool first = true;; first = false) {
         // The request must arrive whole within the handshake timeout: a client that trickles
         // bytes, or opens a connection and says nothing, is cut off (beast::error::timeout).
-        stream.expires_after(options.handshake_timeout);
+        transport.expires_after(options.handshake_timeout);
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
         // The header first: what it asks for decides how large a body may be (the server API
@@ -106,7 +155,7 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
             } else if (auto answer = answer_for(ec)) {
                 server.stats.handshake_failed(answer->reason);
                 log_info(conn.id(), "bad request (", ec.message(), "): ", static_cast<unsigned>(answer->status));
-                stream.expires_after(options.handshake_timeout);
+                transport.expires_after(options.handshake_timeout);
                 if (api_request)
                     server.stats.api_answered(static_cast<unsigned>(answer->status));
                 auto response = api_request && answer->status == http::status::payload_too_large
@@ -126,7 +175,7 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
 
         if (websocket::is_upgrade(request)) {
             beast::error_code no_peer;  // a peer already gone fails at the handshake anyway
-            auto const peer = stream.socket().remote_endpoint(no_peer);
+            auto const peer = transport.socket().remote_endpoint(no_peer);
             auto decision = decide_upgrade(request, no_peer ? std::string() : peer.address().to_string(), server);
             if (auto* accepted = std::get_if<accepted_upgrade>(&decision)) {
                 if (buffer.size() != 0) {
@@ -139,12 +188,13 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
                                                 nothrow);
                     break;
                 }
-                co_return upgrade_to_websocket{stream.release_socket(), std::move(request), std::move(*accepted)};
+                co_return upgrade_to_websocket<websocket_transport_of<Stream>>{
+                    websocket_transport(std::move(stream)), std::move(request), std::move(*accepted)};
             }
             auto const& refused = std::get<refused_upgrade>(decision);
             server.stats.handshake_failed(refused.reason);
             log_info(conn.id(), "upgrade refused: ", static_cast<unsigned>(refused.status), " ", refused.log_message);
-            stream.expires_after(options.handshake_timeout);
+            transport.expires_after(options.handshake_timeout);
             co_await beast::async_write(stream, text_response(refused.status, refused.body, request.version(), false),
                                         nothrow);
             break;
@@ -153,14 +203,27 @@ asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(tcp::socket sock
         server.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
         auto response = route_http(request, server.http);
         bool const keep_alive = response.keep_alive();
-        stream.expires_after(options.handshake_timeout);  // a response must be taken in time, too
+        transport.expires_after(options.handshake_timeout);  // a response must be taken in time, too
         auto [write_ec, written] = co_await beast::async_write(stream, std::move(response), nothrow);
         if (write_ec || !keep_alive)
             break;
     }
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);  // FIN after the last response
+    co_await finish(stream, server);
     co_return std::nullopt;
+}
+
+}  // namespace
+
+asio::awaitable<std::optional<upgrade_to_websocket<tcp::socket>>> serve_http(beast::tcp_stream stream, connection& conn,
+                                                                             server_state& server)
+{
+    return serve_requests(std::move(stream), conn, server);
+}
+
+asio::awaitable<std::optional<upgrade_to_websocket<tls_stream>>> serve_http(tls_stream stream, connection& conn,
+                                                                            server_state& server)
+{
+    return serve_requests(std::move(stream), conn, server);
 }
 
 }  // namespace coropush::net

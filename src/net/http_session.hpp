@@ -1,10 +1,12 @@
 // The HTTP part of a session: serve requests until one is an accepted WebSocket upgrade.
 #pragma once
 
+#include "net/tls_stream.hpp"
 #include "net/upgrade.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <optional>
 
@@ -13,10 +15,14 @@ namespace coropush::net {
 class connection;
 class server_state;
 
-// Answers HTTP requests on `socket` until one asks for a WebSocket upgrade that passes
-// decide_upgrade (returned, with the socket and the request), the client leaves, or a request
-// breaks a rule (answered with its HTTP error, then nothing is returned and the socket closes).
-boost::asio::awaitable<std::optional<upgrade_to_websocket>> serve_http(boost::asio::ip::tcp::socket socket,
-                                                                       connection& conn, server_state& server);
+// Answers HTTP requests on `stream` until one asks for a WebSocket upgrade that passes
+// decide_upgrade (returned, with the connection and the request), the client leaves, or a request
+// breaks a rule (answered with its HTTP error, then nothing is returned and the connection ends).
+// One overload per transport, the same code behind both: plain TCP hands the WebSocket part the
+// bare socket, TLS its whole stream (net/tls_stream.hpp says why).
+boost::asio::awaitable<std::optional<upgrade_to_websocket<boost::asio::ip::tcp::socket>>>
+serve_http(boost::beast::tcp_stream stream, connection& conn, server_state& server);
+boost::asio::awaitable<std::optional<upgrade_to_websocket<tls_stream>>> serve_http(tls_stream stream, connection& conn,
+                                                                                   server_state& server);
 
 }  // namespace coropush::net

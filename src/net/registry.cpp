@@ -6,15 +6,16 @@
 namespace coropush::net {
 
 connection_registry::entry::entry(connection_registry& registry, std::shared_ptr<connection> const& c)
-    : registry_(registry),
+    : registry_(&registry),
       id_(c->id())
 {
-    registry_.add(c);
+    registry_->add(c);
 }
 
 connection_registry::entry::~entry()
 {
-    registry_.remove(id_);
+    if (registry_)
+        registry_->remove(id_);
 }
 
 void connection_registry::add(std::shared_ptr<connection> const& c)

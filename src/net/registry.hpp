@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace coropush::net {
@@ -15,16 +16,23 @@ class connection;
 
 class connection_registry {
 public:
-    // Keeps a connection listed for as long as it lives (the session coroutine's frame holds it).
+    // Keeps a connection listed for as long as it lives (the session holds it: run_session's
+    // frame, then the WebSocket session object).
     class entry {
     public:
         entry(connection_registry& registry, std::shared_ptr<connection> const& c);
+        entry(entry&& other) noexcept
+            : registry_(std::exchange(other.registry_, nullptr)),
+              id_(other.id_)
+        {
+        }
         entry(entry const&) = delete;
         entry& operator=(entry const&) = delete;
+        entry& operator=(entry&&) = delete;
         ~entry();
 
     private:
-        connection_registry& registry_;
+        connection_registry* registry_;
         std::uint64_t id_;
     };
 

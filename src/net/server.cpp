@@ -50,10 +50,18 @@ std::optional<std::string> unauthenticated_exposure(server_options const& option
 void server::start()
 {
     log_info(0, "listening on ", endpoint(), " (web root ", state_->http.web_root.string(), ")");
+    if (state_->tls)
+        log_info(0, "TLS on every connection, certificate ", state_->tls->description());
     if (auto const warning = unauthenticated_exposure(state_->options))
         log_warn(0, *warning);
     // Messages from other nodes go to this node's subscribers. The hub outlives the backplane's
     // use of it: the backplane stops delivering at shutdown, before the state is destroyed.
+    // Another node's disconnect_user closes this node's sessions of that user (and is not passed
+    // on: every node hears it from the backplane itself).
+    state_->link->on_disconnect_user([weak = std::weak_ptr(state_)](std::string const& user) {
+        if (auto const state = weak.lock())
+            state->close_sessions_of(user);
+    });
     state_->link->start(state_->stats, [hub = &state_->hub](std::string const& topic, shared_payload const& envelope) {
         hub->deliver(topic, envelope);
     });
@@ -83,6 +91,25 @@ void server::stop_now()
 std::size_t server::disconnect_user(std::string_view user)
 {
     return state_->disconnect_user(user);
+}
+
+bool server::tls() const
+{
+    return state_->tls != nullptr;
+}
+
+std::optional<std::string> server::reload_tls()
+{
+    if (!state_->tls) {
+        log_info(0, "no TLS certificate to reload (no --tls-cert)");
+        return std::nullopt;
+    }
+    auto problem = state_->tls->reload();
+    if (problem)
+        log_error(0, "TLS certificate not reloaded, the old one stays in use: ", *problem);
+    else
+        log_info(0, "TLS certificate reloaded: ", state_->tls->description());
+    return problem;
 }
 
 coropush::metrics const& server::metrics() const

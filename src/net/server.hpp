@@ -47,9 +47,18 @@ public:
     void shutdown(std::function<void()> on_stopped = {});
     // Drop everything now.
     void stop_now();
-    // Closes every session authenticated as `user` (close 4000, after a flush); returns how many.
-    // Safe from any thread: what the application's backend calls when a user logs out.
+    // Closes every session authenticated as `user` (close 4000, after a flush), on this node and,
+    // with a backplane, on every other node; returns how many on this node. Safe from any
+    // thread: what the application's backend calls when a user logs out.
     std::size_t disconnect_user(std::string_view user);
+
+    // Whether the port speaks TLS (--tls-cert and --tls-key).
+    bool tls() const;
+    // Reads --tls-cert and --tls-key again (what SIGHUP does): connections accepted from now on
+    // present the new certificate, open sessions keep theirs. Safe from any thread; the files are
+    // read on the calling one. Returns why it failed (the old certificate stays in use), or
+    // nothing; logs either way. Without TLS there is nothing to reload: nothing is returned.
+    std::optional<std::string> reload_tls();
 
     coropush::metrics const& metrics() const;
     server_options const& options() const;

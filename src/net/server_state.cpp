@@ -42,6 +42,17 @@ std::filesystem::path canonical_web_root(std::string const& configured)
     return resolved;
 }
 
+// One deadline shard per io thread; with one thread, no strand (see connection_executor).
+std::vector<asio::any_io_executor> deadline_executors(asio::io_context& io, unsigned threads)
+{
+    if (threads <= 1)
+        return {io.get_executor()};
+    std::vector<asio::any_io_executor> executors;
+    for (unsigned i = 0; i < threads; ++i)
+        executors.emplace_back(asio::make_strand(io));
+    return executors;
+}
+
 job_limits make_job_limits(server_options const& options)
 {
     job_limits limits;
@@ -123,9 +134,13 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
            [this](bool drop) { return disconnect_all(drop); },
            &api},
       services{options, stats, demo, hub, *jobs, draining, access, verifier ? &*verifier : nullptr, users},
+      tls(options.tls_cert_file.empty()
+              ? nullptr
+              : std::make_unique<tls_credentials>(options.tls_cert_file, options.tls_key_file)),
       io(io_context),
       control(asio::make_strand(io_context)),
       acceptor(control),
+      deadlines(deadline_executors(io_context, options.threads)),
       grace_timer_(control),
       sessions_per_address_(options.max_connections_per_ip)
 {
@@ -144,6 +159,11 @@ asio::any_io_executor server_state::connection_executor()
 queue_limits server_state::outbound_limits() const noexcept
 {
     return {options.max_queue_messages, options.max_queue_bytes, options.on_overflow};
+}
+
+session_timing server_state::timing() const noexcept
+{
+    return {options.ping_interval, options.ping_timeout, options.close_timeout};
 }
 
 std::optional<server_state::websocket_slot> server_state::try_reserve_websocket()
@@ -232,6 +252,13 @@ std::size_t server_state::disconnect_all(bool drop) const
 
 std::size_t server_state::disconnect_user(std::string_view user) const
 {
+    auto const closed = close_sessions_of(user);
+    link->disconnect_user(std::string(user));
+    return closed;
+}
+
+std::size_t server_state::close_sessions_of(std::string_view user) const
+{
     auto const sessions = users.of(user);
     log_info(0, "disconnecting ", sessions.size(), " session(s) of a user");
     for (auto const& session : sessions)
@@ -252,6 +279,7 @@ void server_state::finish_shutdown()
     if (stopped_.exchange(true))
         return;
     grace_timer_.cancel();
+    deadlines.stop();
     boost::system::error_code ignored;
     acceptor.close(ignored);
     for (auto const& c : registry.snapshot())

@@ -10,9 +10,12 @@
 #include "core/metrics.hpp"
 #include "core/options.hpp"
 #include "jobs/job_manager.hpp"
+#include "net/connection.hpp"
+#include "net/deadline_scheduler.hpp"
 #include "net/http_routes.hpp"
 #include "net/outbound_queue.hpp"
 #include "net/registry.hpp"
+#include "net/tls_credentials.hpp"
 #include "pubsub/backplane.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "service/plain_dialect.hpp"
@@ -55,10 +58,16 @@ public:
     user_sessions users;
     http_context const http;
     service_context const services;
+    // The certificate every connection's TLS handshake presents; none without --tls-cert (plain
+    // HTTP and ws://).
+    std::unique_ptr<tls_credentials> const tls;
 
     boost::asio::io_context& io;
     boost::asio::strand<boost::asio::io_context::executor_type> control;  // acceptor, shutdown
     boost::asio::ip::tcp::acceptor acceptor;
+    // The deadlines of every session (pings, close time limits, scheduled pushes): one timer per
+    // io thread, not one per session.
+    deadline_scheduler deadlines;
 
     // The executor a new connection runs on: its own strand, or, when a single thread runs the
     // io_context (--threads 1), the io_context itself: one thread is already an implicit strand,
@@ -67,6 +76,7 @@ public:
 
     std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
     queue_limits outbound_limits() const noexcept;
+    session_timing timing() const noexcept;
 
     // A WebSocket session slot, counted against --max-connections; released by its destructor.
     class websocket_slot {
@@ -122,8 +132,11 @@ public:
     // The admin endpoint's action: close (1012) or drop every WebSocket session; returns how many.
     std::size_t disconnect_all(bool drop) const;
     // For the backend: closes every session authenticated as `user` with 4000 ("disconnected by
-    // the application"), after each flushes what is queued. Any thread; returns how many.
+    // the application"), after each flushes what is queued, on this node (close_sessions_of) and,
+    // through the backplane, on every other node. Any thread; returns how many on this node.
     std::size_t disconnect_user(std::string_view user) const;
+    // The same on this node only: what another node's disconnect_user asks of this one.
+    std::size_t close_sessions_of(std::string_view user) const;
 
     // Immediate stop (any thread): drop every connection and stop accepting.
     void stop_now();

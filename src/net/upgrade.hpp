@@ -38,9 +38,10 @@ struct refused_upgrade {
 };
 
 // An upgrade request that passed, handed from the HTTP part of a session to the WebSocket part
-// together with the socket.
+// together with the connection: the TCP socket, or the TLS stream.
+template <class Transport>
 struct upgrade_to_websocket {
-    boost::asio::ip::tcp::socket socket;
+    Transport transport;
     http_request request;
     accepted_upgrade accepted;
 };

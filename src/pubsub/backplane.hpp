@@ -1,6 +1,7 @@
 // The seam between the topic hub and other server processes. The hub tells the backplane which
 // topics this node has local subscribers for, and hands it each message published here; the
-// backplane hands the hub each message published on another node (topic_hub::deliver).
+// backplane hands the hub each message published on another node (topic_hub::deliver). The
+// server also sends one control request through it: close a user's sessions on every node.
 //
 // Implementations: in_process_backplane (the default: one node, nothing to forward) and
 // redis_backplane (Redis pub/sub, --backplane redis://HOST:PORT). Tests use a GoogleMock of it.
@@ -39,11 +40,22 @@ public:
     // False while the backplane cannot reach the other nodes (local delivery still works).
     virtual bool healthy() const = 0;
 
+    // Where another node's disconnect_user goes: close this node's sessions of `user`.
+    using user_sink = std::function<void(std::string const& user)>;
+
+    // Called once, before start(): from then on, hand each disconnect_user made on another node
+    // to `close_sessions` (not after shutdown()).
+    virtual void on_disconnect_user(user_sink close_sessions) = 0;
+
+    // This node has closed its own sessions of `user`: have every other node close theirs (the
+    // API's POST /api/disconnect). Must not block.
+    virtual void disconnect_user(std::string const& user) = 0;
+
     // Stop: close connections, cancel timers. Called once, at server shutdown.
     virtual void shutdown() = 0;
 };
 
-// One process, nothing to forward.
+// One process, nothing to forward, and no other node to tell of a disconnect.
 class in_process_backplane final : public backplane {
 public:
     void start(metrics&, remote_sink) override {}
@@ -51,6 +63,8 @@ public:
     void unsubscribe(std::string const&) override {}
     void publish(std::string const&, shared_payload const&) override {}
     bool healthy() const override { return true; }
+    void on_disconnect_user(user_sink) override {}
+    void disconnect_user(std::string const&) override {}
     void shutdown() override {}
 };
 

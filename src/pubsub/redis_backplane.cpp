@@ -52,6 +52,7 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     state(asio::io_context& io, redis_url const& where, redis_liveness_limits limits)
         : strand(asio::make_strand(io)),
           prefix(where.name_space + ":topic:"),
+          control_channel(where.name_space + ":control:disconnect_user"),
           node(random_node_id()),
           address(where),
           liveness(limits)
@@ -60,6 +61,7 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
 
     asio::strand<asio::io_context::executor_type> strand;
     std::string const prefix;
+    std::string const control_channel;  // every node's: "close this user's sessions", from a node
     std::string const node;
     redis_url const address;
     redis_liveness_limits const liveness;
@@ -67,6 +69,7 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     // Set by start(); touched only on the strand.
     metrics* stats = nullptr;
     remote_sink deliver;
+    user_sink close_sessions;
     std::unique_ptr<redis_link> publisher;
     std::unique_ptr<redis_link> subscriber;
     std::unordered_map<std::string, channel> channels;
@@ -129,10 +132,9 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
         subscribing.heartbeat_channel = address.name_space + ":heartbeat:" + node;
         subscriber = std::make_unique<redis_link>(strand, "backplane subscriber", address.host, address.port,
                                                   link_events(
-                                                      [on_up, weak](bool again) {
-                                                          on_up(&state::subscriber_up, again);
+                                                      [weak](bool again) {
                                                           if (auto self = weak.lock())
-                                                              self->resubscribe();
+                                                              self->subscriber_connected(again);
                                                       },
                                                       [weak](std::string const&) {
                                                           if (auto self = weak.lock())
@@ -147,6 +149,7 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
     {
         stopped = true;
         deliver = nullptr;
+        close_sessions = nullptr;
         if (publisher)
             publisher->stop();
         if (subscriber)
@@ -154,7 +157,19 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
         publisher_up = subscriber_up = false;
     }
 
-    // The subscriber connection is (back) up: subscribe to every topic with local subscribers.
+    // The subscriber connection is (back) up: subscribe to the control channel and to every topic
+    // with local subscribers. The connection counts as up once the control channel is confirmed
+    // (handle()): until then this node would miss another node's disconnect_user.
+    void subscriber_connected(bool reconnected)
+    {
+        if (reconnected)
+            stats->backplane_reconnects.fetch_add(1, std::memory_order_relaxed);
+        // Never unsubscribed, so no UNSUBSCRIBE of it is ever in flight beside this SUBSCRIBE. If
+        // it cannot be sent, the link is going down and reconnects: this runs again then.
+        (void)subscriber->command({"SUBSCRIBE", control_channel}, &state::on_subscriber_reply, this);
+        resubscribe();
+    }
+
     void resubscribe()
     {
         std::vector<std::string> topics;
@@ -216,7 +231,13 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
 
     void handle(std::string_view kind, std::string_view channel_name, redisReply const* third)
     {
-        if (stopped || !channel_name.starts_with(prefix))
+        if (stopped)
+            return;
+        if (channel_name == control_channel) {
+            control(kind, as_view(third));
+            return;
+        }
+        if (!channel_name.starts_with(prefix))
             return;
         std::string const topic(channel_name.substr(prefix.size()));
         if (kind == "message") {
@@ -244,6 +265,37 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
             return;
         }
         reconcile(topic);
+    }
+
+    // The control channel: its subscription confirmed (the subscriber connection is up), or a
+    // request from a node, "NODE\nUSER".
+    void control(std::string_view kind, std::string_view payload)
+    {
+        if (kind == "subscribe") {
+            subscriber_up = true;
+            update_health();
+            return;
+        }
+        if (kind != "message")
+            return;
+        auto const newline = payload.find('\n');
+        if (newline == std::string_view::npos || payload.substr(0, newline) == node)
+            return;  // not from a coropush node, or ours: this node closed its sessions already
+        std::string const user(payload.substr(newline + 1));
+        log_info(0, "backplane: node ", payload.substr(0, newline), " disconnects a user everywhere");
+        if (close_sessions)
+            close_sessions(user);
+    }
+
+    void request_disconnect(std::string const& user)
+    {
+        if (stopped || !publisher)
+            return;
+        std::string value;
+        value.reserve(node.size() + 1 + user.size());
+        value.append(node).append(1, '\n').append(user);
+        if (!publisher->command({"PUBLISH", control_channel, value}))
+            log_warn(0, "backplane: redis unreachable, a user's sessions on other nodes stay open");
     }
 
     void forward(std::string const& topic, shared_payload const& envelope)
@@ -305,6 +357,18 @@ void redis_backplane::unsubscribe(std::string const& topic)
 void redis_backplane::publish(std::string const& topic, shared_payload const& envelope)
 {
     asio::post(state_->strand, [s = state_, topic, envelope] { s->forward(topic, envelope); });
+}
+
+void redis_backplane::on_disconnect_user(user_sink close_sessions)
+{
+    asio::dispatch(state_->strand, [s = state_, close_sessions = std::move(close_sessions)]() mutable {
+        s->close_sessions = std::move(close_sessions);
+    });
+}
+
+void redis_backplane::disconnect_user(std::string const& user)
+{
+    asio::post(state_->strand, [s = state_, user] { s->request_disconnect(user); });
 }
 
 bool redis_backplane::healthy() const

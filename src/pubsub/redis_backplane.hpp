@@ -9,7 +9,9 @@
 // messages for other nodes are dropped and counted, /readyz says "backplane unavailable", and
 // both connections reconnect with backoff and re-subscribe. A Redis that hangs (connections open,
 // nothing answered) counts as unreachable once a heartbeat goes unanswered or too many bytes
-// await a reply (redis_link.hpp). See docs/scaling.md.
+// await a reply (redis_link.hpp). A disconnect_user is PUBLISHed on the control channel
+// NAMESPACE:control:disconnect_user, which every node subscribes to before it counts as up. See
+// docs/scaling.md.
 #pragma once
 
 #include "pubsub/backplane.hpp"
@@ -37,6 +39,8 @@ public:
     void unsubscribe(std::string const& topic) override;
     void publish(std::string const& topic, shared_payload const& envelope) override;
     bool healthy() const override;
+    void on_disconnect_user(user_sink close_sessions) override;
+    void disconnect_user(std::string const& user) override;
     void shutdown() override;
 
     // This node's id on the backplane (random, 16 hex digits).

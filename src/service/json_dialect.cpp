@@ -39,7 +39,7 @@ json_dialect::json_dialect(outbox& out, service_context const& services)
       messages_(services.options.rate_messages, services.options.rate_burst, steady::now()),
       refusals_(services.options.rate_messages, services.options.rate_burst, steady::now())
 {
-    // The watchdog closes the session at this deadline unless a token moves it (handle(auth)).
+    // The connection closes the session at this deadline unless a token moves it (handle(auth)).
     if (services_.access.mode == auth::auth_mode::required)
         out_.close_at(steady::now() + services_.options.handshake_timeout,
                       protocol::close_codes::authentication_required, "authentication required");

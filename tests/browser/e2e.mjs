@@ -6,13 +6,19 @@
 // Steps: the demo messages in order; the seed's page (web/original.html, unmodified) against a
 // server started as scripts/run.sh starts it (no flag, port 1337), loaded over HTTP and from disk;
 // a page from disk refused by the JSON dialect; a topic message from one page to another; a job's
-// bar to 100%; and a job that survives the server dropping the page's connection.
+// bar to 100%; and a job that survives the server dropping the page's connection. The dashboard's
+// steps run twice: over HTTP and ws://, then over HTTPS and wss:// against a server started with
+// --tls-cert, whose certificate a CA made here signed (Chromium is told to trust that CA's key).
 // Any console error, uncaught page error, failed request or HTTP error answer on any page fails
 // the step it happens in (and the run), unless the step says it expects it.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -35,9 +41,9 @@ const { chromium } = await import('playwright-core');
 
 // The whole run is bounded, whatever happens.
 const overall = setTimeout(() => {
-  console.error('FAIL: the browser test did not finish within 90 s');
+  console.error('FAIL: the browser test did not finish within 150 s');
   process.exit(1);
-}, 90_000);
+}, 150_000);
 
 function findBrowser() {
   const candidates = [
@@ -79,6 +85,43 @@ async function startServer(args) {
       }
     },
   };
+}
+
+// A throwaway CA and a certificate it signed for localhost and 127.0.0.1, made with the openssl
+// command. The chain file carries the CA too, so that Chromium, told to trust the CA's key
+// (--ignore-certificate-errors-spki-list), finds it in what the server presents.
+function makeCertificates() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'coropush-e2e-tls-'));
+  const file = (name) => path.join(dir, name);
+  const openssl = (...args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  openssl('req', '-x509', ...ecKey, '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2',
+    '-subj', '/CN=coropush e2e CA', '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign');
+  openssl('req', ...ecKey, '-keyout', file('key.pem'), '-out', file('server.csr'), '-subj', '/CN=localhost');
+  writeFileSync(file('server.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' +
+    'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'),
+    '-CAcreateserial', '-days', '2', '-extfile', file('server.ext'), '-out', file('server.pem'));
+  chmodSync(file('key.pem'), 0o600);  // the server refuses a key other users may read
+  const ca = readFileSync(file('ca.pem'));
+  writeFileSync(file('chain.pem'), Buffer.concat([readFileSync(file('server.pem')), ca]));
+  const caKeyHash = createHash('sha256')
+    .update(new X509Certificate(ca).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  return { dir, ca, cert: file('chain.pem'), key: file('key.pem'), caKeyHash };
+}
+
+// A POST from Node (not from a page), over HTTP or HTTPS; resolves with the status.
+function post(url, headers, ca) {
+  const client = url.startsWith('https:') ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.request(url, { method: 'POST', headers, ca }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode));
+    });
+    request.on('error', reject);
+    request.end();
+  });
 }
 
 function portIsFree(port) {
@@ -147,30 +190,19 @@ async function step(name, page, body) {
   }
 }
 
-async function openDashboard(context, port) {
+async function openDashboard(context, base) {
   const page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.goto(`${base}/`);
   await page.waitForSelector('#status[data-state="open"]', { timeout: WAIT });
   return page;
 }
 
-try {
-  const server = await startServer([
-    '--port', '0', '--web-root', webRoot, '--admin-token', ADMIN_TOKEN, '--push-delay', '1s',
-  ]);
-  servers.push(server);
-  browser = await chromium.launch({
-    executablePath: findBrowser(),
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  watchForProblems(context);
-
+// The dashboard's steps against one server, `base` being http://127.0.0.1:PORT or https://...;
+// `label` prefixes the step names, `ca` is what Node trusts for its own requests over HTTPS.
+async function dashboardSteps(context, base, label, ca) {
   // 1. The demo: the welcome, then the notice a second later, in that order (keyboard only).
-  const pageA = await openDashboard(context, server.port);
-  await step('demo messages appear in order', pageA, async () => {
+  const pageA = await openDashboard(context, base);
+  await step(`${label}demo messages appear in order`, pageA, async () => {
     await pageA.focus('#run');
     await pageA.keyboard.press('Enter');
     await pageA.waitForFunction(() => document.querySelectorAll('#demo-log li').length >= 2, null, { timeout: WAIT });
@@ -178,7 +210,106 @@ try {
     check(JSON.stringify(lines) === JSON.stringify([WELCOME, NOTICE]), `got ${JSON.stringify(lines)}`);
   });
 
-  // 2. The seed's page, unmodified: a plain WebSocket to ws://localhost:1337, no subprotocol. The
+  // 2. Topics: a message published on one page reaches a second page subscribed to the topic.
+  const pageB = await openDashboard(context, base);
+  await step(`${label}the topic field validates names as the server does`, pageB, async () => {
+    const validity = (value) => pageB.$eval('#topic', (input, v) => {
+      input.value = v;
+      return { valid: input.validity.valid, mismatch: input.validity.patternMismatch };
+    }, value);
+    const bad = await validity('no spaces!');
+    check(bad.mismatch, `the pattern let "no spaces!" through: ${JSON.stringify(bad)}`);
+    const good = await validity('a.b_c:d/e-f');
+    check(good.valid, `the pattern refused "a.b_c:d/e-f": ${JSON.stringify(good)}`);
+  });
+  await step(`${label}a published message reaches the other page`, pageB, async () => {
+    await pageB.fill('#topic', 'e2e-chat');
+    await pageB.click('#subscribe-form button[type=submit]');
+    await pageB.waitForFunction(
+      () => document.getElementById('subscriptions').textContent.includes('e2e-chat'), null, { timeout: WAIT });
+    await pageA.fill('#publish-topic', 'e2e-chat');
+    await pageA.fill('#publish-text', 'hello from page A');
+    await pageA.press('#publish-text', 'Enter');
+    await pageB.waitForFunction(
+      () => document.getElementById('messages').textContent.includes('e2e-chat: hello from page A'), null,
+      { timeout: WAIT });
+    await pageA.waitForFunction(
+      () => document.getElementById('topics-status').textContent.includes('delivered to 1'), null, { timeout: WAIT });
+  });
+
+  // 3. A job's bar reaches 100%.
+  await step(`${label}a job bar reaches 100 percent`, pageA, async () => {
+    await pageA.selectOption('#job-kind', 'sample');
+    await pageA.fill('#job-steps', '5');
+    await pageA.fill('#job-step-ms', '50');
+    await pageA.fill('#job-label', 'quick');
+    await pageA.click('#job-form button[type=submit]');
+    await pageA.waitForSelector('.job[data-state="done"]', { timeout: WAIT });
+    const value = await pageA.$eval('.job[data-state="done"] progress', (bar) => bar.value);
+    check(value === 100, `the bar stopped at ${value}`);
+  });
+
+  // 4. The server drops the page's connection mid-job: the page reconnects, resumes the job, and
+  //    the bar goes on from where it was (it never moves back) to 100%.
+  await step(`${label}a job survives a dropped connection`, pageA, async () => {
+    await pageA.fill('#job-steps', '30');
+    await pageA.fill('#job-step-ms', '100');
+    await pageA.fill('#job-label', 'long');
+    await pageA.click('#job-form button[type=submit]');
+    const row = '.job[data-state="running"]';
+    await pageA.waitForSelector(row, { timeout: WAIT });
+    // Record every value the bar shows, from now on.
+    await pageA.evaluate(() => {
+      const bar = [...document.querySelectorAll('.job')].find((j) => j.dataset.state === 'running')
+        .querySelector('progress');
+      window.e2eValues = [bar.value];
+      new MutationObserver(() => window.e2eValues.push(bar.value)).observe(bar, { attributes: true });
+    });
+    await pageA.waitForFunction(() => window.e2eValues.at(-1) >= 20, null, { timeout: WAIT });
+
+    const reconnectsBefore = await pageA.$eval('#status', (s) => Number(s.dataset.reconnects || 0));
+    const status = await post(`${base}/admin/disconnect?how=drop`, { Authorization: `Bearer ${ADMIN_TOKEN}` }, ca);
+    check(status === 200, `the admin endpoint answered ${status}`);
+    await pageA.waitForFunction(
+      (before) => {
+        const status = document.getElementById('status');
+        return status.dataset.state === 'open' && Number(status.dataset.reconnects) > before;
+      },
+      reconnectsBefore, { timeout: WAIT });
+    await pageA.waitForFunction(
+      () => [...document.querySelectorAll('.job')].some((j) => j.textContent.includes('long') && j.dataset.state === 'done'),
+      null, { timeout: WAIT });
+    const values = await pageA.evaluate(() => window.e2eValues);
+    const backwards = values.findIndex((v, i) => i > 0 && v < values[i - 1]);
+    check(backwards === -1, `the bar went back: ${JSON.stringify(values)}`);
+    check(values.at(-1) === 100, `the bar ended at ${values.at(-1)}`);
+    console.log(`     bar values seen: ${values.join(' ')}`);
+  });
+  await pageA.close();
+  await pageB.close();
+}
+
+let certificates;
+try {
+  const dashboardArgs = ['--port', '0', '--web-root', webRoot, '--admin-token', ADMIN_TOKEN, '--push-delay', '1s'];
+  const server = await startServer(dashboardArgs);
+  servers.push(server);
+  certificates = makeCertificates();
+  const tlsServer = await startServer([...dashboardArgs, '--tls-cert', certificates.cert, '--tls-key', certificates.key]);
+  servers.push(tlsServer);
+  browser = await chromium.launch({
+    executablePath: findBrowser(),
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync',
+           `--ignore-certificate-errors-spki-list=${certificates.caKeyHash}`],
+  });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  watchForProblems(context);
+
+  await dashboardSteps(context, `http://127.0.0.1:${server.port}`, '', undefined);
+
+  // Then the seed's page, unmodified: a plain WebSocket to ws://localhost:1337, no subprotocol. The
   //    server is started as scripts/run.sh starts it, with no flag (port 1337, web/ as its root).
   //    Over HTTP the page's Origin is the server's own; from disk it is `null`.
   check(await portIsFree(1337), 'port 1337 is in use: stop what runs there (the seed page hard-codes it)');
@@ -209,7 +340,7 @@ try {
     check(!seedServer.log().includes('upgrade refused'), `the server refused an upgrade:\n${seedServer.log()}`);
   });
 
-  // 3. A page from disk (Origin: null) gets no JSON session by default: topics, jobs and publish
+  // And a page from disk (Origin: null) gets no JSON session by default: topics, jobs and publish
   //    keep the strict Origin policy, and the refusal's log line says what would allow it.
   await step('a page from disk is refused the JSON dialect', seedFromDisk, async () => {
     expectedErrors = [/WebSocket connection to 'ws:\/\/localhost:1337\/ws' failed.*403/];
@@ -226,84 +357,8 @@ try {
   await seedFromDisk.close();
   await seedServer.stop();
 
-  // 4. Topics: a message published on one page reaches a second page subscribed to the topic.
-  const pageB = await openDashboard(context, server.port);
-  await step('the topic field validates names as the server does', pageB, async () => {
-    const validity = (value) => pageB.$eval('#topic', (input, v) => {
-      input.value = v;
-      return { valid: input.validity.valid, mismatch: input.validity.patternMismatch };
-    }, value);
-    const bad = await validity('no spaces!');
-    check(bad.mismatch, `the pattern let "no spaces!" through: ${JSON.stringify(bad)}`);
-    const good = await validity('a.b_c:d/e-f');
-    check(good.valid, `the pattern refused "a.b_c:d/e-f": ${JSON.stringify(good)}`);
-  });
-  await step('a published message reaches the other page', pageB, async () => {
-    await pageB.fill('#topic', 'e2e-chat');
-    await pageB.click('#subscribe-form button[type=submit]');
-    await pageB.waitForFunction(
-      () => document.getElementById('subscriptions').textContent.includes('e2e-chat'), null, { timeout: WAIT });
-    await pageA.fill('#publish-topic', 'e2e-chat');
-    await pageA.fill('#publish-text', 'hello from page A');
-    await pageA.press('#publish-text', 'Enter');
-    await pageB.waitForFunction(
-      () => document.getElementById('messages').textContent.includes('e2e-chat: hello from page A'), null,
-      { timeout: WAIT });
-    await pageA.waitForFunction(
-      () => document.getElementById('topics-status').textContent.includes('delivered to 1'), null, { timeout: WAIT });
-  });
 
-  // 5. A job's bar reaches 100%.
-  await step('a job bar reaches 100 percent', pageA, async () => {
-    await pageA.selectOption('#job-kind', 'sample');
-    await pageA.fill('#job-steps', '5');
-    await pageA.fill('#job-step-ms', '50');
-    await pageA.fill('#job-label', 'quick');
-    await pageA.click('#job-form button[type=submit]');
-    await pageA.waitForSelector('.job[data-state="done"]', { timeout: WAIT });
-    const value = await pageA.$eval('.job[data-state="done"] progress', (bar) => bar.value);
-    check(value === 100, `the bar stopped at ${value}`);
-  });
-
-  // 6. The server drops the page's connection mid-job: the page reconnects, resumes the job, and
-  //    the bar goes on from where it was (it never moves back) to 100%.
-  await step('a job survives a dropped connection', pageA, async () => {
-    await pageA.fill('#job-steps', '30');
-    await pageA.fill('#job-step-ms', '100');
-    await pageA.fill('#job-label', 'long');
-    await pageA.click('#job-form button[type=submit]');
-    const row = '.job[data-state="running"]';
-    await pageA.waitForSelector(row, { timeout: WAIT });
-    // Record every value the bar shows, from now on.
-    await pageA.evaluate(() => {
-      const bar = [...document.querySelectorAll('.job')].find((j) => j.dataset.state === 'running')
-        .querySelector('progress');
-      window.e2eValues = [bar.value];
-      new MutationObserver(() => window.e2eValues.push(bar.value)).observe(bar, { attributes: true });
-    });
-    await pageA.waitForFunction(() => window.e2eValues.at(-1) >= 20, null, { timeout: WAIT });
-
-    const reconnectsBefore = await pageA.$eval('#status', (s) => Number(s.dataset.reconnects || 0));
-    const answer = await fetch(`http://127.0.0.1:${server.port}/admin/disconnect?how=drop`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
-    check(answer.ok, `the admin endpoint answered ${answer.status}`);
-    await pageA.waitForFunction(
-      (before) => {
-        const status = document.getElementById('status');
-        return status.dataset.state === 'open' && Number(status.dataset.reconnects) > before;
-      },
-      reconnectsBefore, { timeout: WAIT });
-    await pageA.waitForFunction(
-      () => [...document.querySelectorAll('.job')].some((j) => j.textContent.includes('long') && j.dataset.state === 'done'),
-      null, { timeout: WAIT });
-    const values = await pageA.evaluate(() => window.e2eValues);
-    const backwards = values.findIndex((v, i) => i > 0 && v < values[i - 1]);
-    check(backwards === -1, `the bar went back: ${JSON.stringify(values)}`);
-    check(values.at(-1) === 100, `the bar ended at ${values.at(-1)}`);
-    console.log(`     bar values seen: ${values.join(' ')}`);
-  });
+  await dashboardSteps(context, `https://127.0.0.1:${tlsServer.port}`, '(https) ', certificates.ca);
   await step('no console error or failed request anywhere', null, async () => {
     check(problems.length === 0, problems.join('; '));
   });
@@ -313,6 +368,7 @@ try {
 } finally {
   if (browser) await browser.close().catch(() => {});
   for (const server of servers) await server.stop().catch(() => {});
+  if (certificates) rmSync(certificates.dir, { recursive: true, force: true });
   clearTimeout(overall);
 }
 

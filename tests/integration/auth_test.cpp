@@ -64,22 +64,6 @@ wall_clock::time_point at_unix(double seconds)
         std::chrono::duration_cast<wall_clock::duration>(std::chrono::duration<double>(seconds))};
 }
 
-awaitable<protocol::authenticated> authenticate(ws_client& c, std::string const& token, std::uint64_t id)
-{
-    protocol::auth const request{token};
-    co_await c.send(request, id);
-    auto const [reply, reply_id] = co_await c.receive_as<protocol::authenticated>();
-    require(reply_id == id, "authenticated carries the request's id");
-    co_return reply;
-}
-
-awaitable<ws_client> signed_in(std::uint16_t port, std::string const& token)
-{
-    auto c = co_await ws_client::connect(json(port));
-    co_await authenticate(c, token, 1);
-    co_return c;
-}
-
 // The next message must be an error envelope for request `id`: returns its code.
 awaitable<std::string> error_code_of(ws_client& c, std::uint64_t id)
 {
@@ -104,15 +88,6 @@ awaitable<void> send(ws_client& c, std::uint64_t id, Fields... fields)
 {
     Request const request{std::move(fields)...};
     co_await c.send(request, id);
-}
-
-// The connection still answers: an echo comes back.
-awaitable<void> still_open(ws_client& c, std::uint64_t id)
-{
-    protocol::echo const ping{"still here?"};
-    co_await c.send(ping, id);
-    auto const [echo, echo_id] = co_await c.receive_as<protocol::echo>();
-    require(echo_id == id && echo.text == ping.text, "the connection stayed open");
 }
 
 awaitable<std::string> job_started_by(ws_client& c, std::uint64_t id)

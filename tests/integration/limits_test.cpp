@@ -165,6 +165,22 @@ TEST(deadlines, a_closing_handshake_the_peer_never_completes_is_cut_off_at_the_c
     });
 }
 
+TEST(deadlines, a_peer_that_closes_and_then_never_ends_the_connection_is_cut_off_at_the_close_timeout)
+{
+    auto options = test_options();
+    options.close_timeout = 100ms;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto peer = co_await raw_connection::connect(server.port());
+        auto const reply = co_await peer.upgrade("/");
+        require(reply.status == 101, "upgrade");
+        // The peer begins the close, then neither reads the answer nor ends the TCP connection:
+        // the server's teardown waits for an end that never comes, for the close timeout only.
+        co_await peer.write(raw_connection::close_frame(1000));
+        co_await eventually([&] { return server.get().websocket_sessions() == 0; }, "the session has ended", 5s);
+    });
+}
+
 TEST(limits, oversized_headers_get_431_and_oversized_bodies_413)
 {
     auto options = test_options();

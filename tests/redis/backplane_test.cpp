@@ -2,8 +2,11 @@
 // each, and Redis started, killed and restarted by the test. Each test awaits what the nodes
 // report (their backplane metrics) rather than sleeping; every wait is bounded.
 #include "client/ws_client.hpp"
+#include "protocol/close_codes.hpp"
 #include "redis/cluster.hpp"
+#include "support/auth_test_tokens.hpp"
 #include "support/json_clients.hpp"
+#include "support/raw_connection.hpp"
 
 #include <gtest/gtest.h>
 
@@ -173,6 +176,58 @@ TEST(redis_backplane, jobs_stay_on_their_node_and_resuming_elsewhere_is_a_clear_
         EXPECT_EQ(error_id, 2u);
         co_await on_b.close();
     });
+}
+
+// Every node takes tokens signed with this secret, and has the server API under this key.
+constexpr char cluster_secret[] = "the redis tests' HS256 secret, over 32 bytes";
+constexpr char cluster_api_key[] = "api-key-for-the-redis-tests";
+
+void with_auth_and_api(server_options& options, std::size_t)
+{
+    options.auth = auth::auth_mode::required;
+    options.auth_key = cluster_secret;
+    options.api_key = cluster_api_key;
+}
+
+// A token for `user`, valid until 2100.
+std::string token_of(std::string const& user)
+{
+    return auth::test_tokens::sign("HS256", cluster_secret, R"({"sub":")" + user + R"(","exp":4102444800})");
+}
+
+TEST(redis_backplane, the_api_disconnects_a_user_on_every_node_and_counts_the_sessions_of_its_own)
+{
+    with_nodes(
+        2,
+        [](cluster& c) -> awaitable<void> {
+            auto& a = c[0];
+            auto& b = c[1];
+            // Every node is up, which includes its subscription to the control channel: a
+            // request published now reaches both.
+            auto alice_on_a = co_await signed_in(a.port(), token_of("alice"));
+            auto alice_on_b = co_await signed_in(b.port(), token_of("alice"));
+            auto other_alice_on_b = co_await signed_in(b.port(), token_of("alice"));
+            auto bob_on_b = co_await signed_in(b.port(), token_of("bob"));
+
+            auto backend = co_await raw_connection::connect(a.port());
+            std::string const body = R"({"user":"alice"})";
+            co_await backend.write(
+                "POST /api/disconnect HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(cluster_api_key) +
+                "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                body);
+            auto const reply = co_await backend.read_http();
+            EXPECT_EQ(reply.status, 200u);
+            EXPECT_EQ(reply.body, R"({"disconnected":1})") << "the answer counts the sessions on node A";
+
+            for (auto* alice : {&alice_on_a, &alice_on_b, &other_alice_on_b}) {
+                auto const end = co_await alice->receive_close();
+                EXPECT_EQ(end.close_code, protocol::close_codes::disconnected);
+                EXPECT_EQ(end.close_reason, "disconnected by the application");
+            }
+            co_await still_open(bob_on_b, 2);
+            co_await bob_on_b.close();
+        },
+        true, with_auth_and_api);
 }
 
 TEST(redis_backplane, a_malformed_backplane_url_is_refused)

@@ -57,4 +57,28 @@ awaitable<std::string> next_text(ws_client& c)
     co_return *message.text;
 }
 
+awaitable<protocol::authenticated> authenticate(ws_client& c, std::string const& token, std::uint64_t id)
+{
+    protocol::auth const request{token};
+    co_await c.send(request, id);
+    auto const [reply, reply_id] = co_await c.receive_as<protocol::authenticated>();
+    require(reply_id == id, "authenticated carries the request's id");
+    co_return reply;
+}
+
+awaitable<ws_client> signed_in(std::uint16_t port, std::string const& token)
+{
+    auto c = co_await ws_client::connect(json(port));
+    co_await authenticate(c, token, 1);
+    co_return c;
+}
+
+awaitable<void> still_open(ws_client& c, std::uint64_t id)
+{
+    protocol::echo const ping{"still here?"};
+    co_await c.send(ping, id);
+    auto const [echo, echo_id] = co_await c.receive_as<protocol::echo>();
+    require(echo_id == id && echo.text == ping.text, "the connection stayed open");
+}
+
 }  // namespace coropush::testing

@@ -29,4 +29,13 @@ boost::asio::awaitable<std::string> start_job(client::ws_client& c, protocol::jo
 // The text of the next topic message.
 boost::asio::awaitable<std::string> next_text(client::ws_client& c);
 
+// Sends an `auth` message with `token` and returns the `authenticated` reply.
+boost::asio::awaitable<protocol::authenticated> authenticate(client::ws_client& c, std::string const& token,
+                                                             std::uint64_t id);
+// A client authenticated with `token` (request id 1).
+boost::asio::awaitable<client::ws_client> signed_in(std::uint16_t port, std::string const& token);
+
+// Checks that the connection still answers: an echo (request `id`) comes back.
+boost::asio::awaitable<void> still_open(client::ws_client& c, std::uint64_t id);
+
 }  // namespace coropush::testing

@@ -1,9 +1,12 @@
-// Raw TCP test client: HTTP via Beast's parser, WebSocket frames by hand.
+// Raw TCP or TLS test client: HTTP via Beast's parser, WebSocket frames by hand.
 #include "support/raw_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -12,11 +15,13 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <random>
 #include <stdexcept>
+#include <variant>
 
 #include <netinet/tcp.h>
 
@@ -35,11 +40,32 @@ std::uint16_t ws_frame::close_code() const
 }
 
 struct raw_connection::impl {
-    explicit impl(asio::any_io_executor ex)
-        : stream(std::move(ex))
+    using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+    explicit impl(asio::any_io_executor const& ex)
+        : stream(std::in_place_type<beast::tcp_stream>, ex)
     {
     }
-    beast::tcp_stream stream;
+    impl(asio::any_io_executor const& ex, std::shared_ptr<asio::ssl::context> context)
+        : tls(std::move(context)),
+          stream(std::in_place_type<tls_stream>, ex, *tls)
+    {
+    }
+
+    beast::tcp_stream& transport()
+    {
+        return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
+    }
+
+    // `operation(stream)` on whichever stream this is.
+    template <class Operation>
+    auto with_stream(Operation const& operation)
+    {
+        return std::visit(operation, stream);
+    }
+
+    std::shared_ptr<asio::ssl::context> tls;  // TLS only; declared first, so it outlives the stream
+    std::variant<beast::tcp_stream, tls_stream> stream;
     beast::flat_buffer buffer;  // bytes read but not yet consumed
 };
 
@@ -54,7 +80,7 @@ raw_connection::~raw_connection() = default;
 asio::awaitable<raw_connection> raw_connection::connect(std::uint16_t port, int receive_buffer)
 {
     auto state = std::make_unique<impl>(co_await asio::this_coro::executor);
-    auto& socket = state->stream.socket();
+    auto& socket = state->transport().socket();
     socket.open(tcp::v4());
     if (receive_buffer > 0) {
         socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
@@ -68,16 +94,36 @@ asio::awaitable<raw_connection> raw_connection::connect(std::uint16_t port, int 
     co_return raw_connection(std::move(state));
 }
 
+asio::awaitable<raw_connection> raw_connection::connect_tls(std::uint16_t port, std::string ca_file)
+{
+    auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    context->set_verify_mode(asio::ssl::verify_peer);
+    context->load_verify_file(ca_file);
+    auto state = std::make_unique<impl>(co_await asio::this_coro::executor, std::move(context));
+    auto& tls = std::get<impl::tls_stream>(state->stream);
+    tls.set_verify_callback(asio::ssl::host_name_verification("127.0.0.1"));
+    co_await state->transport().async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                              asio::use_awaitable);
+    co_await tls.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+    co_return raw_connection(std::move(state));
+}
+
 asio::awaitable<void> raw_connection::write(std::string bytes)
 {
-    co_await asio::async_write(impl_->stream, asio::buffer(bytes), asio::use_awaitable);
+    auto const writing = [&](auto& stream) {
+        return asio::async_write(stream, asio::buffer(bytes), asio::use_awaitable);
+    };
+    co_await impl_->with_stream(writing);
 }
 
 asio::awaitable<http_reply> raw_connection::read_http(bool head)
 {
     http::response_parser<http::string_body> parser;
     parser.skip(head);
-    co_await http::async_read(impl_->stream, impl_->buffer, parser, asio::use_awaitable);
+    auto const reading = [&](auto& stream) {
+        return http::async_read(stream, impl_->buffer, parser, asio::use_awaitable);
+    };
+    co_await impl_->with_stream(reading);
     auto const& message = parser.get();
     http_reply reply;
     reply.status = message.result_int();
@@ -94,11 +140,14 @@ asio::awaitable<http_reply> raw_connection::read_http(bool head)
 asio::awaitable<bool> raw_connection::closed_by_server()
 {
     impl_->buffer.consume(impl_->buffer.size());
+    auto const reading = [&](auto& stream) {
+        return stream.async_read_some(impl_->buffer.prepare(4096), asio::as_tuple(asio::use_awaitable));
+    };
     for (;;) {
-        auto [ec, n] =
-            co_await impl_->stream.async_read_some(impl_->buffer.prepare(4096), asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] = co_await impl_->with_stream(reading);
         if (ec)
-            co_return ec == asio::error::eof || ec == asio::error::connection_reset;
+            co_return ec == asio::error::eof || ec == asio::error::connection_reset ||
+                ec == asio::ssl::error::stream_truncated;
         impl_->buffer.commit(n);
         impl_->buffer.consume(n);
     }
@@ -118,7 +167,10 @@ asio::awaitable<http_reply> raw_connection::upgrade(std::string path, std::strin
     // A 101 has no body: read the header only, and keep any frame bytes that follow in the buffer.
     http::response_parser<http::empty_body> parser;
     parser.skip(true);
-    co_await http::async_read_header(impl_->stream, impl_->buffer, parser, asio::use_awaitable);
+    auto const reading = [&](auto& stream) {
+        return http::async_read_header(stream, impl_->buffer, parser, asio::use_awaitable);
+    };
+    co_await impl_->with_stream(reading);
     http_reply reply;
     reply.status = parser.get().result_int();
     for (auto const& field : parser.get()) {
@@ -133,11 +185,12 @@ asio::awaitable<http_reply> raw_connection::upgrade(std::string path, std::strin
 asio::awaitable<ws_frame> raw_connection::read_frame()
 {
     auto& buffer = impl_->buffer;
+    auto const reading = [&](auto& stream) {
+        return stream.async_read_some(buffer.prepare(4096), asio::use_awaitable);
+    };
     auto need = [&](std::size_t n) -> asio::awaitable<void> {
-        while (buffer.size() < n) {
-            auto const got = co_await impl_->stream.async_read_some(buffer.prepare(4096), asio::use_awaitable);
-            buffer.commit(got);
-        }
+        while (buffer.size() < n)
+            buffer.commit(co_await impl_->with_stream(reading));
     };
     auto byte = [&](std::size_t i) {
         return static_cast<unsigned char>(static_cast<char const*>(buffer.data().data())[i]);

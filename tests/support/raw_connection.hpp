@@ -1,4 +1,4 @@
-// A plain TCP connection for tests that must send what a well-behaved client never would:
+// A TCP (or TLS) connection for tests that must send what a well-behaved client never would:
 // malformed or trickled HTTP, hand-built WebSocket frames, a client that stops reading.
 #pragma once
 
@@ -32,6 +32,9 @@ public:
     // a client that stops reading, and must be set before the TCP window is advertised (the
     // segment size is lowered with it, so that the window never stays below one segment).
     static boost::asio::awaitable<raw_connection> connect(std::uint16_t port, int receive_buffer = 0);
+    // The same over TLS (HTTPS, wss://), checking the server's certificate against the CA in
+    // `ca_file`. Everything below then goes through TLS.
+    static boost::asio::awaitable<raw_connection> connect_tls(std::uint16_t port, std::string ca_file);
 
     raw_connection(raw_connection const&) = delete;
     raw_connection& operator=(raw_connection const&) = delete;
@@ -43,7 +46,8 @@ public:
     // Reads one HTTP response (headers and body; for the answer to a HEAD request, pass
     // `head`: its Content-Length describes a body that is not sent).
     boost::asio::awaitable<http_reply> read_http(bool head = false);
-    // True when the server has closed the connection (reads EOF or reset, discarding data).
+    // True when the server has closed the connection (reads EOF or reset, discarding data; over
+    // TLS, a close_notify or the end of TCP).
     boost::asio::awaitable<bool> closed_by_server();
 
     // Sends a WebSocket upgrade request for `path` and reads the 101 (or whatever comes).

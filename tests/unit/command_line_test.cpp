@@ -259,6 +259,19 @@ TEST(command_line, help_and_version)
     EXPECT_NE(help.find("[1337]"), std::string::npos) << "help shows defaults";
 }
 
+TEST(command_line, tls_takes_a_certificate_and_its_key_together)
+{
+    auto const both = parse({"--tls-cert", "cert.pem", "--tls-key", "key.pem"});
+    ASSERT_EQ(both.what, command_line::action::run) << both.message;
+    EXPECT_EQ(both.options.tls_cert_file, "cert.pem");
+    EXPECT_EQ(both.options.tls_key_file, "key.pem");
+    // The files are read when the server starts, not here: a bad one is a start-up error.
+    for (auto const& one : {parse({"--tls-cert", "cert.pem"}), parse({"--tls-key", "key.pem"})}) {
+        EXPECT_EQ(one.what, command_line::action::error);
+        EXPECT_NE(one.message.find("--tls-cert and --tls-key go together"), std::string::npos) << one.message;
+    }
+}
+
 TEST(command_line, durations_and_sizes)
 {
     EXPECT_EQ(parse_duration("0"), 0ms);

@@ -1,8 +1,8 @@
 // The topic hub against a GoogleMock of its backplane: when the hub tells the backplane to
 // subscribe, unsubscribe and publish, and how messages from other nodes reach local subscribers.
 #include "core/metrics.hpp"
-#include "pubsub/backplane.hpp"
 #include "pubsub/topic_hub.hpp"
+#include "support/mock_backplane.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,20 +11,11 @@
 
 namespace coropush {
 namespace {
+using coropush::testing::mock_backplane;
 using ::testing::_;
 using ::testing::InSequence;
 using ::testing::NiceMock;
 using ::testing::StrictMock;
-
-class mock_backplane : public backplane {
-public:
-    MOCK_METHOD(void, start, (metrics&, remote_sink), (override));
-    MOCK_METHOD(void, subscribe, (std::string const&), (override));
-    MOCK_METHOD(void, unsubscribe, (std::string const&), (override));
-    MOCK_METHOD(void, publish, (std::string const&, shared_payload const&), (override));
-    MOCK_METHOD(bool, healthy, (), (const, override));
-    MOCK_METHOD(void, shutdown, (), (override));
-};
 
 // A subscriber that records what it was sent, and the buffers (to check they are shared).
 class recording_target : public push_target {
