@@ -70,7 +70,8 @@ public:
     ~batching_stream() = default;
 
     // The next layer is a socket, which can be written without waiting (non_blocking + write_some).
-    static constexpr bool writes_without_waiting = requires(NextLayer & layer, boost::beast::error_code & ec) {
+    static constexpr bool writes_without_waiting = requires(NextLayer & layer, boost::beast::error_code& ec)
+    {
         layer.non_blocking(true, ec);
     };
 
