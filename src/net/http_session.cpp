@@ -84,7 +84,6 @@ asio::awaitable<http::message_generator> answer(http_request request, server_sta
     co_return http::message_generator(std::move(response));
 }
 
-
 // What the WebSocket part runs on. A plain connection lets go of the tcp_stream and its timers
 // (the WebSocket layer keeps time itself, and an idle session is smaller on the bare socket); a
 // TLS connection's state cannot move, so its stream goes whole, with the timer switched off.

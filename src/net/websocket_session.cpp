@@ -23,6 +23,7 @@
 #include "net/websocket_session.hpp"
 
 #include "core/log.hpp"
+#include "net/batching_stream.hpp"
 #include "net/connection.hpp"
 #include "net/deflate_settings.hpp"
 #include "net/server_state.hpp"
@@ -37,10 +38,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include <netinet/tcp.h>
-
 #include <algorithm>
-#include <type_traits>
 
 namespace coropush::net {
 namespace asio = boost::asio;
@@ -53,14 +51,16 @@ using tcp = asio::ip::tcp;
 namespace {
 
 // On the bare socket, or on the TLS stream (the HTTP part's tcp_stream and its timers are let go
-// after a plain upgrade: the WebSocket layer keeps time itself). permessage-deflate is compiled in
-// (true) for both transports and negotiated only under --deflate: the support alone adds 56 bytes
-// to a stream; the extension, once negotiated, memory per connection and CPU per message
+// after a plain upgrade: the WebSocket layer keeps time itself), through the batching layer, which
+// lets the writer send the frames it drains from the queue in one write (net/batching_stream.hpp
+// says why Beast needs it, and its rules). permessage-deflate is compiled in (true) for both
+// transports and negotiated only under --deflate: the support alone adds 56 bytes to a stream;
+// the extension, once negotiated, memory per connection and CPU per message
 // (net/deflate_settings.cpp, bench/README.md).
 template <class Transport>
-using websocket_stream = websocket::stream<Transport, true>;
+using websocket_stream = websocket::stream<batching_stream<Transport>, true>;
 
-// The TCP socket under a session's transport: for the peer's address, TCP_CORK, and dropping the
+// The TCP socket under a session's transport: for the peer's address, and for dropping the
 // connection.
 tcp::socket& tcp_socket(tcp::socket& socket)
 {
@@ -72,7 +72,11 @@ tcp::socket& tcp_socket(tls_stream& stream)
     return beast::get_lowest_layer(stream).socket();
 }
 
-using cork = asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_CORK>;
+template <class Transport>
+tcp::socket& tcp_socket(batching_stream<Transport>& stream)
+{
+    return tcp_socket(stream.next_layer());
+}
 
 // Expected outcomes (the peer left, a timeout) come back as error codes to test with `if`,
 // instead of exceptions: as_tuple turns the completion (error_code, result) into a tuple.
@@ -193,17 +197,22 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
 // (Beast's rule), and it exists only while there is something to write: queued frames in order,
 // a ping when one is due, and finally the close frame when a close was requested and everything
 // before it has been written. Returns when none of that is left.
+//
+// While it drains the queue, the batching layer holds what Beast writes (each write completes at
+// once), and the flush when the queue is empty sends it all in one write: a connection with four
+// replies queued costs one system call, not four. Frames queued while the writer is busy join
+// the same batch, so a burst of requests is answered with few writes.
 template <class Transport>
 asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> session)
 {
     auto& ws = session->ws;
     auto& conn = *session->conn;
     auto& stats = session->server->stats;
-    bool corked = false;
+    auto& batch = ws.next_layer();
     bool failed = false;
     while (!conn.stopping()) {
         if (conn.take_ping_request()) {
-            auto [ec] = co_await ws.async_ping({}, nothrow);
+            auto [ec] = co_await ws.async_ping({}, nothrow);  // joins the batch when one is open
             if (ec) {
                 failed = true;
                 break;
@@ -211,12 +220,9 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> sessi
             continue;
         }
         if (conn.has_queued()) {
-            if (!corked && conn.queued_frames() > 1) {
-                boost::system::error_code ignored;
-                tcp_socket(ws.next_layer()).set_option(cork(true), ignored);
-                corked = true;
-            }
-            // A copy of the frame holds its payload alive while the write is in flight.
+            batch.open_batch();
+            // A copy of the frame holds its payload alive while the write is in flight. (Held in
+            // the batch, the payload has been copied by the time the write completes.)
             outbound_frame const frame = conn.next_frame();
             ws.binary(frame.binary);
             auto [ec, bytes] = co_await ws.async_write(asio::buffer(*frame.payload), nothrow);
@@ -229,9 +235,21 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> sessi
             stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
             continue;
         }
-        if (corked) {  // the queue is empty: what the cork held leaves now (the loop ends below)
-            boost::system::error_code ignored;
-            tcp_socket(ws.next_layer()).set_option(cork(false), ignored);
+        if (batch.batch_open()) {
+            // The queue is empty: what the batch holds leaves now, in one write, and the batch
+            // closes (a pong Beast sends while no writer runs goes straight out). Usually the
+            // socket takes it all at once; from a slow reader's full socket, or over TLS, the
+            // rest is awaited.
+            beast::error_code ec;
+            if (!batch.flush_now(ec)) {
+                auto [rest] = co_await batch.async_flush(nothrow);
+                ec = rest;
+            }
+            if (ec) {
+                failed = true;
+                break;
+            }
+            continue;  // frames queued meanwhile start the next batch
         }
         if (auto const& close = conn.pending_close(); close && !conn.close_frame_sent()) {
             conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);
@@ -264,31 +282,27 @@ bool close_code_allowed_on_the_wire(std::uint16_t code) noexcept
 
 // The peer's close frame carries a code no endpoint may send: fail the connection with 1002
 // (protocol error) instead of Beast's echo. Beast is about to write its reply (it calls this from
-// inside the read, before writing), so the 1002 frame goes out first, written directly to the
-// socket when nothing else is being written, and the socket's sending side is then shut, so the
-// echo Beast tries next goes nowhere. When a write is in progress, or the socket would block, the
-// frame cannot be slipped in whole: the connection is dropped instead (also allowed by 7.1.7).
-// Over TLS it is always dropped: bytes written past the TLS stream would corrupt it, and a
-// synchronous write through it could block the io thread.
+// inside the read, before writing), so the 1002 frame goes out first, through the batching layer,
+// behind whatever the batch holds and in the same write, and the socket's sending side is then
+// shut, so the echo Beast tries next goes nowhere. When a write is in flight, or the socket would
+// block, the frame cannot be slipped in whole: the connection is dropped instead (also allowed by
+// 7.1.7). Over TLS it is always dropped (the layer refuses): bytes written past the TLS stream
+// would corrupt it, and a synchronous write through it could block the io thread.
 template <class Transport>
 void refuse_close_code(websocket_stream<Transport>& ws, connection& conn, metrics& stats)
 {
     auto const violation = "protocol violation: close code " + std::to_string(ws.reason().code);
     auto& socket = tcp_socket(ws.next_layer());
+    // A server's close frame: FIN + opcode 8, unmasked, 2-byte code and a short reason.
+    static constexpr char reason[] = "invalid close code";
+    std::string frame{'\x88', static_cast<char>(2 + sizeof reason - 1), '\x03', '\xea'};
+    frame += reason;
     boost::system::error_code ec;
-    if (std::is_same_v<Transport, tcp::socket> && !conn.writer_running()) {
-        // A server's close frame: FIN + opcode 8, unmasked, 2-byte code and a short reason.
-        static constexpr char reason[] = "invalid close code";
-        std::string frame{'\x88', static_cast<char>(2 + sizeof reason - 1), '\x03', '\xea'};
-        frame += reason;
-        socket.non_blocking(true, ec);  // never block the io thread; a full send buffer drops instead
-        auto const written = ec ? 0 : socket.write_some(asio::buffer(frame), ec);
-        if (!ec && written == frame.size()) {
-            conn.record_end(violation + " (closed with 1002)");
-            stats.close_sent(websocket::close_code::protocol_error);
-            socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-            return;
-        }
+    if (ws.next_layer().write_now(asio::buffer(frame), ec)) {
+        conn.record_end(violation + " (closed with 1002)");
+        stats.close_sent(websocket::close_code::protocol_error);
+        socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        return;
     }
     conn.record_end(violation + " (connection dropped)");
     socket.close(ec);

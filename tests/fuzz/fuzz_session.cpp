@@ -4,7 +4,10 @@
 // server has answered it), with the client's side then half-closed, and the session runs until
 // it ends. A crash, a sanitizer report, or a session that never ends (the libFuzzer -timeout) is
 // a finding; so is a text frame (or close reason) from the server that is not UTF-8, which a
-// browser treats as a fatal protocol error.
+// browser treats as a fatal protocol error, and so is a byte stream that is not a clean sequence
+// of frames: the session writes through the batching layer (net/batching_stream.hpp), which
+// gathers frames, Beast's pongs and close replies, and the 1002 refusal into shared writes: they
+// must stay whole frames in a legal order, and nothing may follow the close frame.
 #include "net/server_state.hpp"
 #include "net/session.hpp"
 
@@ -59,6 +62,7 @@ void check(bool condition)
 // One WebSocket frame the server sent.
 struct server_frame {
     bool fin;
+    std::uint8_t rsv;  // the three reserved bits: no extension is negotiated, so always 0
     std::uint8_t opcode;
     std::string_view payload;
 };
@@ -93,7 +97,8 @@ std::vector<server_frame> frames_after_upgrade(std::string_view said)
         }
         if (rest.size() - header < length)
             break;
-        frames.push_back({(byte(0) & 0x80) != 0, static_cast<std::uint8_t>(byte(0) & 0x0F),
+        frames.push_back({(byte(0) & 0x80) != 0, static_cast<std::uint8_t>(byte(0) & 0x70),
+                          static_cast<std::uint8_t>(byte(0) & 0x0F),
                           rest.substr(header, static_cast<std::size_t>(length))});
         rest.remove_prefix(header + static_cast<std::size_t>(length));
     }
@@ -125,6 +130,29 @@ void check_server_text(std::string_view said)
             check(is_utf8(message));
             in_text = false;
         }
+    }
+}
+
+// The frames are whole and in a legal order (RFC 6455 5.2, 5.4, 5.5): known opcodes, no reserved
+// bits, control frames unfragmented and at most 125 bytes, a fragmented message continued only by
+// continuation frames (control frames may come between), and nothing after the close frame.
+void check_frame_sequence(std::string_view said)
+{
+    bool in_message = false;
+    bool closed = false;
+    for (auto const& frame : frames_after_upgrade(said)) {
+        check(!closed);
+        check(frame.rsv == 0);
+        bool const control = (frame.opcode & 0x08) != 0;
+        if (control) {
+            check(frame.opcode == 8 || frame.opcode == 9 || frame.opcode == 10);
+            check(frame.fin && frame.payload.size() <= 125);
+            closed = frame.opcode == 8;
+            continue;
+        }
+        check(frame.opcode <= 2);
+        check(in_message == (frame.opcode == 0));  // a continuation exactly when a message is open
+        in_message = !frame.fin;
     }
 }
 
@@ -215,5 +243,6 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
         if (f.io.run_one() == 0)
             std::abort();  // nothing left to run, yet the session has not ended: a hang
     check_server_text(said);
+    check_frame_sequence(said);
     return 0;
 }

@@ -74,4 +74,11 @@ write("session", "too-big", upgrade("/", "coropush.v1") + frame(1, "x" * 5000))
 write("session", "bad-utf8", upgrade("/echo") + frame(1, b"\xce\xba\xed\xa0\x80"))
 write("session", "bad-key", b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       b"Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n")
+# Batching: more frames pipelined than one gathered write takes (64), with pings between them
+# whose pongs join the batch; and a reply larger than a batch holds (64 KiB) between small ones.
+write("session", "batch-many-frames",
+      upgrade("/echo") + b"".join(frame(1, "m%d" % i) + (frame(9, "p%d" % i) if i % 10 == 0 else b"")
+                                  for i in range(80)) + close)
+write("session", "batch-large-reply",
+      upgrade("/echo") + frame(1, "a") + frame(2, b"\x07" * 65000) + frame(1, "b") + frame(9, "p") + close)
 print("seeds written")

@@ -1,0 +1,477 @@
+// The batching layer on real loopback sockets: what reaches the socket, in how many writes, in
+// which order; Beast's own frames (a pong, a close reply) during a batch; a write error; a peer
+// that stops reading. The socket under the layer records each write it is asked for, and can fail
+// the next one (the seam for a write error); everything else is the real network.
+#include "net/batching_stream.hpp"
+#include "support/raw_connection.hpp"
+#include "support/test_server.hpp"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace coropush::net {
+namespace {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using coropush::testing::eventually;
+using coropush::testing::raw_connection;
+using coropush::testing::require;
+using coropush::testing::run_client;
+using error_code = boost::system::error_code;
+constexpr auto as_values = asio::as_tuple(asio::use_awaitable);
+
+// A TCP socket that records the size of each write it is asked for, and fails the next one when
+// told to (without touching the socket).
+class recording_socket {
+public:
+    using executor_type = tcp::socket::executor_type;
+
+    explicit recording_socket(tcp::socket socket)
+        : socket_(std::move(socket))
+    {
+    }
+
+    executor_type get_executor() noexcept { return socket_.get_executor(); }
+    tcp::socket& next_layer() noexcept { return socket_; }
+
+    template <class Buffers, class Token>
+    auto async_read_some(Buffers const& buffers, Token&& token)
+    {
+        return socket_.async_read_some(buffers, std::forward<Token>(token));
+    }
+
+    template <class Buffers, class Token>
+    auto async_write_some(Buffers const& buffers, Token&& token)
+    {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, Buffers const& b) {
+                writes.push_back(asio::buffer_size(b));
+                if (fail_next_write) {
+                    auto const ec = std::exchange(fail_next_write, {});
+                    asio::post(socket_.get_executor(), asio::append(std::move(handler), ec, std::size_t{0}));
+                    return;
+                }
+                socket_.async_write_some(b, std::move(handler));
+            },
+            token, buffers);
+    }
+
+    template <class Buffers>
+    std::size_t write_some(Buffers const& buffers, error_code& ec)
+    {
+        writes.push_back(asio::buffer_size(buffers));
+        return socket_.write_some(buffers, ec);
+    }
+
+    void non_blocking(bool mode, error_code& ec) { socket_.non_blocking(mode, ec); }
+
+    std::vector<std::size_t> writes;  // the size of each write asked of the socket
+    error_code fail_next_write;
+
+private:
+    tcp::socket socket_;
+};
+
+// Found by Beast (through the layer's own teardown) by argument-dependent lookup.
+template <class Handler>
+void async_teardown(beast::role_type role, recording_socket& socket, Handler&& handler)
+{
+    beast::websocket::async_teardown(role, socket.next_layer(), std::forward<Handler>(handler));
+}
+
+using layer = batching_stream<recording_socket>;
+
+struct connected_pair {
+    tcp::socket server;
+    tcp::socket client;
+};
+
+// A loopback connection. Small buffers (`buffer_bytes`, 0: the system's) model a client that
+// stops reading: the server's writes then wait.
+asio::awaitable<connected_pair> connect_pair(int buffer_bytes = 0)
+{
+    auto const ex = co_await asio::this_coro::executor;
+    tcp::acceptor acceptor(ex, {asio::ip::address_v4::loopback(), 0});
+    tcp::socket client(ex);
+    client.open(tcp::v4());
+    if (buffer_bytes > 0)
+        client.set_option(asio::socket_base::receive_buffer_size(buffer_bytes));
+    co_await client.async_connect(acceptor.local_endpoint(), asio::use_awaitable);
+    auto server = co_await acceptor.async_accept(asio::use_awaitable);
+    if (buffer_bytes > 0)
+        server.set_option(asio::socket_base::send_buffer_size(buffer_bytes));
+    co_return connected_pair{std::move(server), std::move(client)};
+}
+
+asio::awaitable<std::string> read_exactly(tcp::socket& socket, std::size_t bytes)
+{
+    std::string text(bytes, '\0');
+    co_await asio::async_read(socket, asio::buffer(text), asio::use_awaitable);
+    co_return text;
+}
+
+asio::awaitable<void> write_text(layer& stream, std::string text)
+{
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(text), as_values);
+    require(!ec, "the write succeeds");
+}
+
+// Runs `body` on a fresh loopback connection: the layer on the server's end, and the client's
+// end. Small buffers (`buffer_bytes`) model a client that stops reading.
+void with_layer(std::function<asio::awaitable<void>(layer&, tcp::socket&)> const& body, int buffer_bytes = 0)
+{
+    run_client([&]() -> asio::awaitable<void> {
+        auto [server, client] = co_await connect_pair(buffer_bytes);
+        layer stream(std::move(server));
+        co_await body(stream, client);
+    });
+}
+
+TEST(batching_stream, without_a_batch_each_write_passes_straight_through)
+{
+    with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        co_await write_text(stream, "one");
+        co_await write_text(stream, "two");
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{3, 3}));
+        EXPECT_EQ(co_await read_exactly(client, 6), "onetwo");
+    });
+}
+
+TEST(batching_stream, an_open_batch_leaves_in_one_write_when_flushed_and_gives_its_buffer_back)
+{
+    with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        stream.open_batch();
+        for (auto const* text : {"one", "two", "three"})
+            co_await write_text(stream, text);
+        EXPECT_TRUE(stream.next_layer().writes.empty()) << "held writes complete without touching the socket";
+        EXPECT_TRUE(stream.holds_writes());
+
+        auto [ec] = co_await stream.async_flush(as_values);
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{11}));
+        EXPECT_FALSE(stream.batch_open()) << "a flush closes the batch";
+        EXPECT_EQ(stream.held_capacity(), 0u) << "an idle connection keeps no batch buffer";
+        EXPECT_EQ(co_await read_exactly(client, 11), "onetwothree");
+
+        co_await write_text(stream, "four");
+        EXPECT_EQ(stream.next_layer().writes.back(), 4u) << "after the flush, writes pass through again";
+    });
+}
+
+TEST(batching_stream, flush_now_sends_the_batch_in_one_write_without_waiting)
+{
+    with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        stream.open_batch();
+        co_await write_text(stream, "one");
+        co_await write_text(stream, "two");
+        error_code ec;
+        EXPECT_TRUE(stream.flush_now(ec)) << "the socket had room for it all";
+        EXPECT_FALSE(ec);
+        EXPECT_FALSE(stream.batch_open());
+        EXPECT_EQ(stream.held_capacity(), 0u);
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{6}));
+        EXPECT_EQ(co_await read_exactly(client, 6), "onetwo");
+    });
+}
+
+TEST(batching_stream, a_write_past_the_bound_leaves_with_what_is_held_in_one_write)
+{
+    with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        stream.set_limits({8, 64, 8});
+        stream.open_batch();
+        co_await write_text(stream, "12345");
+        co_await write_text(stream, "6789");  // 9 bytes would be copied: sent with what is held
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{9}));
+        co_await write_text(stream, "ab");                  // the batch is still open
+        co_await write_text(stream, std::string(20, 'z'));  // too large to hold: never copied
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{9, 22}));
+        auto [ec] = co_await stream.async_flush(as_values);
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(stream.next_layer().writes.size(), 2u) << "nothing was left to flush";
+        EXPECT_EQ(co_await read_exactly(client, 31), "123456789ab" + std::string(20, 'z'));
+    });
+}
+
+TEST(batching_stream, the_write_bound_counts_writes)
+{
+    with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        stream.set_limits({1024, 3, 1024});
+        stream.open_batch();
+        for (auto const* text : {"a", "b", "c", "d"})
+            co_await write_text(stream, text);
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{3})) << "three writes, then one held";
+        auto [ec] = co_await stream.async_flush(as_values);
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{3, 1}));
+        EXPECT_EQ(co_await read_exactly(client, 4), "abcd");
+    });
+}
+
+TEST(batching_stream, a_write_error_mid_batch_fails_that_write_and_every_later_one)
+{
+    with_layer([](layer& stream, tcp::socket& /*client*/) -> asio::awaitable<void> {
+        stream.set_limits({4, 64, 4});
+        stream.open_batch();
+        co_await write_text(stream, "abc");
+        stream.next_layer().fail_next_write = asio::error::connection_reset;
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer("de", 2), as_values);
+        EXPECT_EQ(ec, asio::error::connection_reset) << "the gathered write carrying it failed";
+        EXPECT_EQ(stream.held_capacity(), 0u);
+
+        auto [later, m] = co_await asio::async_write(stream, asio::buffer("f", 1), as_values);
+        EXPECT_EQ(later, asio::error::connection_reset) << "a later write fails with the same error";
+        auto [flushed] = co_await stream.async_flush(as_values);
+        EXPECT_EQ(flushed, asio::error::connection_reset) << "and so does a flush";
+        EXPECT_EQ(stream.next_layer().writes.size(), 1u) << "the socket was not asked again";
+    });
+}
+
+TEST(batching_stream, a_flush_that_fails_fails_every_later_write)
+{
+    with_layer([](layer& stream, tcp::socket& /*client*/) -> asio::awaitable<void> {
+        stream.open_batch();
+        co_await write_text(stream, "abc");
+        stream.next_layer().fail_next_write = asio::error::broken_pipe;
+        auto [ec] = co_await stream.async_flush(as_values);
+        EXPECT_EQ(ec, asio::error::broken_pipe);
+        auto [later, n] = co_await asio::async_write(stream, asio::buffer("d", 1), as_values);
+        EXPECT_EQ(later, asio::error::broken_pipe);
+    });
+}
+
+// Holds 1 MiB in an open batch: flushed to a client with small buffers that does not read, the
+// write stays in flight.
+asio::awaitable<std::string> hold_more_than_the_socket_takes(layer& stream)
+{
+    std::string batch(std::size_t{1} << 20, 'x');
+    stream.set_limits({batch.size(), 64, batch.size()});
+    stream.open_batch();
+    co_await write_text(stream, batch);
+    co_return batch;
+}
+
+// The writer's flush is not under Beast's write lock: a frame Beast sends meanwhile (a pong) must
+// wait for it, and follow it on the wire.
+TEST(batching_stream, with_a_peer_that_stops_reading_a_write_waits_for_the_flush_in_flight)
+{
+    with_layer(
+        [](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+            auto const batch = co_await hold_more_than_the_socket_takes(stream);
+
+            bool flushed = false;
+            bool ponged = false;
+            auto flush = [&]() -> asio::awaitable<void> {
+                auto [ec] = co_await stream.async_flush(as_values);
+                require(!ec, "the flush succeeds once the peer reads");
+                flushed = true;
+            };
+            auto pong = [&]() -> asio::awaitable<void> {
+                co_await write_text(stream, "pong");
+                require(flushed, "the write completed only after the flush before it");
+                ponged = true;
+            };
+            auto peer = [&]() -> asio::awaitable<void> {
+                require(!flushed && !ponged, "nothing completes while the peer does not read");
+                auto const got = co_await read_exactly(client, batch.size() + 4);
+                require(got.substr(batch.size()) == "pong", "the pong follows the batch");
+                require(got.find('p') == batch.size(), "nothing went around the batch");
+            };
+            co_await (flush() && pong() && peer());
+            EXPECT_TRUE(ponged);
+        },
+        8 * 1024);
+}
+
+TEST(batching_stream, what_flush_now_cannot_send_at_once_is_awaited_with_async_flush_in_order)
+{
+    with_layer(
+        [](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+            auto const batch = co_await hold_more_than_the_socket_takes(stream);
+            error_code ec;
+            require(!stream.flush_now(ec) && !ec, "the socket took only part of it: the rest is to be awaited");
+            require(stream.holds_writes(), "the rest stays held");
+            auto flush = [&]() -> asio::awaitable<void> {
+                auto [flushed] = co_await stream.async_flush(as_values);
+                require(!flushed, "the rest went out once the peer read");
+            };
+            auto peer = [&]() -> asio::awaitable<void> {
+                require(co_await read_exactly(client, batch.size()) == batch, "all of it, in order");
+            };
+            co_await (flush() && peer());
+            EXPECT_EQ(stream.held_capacity(), 0u);
+        },
+        8 * 1024);
+}
+
+TEST(batching_stream, a_connection_dropped_under_a_blocked_flush_fails_it_and_the_write_waiting_behind_it)
+{
+    with_layer(
+        [](layer& stream, tcp::socket& /*client*/) -> asio::awaitable<void> {
+            co_await hold_more_than_the_socket_takes(stream);
+
+            error_code flush_error;
+            error_code write_error;
+            auto flush = [&]() -> asio::awaitable<void> {
+                auto [ec] = co_await stream.async_flush(as_values);
+                flush_error = ec;
+            };
+            auto waiting_write = [&]() -> asio::awaitable<void> {
+                auto [ec, n] = co_await asio::async_write(stream, asio::buffer("pong", 4), as_values);
+                write_error = ec;
+            };
+            auto drop = [&]() -> asio::awaitable<void> {
+                co_await asio::post(asio::use_awaitable);
+                error_code ignored;
+                beast::get_lowest_layer(stream).close(ignored);  // what the session's abort does
+                co_return;
+            };
+            co_await (flush() && waiting_write() && drop());
+            EXPECT_TRUE(flush_error) << "the flush failed";
+            EXPECT_TRUE(write_error) << "the write waiting behind it failed too, instead of hanging";
+        },
+        8 * 1024);
+}
+
+TEST(batching_stream, write_now_sends_behind_what_is_held_and_refuses_while_a_write_is_in_flight)
+{
+    with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        stream.open_batch();
+        co_await write_text(stream, "held");
+        error_code ec;
+        EXPECT_TRUE(stream.write_now(asio::buffer("now", 3), ec));
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{7})) << "one write, the held bytes first";
+        EXPECT_EQ(co_await read_exactly(client, 7), "heldnow");
+    });
+    with_layer(
+        [](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+            std::string const big(std::size_t{1} << 20, 'x');
+            auto write_big = [&]() -> asio::awaitable<void> { co_await write_text(stream, big); };
+            auto try_now = [&]() -> asio::awaitable<void> {
+                error_code ec;
+                require(!stream.write_now(asio::buffer("now", 3), ec), "refused: it would go around the write");
+                auto const got = co_await read_exactly(client, big.size());
+                require(got.find('n') == std::string::npos, "nothing went around the write in flight");
+            };
+            co_await (write_big() && try_now());
+        },
+        8 * 1024);
+}
+
+// Through Beast: a websocket stream on the layer, and a raw client that sees the bytes as sent.
+struct websocket_pair {
+    websocket::stream<layer> server;
+    raw_connection client;
+};
+
+asio::awaitable<websocket_pair> upgraded_pair()
+{
+    auto const ex = co_await asio::this_coro::executor;
+    tcp::acceptor acceptor(ex, {asio::ip::address_v4::loopback(), 0});
+    auto client = co_await raw_connection::connect(acceptor.local_endpoint().port());
+    websocket::stream<layer> server(co_await acceptor.async_accept(asio::use_awaitable));
+    co_await (server.async_accept(asio::use_awaitable) && client.upgrade("/"));
+    server.next_layer().next_layer().writes.clear();  // from here on, frames only
+    co_return websocket_pair{std::move(server), std::move(client)};
+}
+
+TEST(batching_stream, a_pong_beast_sends_during_a_batch_joins_it_in_beasts_order)
+{
+    run_client([]() -> asio::awaitable<void> {
+        // Named references, not a structured binding: clang 14 cannot capture bindings in lambdas.
+        auto pair = co_await upgraded_pair();
+        auto& ws = pair.server;
+        auto& client = pair.client;
+        auto& writes = ws.next_layer().next_layer().writes;
+        bool pinged = false;
+        ws.control_callback([&](websocket::frame_type kind, beast::string_view) {
+            if (kind == websocket::frame_type::ping)
+                pinged = true;
+        });
+        beast::flat_buffer buffer;
+        error_code read_error;
+        auto server_reads = [&]() -> asio::awaitable<void> {
+            auto [ec, n] = co_await ws.async_read(buffer, as_values);  // answers the ping meanwhile
+            read_error = ec;
+        };
+        auto server_writes = [&]() -> asio::awaitable<void> {
+            std::string const a = "A";
+            std::string const b = "B";
+            auto ping = raw_connection::frame(9, "p");
+            auto end = raw_connection::frame(1, "end");
+            ws.next_layer().open_batch();
+            co_await ws.async_write(asio::buffer(a), asio::use_awaitable);
+            co_await client.write(std::move(ping));
+            co_await eventually([&] { return pinged; }, "the server got the ping");
+            co_await ws.async_write(asio::buffer(b), asio::use_awaitable);
+            require(writes.empty(), "the frames and the pong are held");
+            auto [ec] = co_await ws.next_layer().async_flush(as_values);
+            require(!ec && writes.size() == 1, "they leave in one write");
+
+            auto const first = co_await client.read_frame();
+            auto const pong = co_await client.read_frame();
+            auto const second = co_await client.read_frame();
+            require(first.opcode == 1 && first.payload == a, "first the frame written before the ping");
+            require(pong.opcode == 10 && pong.payload == "p", "then the pong");
+            require(second.opcode == 1 && second.payload == b, "then the frame written after it");
+            co_await client.write(std::move(end));  // lets the server's read finish
+        };
+        co_await (server_reads() && server_writes());
+        EXPECT_FALSE(read_error);
+    });
+}
+
+TEST(batching_stream, a_close_reply_during_a_batch_leaves_after_what_is_held_then_the_socket_is_shut)
+{
+    run_client([]() -> asio::awaitable<void> {
+        // Named references, not a structured binding: clang 14 cannot capture bindings in lambdas.
+        auto pair = co_await upgraded_pair();
+        auto& ws = pair.server;
+        auto& client = pair.client;
+        auto& writes = ws.next_layer().next_layer().writes;
+        std::string const a = "A";
+        ws.next_layer().open_batch();
+        co_await ws.async_write(asio::buffer(a), asio::use_awaitable);
+
+        beast::flat_buffer buffer;
+        error_code read_error;
+        auto server_reads = [&]() -> asio::awaitable<void> {
+            // The peer's close: Beast writes its reply (into the open batch), then tears the
+            // connection down, which flushes the batch first.
+            auto [ec, n] = co_await ws.async_read(buffer, as_values);
+            read_error = ec;
+        };
+        auto peer = [&]() -> asio::awaitable<void> {
+            auto closing = std::move(client);  // closed when this returns: the teardown reads to the end
+            auto close = raw_connection::close_frame(1000, "bye");
+            co_await closing.write(std::move(close));
+            auto const held = co_await closing.read_frame();
+            auto const reply = co_await closing.read_frame();
+            require(held.opcode == 1 && held.payload == a, "first what the batch held");
+            require(reply.opcode == 8 && reply.close_code() == 1000, "then the close reply");
+            require(co_await closing.closed_by_server(), "then the server shut its side");
+        };
+        co_await (server_reads() && peer());
+        EXPECT_EQ(read_error, websocket::error::closed);
+        EXPECT_EQ(writes.size(), 1u) << "the held frame and the close reply left in one write";
+    });
+}
+
+}  // namespace
+}  // namespace coropush::net
