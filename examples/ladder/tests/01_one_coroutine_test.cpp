@@ -1,5 +1,5 @@
-// Step 1, one coroutine per connection: the seed's exchange, and why one coroutine cannot answer
-// a second hello while it waits for the first one's notice.
+// Step 1, one coroutine per connection: why one coroutine cannot answer a second hello while it
+// waits for the first one's notice. (every_step_test.cpp checks the seed's exchange on each step.)
 #include "ladder_harness.hpp"
 
 #include "support/test_server.hpp"
@@ -11,16 +11,6 @@
 namespace coropush::testing::ladder {
 namespace {
 using boost::asio::awaitable;
-
-TEST(ladder_01_one_coroutine, answers_hello_with_welcome_then_notice_one_second_later)
-{
-    run_client([&]() -> awaitable<void> {
-        auto step = start_step(co_await boost::asio::this_coro::executor, "ladder-01-one-coroutine");
-        auto client = co_await connect(co_await listening_port(step));
-        co_await check_hello_then_notice(client, 1);
-        co_await client.close();
-    });
-}
 
 // The coroutine is asleep on the first notice's timer, so the second hello is read only after the
 // notice: its welcome comes a second late, after the first notice.

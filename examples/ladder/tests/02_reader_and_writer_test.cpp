@@ -11,16 +11,6 @@ namespace coropush::testing::ladder {
 namespace {
 using boost::asio::awaitable;
 
-TEST(ladder_02_reader_and_writer, answers_hello_with_welcome_then_notice_one_second_later)
-{
-    run_client([&]() -> awaitable<void> {
-        auto step = start_step(co_await boost::asio::this_coro::executor, "ladder-02-reader-and-writer");
-        auto client = co_await connect(co_await listening_port(step));
-        co_await check_hello_then_notice(client, 1);
-        co_await client.close();
-    });
-}
-
 // Step 1 answered the second hello only after the first notice; here both welcomes come first.
 TEST(ladder_02_reader_and_writer, a_second_hello_is_answered_at_once_while_the_notice_is_pending)
 {

@@ -11,16 +11,6 @@ namespace coropush::testing::ladder {
 namespace {
 using boost::asio::awaitable;
 
-TEST(ladder_03_queue_and_one_writer, answers_hello_with_welcome_then_notice_one_second_later)
-{
-    run_client([&]() -> awaitable<void> {
-        auto step = start_step(co_await boost::asio::this_coro::executor, "ladder-03-queue-and-one-writer");
-        auto client = co_await connect(co_await listening_port(step));
-        co_await check_hello_then_notice(client, 1);
-        co_await client.close();
-    });
-}
-
 // A hundred hellos at once: the writer starts with the first welcome, is still writing when the
 // next ones are queued, and writes them all in order; the notices come a second later.
 TEST(ladder_03_queue_and_one_writer, a_burst_of_hellos_is_answered_in_order_every_welcome_before_any_notice)

@@ -16,16 +16,6 @@ namespace {
 namespace asio = boost::asio;
 using asio::awaitable;
 
-TEST(ladder_04_deadlines, answers_hello_with_welcome_then_notice_one_second_later)
-{
-    run_client([&]() -> awaitable<void> {
-        auto step = start_step(co_await asio::this_coro::executor, "ladder-04-deadlines");
-        auto client = co_await connect(co_await listening_port(step));
-        co_await check_hello_then_notice(client, 1);
-        co_await client.close();
-    });
-}
-
 // A TCP connection that never sends its upgrade request is closed by the server after the
 // handshake limit (1 s).
 TEST(ladder_04_deadlines, a_connection_that_never_completes_the_handshake_is_dropped_after_a_second)

@@ -15,16 +15,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using namespace asio::experimental::awaitable_operators;
 
-TEST(ladder_05_keepalive, answers_hello_with_welcome_then_notice_one_second_later)
-{
-    run_client([&]() -> awaitable<void> {
-        auto step = start_step(co_await asio::this_coro::executor, "ladder-05-keepalive");
-        auto client = co_await connect(co_await listening_port(step));
-        co_await check_hello_then_notice(client, 1);
-        co_await client.close();
-    });
-}
-
 // The client's WebSocket layer answers pings only inside a read, so a client that never reads is
 // silent: pinged after 1 s, dropped 1 s later.
 TEST(ladder_05_keepalive, a_client_that_does_not_answer_the_ping_is_dropped)

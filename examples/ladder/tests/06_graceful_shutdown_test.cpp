@@ -14,16 +14,6 @@ namespace {
 namespace asio = boost::asio;
 using asio::awaitable;
 
-TEST(ladder_06_graceful_shutdown, answers_hello_with_welcome_then_notice_one_second_later)
-{
-    run_client([&]() -> awaitable<void> {
-        auto step = start_step(co_await asio::this_coro::executor, "ladder-06-graceful-shutdown");
-        auto client = co_await connect(co_await listening_port(step));
-        co_await check_hello_then_notice(client, 1);
-        co_await client.close();
-    });
-}
-
 TEST(ladder_06_graceful_shutdown, sigterm_closes_every_session_with_1001_then_the_process_exits_0)
 {
     run_client([&]() -> awaitable<void> {

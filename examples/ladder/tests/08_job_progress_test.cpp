@@ -31,16 +31,6 @@ std::uint64_t number_of(protocol::envelope const& e, std::string_view field)
     return e.data.at(field).to_number<std::uint64_t>();
 }
 
-TEST(ladder_08_job_progress, answers_hello_with_welcome_then_notice_one_second_later)
-{
-    run_client([&]() -> awaitable<void> {
-        auto step = start_step(co_await asio::this_coro::executor, "ladder-08-job-progress");
-        auto client = co_await connect(co_await listening_port(step));
-        co_await check_hello_then_notice(client, 1);
-        co_await client.close();
-    });
-}
-
 TEST(ladder_08_job_progress, a_job_reports_each_step_then_done_to_its_watcher)
 {
     run_client([&]() -> awaitable<void> {
