@@ -370,10 +370,10 @@ asio::awaitable<void> session(tcp::socket socket, std::uint64_t id, server_state
 asio::awaitable<void> shut_down_on_signal(tcp::acceptor& acceptor, server_state& server)
 {
     asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);
-    auto [ec, signal] = co_await signals.async_wait(nothrow);
+    auto [ec, signal_number] = co_await signals.async_wait(nothrow);
     if (ec)
         co_return;
-    ladder::say("signal " + std::to_string(signal) + ": shutting down");
+    ladder::say("signal " + std::to_string(signal_number) + ": shutting down");
     server.shutting_down = true;
     acceptor.close();                            // the accept loop's pending accept fails, and it returns
     auto const open_sessions = server.sessions;  // a copy: a session leaves the set when it ends
