@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# clang-tidy on the project's own sources (src/, tests/, bench/; not the Boost implementation
-# units), with the checks in .clang-tidy. It configures its own build dir (nothing is built):
-# without the unity build, whose compile commands name batches instead of the sources.
+# clang-tidy on the project's own sources (src/, tests/, bench/, examples/; not the Boost
+# implementation units), with the checks in .clang-tidy. It configures its own build dir (nothing
+# is built): without the unity build, whose compile commands name batches instead of the sources.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/tidy}
@@ -28,7 +28,7 @@ PY
 mapfile -t files < <(python3 - "$tidy_dir/compile_commands.json" <<'PY'
 import json, os, subprocess, sys
 compiled = {os.path.realpath(c["file"]) for c in json.load(open(sys.argv[1]))}
-tracked = subprocess.run(["git", "ls-files", "src/*.cpp", "tests/*.cpp", "bench/*.cpp"],
+tracked = subprocess.run(["git", "ls-files", "src/*.cpp", "tests/*.cpp", "bench/*.cpp", "examples/*.cpp"],
                          capture_output=True, text=True, check=True).stdout.split()
 for f in tracked:
     if not f.startswith("src/impl/") and os.path.realpath(f) in compiled:

@@ -1,4 +1,4 @@
-// Child processes: posix_spawn, a pipe for stderr, and a pidfd to await the exit.
+// Child processes: posix_spawn, a pipe for the captured output, and a pidfd to await the exit.
 #include "support/child_process.hpp"
 
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -42,20 +42,21 @@ std::uint16_t port_from_log_line(std::string_view line)
 
 struct child_process::impl {
     impl(asio::any_io_executor ex)
-        : stderr_pipe(ex),
+        : output_pipe(ex),
           exit_watch(ex)
     {
     }
     pid_t pid = -1;
     bool reaped = false;
     int status = 0;
-    asio::posix::stream_descriptor stderr_pipe;
+    asio::posix::stream_descriptor output_pipe;
     asio::posix::stream_descriptor exit_watch;  // a pidfd: readable once the child has exited
     std::string output;
     std::size_t scanned = 0;  // output before this offset has been matched against
 };
 
-child_process::child_process(asio::any_io_executor executor, std::string program, std::vector<std::string> args)
+child_process::child_process(asio::any_io_executor executor, std::string program, std::vector<std::string> args,
+                             captured_output captured)
     : impl_(std::make_unique<impl>(executor))
 {
     int pipe_fds[2];
@@ -64,8 +65,12 @@ child_process::child_process(asio::any_io_executor executor, std::string program
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    if (captured == captured_output::standard_error) {
+        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+    }
 
     std::vector<char*> argv;
     argv.push_back(program.data());
@@ -80,7 +85,7 @@ child_process::child_process(asio::any_io_executor executor, std::string program
         ::close(pipe_fds[0]);
         throw std::system_error(failed, std::generic_category(), "posix_spawn " + program);
     }
-    impl_->stderr_pipe.assign(pipe_fds[0]);
+    impl_->output_pipe.assign(pipe_fds[0]);
 
     int const pidfd = static_cast<int>(::syscall(SYS_pidfd_open, impl_->pid, 0));
     if (pidfd < 0)
@@ -140,10 +145,10 @@ asio::awaitable<std::string> child_process::wait_for_any_line(std::vector<std::s
         }
         char chunk[4096];
         boost::system::error_code ec;
-        auto const n = co_await impl_->stderr_pipe.async_read_some(asio::buffer(chunk),
+        auto const n = co_await impl_->output_pipe.async_read_some(asio::buffer(chunk),
                                                                    asio::redirect_error(asio::use_awaitable, ec));
         if (ec)
-            throw std::runtime_error("child's stderr ended before a line with \"" + wanted.front() + "\"; it said:\n" +
+            throw std::runtime_error("child's output ended before a line with \"" + wanted.front() + "\"; it said:\n" +
                                      out);
         out.append(chunk, n);
     }
@@ -152,11 +157,11 @@ asio::awaitable<std::string> child_process::wait_for_any_line(std::vector<std::s
 asio::awaitable<int> child_process::wait_for_exit()
 {
     if (!impl_->reaped) {
-        // The rest of what it says; its stderr ends when it exits.
+        // The rest of what it says; its output ends when it exits.
         for (;;) {
             char chunk[4096];
             boost::system::error_code ec;
-            auto const n = co_await impl_->stderr_pipe.async_read_some(asio::buffer(chunk),
+            auto const n = co_await impl_->output_pipe.async_read_some(asio::buffer(chunk),
                                                                        asio::redirect_error(asio::use_awaitable, ec));
             if (ec)
                 break;
