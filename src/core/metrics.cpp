@@ -147,6 +147,8 @@ std::string metrics::render() const
     single(out, "coropush_http_requests_total", "counter", "HTTP requests answered.", http_requests);
     single(out, "coropush_messages_received_total", "counter", "WebSocket messages received.", messages_in);
     single(out, "coropush_messages_sent_total", "counter", "WebSocket messages sent.", messages_out);
+    single(out, "coropush_socket_writes_total", "counter",
+           "Writes of WebSocket frames to sockets: a batch of frames is one (see messages sent).", socket_writes);
     single(out, "coropush_received_bytes_total", "counter", "WebSocket payload bytes received.", bytes_in);
     single(out, "coropush_sent_bytes_total", "counter", "WebSocket payload bytes sent.", bytes_out);
     labelled<protocol::errc>(out, "coropush_error_envelopes_total", "Error envelopes sent, by code.", "code",

@@ -47,6 +47,7 @@ public:
     // Traffic (WebSocket messages only; HTTP responses are not counted here).
     counter messages_in{0};
     counter messages_out{0};
+    counter socket_writes{0};  // writes of WebSocket frames to sockets (a batch of frames is one)
     counter bytes_in{0};
     counter bytes_out{0};
     counter http_requests{0};

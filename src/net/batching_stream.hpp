@@ -48,6 +48,7 @@
 #include <boost/beast/websocket/teardown.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 namespace coropush::net {
@@ -86,6 +87,8 @@ public:
     bool batch_open() const noexcept { return batch_.is_open(); }
     bool holds_writes() const noexcept { return !batch_.empty(); }
     std::size_t held_capacity() const noexcept { return batch_.capacity(); }
+    // Writes made to the next layer since the last call (a gathered write is one).
+    std::uint64_t take_writes() noexcept { return std::exchange(writes_, 0); }
 
     template <class MutableBufferSequence, class ReadToken>
     auto async_read_some(MutableBufferSequence const& buffers, ReadToken&& token)
@@ -158,8 +161,10 @@ private:
     {
         if constexpr (writes_without_waiting) {
             next_.non_blocking(true, ec);
-            if (!ec)
+            if (!ec) {
+                ++writes_;
                 batch_.consume(next_.write_some(batch_.held(), ec));
+            }
             if (ec == boost::asio::error::would_block)
                 ec = {};
         }
@@ -238,10 +243,12 @@ private:
                 case write_batch::plan::pass:
                     at = step::through;
                     s.writing_ = true;
+                    ++s.writes_;
                     return s.next_.async_write_some(buffers, std::move(self));
                 case write_batch::plan::send_all:
                     at = step::gathered;
                     s.writing_ = true;
+                    ++s.writes_;
                     return boost::asio::async_write(s.next_, boost::beast::buffers_cat(s.batch_.held(), buffers),
                                                     std::move(self));
                 }
@@ -290,6 +297,7 @@ private:
                 }
                 at = step::writing;
                 s.writing_ = true;
+                ++s.writes_;
                 return boost::asio::async_write(s.next_, s.batch_.held(), std::move(self));
             }
             case step::posted:
@@ -304,6 +312,7 @@ private:
     NextLayer next_;
     write_batch batch_;
     bool writing_ = false;                 // a write to the socket is in flight
+    std::uint64_t writes_ = 0;             // writes to the next layer, for take_writes()
     boost::beast::error_code failed_;      // the first write error, which every later write returns
     boost::beast::saved_handler waiting_;  // the op waiting for its turn (rule 5): at most one
 };

@@ -33,6 +33,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -138,7 +139,8 @@ public:
     std::shared_ptr<server_state> const server;
     accepted_upgrade accepted;  // holds the session's --max-connections and --max-connections-per-ip slots
     std::unique_ptr<message_handler> handler;
-    bool deflate = false;  // permessage-deflate was negotiated (seen by the handshake's decorator)
+    bool in_handler = false;  // the reader is in the handler, which may queue replies
+    bool deflate = false;     // permessage-deflate was negotiated (seen by the handshake's decorator)
 
 private:
     connection_registry::entry listed_;
@@ -174,10 +176,12 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
 
         auto const data = buffer.cdata();
         std::string_view const payload(static_cast<char const*>(data.data()), data.size());
+        session->in_handler = true;  // replies it queues start the writer after this read (start_writer)
         if (ws.got_text())
             session->handler->on_text(payload);  // may queue replies and schedule pushes; never blocks
         else
             session->handler->on_binary(payload);
+        session->in_handler = false;
         buffer.consume(buffer.size());
         if (buffer.capacity() > std::size_t{64} * 1024)
             buffer.shrink_to_fit();  // one huge message should not pin its buffer for good
@@ -263,13 +267,26 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> sessi
         }
         break;  // nothing left to write
     }
+    stats.socket_writes.fetch_add(batch.take_writes(), std::memory_order_relaxed);
     conn.writer_done(failed);
 }
 
+// A writer asked for by anyone but the reader starts at once (co_spawn runs it up to its first
+// write right here): a fan-out's delivery costs no extra round through the scheduler. One asked
+// for by a reply the reader's handler queues starts one round later, after the reader's next read
+// is under way: when the client has sent several requests at once, the reader then handles the
+// ones already received before the writer's first write completes, and their replies join the
+// same batch. Started at once, the writer would flush each reply alone.
 template <class Transport>
 void websocket_session<Transport>::start_writer()
 {
-    asio::co_spawn(conn->get_executor(), writer(this->shared_from_this()), log_exceptions("writer"));
+    if (!in_handler) {
+        asio::co_spawn(conn->get_executor(), writer(this->shared_from_this()), log_exceptions("writer"));
+        return;
+    }
+    asio::post(conn->get_executor(), [self = this->shared_from_this()]() mutable {
+        asio::co_spawn(self->conn->get_executor(), writer(std::move(self)), log_exceptions("writer"));
+    });
 }
 
 // RFC 6455 7.4: 1000-2999 are defined or reserved by the RFC (Beast checks those), 3000-4999

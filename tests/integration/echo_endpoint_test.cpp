@@ -171,6 +171,31 @@ TEST(echo_endpoint, messages_of_8_and_16_mib_come_back_whole_with_default_limits
     EXPECT_EQ(server.metrics().slow_consumer_closes.load(), 0u);
 }
 
+// Requests that arrive together are answered together: the reader handles every one already
+// received before the writer's batch leaves (the writer it starts begins after its next read), so
+// eight pipelined requests cost one or two writes, not eight.
+TEST(echo_endpoint, requests_that_arrive_together_are_answered_with_few_writes)
+{
+    test_server server(echo_options());
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await open_echo(server.port());
+        auto const before = server.metrics().socket_writes.load();
+        constexpr int requests = 8;
+        std::string together;
+        for (int i = 0; i < requests; ++i)
+            together += raw_connection::frame(op::text, "request " + std::to_string(i));
+        co_await c.write(together);  // one TCP write: the server reads them at once
+        for (int i = 0; i < requests; ++i) {
+            auto const reply = co_await c.read_frame();
+            EXPECT_EQ(reply.payload, "request " + std::to_string(i));
+        }
+        // The writer counts its writes when it returns, just after the last one.
+        co_await eventually([&] { return server.metrics().socket_writes.load() > before; }, "the writes counted");
+        // Answered one by one, there would be at least 7 by now.
+        EXPECT_LE(server.metrics().socket_writes.load() - before, 3u);
+    });
+}
+
 TEST(echo_endpoint, an_unmasked_client_frame_is_a_protocol_error)
 {
     test_server server(echo_options());
