@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# bench/tls.sh: what TLS costs coropush. In one run, against the same release binary, the server
-# once plain (ws://) and once with --tls-cert/--tls-key (wss://), and per server, in order:
-# idle RSS per connection (`conns` holding CONNS), `echo` 100x1 and 1000x4 (64-byte texts, 10 s),
-# and `churn` (8 workers for 5 s; over TLS every cycle is a full handshake: the tool resumes no
-# sessions). Writes a small table with the ratio TLS/plain.
+# bench/tls.sh: what TLS costs coropush. In one run, the same release binary twice side by side,
+# plain (ws://) and with --tls-cert/--tls-key (wss://), and each workload against plain and then
+# TLS, back to back: idle RSS per connection (`conns` holding CONNS), `echo` 100x1 and 1000x4
+# (64-byte texts, 10 s), and `churn` (8 workers for 5 s; over TLS every cycle is a full handshake:
+# the tool resumes no sessions). Writes a small table with the ratio TLS/plain, and the server's
+# CPU time per reply and per cycle, which a shared machine disturbs less than the rates.
 #
-#   bench/tls.sh                 (about 3 minutes, most of it the two servers' 10 000 handshakes)
+#   bench/tls.sh                 (about 2 minutes, a third of it the 10 000 TLS handshakes)
 #   QUICK=1 bench/tls.sh         reduced sizes, to check the harness
 #
-# As bench/run.sh: server pinned to CPU 0 (--threads 1, bench/peers/run-coropush.sh), coropush-bench
-# to CPU 1. The certificate is a throwaway self-signed ECDSA P-256 one (KEY=rsa: RSA 2048) for
+# As bench/run.sh: the servers pinned to CPU 0 (--threads 1, bench/peers/run-coropush.sh; the one
+# not measured is idle), coropush-bench to CPU 1. The certificate is a throwaway self-signed ECDSA P-256 one (KEY=rsa: RSA 2048) for
 # 127.0.0.1, made in a private temporary directory and removed at the end; the load tool verifies
 # it (--tls-ca), as a real client would.
 # Env: CONNS ECHO_SECONDS CHURN_SECONDS SIZE BASE_PORT KEY OUT
@@ -37,7 +38,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # The certificate and its key, in a directory only this user can enter; the key 0600 (the server
 # refuses a key every user may read).
 CERTS=$(mktemp -d)
-trap 'rm -rf "$CERTS"' EXIT
+trap 'rm -rf "$CERTS"' EXIT  # and, once they run, stop the servers (below)
 case $KEY in
   ec) key_args=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
   rsa) key_args=(-newkey rsa:2048) ;;
@@ -52,33 +53,50 @@ chmod 600 "$CERTS/key.pem"
 . "$here/lib.sh"
 declare -A R
 
-# measure plain|tls: one server lifetime, every workload.
-measure() {
-  local srv=$1 server_args=() tls_args=()
-  if [ "$srv" = tls ]; then
-    server_args=(--tls-cert "$CERTS/cert.pem" --tls-key "$CERTS/key.pem")
-    tls_args=(--tls --tls-ca "$CERTS/cert.pem")
-  fi
-  start_server "$srv" "$BASE_PORT" "$here/peers/run-coropush.sh" "${server_args[@]}" || return
-  # What a client of the same OpenSSL negotiates with it, as the load tool will.
-  [ "$srv" = tls ] && R[tls.session]=$(openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$CERTS/cert.pem" \
-    </dev/null 2>/dev/null | sed -n 's/^New, \(.*\)$/\1/p' | head -1)
-  idle_rss "$srv" "$CONNS" "$HOLD" "${tls_args[@]}"
-  load "$srv" echo100 echo --conns 100 --depth 1 --seconds "$ECHO_SECONDS" --size "$SIZE" "${tls_args[@]}"
-  load "$srv" echo1000 echo --conns 1000 --depth 4 --seconds "$ECHO_SECONDS" --size "$SIZE" "${tls_args[@]}"
-  load "$srv" churn churn --workers 8 --seconds "$CHURN_SECONDS" "${tls_args[@]}"
-  R[$srv.hwm]=$(status_kb "$SPID" VmHWM)
-  R[$srv.alive]=$(kill -0 "$SPID" 2>/dev/null && echo yes || echo no)
-  stop_server
-}
+# Both servers run side by side on CPU 0 (the idle one costs nothing: no pings, no timers), and
+# each workload runs against plain and then TLS, back to back, so that both see the same machine.
+# on SERVER: the next load runs go to it.
+on() { PORT=${R[$1.port]}; SPID=${R[$1.spid]}; GROUP=${R[$1.group]}; }
+stop_both() { local s; for s in plain tls; do [ -n "${R[$s.group]:-}" ] && on "$s" && stop_server; done; }
+trap 'stop_both; rm -rf "$CERTS"' EXIT
+start_server plain "$BASE_PORT" "$here/peers/run-coropush.sh" || exit 3
+R[plain.port]=$PORT; R[plain.spid]=$SPID; R[plain.group]=$GROUP
+start_server tls $((PORT + 1)) "$here/peers/run-coropush.sh" --tls-cert "$CERTS/cert.pem" --tls-key "$CERTS/key.pem" \
+  || exit 3
+R[tls.port]=$PORT; R[tls.spid]=$SPID; R[tls.group]=$GROUP
+# What a client of the same OpenSSL negotiates with it, as the load tool will.
+R[tls.session]=$(openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$CERTS/cert.pem" </dev/null 2>/dev/null \
+  | sed -n 's/^New, \(.*\)$/\1/p' | head -1)
+tls_args=(--tls --tls-ca "$CERTS/cert.pem")
 
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
-measure plain
-measure tls
+for srv in plain tls; do
+  extra=(); [ "$srv" = tls ] && extra=("${tls_args[@]}")
+  on "$srv"; idle_rss "$srv" "$CONNS" "$HOLD" "${extra[@]}"
+done
+for run in "echo100 echo --conns 100 --depth 1 --seconds $ECHO_SECONDS --size $SIZE" \
+           "echo1000 echo --conns 1000 --depth 4 --seconds $ECHO_SECONDS --size $SIZE" \
+           "churn churn --workers 8 --seconds $CHURN_SECONDS"; do
+  for srv in plain tls; do
+    extra=(); [ "$srv" = tls ] && extra=("${tls_args[@]}")
+    on "$srv"
+    # shellcheck disable=SC2086 # $run is the tag and the tool's arguments, split on purpose
+    load "$srv" $run "${extra[@]}"
+  done
+done
+for srv in plain tls; do
+  on "$srv"
+  R[$srv.hwm]=$(status_kb "$SPID" VmHWM)
+  R[$srv.alive]=$(kill -0 "$SPID" 2>/dev/null && echo yes || echo no)
+done
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# A row: the figure for plain, for TLS, and TLS/plain.
+# A row: the figure for plain, for TLS, and TLS/plain. cpu_row LABEL TAG RATE: the server's CPU
+# time per event (its CPU share / the rate, in µs), which the machine's other work disturbs less
+# than the rate itself.
 row() { echo "| $1 | $2 | $3 | $(ratio "$4" "$5") |"; }
+per() { awk -v r="$(v "$1" "$2" "$3")" -v c="${R[$1.$2.srvcpu]:-}" 'BEGIN{ if (r == "-" || r == 0 || c == "") print "-"; else printf "%.1f", c/100/r*1e6 }'; }
+cpu_row() { local p t; p=$(per plain "$2" "$3"); t=$(per tls "$2" "$3"); row "$1" "$p" "$t" "$t" "$p"; }
 echo_cell() { echo "$(k "$(v "$1" "$2" msgs_per_s)") ($(v "$1" "$2" p50_us)/$(v "$1" "$2" p99_us))$(flag "$1" "$2")"; }
 cpu_cell() { echo "${R[$1.$2.srvcpu]:-?}/$(v "$1" "$2" cpu_pct)/${R[$1.$2.machine]:-?}"; }
 {
@@ -104,6 +122,9 @@ cpu_cell() { echo "${R[$1.$2.srvcpu]:-?}/$(v "$1" "$2" cpu_pct)/${R[$1.$2.machin
     "$(v tls echo1000 msgs_per_s)" "$(v plain echo1000 msgs_per_s)"
   row "churn, cycles/s (TLS: full handshakes/s)" "$(v plain churn cycles_per_s)$(flag plain churn)" \
     "$(v tls churn cycles_per_s)$(flag tls churn)" "$(v tls churn cycles_per_s)" "$(v plain churn cycles_per_s)"
+  cpu_row "server CPU per echo 100x1 reply, µs" echo100 msgs_per_s
+  cpu_row "server CPU per echo 1000x4 reply, µs" echo1000 msgs_per_s
+  cpu_row "server CPU per churn cycle, µs" churn cycles_per_s
   row "peak RSS, MiB" "$(awk -v h="${R[plain.hwm]:-0}" 'BEGIN{printf "%.1f", h/1024}')" \
     "$(awk -v h="${R[tls.hwm]:-0}" 'BEGIN{printf "%.1f", h/1024}')" "${R[tls.hwm]:--}" "${R[plain.hwm]:--}"
   echo
