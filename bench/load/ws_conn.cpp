@@ -26,7 +26,7 @@ struct ws_conn::tls_layer {
 };
 
 ws_conn::ws_conn(asio::any_io_executor executor)
-    : socket_(std::move(executor))
+    : socket_(executor)
 {
 }
 
