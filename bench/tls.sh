@@ -6,7 +6,7 @@
 # the tool resumes no sessions). Writes a small table with the ratio TLS/plain, and the server's
 # CPU time per reply and per cycle, which a shared machine disturbs less than the rates.
 #
-#   bench/tls.sh                 (about 2 minutes, a third of it the 10 000 TLS handshakes)
+#   bench/tls.sh                 (about 2 minutes, of which the 10 000 TLS handshakes take 20-25 s)
 #   QUICK=1 bench/tls.sh         reduced sizes, to check the harness
 #
 # As bench/run.sh: the servers pinned to CPU 0 (--threads 1, bench/peers/run-coropush.sh; the one
