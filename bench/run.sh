@@ -45,28 +45,9 @@ od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$API_KEY_FILE"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 [ "$(ulimit -n)" -ge $((CONNS + 1000)) ] || echo "run.sh: warning: ulimit -n is only $(ulimit -n)" >&2
 
-port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
-listener_pid() { ss -Hltnp "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1; }
-status_kb() { awk -v k="$2:" '$1==k {print $2}' "/proc/$1/status" 2>/dev/null; }
-ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }  # every CPU's busy ticks, all processes
-kv() { grep -E '^mode=' "$1" 2>/dev/null | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
-HZ=$(getconf CLK_TCK)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 declare -A R
-
-# load SERVER TAG ARGS...: one load run; leaves LOGDIR/SERVER.TAG.out and the server's CPU share.
-load() {
-  local srv=$1 tag=$2; shift 2
-  local out=$LOGDIR/$srv.$tag.out t0 t1 w0 w1 b0 b1
-  t0=$(ticks "$SPID"); b0=$(busy); w0=$(date +%s%N)
-  taskset -c 1 "$LOAD" "$@" --port "$PORT" >"$out" 2>"$LOGDIR/$srv.$tag.err"
-  R[$srv.$tag.rc]=$?
-  t1=$(ticks "$SPID"); b1=$(busy); w1=$(date +%s%N)
-  R[$srv.$tag.srvcpu]=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v w=$((w1 - w0)) 'BEGIN{printf "%.0f", 100*t/hz/(w/1e9)}')
-  # The whole machine's busy share (of $(nproc)00 %): beyond the server's and the tool's, other work.
-  R[$srv.$tag.machine]=$(awk -v t=$((b1 - b0)) -v hz="$HZ" -v w=$((w1 - w0)) 'BEGIN{printf "%.0f", 100*t/hz/(w/1e9)}')
-  echo "  $tag: $(tail -1 "$out" | cut -c1-160)" >&2
-}
 
 # median_of SERVER TAG METRIC: of the runs TAG.1 .. TAG.REPEAT, the median by METRIC becomes TAG.
 median_of() {
@@ -106,29 +87,10 @@ fan_pair() {
 
 measure() {
   local srv=$1
-  PORT=$BASE_PORT; while ! port_free "$PORT"; do PORT=$((PORT + 1)); done
-  echo "== $srv on port $PORT" >&2
   local server_args=()
   [ "$srv" = coropush ] && server_args=(--api-key-file "$API_KEY_FILE" --api-rate 0)  # no limit: a load test
-  setsid taskset -c 0 "$here/peers/run-$srv.sh" "$PORT" "${server_args[@]}" >"$LOGDIR/$srv.server.log" 2>&1 &
-  local group=$! i=0
-  while port_free "$PORT"; do
-    sleep 0.2; i=$((i + 1))
-    if ! kill -0 "$group" 2>/dev/null || [ $i -gt 900 ]; then R[$srv.failed]=1; echo "  did not start" >&2; return; fi
-  done
-  SPID=$(listener_pid "$PORT"); sleep 1
-  R[$srv.rss0]=$(status_kb "$SPID" VmRSS)
-
-  local ready=$LOGDIR/$srv.ready
-  load "$srv" conns conns --conns "$CONNS" --hold "$HOLD" --ready-file "$ready" &
-  local holder=$!
-  i=0; while [ ! -s "$ready" ] && kill -0 "$holder" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-  sleep 2
-  R[$srv.rss1]=$(status_kb "$SPID" VmRSS); R[$srv.upgraded]=$(cat "$ready" 2>/dev/null || echo 0)
-  wait "$holder"
-  R[$srv.per_conn]=$(awk -v a="${R[$srv.rss0]}" -v b="${R[$srv.rss1]}" -v n="${R[$srv.upgraded]}" \
-                      'BEGIN{ if (n > 0) printf "%.1f", (b-a)/n; else print "-" }')
-  sleep 1
+  start_server "$srv" "$BASE_PORT" "$here/peers/run-$srv.sh" "${server_args[@]}" || return
+  idle_rss "$srv" "$CONNS" "$HOLD"
 
   repeated "$srv" echo100 msgs_per_s echo --conns 100 --depth 1 --seconds "$ECHO_SECONDS" --size "$SIZE"
   repeated "$srv" echo1000 msgs_per_s echo --conns 1000 --depth 4 --seconds "$ECHO_SECONDS" --size "$SIZE"
@@ -143,21 +105,14 @@ measure() {
   load "$srv" seed seed --conns "$SEED_CLIENTS"
   R[$srv.hwm]=$(status_kb "$SPID" VmHWM)
   R[$srv.alive]=$(kill -0 "$SPID" 2>/dev/null && echo yes || echo no)
-  kill -TERM -- -"$group" 2>/dev/null
-  for i in $(seq 1 50); do kill -0 "$group" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- -"$group" 2>/dev/null
-  wait "$group" 2>/dev/null
+  stop_server
 }
 
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for srv in "${servers[@]}"; do measure "$srv"; done
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# The table.
-v() { local x; x=$(kv "$LOGDIR/$1.$2.out" "$3"); echo "${x:--}"; }
-k() { awk -v x="$1" 'BEGIN{ if (x == "-" || x == "") print "-"; else if (x >= 10000) printf "%.0fk", x/1000; else printf "%.0f", x }'; }
-ms() { awk -v x="$1" 'BEGIN{ if (x == "-" || x == "") print "-"; else printf "%.1f", x/1000 }'; }
-flag() { local rc; rc=$(kv "$LOGDIR/$1.$2.out" rc); [ "${rc:-x}" = 0 ] || echo " (rc=${rc:-none})"; }
+# The table (v, k, ms, flag and ratio are in lib.sh).
 {
   echo "# coropush bench results, $stamp"
   echo
@@ -200,7 +155,6 @@ flag() { local rc; rc=$(kv "$LOGDIR/$1.$2.out" rc); [ "${rc:-x}" = 0 ] || echo "
     done
   fi
   if [ -f "$LOGDIR/coropush.apifan1000.out" ]; then
-    ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a/b }'; }
     fan() { echo "$(ms "$(v coropush "$1" p50_us)")/$(ms "$(v coropush "$1" p99_us)"), $(k "$(v coropush "$1" deliveries_per_s)")$(flag coropush "$1")"; }
     echo
     echo "coropush, WebSocket \`publish\` against the server API's \`POST /api/publish\` (one keep-alive"
@@ -227,15 +181,7 @@ flag() { local rc; rc=$(kv "$LOGDIR/$1.$2.out" rc); [ "${rc:-x}" = 0 ] || echo "
     done
   fi
   echo
-  echo "Raw lines:"
-  echo
-  echo '```'
-  for s in "${servers[@]}"; do
-    for t in conns echo100 echo1000 fan1000 fanbig apifan1000 apifanbig churn seed; do
-      [ -f "$LOGDIR/$s.$t.out" ] && echo "$s $t: $(tail -1 "$LOGDIR/$s.$t.out")"
-    done
-  done
-  echo '```'
+  raw_lines "${servers[*]}" "conns echo100 echo1000 fan1000 fanbig apifan1000 apifanbig churn seed"
 } >"$OUT"
 echo "wrote $OUT" >&2
 cat "$OUT"

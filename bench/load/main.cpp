@@ -7,10 +7,12 @@
 //   coropush-bench churn  --port P --workers W --seconds S
 //   coropush-bench seed   --port P --conns N
 //   common: --host 127.0.0.1 --path / --batch 200 --timeout S
+//   wss:// (all but apifanout): --tls with --tls-ca FILE (verify) or --tls-no-verify (don't)
 //
 // Each prints one final line of key=value pairs. Exit status: 0 ok, 1 a wrong reply or a
 // protocol violation, 2 a bad command line, 3 incomplete (failed connections, unexpected closes,
 // the --timeout reached).
+#include "load/tls_client.hpp"
 #include "load/workloads.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -26,6 +28,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace {
@@ -35,7 +38,13 @@ int usage()
     std::fputs("usage: coropush-bench conns|echo|fanout|apifanout|churn|seed --port P [--host H] [--path /]\n"
                "       [--conns N] [--depth D] [--size B] [--subs N] [--msgs M] [--workers W] [--seconds S]\n"
                "       [--hold S] [--batch N] [--timeout S] [--ready-file F] [--protocol NAME]\n"
-               "       [--api-key-file F]\n",
+               "       [--api-key-file F] [--tls (--tls-ca FILE | --tls-no-verify)]\n"
+               "  --tls            speak wss:// (TLS 1.2 or 1.3, a full handshake per connection);\n"
+               "                   not with apifanout, whose publisher speaks plain HTTP\n"
+               "  --tls-ca FILE    verify the server's certificate: it must chain to the PEM\n"
+               "                   certificate(s) in FILE and name the --host address\n"
+               "  --tls-no-verify  verify nothing (any certificate is taken): only for benchmarking\n"
+               "                   a server whose CA the tool does not have; one of the two is required\n",
                stderr);
     return 2;
 }
@@ -71,14 +80,23 @@ int main(int argc, char** argv)
     if (argc < 2)
         return usage();
     std::string const mode = argv[1];
+    // "--name value" pairs, and flags that stand alone.
+    std::set<std::string> const flags{"tls", "tls-no-verify"};
     std::map<std::string, std::string> args;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        std::string key = argv[i];
+    for (int i = 2; i < argc; ++i) {
+        std::string const key = argv[i];
         if (!key.starts_with("--"))
             return usage();
-        args[key.substr(2)] = argv[i + 1];
+        auto name = key.substr(2);
+        if (flags.contains(name)) {
+            args[name] = "";
+        } else if (i + 1 < argc) {
+            args[name] = argv[++i];
+        } else {
+            return usage();
+        }
     }
-    if ((argc - 2) % 2 != 0 || !args.contains("port"))
+    if (!args.contains("port"))
         return usage();
 
     bench::settings s;
@@ -118,6 +136,26 @@ int main(int argc, char** argv)
             return usage();
         }
         s.api_key = std::move(*key);
+    }
+    // TLS: verified against a CA, or explicitly not at all; the choice is never left implicit.
+    bool const tls = args.contains("tls");
+    bool const no_verify = args.contains("tls-no-verify");
+    bool const ca = args.contains("tls-ca");
+    if (tls != (no_verify || ca) || (no_verify && ca)) {
+        std::fputs("coropush-bench: --tls needs exactly one of --tls-ca FILE and --tls-no-verify\n", stderr);
+        return usage();
+    }
+    if (tls && mode == "apifanout") {
+        std::fputs("coropush-bench: apifanout speaks plain HTTP only\n", stderr);
+        return usage();
+    }
+    if (tls) {
+        std::string error;
+        s.where.tls = bench::make_tls_context(ca ? args["tls-ca"] : std::string(), host, error);
+        if (!s.where.tls) {
+            std::fprintf(stderr, "coropush-bench: %s\n", error.c_str());
+            return usage();
+        }
     }
     s.timeout = std::chrono::seconds(timeout != 0 ? timeout : seconds + hold + 120);
 

@@ -1,5 +1,6 @@
-// One client connection of the load tool: TCP connect, the upgrade, writes, and a read loop that
-// hands each complete message to a callback (answering pings on the way).
+// One client connection of the load tool: TCP connect, the TLS handshake for wss://, the upgrade,
+// writes, and a read loop that hands each complete message to a callback (answering pings on the
+// way).
 #pragma once
 
 #include "load/read_buffer.hpp"
@@ -9,7 +10,12 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace bench {
 
@@ -17,16 +23,19 @@ struct target {
     boost::asio::ip::tcp::endpoint endpoint;
     std::string host;  // for the Host header
     std::string path = "/";
+    std::shared_ptr<boost::asio::ssl::context> tls;  // set: wss:// (load/tls_client.hpp)
 };
 
 class ws_conn {
 public:
-    explicit ws_conn(boost::asio::any_io_executor executor)
-        : socket_(executor)
-    {
-    }
+    // Both out of line, where tls_layer is complete.
+    explicit ws_conn(boost::asio::any_io_executor executor);
+    ~ws_conn();
+    ws_conn(ws_conn const&) = delete;
+    ws_conn& operator=(ws_conn const&) = delete;
 
-    // Connects and upgrades. Returns an empty string, or what went wrong.
+    // Connects, does the TLS handshake if `where.tls` is set, and upgrades. Returns an empty
+    // string, or what went wrong.
     boost::asio::awaitable<std::string> open(target const& where, std::string_view subprotocol);
 
     boost::asio::awaitable<bool> write(std::string_view bytes);
@@ -37,7 +46,8 @@ public:
     using message_handler = std::function<void(opcode, std::string_view)>;
     boost::asio::awaitable<bool> read_some(message_handler const& on_message);
 
-    // Sends a close frame (1000) and waits for the server's close frame and the end of TCP.
+    // Sends a close frame (1000) and waits for the server's close frame, the close_notify exchange
+    // over TLS, and the end of TCP.
     boost::asio::awaitable<bool> close_gracefully();
 
     void drop() noexcept;
@@ -46,7 +56,15 @@ public:
     bool violated() const noexcept { return violation_; }
 
 private:
+    // The TLS stream over socket_, defined in ws_conn.cpp so that Asio's SSL headers stay there.
+    struct tls_layer;
+
+    // Starts the same operation on whichever stream the connection speaks through.
+    template <class Operation>
+    auto on_stream(Operation&& operation);
+
     boost::asio::ip::tcp::socket socket_;
+    std::unique_ptr<tls_layer> tls_;  // null: plain ws://
     read_buffer buffer_;
     std::string fragments_;  // a fragmented message being reassembled
     std::string pongs_;      // pongs to send after this read
