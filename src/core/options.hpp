@@ -67,7 +67,7 @@ struct server_options {
     std::size_t echo_max_message_bytes = std::size_t{16} * 1024 * 1024;
 
     // permessage-deflate (RFC 7692), negotiated with clients that offer it; off unless asked: it
-    // costs memory per connection and CPU per message (net/deflate.hpp has the settings and why).
+    // costs memory per connection and CPU per message (net/deflate_settings.hpp has the settings and why).
     bool deflate = false;
     // With deflate: keep the compression context from one message to the next, both ways.
     bool deflate_context_takeover = false;
