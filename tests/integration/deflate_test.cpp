@@ -18,7 +18,8 @@ using boost::asio::awaitable;
 using client::incoming;
 using client::ws_client;
 
-constexpr std::size_t four_mib = std::size_t{4} * 1024 * 1024;
+// Large enough for hundreds of 4 KiB fragments each way, small enough for a TSan build in CI.
+constexpr std::size_t large_message = std::size_t{2} * 1024 * 1024;
 
 // What the server answers Chromium's and Node ws's offer ("permessage-deflate;
 // client_max_window_bits") by default: no context takeover, 1 KiB windows both ways.
@@ -40,24 +41,24 @@ client::connect_options offering_deflate(std::uint16_t port, std::string path = 
     return o;
 }
 
-// 4 MiB of the same JSON object again and again: compresses a few hundred times.
+// 2 MiB of the same JSON object again and again: compresses a few hundred times.
 std::string repeated_json()
 {
     std::string const item =
         R"({"type":"message","data":{"topic":"prices","message":{"symbol":"AAPL","price":187.5}}},)";
     std::string text = "[";
-    while (text.size() + item.size() + 1 < four_mib)
+    while (text.size() + item.size() + 1 < large_message)
         text += item;
     text.back() = ']';
     return text;
 }
 
-// 4 MiB that deflate cannot shrink.
+// 2 MiB that deflate cannot shrink.
 std::string random_bytes()
 {
     std::mt19937 random{2024};
     std::uniform_int_distribution<int> byte(0, 255);
-    std::string bytes(four_mib, '\0');
+    std::string bytes(large_message, '\0');
     for (auto& b : bytes)
         b = static_cast<char>(byte(random));
     return bytes;
