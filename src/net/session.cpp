@@ -82,7 +82,9 @@ asio::awaitable<void> serve(Stream stream, std::shared_ptr<connection> conn, std
 asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<server_state> server)
 {
     // Everything this connection uses is owned by this coroutine's frame (the socket, the
-    // connection state) or kept alive by it (`server`). The connection is allocated apart from
+    // connection state) or kept alive by it (`server`, which serve gets a copy of: this frame's
+    // locals, `conn` and `listed`, refer to the server's state and must go first, even when the
+    // io_context is destroyed with this coroutine in it). The connection is allocated apart from
     // its shared_ptr's control block: the deadline scheduler holds weak references, which would
     // otherwise keep the whole object's memory until their time comes.
     std::shared_ptr<connection> const conn(new connection(  // NOLINT(modernize-make-shared): see above
@@ -94,14 +96,14 @@ asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<server_sta
     socket.set_option(tcp::no_delay(true), ignored);  // small pushes go out now, not after Nagle's delay
 
     if (!server->tls) {
-        co_await serve(beast::tcp_stream(std::move(socket)), conn, std::move(server), std::move(listed));
+        co_await serve(beast::tcp_stream(std::move(socket)), conn, server, std::move(listed));
         co_return;
     }
     // 0. With --tls-cert, TLS first, with the certificate loaded last (a reload on SIGHUP
     //    changes it for connections accepted afterwards; this one keeps what it starts with).
     tls_stream stream(std::move(socket), *server->tls->current());
     if (co_await tls_handshake(stream, *conn, *server))
-        co_await serve(std::move(stream), conn, std::move(server), std::move(listed));
+        co_await serve(std::move(stream), conn, server, std::move(listed));
 }
 
 }  // namespace coropush::net

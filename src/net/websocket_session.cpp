@@ -118,9 +118,9 @@ class websocket_session final : public session_io, public std::enable_shared_fro
 public:
     websocket_session(upgrade_to_websocket<Transport>& upgrade, std::shared_ptr<connection> c,
                       std::shared_ptr<server_state> s, connection_registry::entry listed)
-        : ws(std::move(upgrade.transport)),
+        : server(std::move(s)),
+          ws(std::move(upgrade.transport)),
           conn(std::move(c)),
-          server(std::move(s)),
           accepted(std::move(upgrade.accepted)),
           listed_(std::move(listed)),
           attached_(conn->attach(*this))
@@ -134,9 +134,12 @@ public:
         tcp_socket(ws.next_layer()).close(ignored);
     }
 
+    // Declared first, so destroyed last: the connection, the handler and the slots refer to the
+    // server's state (its metrics, services and counters), and the session may hold its last
+    // reference (when the io_context is destroyed with the session's coroutines still in it).
+    std::shared_ptr<server_state> const server;
     websocket_stream<Transport> ws;
     std::shared_ptr<connection> const conn;
-    std::shared_ptr<server_state> const server;
     accepted_upgrade accepted;  // holds the session's --max-connections and --max-connections-per-ip slots
     std::unique_ptr<message_handler> handler;
     bool in_handler = false;  // the reader is in the handler, which may queue replies
