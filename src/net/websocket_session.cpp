@@ -288,7 +288,8 @@ void websocket_session<Transport>::start_writer()
         return;
     }
     asio::post(conn->get_executor(), [self = this->shared_from_this()]() mutable {
-        asio::co_spawn(self->conn->get_executor(), writer(std::move(self)), log_exceptions("writer"));
+        auto const executor = self->conn->get_executor();  // before `self` moves (argument order is unspecified)
+        asio::co_spawn(executor, writer(std::move(self)), log_exceptions("writer"));
     });
 }
 
