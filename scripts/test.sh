@@ -4,8 +4,9 @@
 #   2. builds the ci preset (warnings as errors) and runs every test (unit, integration,
 #      browser, redis),
 #   3. builds and runs the suite under AddressSanitizer + LeakSanitizer + UBSan, with the
-#      fuzzers' bounded runs,
-#   4. builds and runs the suite under ThreadSanitizer,
+#      fuzzers' bounded runs (not the ladder of examples, which step 2 runs),
+#   4. builds and runs the suites that run the server on threads of its own (integration, redis,
+#      browser) under ThreadSanitizer,
 #   5. runs clang-tidy on the project's sources.
 # Stops at the first failure. `scripts/test.sh quick` runs steps 1 and 2 only.
 set -euo pipefail
