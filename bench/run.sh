@@ -121,7 +121,7 @@ LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "Load average (1, 5, 15 min) before the first server: $LOADAVG_START; after the last: $LOADAVG_END."
   [ "${QUICK:-0}" = 1 ] && echo "**QUICK mode: reduced sizes, not comparable figures.**"
   echo
-  echo "| server | idle RSS/conn KiB ($CONNS held) | peak RSS MiB | echo 100x1 msg/s (p50/p99 µs) | echo 1000x4 msg/s (p50/p99 µs) | fanout 1000: p50/p99 ms, deliveries/s | fanout $FAN_BIG: p50/p99 ms, deliveries/s | churn cycles/s | seed $SEED_CLIENTS: notices, p50/p99 ms |"
+  echo "| server | idle RSS/conn KiB ($CONNS held) | peak RSS MiB | echo 100x1 msg/s (p50/p99 µs) | echo 1000x4 msg/s (p50/p99 µs) | fanout 1000: p50/p99 ms, deliveries/s | fanout $FAN_BIG: p50/p99 ms, deliveries/s | churn cycles/s | seed $SEED_CLIENTS: notices, p50/p99 ms from the greeting, p99 from the welcome |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for s in "${servers[@]}"; do
     if [ -n "${R[$s.failed]:-}" ]; then echo "| $s | did not start |||||||"; continue; fi
@@ -131,7 +131,7 @@ LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 | $(ms "$(v "$s" fan1000 p50_us)")/$(ms "$(v "$s" fan1000 p99_us)"), $(k "$(v "$s" fan1000 deliveries_per_s)")$(flag "$s" fan1000) \
 | $(ms "$(v "$s" fanbig p50_us)")/$(ms "$(v "$s" fanbig p99_us)"), $(k "$(v "$s" fanbig deliveries_per_s)")$(flag "$s" fanbig) \
 | $(k "$(v "$s" churn cycles_per_s)")$(flag "$s" churn) \
-| $(v "$s" seed notices), $(v "$s" seed notice_p50_ms)/$(v "$s" seed notice_p99_ms)$(flag "$s" seed) |"
+| $(v "$s" seed notices), $(v "$s" seed notice_p50_ms)/$(v "$s" seed notice_p99_ms), $(v "$s" seed gap_p99_ms)$(flag "$s" seed) |"
   done
   echo
   echo "CPU share of one core, server / load tool (the load tool must stay well below 100 %):"
