@@ -20,17 +20,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include <chrono>
-
 namespace {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using ladder::nothrow;
-using ladder::tcp;
-using namespace std::chrono_literals;
-
-constexpr auto notice_delay = 1s;
+using namespace ladder::names;  // asio, beast, websocket, tcp, nothrow, and literals such as 1s
+using ladder::notice_delay;     // 1s
 
 asio::awaitable<void> session(tcp::socket socket, std::uint64_t id)
 {

@@ -10,33 +10,28 @@
 // What changed from step 1: the second hello is answered at once, while the first notice is
 // pending (the test a_second_hello_is_answered_at_once_while_the_notice_is_pending).
 //
+// Where it is written: the writer here; the reader, and the answer to a hello (the welcome now,
+// the notice from a coroutine asleep a second), in parts/reader.hpp, which step 3 uses as it is.
+//
 // What it leaves for step 3: the writer lives as long as the session, parked on its signal even
 // when there is nothing to write; step 3 starts it only when there is.
 //
 //   build/default/examples/ladder/ladder-02-reader-and-writer 0     (0: any free port)
 #include "ladder.hpp"
+#include "parts/reader.hpp"
 
 #include "core/log.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include <chrono>
 #include <deque>
 
 namespace {
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-using ladder::nothrow;
-using ladder::tcp;
-using namespace std::chrono_literals;
+using namespace ladder::names;  // asio, beast, websocket, tcp, nothrow, and literals such as 1s
 using namespace asio::experimental::awaitable_operators;
-
-constexpr auto notice_delay = 1s;
 
 // What the session's coroutines share. Each of them holds a shared_ptr to it, so it lives as long
 // as the last of them, and none can touch a stream that is gone.
@@ -65,32 +60,12 @@ void send(std::shared_ptr<session_state> const& s, ladder::outbound_message mess
     s->writer_signal.cancel();
 }
 
-// A second after a hello, the notice. While this coroutine sleeps the reader goes on reading.
-asio::awaitable<void> notice_later(std::shared_ptr<session_state> s)
-{
-    asio::steady_timer timer(s->ws.get_executor(), notice_delay);
-    co_await timer.async_wait(nothrow);
-    send(s, ladder::make_message("notice", {}, {{"text", "one second after your hello"}}));
-}
-
-// Awaits each message and answers it, never waiting for a write. Ends when the connection does.
+// Answers each message, never waiting for a write (parts/reader.hpp reads them, and answers a
+// hello with a welcome now and a notice a second later). Ends when the connection does.
 asio::awaitable<void> reader(std::shared_ptr<session_state> s)
 {
-    beast::flat_buffer buffer;
-    for (;;) {
-        // Waits for the next whole message. An error is the end of the session: the client
-        // closed (Beast has answered its close frame) or the connection is gone.
-        auto [read_error, read] = co_await s->ws.async_read(buffer, nothrow);
-        if (read_error)
-            break;
-        auto const hello = ladder::take_request(buffer);
-        if (!hello || hello->type != "hello") {
-            send(s, ladder::make_error(hello, "expected a hello"));
-            continue;
-        }
-        send(s, ladder::make_message("welcome", hello->id, {{"text", "welcome!"}}));
-        asio::co_spawn(s->ws.get_executor(), notice_later(s), coropush::log_exceptions("notice"));
-    }
+    co_await ladder::read_requests(
+        *s, [s](std::optional<ladder::request> const& hello) { ladder::answer_hello(s, hello); });
     s->open = false;
     s->writer_signal.cancel();  // the writer sees `open` is false and returns
 }
@@ -117,11 +92,9 @@ asio::awaitable<void> writer(std::shared_ptr<session_state> s)
 asio::awaitable<void> session(tcp::socket socket, std::uint64_t id)
 {
     auto const s = std::make_shared<session_state>(std::move(socket), id);
-    // Waits for the client's upgrade request and answers it (101 Switching Protocols).
-    auto [handshake_error] = co_await s->ws.async_accept(nothrow);
-    if (handshake_error)
+    bool const opened = co_await ladder::accept_handshake(*s);  // as in step 1
+    if (!opened)
         co_return;
-    ladder::say("session " + std::to_string(id) + ": opened");
 
     // The reader and the writer side by side; the session ends when both have ended.
     co_await (reader(s) && writer(s));

@@ -18,12 +18,16 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace boost::beast::websocket {
+}
 
 namespace ladder {
 
@@ -33,6 +37,21 @@ using tcp = asio::ip::tcp;
 // Expected outcomes (the peer left, a timer was cancelled) come back as an error code to test with
 // `if`, not as an exception: as_tuple turns a completion (error_code, result) into a tuple.
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+
+// The names every step uses, brought in by one `using namespace ladder::names;`.
+namespace names {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using ladder::nothrow;
+using ladder::tcp;
+using namespace std::chrono_literals;
+}  // namespace names
+
+using clock = std::chrono::steady_clock;
+
+// What every step does: to a hello, a welcome at once, and a notice this long after it.
+constexpr std::chrono::seconds notice_delay{1};
 
 // --- The process --------------------------------------------------------------------------------
 
