@@ -11,7 +11,8 @@
 // it has written all of it. Deadlines (the next ping, a close's time limits, a token's expiry,
 // scheduled pushes) are entries in the server's deadline_scheduler, not timers of this object.
 //
-// Threading: everything here runs on the connection's strand, except the methods marked "any
+// Threading: everything here runs on the connection's executor, its shard (a strand shared with
+// the other connections of one io thread; see server_shards.hpp), except the methods marked "any
 // thread", which dispatch to it first.
 #pragma once
 
@@ -56,13 +57,14 @@ class connection final : public outbox,
 public:
     using clock = std::chrono::steady_clock;
 
-    connection(boost::asio::any_io_executor strand, std::uint64_t id, queue_limits limits, session_timing timing,
-               deadline_scheduler& deadlines, metrics& stats);
+    // `executor` is shard number `shard` of the server's: the deadlines go to that shard too.
+    connection(boost::asio::any_io_executor executor, std::uint64_t id, std::size_t shard, queue_limits limits,
+               session_timing timing, deadline_scheduler& deadlines, metrics& stats);
     ~connection() override;
     connection(connection const&) = delete;
     connection& operator=(connection const&) = delete;
 
-    boost::asio::any_io_executor const& get_executor() const noexcept override { return strand_; }
+    boost::asio::any_io_executor const& get_executor() const noexcept override { return executor_; }
 
     // --- outbox and push_target -------------------------------------------------------------
     std::uint64_t id() const noexcept override { return id_; }
@@ -151,8 +153,9 @@ private:
     // Asks the scheduler for next_deadline(), unless an earlier entry already stands.
     void arm_deadline();
 
-    boost::asio::any_io_executor strand_;
+    boost::asio::any_io_executor executor_;
     std::uint64_t id_;
+    std::size_t shard_;
     metrics& stats_;
     deadline_scheduler& deadlines_;
     session_timing timing_;
