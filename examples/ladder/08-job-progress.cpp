@@ -209,8 +209,8 @@ void subscribe(std::shared_ptr<session_state> const& s, server_state& server, la
 }
 
 // Queues the message on every subscriber's outbox. One thread runs every session here, so this
-// can touch another session's queue directly; the real server, on several threads, posts to each
-// subscriber's strand instead (src/pubsub/topic_hub.cpp).
+// can touch another session's queue directly; the real server, on several threads, hands each io
+// thread's shard the list of its subscribers instead, once (src/pubsub/topic_hub.cpp).
 void publish(std::shared_ptr<session_state> const& s, server_state& server, ladder::request const& request)
 {
     auto const topic = ladder::string_field(request, "topic");

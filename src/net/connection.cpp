@@ -42,14 +42,12 @@ void connection::frame_written()
 
 bool connection::push(outbound_frame frame)
 {
-    // A connection being closed is not counted as a recipient (publish acks say how many
-    // subscribers a message was queued for). Racing a close that begins right now is harmless:
-    // send() drops the frame on the shard.
-    if (!accepting_.load(std::memory_order_acquire))
+    // A connection being closed takes nothing more (and a job store forgets such a watcher).
+    // Racing a close that begins right now is harmless: send() drops the frame.
+    if (!accepting())
         return false;
-    // Runs inline when already on this connection's shard (a client publishing to a topic it is
-    // subscribed to, or one of its shard), otherwise queued to it: the queue is only ever touched
-    // from there.
+    // Runs inline when already on this connection's shard, otherwise queued to it: the queue is
+    // only ever touched from there. (Fan-out does not come this way: see topic_hub.)
     asio::dispatch(executor_,
                    [self = shared_from_this(), frame = std::move(frame)]() mutable { self->send(std::move(frame)); });
     return true;

@@ -13,7 +13,7 @@
 //
 // Threading: everything here runs on the connection's executor, its shard (a strand shared with
 // the other connections of one io thread; see server_shards.hpp), except the methods marked "any
-// thread", which dispatch to it first.
+// thread", which dispatch to it first. Fan-out reaches it on the shard already (push_here).
 #pragma once
 
 #include "core/frame.hpp"
@@ -69,6 +69,9 @@ public:
     // --- outbox and push_target -------------------------------------------------------------
     std::uint64_t id() const noexcept override { return id_; }
     bool push(outbound_frame frame) override;  // any thread
+    std::size_t shard() const noexcept override { return shard_; }
+    bool accepting() const noexcept override { return accepting_.load(std::memory_order_acquire); }  // any thread
+    void push_here(outbound_frame frame) override { send(std::move(frame)); }
     void send(outbound_frame frame) override;
     void send_after(clock::duration delay, outbound_frame frame) override;
     void close(std::uint16_t code, std::string_view reason) override;
@@ -184,7 +187,7 @@ private:
     bool close_frame_started_ = false;
     bool writer_running_ = false;
     bool writer_failed_ = false;
-    // Read from other threads by push(): false once a close is requested or the session is over.
+    // Read from other threads (push, the hub): false once a close is requested or the session is over.
     std::atomic<bool> accepting_{true};
 };
 

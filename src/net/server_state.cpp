@@ -125,7 +125,7 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
       demo(make_demo(options)),
       link(backplane ? std::move(backplane) : std::make_unique<in_process_backplane>()),
       shards(io_context, options.threads),
-      hub(stats, *link),
+      hub(stats, *link, shards),
       jobs(std::make_shared<job_manager>(io_context.get_executor(), make_job_limits(options), stats, to_topics(hub))),
       job_store(make_job_store(*link, options, stats, hub)),
       api(make_api_settings(options), make_api_services(*this)),

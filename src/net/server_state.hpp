@@ -50,7 +50,8 @@ public:
     metrics stats;
     demo_replies const demo;
     std::unique_ptr<backplane> link;
-    // Where connections run: a shard per io thread (see server_shards.hpp).
+    // Where connections run: a shard per io thread (see server_shards.hpp). Before the hub, which
+    // hands each shard its part of a fan-out.
     server_shards shards;
     topic_hub hub;
     std::shared_ptr<job_manager> jobs;
