@@ -8,7 +8,8 @@
 //
 // Every step runs its io_context on one thread. One thread never runs two handlers at once, so a
 // session's coroutines (and, from step 6, all the sessions) share their state without locks; the
-// real server runs several threads and gets the same guarantee from a strand per connection.
+// real server runs several threads and gets the same guarantee from a strand per io thread, each
+// running the sessions placed on it.
 #pragma once
 
 #include <boost/asio/as_tuple.hpp>

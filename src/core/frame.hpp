@@ -4,10 +4,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace coropush {
 
@@ -33,7 +35,7 @@ inline outbound_frame text_frame(shared_payload payload)
     return {std::move(payload), false, 0};
 }
 
-// A connection as seen from outside its strand (the topic hub, a job, the registry): pushing is
+// A connection as seen from outside its shard (the topic hub, a job, the registry): pushing is
 // safe from any thread, and a push to a connection that has ended is a no-op.
 class push_target {
 public:
@@ -42,6 +44,16 @@ public:
     // False when the connection takes no more messages (it is closing or has ended), so the
     // frame is not sent; true when it was handed to the connection's queue.
     virtual bool push(outbound_frame frame) = 0;
+
+    // For fan-out (the topic hub), which hands a message to each of the server's shards once,
+    // rather than to each subscriber (the defaults suit a target that lives on one thread, as the
+    // tests' do): the shard this connection runs on (one per io thread), ...
+    virtual std::size_t shard() const noexcept { return 0; }
+    // ... whether it still takes messages (what push would answer), read from any thread ...
+    virtual bool accepting() const noexcept { return true; }
+    // ... and, called on that shard only, queueing the frame there and then: no hand-off, no lock.
+    virtual void push_here(outbound_frame frame) { push(std::move(frame)); }
+
     // Flush what is queued, then close the session with this code and reason (the backend
     // disconnecting a user). A no-op for a connection that has ended or is not a WebSocket.
     virtual void disconnect(std::uint16_t code, std::string reason) = 0;

@@ -28,7 +28,7 @@ struct server_options {
     std::uint16_t port = 1337;
     std::string web_root;  // empty: the web/ directory of the source tree this was built from
     // io threads running the io_context; 0: one per hardware thread. The server trusts this
-    // number: with 1 it relies on the single thread instead of per-connection strands.
+    // number: with 1 it relies on the single thread instead of a strand per shard.
     unsigned threads = 0;
     log_level log = log_level::info;
     // TLS on the port (HTTPS and wss://) when both are set: the PEM certificate chain, and its

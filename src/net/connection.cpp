@@ -10,10 +10,11 @@
 namespace coropush::net {
 namespace asio = boost::asio;
 
-connection::connection(asio::any_io_executor strand, std::uint64_t id, queue_limits limits, session_timing timing,
-                       deadline_scheduler& deadlines, metrics& stats)
-    : strand_(std::move(strand)),
+connection::connection(asio::any_io_executor executor, std::uint64_t id, std::size_t shard, queue_limits limits,
+                       session_timing timing, deadline_scheduler& deadlines, metrics& stats)
+    : executor_(std::move(executor)),
       id_(id),
+      shard_(shard),
       stats_(stats),
       deadlines_(deadlines),
       timing_(timing),
@@ -41,14 +42,13 @@ void connection::frame_written()
 
 bool connection::push(outbound_frame frame)
 {
-    // A connection being closed is not counted as a recipient (publish acks say how many
-    // subscribers a message was queued for). Racing a close that begins right now is harmless:
-    // send() drops the frame on the strand.
-    if (!accepting_.load(std::memory_order_acquire))
+    // A connection being closed takes nothing more (and a job store forgets such a watcher).
+    // Racing a close that begins right now is harmless: send() drops the frame.
+    if (!accepting())
         return false;
-    // Runs inline when already on this strand (a client publishing to a topic it is subscribed
-    // to), otherwise queued to it: the queue is only ever touched from the strand.
-    asio::dispatch(strand_,
+    // Runs inline when already on this connection's shard, otherwise queued to it: the queue is
+    // only ever touched from there. (Fan-out does not come this way: see topic_hub.)
+    asio::dispatch(executor_,
                    [self = shared_from_this(), frame = std::move(frame)]() mutable { self->send(std::move(frame)); });
     return true;
 }
@@ -155,7 +155,7 @@ void connection::close_for_deadline()
 
 void connection::disconnect(std::uint16_t code, std::string reason)
 {
-    asio::dispatch(strand_, [self = shared_from_this(), code, reason = std::move(reason)] {
+    asio::dispatch(executor_, [self = shared_from_this(), code, reason = std::move(reason)] {
         if (self->websocket_)
             self->close(code, reason);
     });
@@ -181,7 +181,7 @@ void connection::peer_closing()
 
 void connection::close_websocket(std::uint16_t code, std::string reason, clock::duration flush_budget)
 {
-    asio::dispatch(strand_, [self = shared_from_this(), code, reason = std::move(reason), flush_budget] {
+    asio::dispatch(executor_, [self = shared_from_this(), code, reason = std::move(reason), flush_budget] {
         if (self->websocket_)
             self->close(code, reason, flush_budget);
     });
@@ -189,7 +189,7 @@ void connection::close_websocket(std::uint16_t code, std::string reason, clock::
 
 void connection::abort_websocket(std::string reason)
 {
-    asio::dispatch(strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
+    asio::dispatch(executor_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
         if (self->websocket_)
             self->drop(std::move(reason));
     });
@@ -197,8 +197,9 @@ void connection::abort_websocket(std::string reason)
 
 void connection::abort(std::string reason)
 {
-    asio::dispatch(
-        strand_, [self = shared_from_this(), reason = std::move(reason)]() mutable { self->drop(std::move(reason)); });
+    asio::dispatch(executor_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
+        self->drop(std::move(reason));
+    });
 }
 
 void connection::drop(std::string reason)
@@ -307,7 +308,7 @@ void connection::arm_deadline()
     if (next >= armed_)
         return;  // an entry at least as early stands: it will look again when it comes
     armed_ = next;
-    deadlines_.at(next, weak_from_this(), id_);
+    deadlines_.at(next, weak_from_this(), shard_);  // the scheduler's shard is this connection's
 }
 
 void connection::record_end(std::string reason)

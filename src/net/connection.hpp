@@ -11,8 +11,9 @@
 // it has written all of it. Deadlines (the next ping, a close's time limits, a token's expiry,
 // scheduled pushes) are entries in the server's deadline_scheduler, not timers of this object.
 //
-// Threading: everything here runs on the connection's strand, except the methods marked "any
-// thread", which dispatch to it first.
+// Threading: everything here runs on the connection's executor, its shard (a strand shared with
+// the other connections of one io thread; see server_shards.hpp), except the methods marked "any
+// thread", which dispatch to it first. Fan-out reaches it on the shard already (push_here).
 #pragma once
 
 #include "core/frame.hpp"
@@ -56,17 +57,21 @@ class connection final : public outbox,
 public:
     using clock = std::chrono::steady_clock;
 
-    connection(boost::asio::any_io_executor strand, std::uint64_t id, queue_limits limits, session_timing timing,
-               deadline_scheduler& deadlines, metrics& stats);
+    // `executor` is shard number `shard` of the server's: the deadlines go to that shard too.
+    connection(boost::asio::any_io_executor executor, std::uint64_t id, std::size_t shard, queue_limits limits,
+               session_timing timing, deadline_scheduler& deadlines, metrics& stats);
     ~connection() override;
     connection(connection const&) = delete;
     connection& operator=(connection const&) = delete;
 
-    boost::asio::any_io_executor const& get_executor() const noexcept override { return strand_; }
+    boost::asio::any_io_executor const& get_executor() const noexcept override { return executor_; }
 
     // --- outbox and push_target -------------------------------------------------------------
     std::uint64_t id() const noexcept override { return id_; }
     bool push(outbound_frame frame) override;  // any thread
+    std::size_t shard() const noexcept override { return shard_; }
+    bool accepting() const noexcept override { return accepting_.load(std::memory_order_acquire); }  // any thread
+    void push_here(outbound_frame frame) override { send(std::move(frame)); }
     void send(outbound_frame frame) override;
     void send_after(clock::duration delay, outbound_frame frame) override;
     void close(std::uint16_t code, std::string_view reason) override;
@@ -151,8 +156,9 @@ private:
     // Asks the scheduler for next_deadline(), unless an earlier entry already stands.
     void arm_deadline();
 
-    boost::asio::any_io_executor strand_;
+    boost::asio::any_io_executor executor_;
     std::uint64_t id_;
+    std::size_t shard_;
     metrics& stats_;
     deadline_scheduler& deadlines_;
     session_timing timing_;
@@ -181,7 +187,7 @@ private:
     bool close_frame_started_ = false;
     bool writer_running_ = false;
     bool writer_failed_ = false;
-    // Read from other threads by push(): false once a close is requested or the session is over.
+    // Read from other threads (push, the hub): false once a close is requested or the session is over.
     std::atomic<bool> accepting_{true};
 };
 

@@ -6,7 +6,9 @@
 // comes (a ping is due one interval after the last word heard). So sessions hand their deadlines
 // to this scheduler instead: a few shards (one per io thread), each a heap of (time, session)
 // under a mutex and one timer set to the earliest entry. When an entry is due, the session is
-// told on its own strand (deadline_owner::deadline_reached) and decides what is due, if anything.
+// told on its own executor (deadline_owner::deadline_reached) and decides what is due, if
+// anything. The server's shards are the same as its sessions' (server_shards.hpp), so that is
+// where the timer already runs.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -22,7 +24,7 @@ class deadline_owner {
 public:
     using clock = std::chrono::steady_clock;
     virtual ~deadline_owner() = default;
-    // Where deadline_reached runs (a session's strand).
+    // Where deadline_reached runs (a session's shard).
     virtual boost::asio::any_io_executor const& get_executor() const noexcept = 0;
     // A time asked for with deadline_scheduler::at has come (`when`, or a little later).
     virtual void deadline_reached(clock::time_point when) = 0;
@@ -39,7 +41,8 @@ public:
     deadline_scheduler& operator=(deadline_scheduler const&) = delete;
 
     // Any thread: tell `owner` when `when` has come, on its executor, unless it has ended by then
-    // (the scheduler keeps only a weak reference). `key` picks the shard (a connection id).
+    // (the scheduler keeps only a weak reference). `key` picks the shard: key % shards (a
+    // connection's shard, so that its deadlines fire where it runs).
     void at(clock::time_point when, std::weak_ptr<deadline_owner> owner, std::size_t key);
 
     // Any thread: drop every entry and stop the timers (server shutdown). at() is a no-op after.

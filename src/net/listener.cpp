@@ -1,4 +1,4 @@
-// Accepting connections, each onto its own strand.
+// Accepting connections, each onto a shard of the server's (one per io thread), round-robin.
 #include "net/listener.hpp"
 
 #include "core/log.hpp"
@@ -8,7 +8,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
@@ -19,11 +18,12 @@ namespace asio = boost::asio;
 asio::awaitable<void> listen(std::shared_ptr<server_state> server)
 {
     for (;;) {
-        // Each connection gets its own strand (server_state::connection_executor; none needed on a
-        // single io thread): its coroutines never run concurrently with each other, while
-        // different connections run in parallel on --threads io threads.
+        // Each connection lives on one shard (server_shards.hpp: a strand per io thread, none
+        // needed on a single io thread): its coroutines never run concurrently with each other,
+        // while the shards run in parallel on --threads io threads.
+        auto const shard = server->shards.next();
         auto [ec, socket] =
-            co_await server->acceptor.async_accept(server->connection_executor(), asio::as_tuple(asio::use_awaitable));
+            co_await server->acceptor.async_accept(server->shards.executor(shard), asio::as_tuple(asio::use_awaitable));
         if (ec == asio::error::operation_aborted || server->stopped())
             break;  // the acceptor was closed: shutdown
         if (ec) {
@@ -37,7 +37,7 @@ asio::awaitable<void> listen(std::shared_ptr<server_state> server)
         auto const executor = socket.get_executor();
         // The session owns the socket (moved into its frame). `detached` would lose an exception,
         // so the completion handler logs it: an exception here means a bug, not a bad client.
-        asio::co_spawn(executor, run_session(std::move(socket), server), log_exceptions("session"));
+        asio::co_spawn(executor, run_session(std::move(socket), server, shard), log_exceptions("session"));
     }
     log_info(0, "no longer accepting connections");
 }

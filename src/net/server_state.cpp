@@ -43,17 +43,6 @@ std::filesystem::path canonical_web_root(std::string const& configured)
     return resolved;
 }
 
-// One deadline shard per io thread; with one thread, no strand (see connection_executor).
-std::vector<asio::any_io_executor> deadline_executors(asio::io_context& io, unsigned threads)
-{
-    if (threads <= 1)
-        return {io.get_executor()};
-    std::vector<asio::any_io_executor> executors;
-    for (unsigned i = 0; i < threads; ++i)
-        executors.emplace_back(asio::make_strand(io));
-    return executors;
-}
-
 job_limits make_job_limits(server_options const& options)
 {
     job_limits limits;
@@ -135,7 +124,8 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
     : options(std::move(opts)),
       demo(make_demo(options)),
       link(backplane ? std::move(backplane) : std::make_unique<in_process_backplane>()),
-      hub(stats, *link),
+      shards(io_context, options.threads),
+      hub(stats, *link, shards),
       jobs(std::make_shared<job_manager>(io_context.get_executor(), make_job_limits(options), stats, to_topics(hub))),
       job_store(make_job_store(*link, options, stats, hub)),
       api(make_api_settings(options), make_api_services(*this)),
@@ -157,7 +147,7 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
       io(io_context),
       control(asio::make_strand(io_context)),
       acceptor(control),
-      deadlines(deadline_executors(io_context, options.threads)),
+      deadlines(shards.executors()),
       grace_timer_(control),
       sessions_per_address_(options.max_connections_per_ip)
 {
@@ -167,13 +157,6 @@ server_state::server_state(asio::io_context& io_context, server_options opts, st
 }
 
 server_state::~server_state() = default;
-
-asio::any_io_executor server_state::connection_executor()
-{
-    if (options.threads == 1)
-        return io.get_executor();
-    return asio::make_strand(io);
-}
 
 queue_limits server_state::outbound_limits() const noexcept
 {

@@ -15,6 +15,7 @@
 #include "net/http_routes.hpp"
 #include "net/outbound_queue.hpp"
 #include "net/registry.hpp"
+#include "net/server_shards.hpp"
 #include "net/tls_credentials.hpp"
 #include "pubsub/backplane.hpp"
 #include "pubsub/redis_job_store.hpp"
@@ -49,6 +50,9 @@ public:
     metrics stats;
     demo_replies const demo;
     std::unique_ptr<backplane> link;
+    // Where connections run: a shard per io thread (see server_shards.hpp). Before the hub, which
+    // hands each shard its part of a fan-out.
+    server_shards shards;
     topic_hub hub;
     std::shared_ptr<job_manager> jobs;
     // With a Redis backplane: where the backend's jobs live, so that every node serves them.
@@ -69,13 +73,8 @@ public:
     boost::asio::strand<boost::asio::io_context::executor_type> control;  // acceptor, shutdown
     boost::asio::ip::tcp::acceptor acceptor;
     // The deadlines of every session (pings, close time limits, scheduled pushes): one timer per
-    // io thread, not one per session.
+    // io thread, not one per session, on the same shards as the sessions.
     deadline_scheduler deadlines;
-
-    // The executor a new connection runs on: its own strand, or, when a single thread runs the
-    // io_context (--threads 1), the io_context itself: one thread is already an implicit strand,
-    // and skipping the strand's queue and lock is the cheapest handler dispatch there is.
-    boost::asio::any_io_executor connection_executor();
 
     std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
     queue_limits outbound_limits() const noexcept;

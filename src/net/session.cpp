@@ -12,7 +12,7 @@
 // then into the WebSocket session, which takes over the connection state too. So once a session
 // is established this frame is gone: an idle WebSocket session costs its reader and its state,
 // nothing more. Every co_await below and in the two parts runs on the connection's executor (its
-// strand when the server runs on more than one thread).
+// shard's strand when the server runs on more than one thread).
 //
 // TLS is a layer under the rest: after its handshake, the HTTP part and the WebSocket session run
 // the same code on the TLS stream as on the plain socket (each is a template over the stream,
@@ -79,7 +79,7 @@ asio::awaitable<void> serve(Stream stream, std::shared_ptr<connection> conn, std
 
 }  // namespace
 
-asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<server_state> server)
+asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<server_state> server, std::size_t shard)
 {
     // Everything this connection uses is owned by this coroutine's frame (the socket, the
     // connection state) or kept alive by it (`server`, which serve gets a copy of: this frame's
@@ -88,8 +88,8 @@ asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<server_sta
     // its shared_ptr's control block: the deadline scheduler holds weak references, which would
     // otherwise keep the whole object's memory until their time comes.
     std::shared_ptr<connection> const conn(new connection(  // NOLINT(modernize-make-shared): see above
-        co_await asio::this_coro::executor, server->next_connection_id(), server->outbound_limits(), server->timing(),
-        server->deadlines, server->stats));
+        co_await asio::this_coro::executor, server->next_connection_id(), shard, server->outbound_limits(),
+        server->timing(), server->deadlines, server->stats));
     connection_registry::entry listed(server->registry, conn);
     server->stats.tcp_connections_open.fetch_add(1, std::memory_order_relaxed);
     boost::system::error_code ignored;

@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <cstddef>
 #include <memory>
 
 namespace coropush::net {
@@ -12,6 +13,8 @@ class server_state;
 
 // Serves HTTP requests on `socket` and, when one asks for an upgrade that is accepted, runs the
 // WebSocket session until it closes. The coroutine owns the socket; `server` is kept alive by it.
-boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<server_state> server);
+// `shard`: the server's shard that the socket's executor, and this coroutine's, belong to.
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<server_state> server,
+                                         std::size_t shard);
 
 }  // namespace coropush::net

@@ -8,9 +8,10 @@
 //
 // Keep-alive pings, the closing handshake's time limits and scheduled pushes (the demo's notice)
 // are deadlines kept by the server's deadline_scheduler (one timer per io thread), which tells
-// the connection on its strand when one is due (connection::deadline_reached).
+// the connection on its shard when one is due (connection::deadline_reached).
 //
-// Both coroutines run on the connection's strand, so they never run at the same time and share
+// Both coroutines run on the connection's shard (a strand shared by the sessions of one io
+// thread; see server_shards.hpp), so they never run at the same time and share
 // the session without locks. The session object (the stream, the handler, the slots) is shared
 // by the two: whichever ends last destroys it, so neither can touch a destroyed stream. The
 // handshake's frames (run_session, run_websocket) are gone by then: run_websocket starts the

@@ -33,7 +33,7 @@ public:
     virtual void subscribe(std::string const& topic) = 0;
     virtual void unsubscribe(std::string const& topic) = 0;
 
-    // A message published on this node (already delivered to its local subscribers): forward it
+    // A message published on this node (the hub hands it to its local subscribers): forward it
     // to the other nodes. `envelope` is the serialized `message` envelope. Must not block.
     virtual void publish(std::string const& topic, shared_payload const& envelope) = 0;
 

@@ -223,7 +223,8 @@ void json_dialect::handle(protocol::publish const& request, protocol::request_id
     // Serialized once here; every subscriber's queue, and the backplane, share the buffer.
     protocol::message const message{request.topic, request.text, request.data};
     auto const envelope = make_payload(protocol::encode(message));
-    auto const delivered = services_.hub.publish(request.topic, envelope);
+    // This connection, if subscribed, gets its own message now, before the reply (protocol.md).
+    auto const delivered = services_.hub.publish(request.topic, envelope, out_.id());
     reply(protocol::published{request.topic, delivered}, id);
 }
 

@@ -15,7 +15,6 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/websocket/detail/utf8_checker.hpp>
@@ -192,14 +191,15 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
         std::abort();
 
     // The server's end, as the session's socket (the session only reads and writes it).
-    asio::ip::tcp::socket server_side(f.io);
+    auto const shard = f.state->shards.next();
+    asio::ip::tcp::socket server_side(f.state->shards.executor(shard));
     server_side.assign(asio::ip::tcp::v4(), fds[0]);
     asio::local::stream_protocol::socket client_side(f.io);
     client_side.assign(asio::local::stream_protocol(), fds[1]);
 
     bool session_done = false;
     bool client_done = false;
-    asio::co_spawn(asio::make_strand(f.io), coropush::net::run_session(std::move(server_side), f.state),
+    asio::co_spawn(f.state->shards.executor(shard), coropush::net::run_session(std::move(server_side), f.state, shard),
                    [&](std::exception_ptr e) {
                        if (e)
                            std::abort();  // the session's edge must not throw on any input

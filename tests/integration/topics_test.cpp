@@ -1,6 +1,8 @@
 // Pub/sub over the JSON dialect, end to end: the exact wire shapes, fan-out to many clients
-// (every message once, in publish order), delivered counts, clean-up and validation.
+// (every message once, in publish order; on one io thread and on four shards), delivered counts,
+// clean-up and validation.
 #include "client/ws_client.hpp"
+#include "support/api_client.hpp"
 #include "support/json_clients.hpp"
 #include "support/test_server.hpp"
 
@@ -124,6 +126,57 @@ TEST(topics, publish_reaches_every_subscriber_once_in_each_publishers_order)
 TEST(topics, fan_out_keeps_its_guarantees_on_four_io_threads)
 {
     fan_out(4);
+}
+
+constexpr char sharded_api_key[] = "the backend's key for the sharded fan-out test";
+
+// On four io threads the connections are spread over four shards, and a publish is handed to each
+// shard once. The messages come one after the other from a subscribed WebSocket publisher (which
+// gets its own message before its reply) and from the backend's API, each request over a new
+// connection, so from shard after shard: a message whose publish was answered is never overtaken
+// by the next, on any shard, and every subscriber gets every message once, in that order.
+TEST(topics, on_four_shards_every_subscriber_gets_session_and_api_messages_in_the_order_they_were_answered)
+{
+    constexpr int subscribers = 48;
+    constexpr int rounds = 40;
+    constexpr std::uint64_t everyone = subscribers + 1;  // the publisher is subscribed too
+    auto options = test_options();
+    options.api_key = sharded_api_key;
+    test_server server(options, 4);
+    run_client(
+        [&]() -> awaitable<void> {
+            std::vector<ws_client> subs;
+            subs.reserve(subscribers);
+            for (int i = 0; i < subscribers; ++i)
+                subs.push_back(co_await subscriber(server.port(), "sharded"));
+            auto publisher = co_await subscriber(server.port(), "sharded");
+            for (int n = 0; n < rounds; ++n) {
+                protocol::publish const m{"sharded", "session " + std::to_string(n)};
+                co_await publisher.send(m, static_cast<std::uint64_t>(n) + 2);
+                auto const own = co_await publisher.receive_as<protocol::message>();
+                EXPECT_EQ(own.first.text, m.text) << "its own message first";
+                auto const [published, id] = co_await publisher.receive_as<protocol::published>();
+                EXPECT_EQ(published.delivered, everyone);
+
+                auto const api = co_await call_api(server.port(), sharded_api_key, "POST", "/api/publish",
+                                                   R"({"topic":"sharded","text":"api )" + std::to_string(n) + R"("})");
+                EXPECT_EQ(api.status, 200u);
+                EXPECT_EQ(api.body.at("delivered").to_number<std::uint64_t>(), everyone);
+                EXPECT_EQ(co_await next_text(publisher), "api " + std::to_string(n));
+            }
+            for (auto& sub : subs) {
+                for (int n = 0; n < rounds; ++n) {
+                    EXPECT_EQ(co_await next_text(sub), "session " + std::to_string(n));
+                    EXPECT_EQ(co_await next_text(sub), "api " + std::to_string(n));
+                }
+            }
+            for (auto& sub : subs)
+                co_await sub.close();
+            co_await publisher.close();
+        },
+        std::chrono::seconds(30));
+    server.stop();
+    EXPECT_EQ(server.metrics().deliveries.load(), everyone * 2 * rounds);
 }
 
 TEST(topics, a_publisher_subscribed_to_its_topic_gets_its_own_message_before_the_reply)

@@ -1,5 +1,7 @@
 // The topic hub against a GoogleMock of its backplane: when the hub tells the backplane to
-// subscribe, unsubscribe and publish, and how messages from other nodes reach local subscribers.
+// subscribe, unsubscribe and publish, and how messages from other nodes reach local subscribers;
+// and against shards that hold what they are handed: one part per shard, not a hand-off per
+// subscriber.
 #include "core/metrics.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "support/mock_backplane.hpp"
@@ -7,6 +9,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
+#include <functional>
+#include <set>
+#include <utility>
 #include <vector>
 
 namespace coropush {
@@ -20,25 +26,53 @@ using ::testing::StrictMock;
 // A subscriber that records what it was sent, and the buffers (to check they are shared).
 class recording_target : public push_target {
 public:
-    explicit recording_target(std::uint64_t id)
-        : id_(id)
+    explicit recording_target(std::uint64_t id, std::size_t shard = 0)
+        : id_(id),
+          shard_(shard)
     {
     }
     std::uint64_t id() const noexcept override { return id_; }
     bool push(outbound_frame frame) override
     {
-        if (!accepting)
+        if (!taking_messages)
             return false;
+        ++handed_off;
         frames.push_back(std::move(frame));
         return true;
     }
+    std::size_t shard() const noexcept override { return shard_; }
+    bool accepting() const noexcept override { return taking_messages; }
+    void push_here(outbound_frame frame) override { frames.push_back(std::move(frame)); }
     void disconnect(std::uint16_t, std::string) override {}
 
     std::vector<outbound_frame> frames;
-    bool accepting = true;  // false: a subscriber being closed
+    int handed_off = 0;           // frames that came through push(), which hands off to the connection
+    bool taking_messages = true;  // false: a subscriber being closed
 
 private:
     std::uint64_t id_;
+    std::size_t shard_;
+};
+
+// Shards that keep each part they are handed until the test runs them, in the order handed.
+class held_shards : public fanout_shards {
+public:
+    explicit held_shards(std::size_t count)
+        : count_(count)
+    {
+    }
+    std::size_t size() const noexcept override { return count_; }
+    void run(std::size_t index, std::function<void()> part) override { held.emplace_back(index, std::move(part)); }
+    void run_held()
+    {
+        for (auto& handed : std::exchange(held, {}))
+            handed.second();
+    }
+
+    std::vector<std::pair<std::size_t, std::function<void()>>> held;
+
+private:
+    std::size_t count_;
 };
 
 constexpr std::string_view message_one = R"({"type":"message","data":{"topic":"t","text":"one"}})";
@@ -98,7 +132,7 @@ TEST(topic_hub, a_subscriber_being_closed_is_not_counted_as_delivered)
     auto closing = std::make_shared<recording_target>(2);
     hub.subscribe("t", open);
     hub.subscribe("t", closing);
-    closing->accepting = false;  // e.g. closed 1008 as a slow consumer, not yet unsubscribed
+    closing->taking_messages = false;  // e.g. closed 1008 as a slow consumer, not yet unsubscribed
 
     EXPECT_EQ(hub.publish("t", make_payload(std::string(message_one))), 1u);
     EXPECT_EQ(hub.deliver("t", make_payload(std::string(message_one))), 1u);
@@ -129,6 +163,94 @@ TEST(topic_hub, a_message_from_another_node_reaches_local_subscribers_and_is_not
     EXPECT_EQ(hub.deliver("other", remote), 0u);
     ASSERT_EQ(local->frames.size(), 1u);
     EXPECT_EQ(local->frames[0].payload, remote);
+}
+
+// A hub on four shards that hold the parts they are handed until the test runs them.
+class topic_hub_on_shards : public ::testing::Test {
+protected:
+    metrics stats_;
+    NiceMock<mock_backplane> link_;
+    held_shards shards_{4};
+    topic_hub hub_{stats_, link_, shards_};
+};
+
+TEST_F(topic_hub_on_shards,
+       a_publish_hands_each_shard_with_subscribers_one_part_and_no_subscriber_a_hand_off_of_its_own)
+{
+    std::vector<std::shared_ptr<recording_target>> subscribers;
+    for (std::uint64_t id = 1; id <= 30; ++id) {
+        std::size_t const shard = std::array<std::size_t, 3>{0, 1, 3}[id % 3];  // none on shard 2
+        subscribers.push_back(std::make_shared<recording_target>(id, shard));
+        hub_.subscribe("t", subscribers.back());
+    }
+
+    EXPECT_EQ(hub_.publish("t", make_payload(std::string(message_one))), 30u);
+    std::multiset<std::size_t> handed_to;
+    for (auto const& handed : shards_.held)
+        handed_to.insert(handed.first);
+    EXPECT_EQ(handed_to, (std::multiset<std::size_t>{0, 1, 3})) << "one part per shard with subscribers";
+    for (auto const& s : subscribers)
+        EXPECT_TRUE(s->frames.empty()) << "nothing is pushed until the shard runs its part";
+
+    shards_.run_held();
+    for (auto const& s : subscribers) {
+        ASSERT_EQ(s->frames.size(), 1u);
+        EXPECT_EQ(s->handed_off, 0) << "pushed on its shard, not handed off to it one by one";
+        EXPECT_EQ(s->frames[0].payload, subscribers[0]->frames[0].payload) << "one buffer for all";
+    }
+    EXPECT_EQ(stats_.deliveries.load(), 30u);
+}
+
+TEST_F(topic_hub_on_shards, every_subscriber_of_a_shard_gets_two_publishes_in_publish_order)
+{
+    auto first = std::make_shared<recording_target>(1, 0);
+    auto second = std::make_shared<recording_target>(2, 1);
+    auto third = std::make_shared<recording_target>(3, 1);
+    for (auto const& s : {first, second, third})
+        hub_.subscribe("t", s);
+
+    hub_.publish("t", make_payload("one"));
+    hub_.deliver("t", make_payload("two"));  // from another node: the same way
+    EXPECT_EQ(shards_.held.size(), 4u) << "two parts per message: one per shard";
+    shards_.run_held();
+    for (auto const& s : {first, second, third}) {
+        ASSERT_EQ(s->frames.size(), 2u);
+        EXPECT_EQ(*s->frames[0].payload, "one");
+        EXPECT_EQ(*s->frames[1].payload, "two");
+    }
+}
+
+TEST_F(topic_hub_on_shards, a_subscriber_that_leaves_before_its_shard_runs_the_part_is_kept_alive_until_then)
+{
+    auto leaving = std::make_shared<recording_target>(1, 1);
+    std::weak_ptr<recording_target> const watch = leaving;
+    hub_.subscribe("t", leaving);
+
+    hub_.publish("t", make_payload("x"));
+    hub_.unsubscribe("t", 1);
+    leaving.reset();  // its session has ended: only the part holds it now
+    EXPECT_FALSE(watch.expired());
+    shards_.run_held();
+    EXPECT_TRUE(watch.expired()) << "the part lets go of it once run";
+    EXPECT_EQ(hub_.topic_count(), 0u);
+}
+
+TEST_F(topic_hub_on_shards, a_subscribed_publisher_gets_its_own_message_at_once_and_its_shard_peers_through_the_shard)
+{
+    auto publisher = std::make_shared<recording_target>(5, 1);
+    auto peer = std::make_shared<recording_target>(6, 1);
+    hub_.subscribe("t", publisher);
+    hub_.subscribe("t", peer);
+
+    EXPECT_EQ(hub_.publish("t", make_payload("mine"), 5), 2u);
+    ASSERT_EQ(publisher->frames.size(), 1u) << "before the reply its caller is about to queue";
+    EXPECT_EQ(publisher->handed_off, 0) << "pushed in place: the caller is on its shard";
+    EXPECT_TRUE(peer->frames.empty());
+    ASSERT_EQ(shards_.held.size(), 1u);
+    EXPECT_EQ(shards_.held[0].first, 1u);
+    shards_.run_held();
+    EXPECT_EQ(peer->frames.size(), 1u);
+    EXPECT_EQ(publisher->frames.size(), 1u) << "once";
 }
 
 }  // namespace

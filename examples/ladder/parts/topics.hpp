@@ -16,8 +16,8 @@ namespace ladder {
 using session_ptr = std::shared_ptr<graceful::session_state>;
 
 // The topics, shared by every session: main owns them. One thread runs every session here, so a
-// session touches another's queue directly; the real server, on several threads, posts to each
-// subscriber's strand instead (src/pubsub/topic_hub.cpp).
+// session touches another's queue directly; the real server, on several threads, hands each io
+// thread's shard the list of its subscribers instead, once (src/pubsub/topic_hub.cpp).
 struct topic_registry {
     std::map<std::string, std::set<session_ptr>> subscribers;  // topic -> its subscribers
     std::map<session_ptr, std::set<std::string>> topics_of;    // session -> its topics, to leave them
