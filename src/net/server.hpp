@@ -2,8 +2,8 @@
 // sessions. This header is all an executable (or a test) needs; the machinery stays in net/.
 #pragma once
 
+#include "config/options.hpp"
 #include "core/metrics.hpp"
-#include "core/options.hpp"
 #include "pubsub/backplane.hpp"
 
 #include <functional>

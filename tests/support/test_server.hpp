@@ -2,7 +2,7 @@
 // deadline. The server gets its own io_context and thread(s); each client body gets another.
 #pragma once
 
-#include "core/options.hpp"
+#include "config/options.hpp"
 #include "net/server.hpp"
 
 #include <boost/asio/awaitable.hpp>
