@@ -2,8 +2,8 @@
 #include "net/listener.hpp"
 
 #include "core/log.hpp"
-#include "net/server_state.hpp"
 #include "net/session.hpp"
+#include "net/session_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -16,10 +16,10 @@
 namespace coropush::net {
 namespace asio = boost::asio;
 
-asio::awaitable<void> listen(std::shared_ptr<server_state> server)
+asio::awaitable<void> listen(std::shared_ptr<session_context> server)
 {
     for (;;) {
-        // Each connection gets its own strand (server_state::connection_executor; none needed on a
+        // Each connection gets its own strand (session_context::connection_executor; none needed on a
         // single io thread): its coroutines never run concurrently with each other, while
         // different connections run in parallel on --threads io threads.
         auto [ec, socket] =

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "config/options.hpp"
-#include "net/server.hpp"
+#include "server/server.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
