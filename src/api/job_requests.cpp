@@ -1,7 +1,7 @@
 // Reading the job endpoints' bodies; writing a job's state.
 #include "api/job_requests.hpp"
 
-#include "pubsub/topic_name.hpp"
+#include "protocol/topic_name.hpp"
 
 #include <boost/beast/http/status.hpp>
 

@@ -6,7 +6,7 @@
 #include "auth/same_secret.hpp"
 #include "auth/token_bucket.hpp"
 #include "protocol/codec.hpp"
-#include "pubsub/topic_name.hpp"
+#include "protocol/topic_name.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>

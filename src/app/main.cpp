@@ -1,8 +1,8 @@
 // The coropush executable: command line, signals and io threads. Everything else is in the library.
-#include "core/command_line.hpp"
 #include "core/log.hpp"
-#include "net/server.hpp"
 #include "pubsub/make_backplane.hpp"
+#include "server/command_line.hpp"
+#include "server/server.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>

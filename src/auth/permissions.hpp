@@ -12,7 +12,7 @@
 //   under `optional`, none under `required`. Under `optional` a client with a token has its
 //   token's patterns and the anonymous ones too: presenting a token never takes anything away.
 //
-// The topic is assumed to be a valid topic name (pubsub/topic_name.hpp), checked beforehand.
+// The topic is assumed to be a valid topic name (protocol/topic_name.hpp), checked beforehand.
 #pragma once
 
 #include "auth/identity.hpp"

@@ -1,7 +1,7 @@
 // Topic pattern validation and matching.
 #include "auth/topic_pattern.hpp"
 
-#include "pubsub/topic_name.hpp"
+#include "protocol/topic_name.hpp"
 
 #include <algorithm>
 

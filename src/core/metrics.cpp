@@ -1,6 +1,8 @@
 // Prometheus rendering of the metrics, and the labelled counters' indexing.
 #include "core/metrics.hpp"
 
+#include "core/enum_names.hpp"
+
 #include <boost/describe/enum_to_string.hpp>
 #include <boost/describe/enumerators.hpp>
 #include <boost/mp11/algorithm.hpp>
@@ -10,15 +12,7 @@
 namespace coropush {
 namespace {
 
-template <class Enum>
-constexpr std::size_t enumerator_count()
-{
-    return boost::mp11::mp_size<boost::describe::describe_enumerators<Enum>>::value;
-}
-
 static_assert(enumerator_count<handshake_failure>() <= 16);
-static_assert(enumerator_count<protocol::errc>() <= 24);
-static_assert(enumerator_count<auth::token_errc>() <= 16);
 
 // Where `value` is counted in a table of tracked values whose last entry (0) is "other".
 template <std::size_t N>
@@ -79,16 +73,22 @@ void labelled(std::ostringstream& out, char const* name, char const* help, char 
         [&](auto d) { out << name << '{' << label << "=\"" << d.name << "\"} " << lookup(d.value) << '\n'; });
 }
 
+// One sample per code, labelled label="<the code's name>".
+template <std::size_t N>
+void coded(std::ostringstream& out, char const* name, char const* help, char const* label,
+           std::span<std::string_view const> names, std::array<counter, N> const& counters)
+{
+    family(out, name, "counter", help);
+    for (std::size_t i = 0; i < names.size() && i < N; ++i)
+        out << name << '{' << label << "=\"" << names[i] << "\"} " << counters[i].load(std::memory_order_relaxed)
+            << '\n';
+}
+
 }  // namespace
 
 void metrics::handshake_failed(handshake_failure reason) noexcept
 {
     handshake_failures_[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
-}
-
-void metrics::error_envelope(protocol::errc code) noexcept
-{
-    error_envelopes_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
 }
 
 void metrics::api_answered(unsigned status) noexcept
@@ -106,24 +106,9 @@ void metrics::close_sent(std::uint16_t close_code) noexcept
     closes_sent_[close_index(close_code)].fetch_add(1, std::memory_order_relaxed);
 }
 
-void metrics::auth_failed(auth::token_errc code) noexcept
-{
-    auth_failures_[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
-}
-
-std::uint64_t metrics::auth_failures(auth::token_errc code) const noexcept
-{
-    return auth_failures_[static_cast<std::size_t>(code)].load(std::memory_order_relaxed);
-}
-
 std::uint64_t metrics::handshake_failures(handshake_failure reason) const noexcept
 {
     return handshake_failures_[static_cast<std::size_t>(reason)].load(std::memory_order_relaxed);
-}
-
-std::uint64_t metrics::error_envelopes(protocol::errc code) const noexcept
-{
-    return error_envelopes_[static_cast<std::size_t>(code)].load(std::memory_order_relaxed);
 }
 
 std::uint64_t metrics::closes_sent(std::uint16_t close_code) const noexcept
@@ -131,7 +116,7 @@ std::uint64_t metrics::closes_sent(std::uint16_t close_code) const noexcept
     return closes_sent_[close_index(close_code)].load(std::memory_order_relaxed);
 }
 
-std::string metrics::render() const
+std::string metrics::render(code_labels const& labels) const
 {
     std::ostringstream out;
     single(out, "coropush_tcp_connections_total", "counter", "TCP connections accepted.", tcp_connections_total);
@@ -151,8 +136,8 @@ std::string metrics::render() const
            "Writes of WebSocket frames to sockets: a batch of frames is one (see messages sent).", socket_writes);
     single(out, "coropush_received_bytes_total", "counter", "WebSocket payload bytes received.", bytes_in);
     single(out, "coropush_sent_bytes_total", "counter", "WebSocket payload bytes sent.", bytes_out);
-    labelled<protocol::errc>(out, "coropush_error_envelopes_total", "Error envelopes sent, by code.", "code",
-                             [this](protocol::errc c) { return error_envelopes(c); });
+    coded(out, "coropush_error_envelopes_total", "Error envelopes sent, by code.", "code", labels.error_codes,
+          error_envelopes_);
 
     tracked_family(out, "coropush_close_codes_sent_total", "WebSocket close frames sent, by close code.", "code",
                    tracked_close_codes, closes_sent_);
@@ -168,8 +153,8 @@ std::string metrics::render() const
            "Queued job updates replaced by a newer one before being sent.", coalesced_updates);
     single(out, "coropush_ping_timeouts_total", "counter", "Connections closed for not answering a ping.",
            ping_timeouts);
-    labelled<auth::token_errc>(out, "coropush_auth_failures_total", "Tokens refused, by reason.", "code",
-                               [this](auth::token_errc c) { return auth_failures(c); });
+    coded(out, "coropush_auth_failures_total", "Tokens refused, by reason.", "code", labels.token_errors,
+          auth_failures_);
     single(out, "coropush_forbidden_operations_total", "counter",
            "Subscribes, publishes and job requests refused as forbidden.", forbidden_operations);
     single(out, "coropush_rate_limited_messages_total", "counter",

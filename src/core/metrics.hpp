@@ -3,15 +3,16 @@
 // consistent-enough snapshot (Prometheus counters only need to be monotonic).
 #pragma once
 
-#include "auth/token_errc.hpp"
-#include "protocol/errc.hpp"
-
 #include <boost/describe/enum.hpp>
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 namespace coropush {
 
@@ -34,6 +35,14 @@ BOOST_DESCRIBE_ENUM(handshake_failure, timeout, bad_request, header_too_large, b
 
 using counter = std::atomic<std::uint64_t>;
 using gauge = std::atomic<std::int64_t>;
+
+// The names /metrics gives the codes counted by code: each an enum's enumerator names, indexed by
+// the enumerator's value (core/enum_names.hpp makes them). The enums belong to layers above core
+// (protocol::errc, auth::token_errc), so the caller of render(), which may know them, passes them.
+struct code_labels {
+    std::span<std::string_view const> error_codes;   // protocol::errc
+    std::span<std::string_view const> token_errors;  // auth::token_errc
+};
 
 class metrics {
 public:
@@ -87,19 +96,41 @@ public:
     counter backplane_overloads{0};       // connections given up: too many bytes awaited a reply
 
     void handshake_failed(handshake_failure reason) noexcept;
-    void error_envelope(protocol::errc code) noexcept;
     void close_sent(std::uint16_t close_code) noexcept;
-    void auth_failed(auth::token_errc code) noexcept;
     void api_answered(unsigned status) noexcept;  // a server API request, by its HTTP status
 
     std::uint64_t handshake_failures(handshake_failure reason) const noexcept;
-    std::uint64_t error_envelopes(protocol::errc code) const noexcept;
     std::uint64_t closes_sent(std::uint16_t close_code) const noexcept;
-    std::uint64_t auth_failures(auth::token_errc code) const noexcept;
     std::uint64_t api_answers(unsigned status) const noexcept;
 
+    // Error envelopes by protocol::errc, and refused tokens by auth::token_errc: counted by the
+    // code's value. Templates, so that core includes neither of those layers.
+    template <class ErrorCode>
+    void error_envelope(ErrorCode code) noexcept
+    {
+        by_code(error_envelopes_, code).fetch_add(1, std::memory_order_relaxed);
+    }
+    template <class ErrorCode>
+    std::uint64_t error_envelopes(ErrorCode code) const noexcept
+    {
+        return by_code(error_envelopes_, code).load(std::memory_order_relaxed);
+    }
+    template <class TokenCode>
+    void auth_failed(TokenCode code) noexcept
+    {
+        by_code(auth_failures_, code).fetch_add(1, std::memory_order_relaxed);
+    }
+    template <class TokenCode>
+    std::uint64_t auth_failures(TokenCode code) const noexcept
+    {
+        return by_code(auth_failures_, code).load(std::memory_order_relaxed);
+    }
+    // How many codes of each kind there is room for (checked where the enums are known, net/http_routes.cpp).
+    static constexpr std::size_t max_error_codes = 24;
+    static constexpr std::size_t max_token_errors = 16;
+
     // The whole set in the Prometheus text exposition format (version 0.0.4).
-    std::string render() const;
+    std::string render(code_labels const& labels) const;
 
     // Close codes counted one by one; any other code is counted as "other".
     static constexpr std::array<std::uint16_t, 12> tracked_close_codes{1000, 1001, 1002, 1003, 1007, 1008,
@@ -109,10 +140,17 @@ public:
                                                                         409, 413, 415, 429, 503, 0};
 
 private:
+    template <class Counters, class Code>
+    static auto& by_code(Counters& counters, Code code) noexcept
+    {
+        static_assert(std::is_enum_v<Code>, "counted by code: an enum");
+        return counters[static_cast<std::size_t>(code)];
+    }
+
     std::array<counter, 16> handshake_failures_{};
-    std::array<counter, 24> error_envelopes_{};
+    std::array<counter, max_error_codes> error_envelopes_{};
     std::array<counter, tracked_close_codes.size()> closes_sent_{};
-    std::array<counter, 16> auth_failures_{};
+    std::array<counter, max_token_errors> auth_failures_{};
     std::array<counter, tracked_api_statuses.size()> api_answers_{};
 };
 

@@ -3,6 +3,7 @@
 
 #include "core/log.hpp"
 #include "jobs/job_events.hpp"
+#include "protocol/errc.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>

@@ -3,6 +3,7 @@
 
 #include "core/log.hpp"
 #include "jobs/job.hpp"
+#include "protocol/errc.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>

@@ -27,7 +27,7 @@
 //  6. A failed write fails every later write and flush with the same error, so the session ends
 //     on it; nothing waits forever (a waiting write is resumed when the one in flight fails).
 //
-// Everything runs on the connection's strand, like the rest of the session: no locks. The layer
+// Everything runs on the connection's shard, like the rest of the session: no locks. The layer
 // is an AsyncStream only; the session makes no synchronous Beast calls.
 //
 // Over a TCP socket (a plain session) the writer's flush is tried first as one non-blocking

@@ -3,7 +3,10 @@
 
 #include "auth/bearer_token.hpp"
 #include "auth/same_secret.hpp"
+#include "auth/token_errc.hpp"
+#include "core/enum_names.hpp"
 #include "net/static_files.hpp"
+#include "protocol/errc.hpp"
 
 #include <boost/beast/core/file.hpp>
 #include <boost/beast/core/string.hpp>
@@ -20,6 +23,10 @@ namespace beast = boost::beast;
 
 namespace {
 constexpr char server_name[] = "coropush";
+
+// The codes /metrics counts by name; core's metrics has room for so many of each.
+static_assert(enumerator_count<protocol::errc>() <= metrics::max_error_codes);
+static_assert(enumerator_count<auth::token_errc>() <= metrics::max_token_errors);
 
 // The response behind text_response, for a caller that needs to adjust a header.
 http::response<http::string_body> text_message(http::status status, std::string body, unsigned version, bool keep_alive,
@@ -153,7 +160,8 @@ http::message_generator route_http(http_request const& request, http_context con
         response.set(http::field::server, server_name);
         response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
         response.keep_alive(keep_alive);
-        response.body() = context.stats.render();
+        response.body() =
+            context.stats.render({enumerator_names<protocol::errc>(), enumerator_names<auth::token_errc>()});
         response.prepare_payload();
         if (head)
             response.body().clear();

@@ -1,10 +1,9 @@
 // The HTTP side of a connection: requests answered in a loop until one asks for an upgrade.
 #include "net/http_session.hpp"
 
-#include "api/server_api.hpp"
 #include "core/log.hpp"
 #include "net/connection.hpp"
-#include "net/server_state.hpp"
+#include "net/session_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -76,11 +75,11 @@ private:
 
 // The answer to a request that is not an upgrade. The server API may wait (for a job's strand, or
 // for Redis), so its answer is awaited; the other routes answer at once.
-asio::awaitable<http::message_generator> answer(http_request request, server_state& server)
+asio::awaitable<http::message_generator> answer(http_request request, session_context& server)
 {
-    if (!api::is_api_target(request.target()))
+    if (!server.is_api_target(request.target()))
         co_return route_http(request, server.http);
-    auto response = co_await server.api.handle(std::move(request));
+    auto response = co_await server.answer_api(std::move(request));
     co_return http::message_generator(std::move(response));
 }
 
@@ -103,14 +102,14 @@ using websocket_transport_of = decltype(websocket_transport(std::declval<Stream>
 
 // After the last response the client learns that nothing more comes: a FIN on plain TCP; over
 // TLS a close_notify first (and the client's in return, awaited within the handshake timeout).
-asio::awaitable<void> finish(beast::tcp_stream& stream, server_state&)
+asio::awaitable<void> finish(beast::tcp_stream& stream, session_context&)
 {
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     co_return;
 }
 
-asio::awaitable<void> finish(tls_stream& stream, server_state& server)
+asio::awaitable<void> finish(tls_stream& stream, session_context& server)
 {
     beast::get_lowest_layer(stream).expires_after(server.options.handshake_timeout);
     co_await stream.async_shutdown(nothrow);
@@ -121,7 +120,7 @@ asio::awaitable<void> finish(tls_stream& stream, server_state& server)
 // connections: `Stream` is the tcp_stream, or the TLS stream over it.
 template <class Stream>
 asio::awaitable<std::optional<upgrade_to_websocket<websocket_transport_of<Stream>>>>
-serve_requests(Stream stream, connection& conn, server_state& server)
+serve_requests(Stream stream, connection& conn, session_context& server)
 {
     auto const& options = server.options;
     // The HTTP part owns the connection; the tcp_stream at the bottom of it gives each request
@@ -143,7 +142,7 @@ serve_requests(Stream stream, connection& conn, server_state& server)
         // limit is set for the header, and the right one checked here.)
         parser.body_limit(std::max(options.max_body_bytes, options.api_max_body_bytes));
         auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, nothrow);
-        bool const api_request = !ec && api::is_api_target(parser.get().target());
+        bool const api_request = !ec && server.is_api_target(parser.get().target());
         if (!ec) {
             auto const body_limit = api_request ? options.api_max_body_bytes : options.max_body_bytes;
             parser.body_limit(body_limit);  // what a chunked body may add up to
@@ -169,10 +168,10 @@ serve_requests(Stream stream, connection& conn, server_state& server)
                 if (api_request)
                     server.stats.api_answered(static_cast<unsigned>(answer->status));
                 auto response = api_request && answer->status == http::status::payload_too_large
-                                    ? api::error_response(answer->status, "too_large",
-                                                          "the body is larger than " +
-                                                              std::to_string(options.api_max_body_bytes) + " bytes",
-                                                          11, false)
+                                    ? server.api_error(answer->status, "too_large",
+                                                       "the body is larger than " +
+                                                           std::to_string(options.api_max_body_bytes) + " bytes",
+                                                       11, false)
                                     : text_response(answer->status, answer->body, 11, false);
                 co_await beast::async_write(stream, std::move(response), nothrow);
             }
@@ -225,13 +224,13 @@ serve_requests(Stream stream, connection& conn, server_state& server)
 }  // namespace
 
 asio::awaitable<std::optional<upgrade_to_websocket<tcp::socket>>> serve_http(beast::tcp_stream stream, connection& conn,
-                                                                             server_state& server)
+                                                                             session_context& server)
 {
     return serve_requests(std::move(stream), conn, server);
 }
 
 asio::awaitable<std::optional<upgrade_to_websocket<tls_stream>>> serve_http(tls_stream stream, connection& conn,
-                                                                            server_state& server)
+                                                                            session_context& server)
 {
     return serve_requests(std::move(stream), conn, server);
 }

@@ -13,7 +13,7 @@
 namespace coropush::net {
 
 class connection;
-class server_state;
+class session_context;
 
 // Answers HTTP requests on `stream` until one asks for a WebSocket upgrade that passes
 // decide_upgrade (returned, with the connection and the request), the client leaves, or a request
@@ -21,8 +21,8 @@ class server_state;
 // One overload per transport, the same code behind both: plain TCP hands the WebSocket part the
 // bare socket, TLS its whole stream (net/tls_stream.hpp says why).
 boost::asio::awaitable<std::optional<upgrade_to_websocket<boost::asio::ip::tcp::socket>>>
-serve_http(boost::beast::tcp_stream stream, connection& conn, server_state& server);
+serve_http(boost::beast::tcp_stream stream, connection& conn, session_context& server);
 boost::asio::awaitable<std::optional<upgrade_to_websocket<tls_stream>>> serve_http(tls_stream stream, connection& conn,
-                                                                                   server_state& server);
+                                                                                   session_context& server);
 
 }  // namespace coropush::net

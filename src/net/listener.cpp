@@ -2,8 +2,8 @@
 #include "net/listener.hpp"
 
 #include "core/log.hpp"
-#include "net/server_state.hpp"
 #include "net/session.hpp"
+#include "net/session_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,7 +15,7 @@
 namespace coropush::net {
 namespace asio = boost::asio;
 
-asio::awaitable<void> listen(std::shared_ptr<server_state> server)
+asio::awaitable<void> listen(std::shared_ptr<session_context> server)
 {
     for (;;) {
         // Each connection lives on one shard (server_shards.hpp: a strand per io thread, none

@@ -7,8 +7,8 @@
 
 namespace coropush::net {
 
-class server_state;
+class session_context;
 
-boost::asio::awaitable<void> listen(std::shared_ptr<server_state> server);
+boost::asio::awaitable<void> listen(std::shared_ptr<session_context> server);
 
 }  // namespace coropush::net

@@ -10,8 +10,8 @@
 // slow reader without closing it, while a reader that keeps up still sees every update.
 #pragma once
 
+#include "config/options.hpp"
 #include "core/frame.hpp"
-#include "core/options.hpp"
 
 #include <cstddef>
 #include <vector>

@@ -8,7 +8,7 @@
 // thread reaches all of them, and pushing to each is a plain call.
 #pragma once
 
-#include "pubsub/fanout_shards.hpp"
+#include "core/fanout_shards.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 

@@ -22,7 +22,7 @@
 #include "core/log.hpp"
 #include "net/connection.hpp"
 #include "net/http_session.hpp"
-#include "net/server_state.hpp"
+#include "net/session_context.hpp"
 #include "net/tls_stream.hpp"
 #include "net/websocket_session.hpp"
 
@@ -42,7 +42,7 @@ namespace {
 // it gets nothing more: plain HTTP sent to this port, a client that does not trust the
 // certificate, no version or cipher in common. A client that leaves before it is done (a port
 // probe, a load balancer's TCP check) is no failure worth counting.
-asio::awaitable<bool> tls_handshake(tls_stream& stream, connection& conn, server_state& server)
+asio::awaitable<bool> tls_handshake(tls_stream& stream, connection& conn, session_context& server)
 {
     beast::get_lowest_layer(stream).expires_after(server.options.handshake_timeout);
     auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
@@ -66,7 +66,7 @@ asio::awaitable<bool> tls_handshake(tls_stream& stream, connection& conn, server
 //    part, and comes back with the upgrade. 2. The WebSocket session: the handshake, then the
 //    reader runs on by itself. `Stream` is the plain tcp_stream or the TLS stream.
 template <class Stream>
-asio::awaitable<void> serve(Stream stream, std::shared_ptr<connection> conn, std::shared_ptr<server_state> server,
+asio::awaitable<void> serve(Stream stream, std::shared_ptr<connection> conn, std::shared_ptr<session_context> server,
                             connection_registry::entry listed)
 {
     // (clang-tidy 14 takes the co_awaits of a coroutine template for uses of the parameter moved
@@ -79,7 +79,7 @@ asio::awaitable<void> serve(Stream stream, std::shared_ptr<connection> conn, std
 
 }  // namespace
 
-asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<server_state> server, std::size_t shard)
+asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<session_context> server, std::size_t shard)
 {
     // Everything this connection uses is owned by this coroutine's frame (the socket, the
     // connection state) or kept alive by it (`server`, which serve gets a copy of: this frame's

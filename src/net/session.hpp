@@ -9,12 +9,12 @@
 
 namespace coropush::net {
 
-class server_state;
+class session_context;
 
 // Serves HTTP requests on `socket` and, when one asks for an upgrade that is accepted, runs the
 // WebSocket session until it closes. The coroutine owns the socket; `server` is kept alive by it.
 // `shard`: the server's shard that the socket's executor, and this coroutine's, belong to.
-boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<server_state> server,
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<session_context> server,
                                          std::size_t shard);
 
 }  // namespace coropush::net

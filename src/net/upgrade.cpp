@@ -60,8 +60,8 @@ std::optional<std::string_view> target_path(std::string_view target)
 
 }  // namespace
 
-std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request const& request,
-                                                               std::string const& client_address, server_state& server)
+std::variant<accepted_upgrade, refused_upgrade>
+decide_upgrade(http_request const& request, std::string const& client_address, session_context& server)
 {
     auto const& options = server.options;
     auto const path = target_path(request.target());

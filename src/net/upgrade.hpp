@@ -4,7 +4,7 @@
 
 #include "core/metrics.hpp"
 #include "net/http_routes.hpp"
-#include "net/server_state.hpp"
+#include "net/session_context.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -26,8 +26,8 @@ std::string_view to_string(dialect d) noexcept;
 struct accepted_upgrade {
     dialect kind;
     std::size_t max_message_bytes;
-    server_state::websocket_slot slot;   // counted against --max-connections
-    server_state::address_slot address;  // counted against --max-connections-per-ip
+    session_context::websocket_slot slot;   // counted against --max-connections
+    session_context::address_slot address;  // counted against --max-connections-per-ip
 };
 
 struct refused_upgrade {
@@ -47,8 +47,8 @@ struct upgrade_to_websocket {
 };
 
 // `client_address` is the peer's IP address, as --max-connections-per-ip counts it.
-std::variant<accepted_upgrade, refused_upgrade> decide_upgrade(http_request const& request,
-                                                               std::string const& client_address, server_state& server);
+std::variant<accepted_upgrade, refused_upgrade>
+decide_upgrade(http_request const& request, std::string const& client_address, session_context& server);
 
 // Whether upgrades to this dialect pass the Origin policy. Only the JSON dialect hands a page
 // something worth protecting (topics, publishing, jobs); the plain demo answers fixed texts and the

@@ -27,10 +27,7 @@
 #include "net/batching_stream.hpp"
 #include "net/connection.hpp"
 #include "net/deflate_settings.hpp"
-#include "net/server_state.hpp"
-#include "service/echo_dialect.hpp"
-#include "service/json_dialect.hpp"
-#include "service/plain_dialect.hpp"
+#include "net/session_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -118,7 +115,7 @@ template <class Transport>
 class websocket_session final : public session_io, public std::enable_shared_from_this<websocket_session<Transport>> {
 public:
     websocket_session(upgrade_to_websocket<Transport>& upgrade, std::shared_ptr<connection> c,
-                      std::shared_ptr<server_state> s, connection_registry::entry listed)
+                      std::shared_ptr<session_context> s, connection_registry::entry listed)
         : server(std::move(s)),
           ws(std::move(upgrade.transport)),
           conn(std::move(c)),
@@ -138,7 +135,7 @@ public:
     // Declared first, so destroyed last: the connection, the handler and the slots refer to the
     // server's state (its metrics, services and counters), and the session may hold its last
     // reference (when the io_context is destroyed with the session's coroutines still in it).
-    std::shared_ptr<server_state> const server;
+    std::shared_ptr<session_context> const server;
     websocket_stream<Transport> ws;
     std::shared_ptr<connection> const conn;
     accepted_upgrade accepted;  // holds the session's --max-connections and --max-connections-per-ip slots
@@ -330,23 +327,10 @@ void refuse_close_code(websocket_stream<Transport>& ws, connection& conn, metric
     socket.close(ec);
 }
 
-std::unique_ptr<message_handler> make_handler(dialect kind, connection& conn, server_state& server)
-{
-    switch (kind) {
-    case dialect::json:
-        return std::make_unique<json_dialect>(conn, server.services);
-    case dialect::echo:
-        return std::make_unique<echo_dialect>(conn);
-    case dialect::plain:
-        break;
-    }
-    return std::make_unique<plain_dialect>(conn, server.demo);
-}
-
 // The WebSocket handshake, then the session proper: the reader, started as a coroutine of its own.
 template <class Transport>
 asio::awaitable<void> open_session(upgrade_to_websocket<Transport> upgrade, std::shared_ptr<connection> conn,
-                                   std::shared_ptr<server_state> server, connection_registry::entry listed)
+                                   std::shared_ptr<session_context> server, connection_registry::entry listed)
 {
     auto const& options = server->options;
     auto& stats = server->stats;
@@ -404,7 +388,7 @@ asio::awaitable<void> open_session(upgrade_to_websocket<Transport> upgrade, std:
     log_info(conn->id(), "opened (", to_string(session->accepted.kind), session->deflate ? ", deflate" : "", ") from ",
              peer);
 
-    session->handler = make_handler(session->accepted.kind, *conn, *server);
+    session->handler = server->make_handler(session->accepted.kind, *conn);
     conn->websocket_opened();
     if (server->draining.load(std::memory_order_acquire))
         conn->close(1001, "server shutting down", options.shutdown_grace);  // shutdown began during our handshake
@@ -417,13 +401,13 @@ asio::awaitable<void> open_session(upgrade_to_websocket<Transport> upgrade, std:
 }  // namespace
 
 asio::awaitable<void> run_websocket(upgrade_to_websocket<tcp::socket> upgrade, std::shared_ptr<connection> conn,
-                                    std::shared_ptr<server_state> server, connection_registry::entry listed)
+                                    std::shared_ptr<session_context> server, connection_registry::entry listed)
 {
     return open_session(std::move(upgrade), std::move(conn), std::move(server), std::move(listed));
 }
 
 asio::awaitable<void> run_websocket(upgrade_to_websocket<tls_stream> upgrade, std::shared_ptr<connection> conn,
-                                    std::shared_ptr<server_state> server, connection_registry::entry listed)
+                                    std::shared_ptr<session_context> server, connection_registry::entry listed)
 {
     return open_session(std::move(upgrade), std::move(conn), std::move(server), std::move(listed));
 }

@@ -12,16 +12,16 @@
 namespace coropush::net {
 
 class connection;
-class server_state;
+class session_context;
 
 // Takes over the socket from the HTTP part and completes the upgrade; then starts the session's
 // reader, which runs until the connection is over (closed by either side, dropped, or aborted at
 // shutdown), and returns. The session keeps `conn` listed in the registry (`listed`).
 // One overload per transport (the TCP socket, the TLS stream), the same code behind both.
 boost::asio::awaitable<void> run_websocket(upgrade_to_websocket<boost::asio::ip::tcp::socket> upgrade,
-                                           std::shared_ptr<connection> conn, std::shared_ptr<server_state> server,
+                                           std::shared_ptr<connection> conn, std::shared_ptr<session_context> server,
                                            connection_registry::entry listed);
 boost::asio::awaitable<void> run_websocket(upgrade_to_websocket<tls_stream> upgrade, std::shared_ptr<connection> conn,
-                                           std::shared_ptr<server_state> server, connection_registry::entry listed);
+                                           std::shared_ptr<session_context> server, connection_registry::entry listed);
 
 }  // namespace coropush::net

@@ -1,7 +1,7 @@
 // Chooses the backplane from --backplane: in-process when empty, Redis for redis://HOST:PORT.
 #pragma once
 
-#include "core/options.hpp"
+#include "config/options.hpp"
 #include "pubsub/backplane.hpp"
 
 #include <memory>

@@ -3,6 +3,7 @@
 
 #include "core/log.hpp"
 #include "jobs/job_events.hpp"
+#include "protocol/errc.hpp"
 #include "pubsub/redis_backplane.hpp"
 
 #include <boost/asio/as_tuple.hpp>

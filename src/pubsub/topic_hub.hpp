@@ -11,7 +11,7 @@
 #include "core/frame.hpp"
 #include "core/metrics.hpp"
 #include "pubsub/backplane.hpp"
-#include "pubsub/fanout_shards.hpp"
+#include "core/fanout_shards.hpp"
 
 #include <cstdint>
 #include <memory>

@@ -5,8 +5,8 @@
 #include "core/log.hpp"
 #include "jobs/job_manager.hpp"
 #include "protocol/close_codes.hpp"
+#include "protocol/topic_name.hpp"
 #include "pubsub/topic_hub.hpp"
-#include "pubsub/topic_name.hpp"
 #include "service/user_sessions.hpp"
 
 #include <algorithm>

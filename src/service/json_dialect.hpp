@@ -7,8 +7,8 @@
 #include "auth/identity.hpp"
 #include "auth/token_bucket.hpp"
 #include "core/frame.hpp"
+#include "core/message_handler.hpp"
 #include "protocol/codec.hpp"
-#include "service/message_handler.hpp"
 #include "service/service_context.hpp"
 
 #include <memory>

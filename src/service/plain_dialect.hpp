@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/frame.hpp"
-#include "service/message_handler.hpp"
+#include "core/message_handler.hpp"
 
 #include <chrono>
 

@@ -3,8 +3,8 @@
 #pragma once
 
 #include "auth/permissions.hpp"
+#include "config/options.hpp"
 #include "core/metrics.hpp"
-#include "core/options.hpp"
 #include "service/plain_dialect.hpp"
 
 #include <atomic>

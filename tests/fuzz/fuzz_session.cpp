@@ -8,8 +8,8 @@
 // of frames: the session writes through the batching layer (net/batching_stream.hpp), which
 // gathers frames, Beast's pongs and close replies, and the 1002 refusal into shared writes: they
 // must stay whole frames in a legal order, and nothing may follow the close frame.
-#include "net/server_state.hpp"
 #include "net/session.hpp"
+#include "server/server_state.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -173,12 +173,12 @@ std::size_t first_part_size(std::string_view input)
 
 struct fixture {
     fixture()
-        : state(std::make_shared<coropush::net::server_state>(io, fuzz_options(), nullptr))
+        : state(std::make_shared<coropush::server_state>(io, fuzz_options(), nullptr))
     {
         coropush::logger::set_level(coropush::log_level::off);
     }
     asio::io_context io;
-    std::shared_ptr<coropush::net::server_state> state;
+    std::shared_ptr<coropush::server_state> state;
 };
 
 }  // namespace

@@ -2,8 +2,10 @@
 // refused tokens, forbidden topics and jobs (the connection stays), personal topics, the
 // anonymous patterns, the session's deadlines (4401 without a token, 4001 at expiry), and
 // disconnecting a user. The plain demo is not affected.
+#include "auth/token_errc.hpp"
 #include "client/ws_client.hpp"
 #include "protocol/close_codes.hpp"
+#include "protocol/errc.hpp"
 #include "support/auth_test_tokens.hpp"
 #include "support/json_clients.hpp"
 #include "support/raw_connection.hpp"

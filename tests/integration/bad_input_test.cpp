@@ -1,6 +1,7 @@
 // Every class of bad input gets its documented answer, and the connection (or, where the
 // protocol demands a close, every other client) keeps being served.
 #include "client/ws_client.hpp"
+#include "protocol/errc.hpp"
 #include "support/json_clients.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"

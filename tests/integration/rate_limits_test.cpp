@@ -1,6 +1,7 @@
 // Per-client limits: the message rate of a JSON connection (error envelopes, then close 1008) and
 // the WebSocket sessions of one address (429, and room again when one ends).
 #include "client/ws_client.hpp"
+#include "protocol/errc.hpp"
 #include "support/json_clients.hpp"
 #include "support/test_server.hpp"
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "client/ws_client.hpp"
-#include "core/options.hpp"
+#include "config/options.hpp"
 
 #include <cstdint>
 #include <filesystem>

@@ -2,8 +2,8 @@
 // deadline. The server gets its own io_context and thread(s); each client body gets another.
 #pragma once
 
-#include "core/options.hpp"
-#include "net/server.hpp"
+#include "config/options.hpp"
+#include "server/server.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>

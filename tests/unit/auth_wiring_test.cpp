@@ -1,9 +1,9 @@
 // The pieces that put authentication into the server, tested without a socket: the table of
 // sessions by user, the exposure warning, and the JSON dialect's rate limit and token gate.
 #include "jobs/job_manager.hpp"
-#include "net/server.hpp"
 #include "protocol/close_codes.hpp"
 #include "pubsub/topic_hub.hpp"
+#include "server/server.hpp"
 #include "service/json_dialect.hpp"
 #include "service/user_sessions.hpp"
 

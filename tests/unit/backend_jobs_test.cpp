@@ -2,6 +2,7 @@
 // them, ownership, the silence after which the server fails them, and the job limit. Driven on an
 // io_context the test runs until the event it waits for has happened (no sleeps).
 #include "jobs/job_manager.hpp"
+#include "protocol/errc.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

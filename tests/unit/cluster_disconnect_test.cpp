@@ -2,7 +2,7 @@
 // backplane (for the other nodes) and closes its own sessions, and closes its sessions when the
 // backplane brings another node's request, without handing that one on again. (Against a real
 // Redis and two nodes: tests/redis/backplane_test.cpp.)
-#include "net/server.hpp"
+#include "server/server.hpp"
 #include "support/mock_backplane.hpp"
 #include "support/test_server.hpp"
 

@@ -1,5 +1,5 @@
 // The command line: every option parses, bad input is a clear error, and the docs list them all.
-#include "core/command_line.hpp"
+#include "server/command_line.hpp"
 #include "support/test_server.hpp"
 
 #include <gtest/gtest.h>

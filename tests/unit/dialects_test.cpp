@@ -1,6 +1,7 @@
 // The dialects' message handling, through a GoogleMock of the outbox they answer through: what
 // each request queues, what it schedules, and that bad input never closes the JSON dialect.
 #include "jobs/job_manager.hpp"
+#include "protocol/errc.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "service/json_dialect.hpp"
 #include "service/plain_dialect.hpp"

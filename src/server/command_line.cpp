@@ -1,5 +1,5 @@
 // The option table and the parser built on it.
-#include "core/command_line.hpp"
+#include "server/command_line.hpp"
 
 #include "auth/topic_pattern.hpp"
 #include "pubsub/redis_url.hpp"

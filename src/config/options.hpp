@@ -1,5 +1,5 @@
 // Every setting of the server in one plain struct, with the defaults the docs list.
-// Parsing it from the command line lives in core/command_line.hpp; tests build it directly.
+// Parsing it from the command line lives in server/command_line.hpp; tests build it directly.
 #pragma once
 
 #include "auth/permissions.hpp"

@@ -1,23 +1,20 @@
-// Server-wide state and the graceful shutdown sequence.
-#include "net/server_state.hpp"
+// The features built from the settings, what the transport asks of them, and the graceful
+// shutdown sequence.
+#include "server/server_state.hpp"
 
 #include "core/log.hpp"
 #include "net/connection.hpp"
+#include "net/upgrade.hpp"
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
 #include "pubsub/redis_backplane.hpp"
+#include "service/echo_dialect.hpp"
+#include "service/json_dialect.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
-#include <filesystem>
-#include <stdexcept>
-
-#ifndef COROPUSH_DEFAULT_WEB_ROOT
-#define COROPUSH_DEFAULT_WEB_ROOT "web"
-#endif
-
-namespace coropush::net {
+namespace coropush {
 namespace asio = boost::asio;
 
 namespace {
@@ -31,16 +28,6 @@ demo_replies make_demo(server_options const& options)
         options.welcome_text,
         options.push_delay,
     };
-}
-
-std::filesystem::path canonical_web_root(std::string const& configured)
-{
-    std::filesystem::path const root = configured.empty() ? COROPUSH_DEFAULT_WEB_ROOT : configured;
-    std::error_code ec;
-    auto resolved = std::filesystem::canonical(root, ec);
-    if (ec || !std::filesystem::is_directory(resolved))
-        throw std::runtime_error("web root " + root.string() + " is not a directory");
-    return resolved;
 }
 
 job_limits make_job_limits(server_options const& options)
@@ -121,94 +108,65 @@ api::api_services server_state::make_api_services(server_state& server)
 }
 
 server_state::server_state(asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane)
-    : options(std::move(opts)),
+    : session_context(io_context, std::move(opts), [this] { return readiness_now(); }),
       demo(make_demo(options)),
       link(backplane ? std::move(backplane) : std::make_unique<in_process_backplane>()),
-      shards(io_context, options.threads),
       hub(stats, *link, shards),
       jobs(std::make_shared<job_manager>(io_context.get_executor(), make_job_limits(options), stats, to_topics(hub))),
       job_store(make_job_store(*link, options, stats, hub)),
       api(make_api_settings(options), make_api_services(*this)),
       access(make_access_policy(options)),
       verifier(make_verifier(options)),
-      http{canonical_web_root(options.web_root), stats,
-           [this] {
-               if (draining.load(std::memory_order_relaxed))
-                   return readiness{false, "shutting down"};
-               if (!link->healthy())
-                   return readiness{false, "backplane unavailable"};
-               return readiness{true, "ready"};
-           },
-           options.admin_token, [this](bool drop) { return disconnect_all(drop); }},
       services{options, stats, demo, hub, *jobs, draining, access, verifier ? &*verifier : nullptr, users},
-      tls(options.tls_cert_file.empty()
-              ? nullptr
-              : std::make_unique<tls_credentials>(options.tls_cert_file, options.tls_key_file)),
-      io(io_context),
-      control(asio::make_strand(io_context)),
-      acceptor(control),
-      deadlines(shards.executors()),
-      grace_timer_(control),
-      sessions_per_address_(options.max_connections_per_ip)
+      grace_timer_(control)
 {
-    registry.on_remove([this](std::size_t) { stats.tcp_connections_open.fetch_sub(1, std::memory_order_relaxed); });
     if (job_store)
         jobs->share_with(job_store.get());
 }
 
 server_state::~server_state() = default;
 
-queue_limits server_state::outbound_limits() const noexcept
+net::readiness server_state::readiness_now() const
 {
-    return {options.max_queue_messages, options.max_queue_bytes, options.on_overflow};
+    if (draining.load(std::memory_order_relaxed))
+        return {false, "shutting down"};
+    if (!link->healthy())
+        return {false, "backplane unavailable"};
+    return {true, "ready"};
 }
 
-session_timing server_state::timing() const noexcept
+bool server_state::is_api_target(std::string_view target) const noexcept
 {
-    return {options.ping_interval, options.ping_timeout, options.close_timeout};
+    return api::is_api_target(target);
 }
 
-std::optional<server_state::websocket_slot> server_state::try_reserve_websocket()
+asio::awaitable<net::http_response> server_state::answer_api(net::http_request request)
 {
-    auto const before = websocket_count_.fetch_add(1, std::memory_order_acq_rel);
-    if (before >= options.max_connections) {
-        release_websocket();
-        return std::nullopt;
+    return api.handle(std::move(request));
+}
+
+net::http_response server_state::api_error(boost::beast::http::status status, std::string_view code,
+                                           std::string_view message, unsigned version, bool keep_alive) const
+{
+    return api::error_response(status, code, message, version, keep_alive);
+}
+
+std::unique_ptr<message_handler> server_state::make_handler(net::dialect kind, net::connection& conn)
+{
+    switch (kind) {
+    case net::dialect::json:
+        return std::make_unique<json_dialect>(conn, services);
+    case net::dialect::echo:
+        return std::make_unique<echo_dialect>(conn);
+    case net::dialect::plain:
+        break;
     }
-    return websocket_slot(this);
+    return std::make_unique<plain_dialect>(conn, demo);
 }
 
-server_state::websocket_slot::~websocket_slot()
+void server_state::last_session_ended()
 {
-    if (state_)
-        state_->release_websocket();
-}
-
-void server_state::release_websocket()
-{
-    auto const before = websocket_count_.fetch_sub(1, std::memory_order_acq_rel);
-    if (before == 1 && draining.load(std::memory_order_acquire))
-        asio::post(control, [self = shared_from_this()] { self->finish_shutdown(); });
-}
-
-std::optional<server_state::address_slot> server_state::try_reserve_address(std::string address)
-{
-    if (options.max_connections_per_ip == 0)
-        return address_slot(nullptr, {});
-    // Sessions of one address may run on every io thread, so the count is shared under a lock,
-    // held for one table lookup per upgrade and per session end.
-    std::lock_guard lock(address_mutex_);
-    if (!sessions_per_address_.try_open(address))
-        return std::nullopt;
-    return address_slot(this, std::move(address));
-}
-
-server_state::address_slot::~address_slot()
-{
-    if (!state_)
-        return;
-    std::lock_guard lock(state_->address_mutex_);
-    state_->sessions_per_address_.close(address_);
+    asio::post(control, [self = shared_from_this()] { self->finish_shutdown(); });
 }
 
 void server_state::begin_shutdown(std::function<void()> on_stopped)
@@ -239,19 +197,6 @@ void server_state::begin_shutdown(std::function<void()> on_stopped)
     });
 }
 
-std::size_t server_state::disconnect_all(bool drop) const
-{
-    auto const sessions = websocket_sessions();
-    log_info(0, "admin: ", drop ? "dropping " : "closing ", sessions, " WebSocket session(s)");
-    for (auto const& c : registry.snapshot()) {
-        if (drop)
-            c->abort_websocket("dropped by an administrator");
-        else
-            c->close_websocket(1012, "service restart", options.shutdown_grace);
-    }
-    return sessions;
-}
-
 std::size_t server_state::disconnect_user(std::string_view user) const
 {
     auto const closed = close_sessions_of(user);
@@ -278,7 +223,7 @@ void server_state::stop_now()
 
 void server_state::finish_shutdown()
 {
-    if (stopped_.exchange(true))
+    if (!mark_stopped())
         return;
     grace_timer_.cancel();
     deadlines.stop();
@@ -295,4 +240,4 @@ void server_state::finish_shutdown()
         callback();
 }
 
-}  // namespace coropush::net
+}  // namespace coropush

@@ -5,7 +5,7 @@
 // its help text, parser and default, so --help, the parsers and the defaults cannot drift apart.
 #pragma once
 
-#include "core/options.hpp"
+#include "config/options.hpp"
 
 #include <functional>
 #include <optional>

@@ -1,4 +1,5 @@
-// Topic names: what the hub accepts, checked before a name reaches the hub or the backplane.
+// Topic names, as the protocol defines them: what a client may subscribe or publish to, checked
+// before a name reaches the hub, the backplane or a permission check.
 #pragma once
 
 #include <cstddef>

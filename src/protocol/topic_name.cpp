@@ -1,5 +1,5 @@
 // Topic name validation.
-#include "pubsub/topic_name.hpp"
+#include "protocol/topic_name.hpp"
 
 #include <algorithm>
 

@@ -1,9 +1,10 @@
 // The coropush server: one port serving the web page, /healthz, /readyz, /metrics and WebSocket
-// sessions. This header is all an executable (or a test) needs; the machinery stays in net/.
+// sessions. This header is all an executable (or a test) needs; the machinery stays in net/ (the
+// transport) and in server_state.hpp (the features, assembled).
 #pragma once
 
+#include "config/options.hpp"
 #include "core/metrics.hpp"
-#include "core/options.hpp"
 #include "pubsub/backplane.hpp"
 
 #include <functional>
@@ -18,9 +19,7 @@ class io_context;
 
 namespace coropush {
 
-namespace net {
 class server_state;
-}
 
 // The warning start() logs when the server listens beyond loopback with --auth off (anyone who can
 // reach the port may read and publish every topic and run jobs), or nothing.
@@ -65,7 +64,7 @@ public:
     std::size_t websocket_sessions() const;
 
 private:
-    std::shared_ptr<net::server_state> state_;
+    std::shared_ptr<server_state> state_;
     std::uint16_t port_ = 0;
     std::string endpoint_;
 };

@@ -1,9 +1,9 @@
 // Binding, starting and stopping the server.
-#include "net/server.hpp"
+#include "server/server.hpp"
 
 #include "core/log.hpp"
 #include "net/listener.hpp"
-#include "net/server_state.hpp"
+#include "server/server_state.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -13,7 +13,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 server::server(asio::io_context& io, server_options options, std::unique_ptr<backplane> link)
-    : state_(std::make_shared<net::server_state>(io, std::move(options), std::move(link)))
+    : state_(std::make_shared<server_state>(io, std::move(options), std::move(link)))
 {
     auto const& opts = state_->options;
     tcp::endpoint const endpoint(asio::ip::make_address(opts.address), opts.port);

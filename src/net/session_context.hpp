@@ -1,15 +1,15 @@
-// What every session of one server shares: settings, counters, the connection table, the
-// services (topics, jobs) and the shutdown state. Sessions hold a shared_ptr to it, so nothing a
-// session uses can be destroyed while the session runs.
+// What the transport's session coroutines share and use: the settings and counters, the
+// connection table, the deadlines, the TLS certificate, the connection slots, and the few things
+// only the features can answer (the server API's routes, a session's dialect, readiness). The
+// composition root (server/server_state.hpp) implements the latter; the transport includes no
+// feature and nothing of server/. Sessions hold a shared_ptr to it, so nothing a session uses
+// can be destroyed while the session runs.
 #pragma once
 
-#include "api/server_api.hpp"
 #include "auth/connection_cap.hpp"
-#include "auth/permissions.hpp"
-#include "auth/token_verifier.hpp"
+#include "config/options.hpp"
+#include "core/message_handler.hpp"
 #include "core/metrics.hpp"
-#include "core/options.hpp"
-#include "jobs/job_manager.hpp"
 #include "net/connection.hpp"
 #include "net/deadline_scheduler.hpp"
 #include "net/http_routes.hpp"
@@ -17,16 +17,11 @@
 #include "net/registry.hpp"
 #include "net/server_shards.hpp"
 #include "net/tls_credentials.hpp"
-#include "pubsub/backplane.hpp"
-#include "pubsub/redis_job_store.hpp"
-#include "pubsub/topic_hub.hpp"
-#include "service/plain_dialect.hpp"
-#include "service/service_context.hpp"
-#include "service/user_sessions.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
@@ -39,32 +34,24 @@
 
 namespace coropush::net {
 
-class server_state : public std::enable_shared_from_this<server_state> {
+enum class dialect;
+using http_response = boost::beast::http::response<boost::beast::http::string_body>;
+
+class session_context {
 public:
-    server_state(boost::asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane);
-    ~server_state();
-    server_state(server_state const&) = delete;
-    server_state& operator=(server_state const&) = delete;
+    session_context(boost::asio::io_context& io_context, server_options opts, std::function<readiness()> ready);
+    virtual ~session_context();
+    session_context(session_context const&) = delete;
+    session_context& operator=(session_context const&) = delete;
 
     server_options const options;
     metrics stats;
-    demo_replies const demo;
-    std::unique_ptr<backplane> link;
-    // Where connections run: a shard per io thread (see server_shards.hpp). Before the hub, which
-    // hands each shard its part of a fan-out.
+    // Where connections run: a shard per io thread (see server_shards.hpp); the deadlines and the
+    // topic hub's fan-out use the same shards.
     server_shards shards;
-    topic_hub hub;
-    std::shared_ptr<job_manager> jobs;
-    // With a Redis backplane: where the backend's jobs live, so that every node serves them.
-    std::unique_ptr<redis_job_store> job_store;
     connection_registry registry;
     std::atomic<bool> draining{false};
-    api::server_api api;
-    auth::access_policy const access;
-    std::optional<auth::token_verifier> const verifier;  // none under --auth off
-    user_sessions users;
     http_context const http;
-    service_context const services;
     // The certificate every connection's TLS handshake presents; none without --tls-cert (plain
     // HTTP and ws://).
     std::unique_ptr<tls_credentials> const tls;
@@ -76,6 +63,17 @@ public:
     // io thread, not one per session, on the same shards as the sessions.
     deadline_scheduler deadlines;
 
+    // What the features answer (server/server_state.cpp).
+    // Whether `target` is the server API's (/api/: its bodies have their own size limit, and its
+    // errors are JSON); its answer, awaited, as it may wait for a job's strand or for Redis; and its
+    // error for a request refused before it reaches the API (a body over --api-max-body: 413).
+    virtual bool is_api_target(std::string_view target) const noexcept = 0;
+    virtual boost::asio::awaitable<http_response> answer_api(http_request request) = 0;
+    virtual http_response api_error(boost::beast::http::status status, std::string_view code, std::string_view message,
+                                    unsigned version, bool keep_alive) const = 0;
+    // What a new WebSocket session does with its messages, in the dialect the upgrade chose.
+    virtual std::unique_ptr<message_handler> make_handler(dialect kind, connection& conn) = 0;
+
     std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
     queue_limits outbound_limits() const noexcept;
     session_timing timing() const noexcept;
@@ -83,7 +81,7 @@ public:
     // A WebSocket session slot, counted against --max-connections; released by its destructor.
     class websocket_slot {
     public:
-        explicit websocket_slot(server_state* s)
+        explicit websocket_slot(session_context* s)
             : state_(s)
         {
         }
@@ -97,7 +95,7 @@ public:
         ~websocket_slot();
 
     private:
-        server_state* state_;
+        session_context* state_;
     };
     std::optional<websocket_slot> try_reserve_websocket();
     std::size_t websocket_sessions() const noexcept { return websocket_count_.load(std::memory_order_relaxed); }
@@ -105,7 +103,7 @@ public:
     // A WebSocket session's place under --max-connections-per-ip, held for the session's lifetime.
     class address_slot {
     public:
-        address_slot(server_state* s, std::string address)
+        address_slot(session_context* s, std::string address)
             : state_(s),
               address_(std::move(address))
         {
@@ -121,39 +119,30 @@ public:
         ~address_slot();
 
     private:
-        server_state* state_;
+        session_context* state_;
         std::string address_;
     };
     // Nothing when `address` already has --max-connections-per-ip sessions open (any thread).
     // With no cap, every session gets an empty slot and nothing is counted or locked.
     std::optional<address_slot> try_reserve_address(std::string address);
 
-    // Graceful shutdown (any thread, idempotent): refuse new sessions, close open ones with 1001
-    // after flushing, and once they are gone (or the grace period is over) stop everything.
-    void begin_shutdown(std::function<void()> on_stopped);
     // The admin endpoint's action: close (1012) or drop every WebSocket session; returns how many.
     std::size_t disconnect_all(bool drop) const;
-    // For the backend: closes every session authenticated as `user` with 4000 ("disconnected by
-    // the application"), after each flushes what is queued, on this node (close_sessions_of) and,
-    // through the backplane, on every other node. Any thread; returns how many on this node.
-    std::size_t disconnect_user(std::string_view user) const;
-    // The same on this node only: what another node's disconnect_user asks of this one.
-    std::size_t close_sessions_of(std::string_view user) const;
 
-    // Immediate stop (any thread): drop every connection and stop accepting.
-    void stop_now();
     bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
 
+protected:
+    // The last WebSocket session has ended while draining: what a graceful shutdown waits for.
+    virtual void last_session_ended() = 0;
+    // Marks the server stopped; false if it already was.
+    bool mark_stopped() noexcept { return !stopped_.exchange(true); }
+
 private:
-    static api::api_services make_api_services(server_state& server);
-    void finish_shutdown();
     void release_websocket();
 
     std::atomic<std::uint64_t> next_id_{1};
     std::atomic<std::size_t> websocket_count_{0};
     std::atomic<bool> stopped_{false};
-    boost::asio::steady_timer grace_timer_;  // on `control`
-    std::function<void()> on_stopped_;       // on `control`
     std::mutex address_mutex_;
     auth::connection_cap sessions_per_address_;  // guarded by address_mutex_
 };

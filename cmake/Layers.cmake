@@ -1,0 +1,21 @@
+# The layers of src/ and what each may include besides itself: the one table of who depends on
+# whom. Layers point down; core/ uses nothing of the project; server/ (the composition root) is
+# the one layer that knows every feature. cmake/CheckLayers.cmake checks every
+# `#include "layer/..."` of src/ against it as part of the build, and CONTRIBUTING.md explains it.
+#
+# COROPUSH_LAYER_<layer> lists what <layer> may include. A folder of src/ missing here fails the check.
+set(COROPUSH_LAYERS core protocol auth config jobs pubsub service api net client server app impl)
+
+set(COROPUSH_LAYER_core "")                  # logging, metrics, the outbox and message handler
+set(COROPUSH_LAYER_protocol core)            # the wire: messages, codec, error codes, topic names
+set(COROPUSH_LAYER_auth core protocol)       # tokens, permissions, rate buckets
+set(COROPUSH_LAYER_config core auth)         # server_options, every layer's settings
+set(COROPUSH_LAYER_jobs core protocol config)
+set(COROPUSH_LAYER_pubsub core protocol config jobs)
+set(COROPUSH_LAYER_service core protocol auth config jobs pubsub)  # the dialects
+set(COROPUSH_LAYER_api core protocol auth config jobs pubsub)      # the server API for backends
+set(COROPUSH_LAYER_net core protocol auth config)                  # the transport: no feature
+set(COROPUSH_LAYER_client core protocol)
+set(COROPUSH_LAYER_server core protocol auth config jobs pubsub service api net)  # the composition root
+set(COROPUSH_LAYER_app core protocol auth config jobs pubsub service api net server)
+set(COROPUSH_LAYER_impl "")                  # Asio, Beast and JSON compiled once

@@ -1,0 +1,78 @@
+// The composition root: the one place that knows every feature. It builds the topics, the jobs,
+// the server API, the auth checks and the dialects from the settings, answers what the transport
+// asks of the features (net/session_context.hpp), and runs the graceful shutdown. Sessions hold a
+// shared_ptr to it (as their session_context), so nothing a session uses can be destroyed while
+// the session runs.
+#pragma once
+
+#include "api/server_api.hpp"
+#include "auth/permissions.hpp"
+#include "auth/token_verifier.hpp"
+#include "config/options.hpp"
+#include "jobs/job_manager.hpp"
+#include "net/session_context.hpp"
+#include "pubsub/backplane.hpp"
+#include "pubsub/redis_job_store.hpp"
+#include "pubsub/topic_hub.hpp"
+#include "service/plain_dialect.hpp"
+#include "service/service_context.hpp"
+#include "service/user_sessions.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace coropush {
+
+class server_state : public net::session_context, public std::enable_shared_from_this<server_state> {
+public:
+    server_state(boost::asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane);
+    ~server_state() override;
+
+    demo_replies const demo;
+    std::unique_ptr<backplane> link;
+    topic_hub hub;
+    std::shared_ptr<job_manager> jobs;
+    // With a Redis backplane: where the backend's jobs live, so that every node serves them.
+    std::unique_ptr<redis_job_store> job_store;
+    api::server_api api;
+    auth::access_policy const access;
+    std::optional<auth::token_verifier> const verifier;  // none under --auth off
+    user_sessions users;
+    service_context const services;
+
+    // What the transport asks of the features (net::session_context).
+    bool is_api_target(std::string_view target) const noexcept override;
+    boost::asio::awaitable<net::http_response> answer_api(net::http_request request) override;
+    net::http_response api_error(boost::beast::http::status status, std::string_view code, std::string_view message,
+                                 unsigned version, bool keep_alive) const override;
+    std::unique_ptr<message_handler> make_handler(net::dialect kind, net::connection& conn) override;
+
+    // Graceful shutdown (any thread, idempotent): refuse new sessions, close open ones with 1001
+    // after flushing, and once they are gone (or the grace period is over) stop everything.
+    void begin_shutdown(std::function<void()> on_stopped);
+    // For the backend: closes every session authenticated as `user` with 4000 ("disconnected by
+    // the application"), after each flushes what is queued, on this node (close_sessions_of) and,
+    // through the backplane, on every other node. Any thread; returns how many on this node.
+    std::size_t disconnect_user(std::string_view user) const;
+    // The same on this node only: what another node's disconnect_user asks of this one.
+    std::size_t close_sessions_of(std::string_view user) const;
+
+    // Immediate stop (any thread): drop every connection and stop accepting.
+    void stop_now();
+
+private:
+    static api::api_services make_api_services(server_state& server);
+    net::readiness readiness_now() const;
+    void last_session_ended() override;
+    void finish_shutdown();
+
+    boost::asio::steady_timer grace_timer_;  // on `control`
+    std::function<void()> on_stopped_;       // on `control`
+};
+
+}  // namespace coropush
