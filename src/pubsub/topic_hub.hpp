@@ -8,10 +8,10 @@
 // touches another session's socket, and holds no lock while a shard delivers.
 #pragma once
 
+#include "core/fanout_shards.hpp"
 #include "core/frame.hpp"
 #include "core/metrics.hpp"
 #include "pubsub/backplane.hpp"
-#include "core/fanout_shards.hpp"
 
 #include <cstdint>
 #include <memory>
