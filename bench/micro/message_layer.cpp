@@ -62,12 +62,12 @@ BENCHMARK(encode_message);
 class counting_outbox final : public outbox {
 public:
     std::uint64_t id() const noexcept override { return 1; }
-    void send(outbound_frame frame) override
+    void send(outbound_message frame) override
     {
         bytes += frame.size();
         ++frames;
     }
-    void send_after(std::chrono::steady_clock::duration, outbound_frame) override { ++scheduled; }
+    void send_after(std::chrono::steady_clock::duration, outbound_message) override { ++scheduled; }
     void close(std::uint16_t, std::string_view) override {}
     void close_at(std::chrono::steady_clock::time_point, std::uint16_t, std::string_view) override {}
     std::shared_ptr<push_target> target() override { return nullptr; }

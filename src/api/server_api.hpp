@@ -8,7 +8,7 @@
 // session reads the request and writes the answer.
 #pragma once
 
-#include "core/frame.hpp"
+#include "core/outbound.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>

@@ -3,7 +3,8 @@
 // of the two streams in a variant.
 #include "client/ws_client.hpp"
 
-#include <boost/asio/as_tuple.hpp>
+#include "core/async.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -95,7 +96,7 @@ asio::awaitable<agreement> open(websocket::stream<NextLayer>& ws, connect_option
 
     websocket::response_type response;
     auto const host = options.host + ":" + std::to_string(options.port);
-    auto [ec] = co_await ws.async_handshake(response, host, options.path, asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await ws.async_handshake(response, host, options.path, nothrow);
     if (ec) {
         if (response.result_int() != 0 && response.result_int() != 101)
             throw handshake_rejected(response.result_int(), response.body());
@@ -115,7 +116,7 @@ asio::awaitable<void> write_message(websocket::stream<NextLayer>& ws, std::strin
 template <class NextLayer>
 asio::awaitable<incoming> read_message(websocket::stream<NextLayer>& ws, beast::flat_buffer& buffer)
 {
-    auto [ec, bytes] = co_await ws.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+    auto [ec, bytes] = co_await ws.async_read(buffer, nothrow);
     incoming in;
     if (ec) {
         in.what = incoming::kind::closed;

@@ -4,7 +4,7 @@
 // node's job_manager (one node), or Redis (--backplane: every node sees every job).
 #pragma once
 
-#include "core/frame.hpp"
+#include "core/outbound.hpp"
 #include "protocol/errc.hpp"
 
 #include <boost/asio/awaitable.hpp>

@@ -5,7 +5,6 @@
 #include "jobs/job_events.hpp"
 #include "protocol/errc.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -23,7 +22,7 @@ job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_ke
       user_(std::move(user)),
       spec_(std::move(spec)),
       history_limit_(std::max<std::size_t>(history_limit, 1)),
-      timer_(strand_)
+      wake_(strand_)
 {
 }
 
@@ -46,7 +45,7 @@ void job::emit(Event const& what)
     // All of a job's events share one coalesce key: a client too slow to read every update gets
     // the newest one instead of a queue of stale ones (and is not closed for it).
     for (auto const& watcher : watchers_)
-        watcher->push(outbound_frame{envelope, false, coalesce_key_});
+        watcher->push(outbound_message{envelope, false, coalesce_key_});
     if (!topic_.empty() && publish_)
         publish_(topic_, job_topic_message(topic_, what));
 }
@@ -62,8 +61,7 @@ asio::awaitable<bool> job::sleep(std::chrono::steady_clock::duration d)
 {
     if (cancel_requested_)
         co_return false;
-    timer_.expires_after(d);
-    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));  // cut short by cancel()
+    co_await wake_.wait_for(d);  // cut short by cancel()
     co_return !cancel_requested_;
 }
 
@@ -110,7 +108,7 @@ std::variant<backend_job_status, job_refusal> job::report(backend_report update)
     case backend_report::kind::done:
     case backend_report::kind::failed:
         finish({update.what == backend_report::kind::done, std::move(update.text)});
-        timer_.cancel();  // await_backend() returns
+        wake_.notify();  // await_backend() returns
         break;
     }
     return snapshot();
@@ -132,8 +130,7 @@ asio::awaitable<job_outcome> job::await_backend(steady::duration silence)
             finish({false, "abandoned: no word from the backend for " + millis(silence)});
             break;
         }
-        timer_.expires_at(deadline);
-        co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));  // cut short by the final report
+        co_await wake_.wait_until(deadline);  // cut short by the final report
     }
     if (!finished())
         finish({false, "the server is shutting down"});
@@ -152,13 +149,13 @@ void job::watch(std::shared_ptr<push_target> watcher, std::uint64_t after_seq, p
     // sees: job_resumed, the events it missed, then the live stream, with no gap or duplicate.
     auto const first_kept = history_.empty() ? last_seq_ + 1 : history_.front().seq;
     bool const complete = after_seq + 1 >= first_kept;
-    watcher->push(text_frame(make_payload(protocol::encode(protocol::job_resumed{id_, last_seq_, complete}, id))));
+    watcher->push(text_message(make_payload(protocol::encode(protocol::job_resumed{id_, last_seq_, complete}, id))));
     if (complete) {
         for (auto const& e : history_)
             if (e.seq > after_seq)
-                watcher->push(outbound_frame{e.envelope, false, coalesce_key_});
+                watcher->push(outbound_message{e.envelope, false, coalesce_key_});
     } else if (!history_.empty()) {
-        watcher->push(outbound_frame{history_.back().envelope, false, coalesce_key_});
+        watcher->push(outbound_message{history_.back().envelope, false, coalesce_key_});
     }
     if (!finished())
         add_watcher(std::move(watcher));
@@ -172,20 +169,20 @@ void job::unwatch(std::uint64_t watcher_id)
 void job::cancel(std::shared_ptr<push_target> const& requester, protocol::request_id id)
 {
     if (finished()) {
-        requester->push(text_frame(make_payload(
+        requester->push(text_message(make_payload(
             protocol::encode_error(id, protocol::errc::job_finished, "job " + id_ + " has already ended"))));
         return;
     }
-    requester->push(text_frame(make_payload(protocol::encode(protocol::job_cancelling{id_}, id))));
+    requester->push(text_message(make_payload(protocol::encode(protocol::job_cancelling{id_}, id))));
     cancel_requested_ = true;
-    timer_.cancel();
+    wake_.notify();
 }
 
 void job::interrupt()
 {
     interrupted_ = true;
     cancel_requested_ = true;
-    timer_.cancel();
+    wake_.notify();
 }
 
 asio::awaitable<void> job::retain(std::chrono::steady_clock::duration d)
@@ -193,8 +190,7 @@ asio::awaitable<void> job::retain(std::chrono::steady_clock::duration d)
     watchers_.clear();  // the final event is out; watchers that resume later get it from history
     if (interrupted_)
         co_return;  // shutting down: no point keeping it
-    timer_.expires_after(d);
-    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await wake_.wait_for(d);
 }
 
 }  // namespace coropush

@@ -4,13 +4,13 @@
 // connection that started it.
 #pragma once
 
-#include "core/frame.hpp"
+#include "core/async.hpp"
+#include "core/outbound.hpp"
 #include "jobs/backend_jobs.hpp"
 #include "jobs/job_kind.hpp"
 #include "protocol/codec.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <deque>
@@ -98,7 +98,7 @@ private:
     std::chrono::steady_clock::time_point last_word_ = std::chrono::steady_clock::now();
     bool abandoned_ = false;
     std::vector<std::shared_ptr<push_target>> watchers_;
-    boost::asio::steady_timer timer_;
+    wake_signal wake_;  // cut short by cancel(), interrupt() and a backend's final report
     bool cancel_requested_ = false;
     bool interrupted_ = false;
     std::atomic<bool> finished_{false};

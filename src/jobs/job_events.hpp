@@ -3,7 +3,7 @@
 // (Redis: the envelope around its seq, which the store's script fills in).
 #pragma once
 
-#include "core/frame.hpp"
+#include "core/outbound.hpp"
 #include "protocol/codec.hpp"
 
 #include <boost/json/object.hpp>

@@ -4,8 +4,8 @@
 // server API, when they live in this process (no backplane): see backend_jobs.hpp.
 #pragma once
 
-#include "core/frame.hpp"
 #include "core/metrics.hpp"
+#include "core/outbound.hpp"
 #include "jobs/backend_jobs.hpp"
 #include "jobs/job_kind.hpp"
 #include "protocol/codec.hpp"

@@ -33,37 +33,38 @@ void connection::count_queue_change(std::size_t bytes_before)
     stats_.queued_bytes.fetch_add(delta, std::memory_order_relaxed);
 }
 
-void connection::frame_written()
+void connection::message_written()
 {
     auto const before = queue_.bytes();
     queue_.pop();
     count_queue_change(before);
 }
 
-bool connection::push(outbound_frame frame)
+bool connection::push(outbound_message message)
 {
     // A connection being closed takes nothing more (and a job store forgets such a watcher).
-    // Racing a close that begins right now is harmless: send() drops the frame.
+    // Racing a close that begins right now is harmless: send() drops the message.
     if (!accepting())
         return false;
     // Runs inline when already on this connection's shard, otherwise queued to it: the queue is
     // only ever touched from there. (Fan-out does not come this way: see topic_hub.)
-    asio::dispatch(executor_,
-                   [self = shared_from_this(), frame = std::move(frame)]() mutable { self->send(std::move(frame)); });
+    asio::dispatch(executor_, [self = shared_from_this(), message = std::move(message)]() mutable {
+        self->send(std::move(message));
+    });
     return true;
 }
 
-void connection::send(outbound_frame frame)
+void connection::send(outbound_message message)
 {
-    if (stopping_ || close_)
+    if (ended_ || close_)
         return;  // closing: nothing more goes out
-    enqueue(std::move(frame));
+    enqueue(std::move(message));
 }
 
-void connection::enqueue(outbound_frame frame)
+void connection::enqueue(outbound_message message)
 {
     auto const before = queue_.bytes();
-    auto const result = queue_.push(std::move(frame));
+    auto const result = queue_.push(std::move(message));
     count_queue_change(before);
     switch (result) {
     case outbound_queue::push_result::queued:
@@ -95,9 +96,9 @@ void connection::overflow()
     close(1008, "slow consumer: outbound queue full");
 }
 
-void connection::send_after(clock::duration delay, outbound_frame frame)
+void connection::send_after(clock::duration delay, outbound_message message)
 {
-    if (stopping_ || close_)
+    if (ended_ || close_)
         return;
     // Scheduled pushes count against the same message limit as the queue, so a client cannot
     // grow the server's memory by asking for many delayed pushes either.
@@ -109,16 +110,16 @@ void connection::send_after(clock::duration delay, outbound_frame frame)
         overflow();
         return;
     }
-    scheduled_.emplace(clock::now() + delay, std::move(frame));
+    scheduled_.emplace(clock::now() + delay, std::move(message));
     arm_deadline();
 }
 
 void connection::release_due_pushes(clock::time_point now)
 {
     while (!scheduled_.empty() && scheduled_.begin()->first <= now) {
-        auto frame = std::move(scheduled_.begin()->second);
+        auto message = std::move(scheduled_.begin()->second);
         scheduled_.erase(scheduled_.begin());
-        send(std::move(frame));
+        send(std::move(message));
     }
 }
 
@@ -129,7 +130,7 @@ void connection::close(std::uint16_t code, std::string_view reason)
 
 void connection::close(std::uint16_t code, std::string_view reason, std::optional<clock::duration> flush_budget)
 {
-    if (stopping_ || close_)
+    if (ended_ || close_)
         return;
     close_ = close_request{code, std::string(reason), flush_budget};
     close_phase_ends_ = clock::now() + flush_budget.value_or(timing_.close_timeout);
@@ -141,7 +142,7 @@ void connection::close(std::uint16_t code, std::string_view reason, std::optiona
 
 void connection::close_at(clock::time_point when, std::uint16_t code, std::string_view reason)
 {
-    if (stopping_ || close_)
+    if (ended_ || close_)
         return;  // closing already: the close's own time limits apply
     deadline_ = deadline_close{when, code, reason};
     arm_deadline();
@@ -153,14 +154,6 @@ void connection::close_for_deadline()
     close(deadline_.code, deadline_.reason);
 }
 
-void connection::disconnect(std::uint16_t code, std::string reason)
-{
-    asio::dispatch(executor_, [self = shared_from_this(), code, reason = std::move(reason)] {
-        if (self->websocket_)
-            self->close(code, reason);
-    });
-}
-
 void connection::close_frame_started()
 {
     close_frame_started_ = true;
@@ -170,7 +163,7 @@ void connection::close_frame_started()
 
 void connection::peer_closing()
 {
-    if (stopping_ || close_frame_started_)
+    if (ended_ || close_frame_started_)
         return;                   // our own close frame went first: its handshake is timed already
     close_frame_started_ = true;  // Beast sends the reply; no writer is started from now on
     accepting_.store(false, std::memory_order_release);
@@ -179,7 +172,7 @@ void connection::peer_closing()
     arm_deadline();
 }
 
-void connection::close_websocket(std::uint16_t code, std::string reason, clock::duration flush_budget)
+void connection::close_websocket(std::uint16_t code, std::string reason, std::optional<clock::duration> flush_budget)
 {
     asio::dispatch(executor_, [self = shared_from_this(), code, reason = std::move(reason), flush_budget] {
         if (self->websocket_)
@@ -191,18 +184,18 @@ void connection::abort_websocket(std::string reason)
 {
     asio::dispatch(executor_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
         if (self->websocket_)
-            self->drop(std::move(reason));
+            self->abort_here(std::move(reason));
     });
 }
 
 void connection::abort(std::string reason)
 {
     asio::dispatch(executor_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
-        self->drop(std::move(reason));
+        self->abort_here(std::move(reason));
     });
 }
 
-void connection::drop(std::string reason)
+void connection::abort_here(std::string reason)
 {
     record_end(std::move(reason));
     if (io_)
@@ -222,16 +215,16 @@ void connection::websocket_opened()
     arm_deadline();  // the first ping, and a deadline set before the handshake ended
 }
 
-void connection::stop()
+void connection::session_ended()
 {
-    stopping_ = true;
+    ended_ = true;
     accepting_.store(false, std::memory_order_release);
     scheduled_.clear();  // the scheduler's entries for this connection now find nothing to do
 }
 
 void connection::wake_writer()
 {
-    if (writer_running_ || writer_failed_ || stopping_ || close_frame_started_ || !io_)
+    if (writer_running_ || writer_failed_ || ended_ || close_frame_started_ || !io_)
         return;
     writer_running_ = true;
     io_->start_writer();
@@ -254,7 +247,7 @@ void connection::deadline_reached(clock::time_point when)
 
 void connection::check_deadlines()
 {
-    if (stopping_ || !websocket_)
+    if (ended_ || !websocket_)
         return;
     auto const now = clock::now();
     release_due_pushes(now);
@@ -262,8 +255,8 @@ void connection::check_deadlines()
         if (now >= close_phase_ends_) {
             auto const limit = !close_frame_started_ && close_ ? close_->flush_budget.value_or(timing_.close_timeout)
                                                                : timing_.close_timeout;
-            drop((close_frame_started_ ? "closing handshake not done within " : "queue not flushed within ") +
-                 millis(limit));
+            abort_here((close_frame_started_ ? "closing handshake not done within " : "queue not flushed within ") +
+                       millis(limit));
             return;
         }
     } else if (now >= deadline_.when) {
@@ -276,7 +269,7 @@ void connection::check_deadlines()
             ping_answer_by_ = clock::time_point::max();  // it spoke: the ping is answered
         if (now >= ping_answer_by_) {
             stats_.ping_timeouts.fetch_add(1, std::memory_order_relaxed);
-            drop("no answer to a ping within " + millis(timing_.ping_timeout));
+            abort_here("no answer to a ping within " + millis(timing_.ping_timeout));
             return;
         }
         if (ping_answer_by_ == clock::time_point::max() && now >= last_heard_ + timing_.ping_interval) {
@@ -302,7 +295,7 @@ connection::clock::time_point connection::next_deadline() const noexcept
 
 void connection::arm_deadline()
 {
-    if (stopping_)
+    if (ended_)
         return;
     auto const next = next_deadline();
     if (next >= armed_)

@@ -16,8 +16,8 @@
 // thread", which dispatch to it first. Fan-out reaches it on the shard already (push_here).
 #pragma once
 
-#include "core/frame.hpp"
 #include "core/metrics.hpp"
+#include "core/outbound.hpp"
 #include "net/deadline_scheduler.hpp"
 #include "net/outbound_queue.hpp"
 
@@ -68,26 +68,29 @@ public:
 
     // --- outbox and push_target -------------------------------------------------------------
     std::uint64_t id() const noexcept override { return id_; }
-    bool push(outbound_frame frame) override;  // any thread
+    bool push(outbound_message message) override;  // any thread
     std::size_t shard() const noexcept override { return shard_; }
     bool accepting() const noexcept override { return accepting_.load(std::memory_order_acquire); }  // any thread
-    void push_here(outbound_frame frame) override { send(std::move(frame)); }
-    void send(outbound_frame frame) override;
-    void send_after(clock::duration delay, outbound_frame frame) override;
+    void push_here(outbound_message message) override { send(std::move(message)); }
+    void send(outbound_message message) override;
+    void send_after(clock::duration delay, outbound_message message) override;
     void close(std::uint16_t code, std::string_view reason) override;
     void close(std::uint16_t code, std::string_view reason, std::optional<clock::duration> flush_budget);
     void close_at(clock::time_point when, std::uint16_t code, std::string_view reason) override;
-    void disconnect(std::uint16_t code, std::string reason) override;  // any thread
     std::shared_ptr<push_target> target() override { return shared_from_this(); }
 
-    // --- control from outside the session (any thread) ----------------------------------------
-    // Graceful: flush what is queued within `flush_budget`, then close with 1001 (server
-    // shutdown). HTTP connections are left to finish their current request.
-    void go_away(clock::duration flush_budget) { close_websocket(1001, "server shutting down", flush_budget); }
-    // The same with another code; and dropping the TCP connection of a WebSocket session only.
-    void close_websocket(std::uint16_t code, std::string reason, clock::duration flush_budget);
+    // --- ending a session from outside it (any thread) -----------------------------------------
+    // Two verbs end a session. `close`: flush what is queued (within `flush_budget`; unset: the
+    // close timeout), then the closing handshake with this code: outbox::close on the shard, and
+    // close_websocket from any thread (HTTP connections are left to finish their request).
+    // `abort`: drop the TCP connection now; every pending operation of the session fails. When the
+    // reader returns, the session has `ended` (session_ended below), however it was ended.
+    void close_websocket(std::uint16_t code, std::string reason) override
+    {
+        close_websocket(code, std::move(reason), {});
+    }
+    void close_websocket(std::uint16_t code, std::string reason, std::optional<clock::duration> flush_budget);
     void abort_websocket(std::string reason);
-    // Immediate: drop the TCP connection; every pending operation of the session fails.
     void abort(std::string reason);
 
     // --- for the session's own coroutines ----------------------------------------------------
@@ -98,18 +101,19 @@ public:
     // The WebSocket handshake is done: from now on the keep-alive pings and the deadline apply.
     void websocket_opened();
 
-    // The reader has ended: nothing more is queued or written, and no deadline fires.
-    void stop();
-    bool stopping() const noexcept { return stopping_; }
+    // The reader has returned: the session has ended. Nothing more is queued or written, and no
+    // deadline fires.
+    void session_ended();
+    bool ended() const noexcept { return ended_; }
 
     // The writer's side. It runs while has_work() and tells writer_done() when it returns (after
     // a write error too: then no writer is started again).
     bool writer_running() const noexcept { return writer_running_; }
     bool has_queued() const noexcept { return !queue_.empty(); }
-    std::size_t queued_frames() const noexcept { return queue_.messages(); }
-    // The frame to write next, and that it has been written.
-    outbound_frame next_frame() { return queue_.front(); }
-    void frame_written();
+    std::size_t queued_messages() const noexcept { return queue_.messages(); }
+    // The message to write next, and that it has been written.
+    outbound_message next_message() { return queue_.front(); }
+    void message_written();
     bool take_ping_request() noexcept { return std::exchange(ping_requested_, false); }
     void writer_done(bool failed) noexcept;
 
@@ -142,14 +146,14 @@ public:
     std::string const& end_reason() const noexcept { return end_reason_; }
 
 private:
-    void enqueue(outbound_frame frame);
+    void enqueue(outbound_message message);
     // Keeps the server-wide queued_bytes gauge in step with this queue.
     void count_queue_change(std::size_t bytes_before);
     void overflow();
     void wake_writer();
     void release_due_pushes(clock::time_point now);
     void close_for_deadline();
-    void drop(std::string reason);
+    void abort_here(std::string reason);  // abort, on the shard
     // What is due now (pushes, pings, a close's limits, the deadline), then the next time to look.
     void check_deadlines();
     clock::time_point next_deadline() const noexcept;
@@ -165,7 +169,7 @@ private:
     session_io* io_ = nullptr;
 
     outbound_queue queue_;
-    std::multimap<clock::time_point, outbound_frame> scheduled_;
+    std::multimap<clock::time_point, outbound_message> scheduled_;
     std::optional<close_request> close_;
     struct deadline_close {
         clock::time_point when = clock::time_point::max();
@@ -182,7 +186,7 @@ private:
     clock::time_point heard_before_ping_;
     clock::time_point close_phase_ends_ = clock::time_point::max();  // the flush's, then the handshake's
     bool websocket_ = false;
-    bool stopping_ = false;
+    bool ended_ = false;
     bool ping_requested_ = false;
     bool close_frame_started_ = false;
     bool writer_running_ = false;

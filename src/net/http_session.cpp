@@ -1,11 +1,11 @@
 // The HTTP side of a connection: requests answered in a loop until one asks for an upgrade.
 #include "net/http_session.hpp"
 
+#include "core/async.hpp"
 #include "core/log.hpp"
 #include "net/connection.hpp"
 #include "net/session_context.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -23,10 +23,6 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-// Expected outcomes (the peer left, a timeout) come back as error codes to test with `if`,
-// instead of exceptions: as_tuple turns the completion (error_code, result) into a tuple.
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 struct read_failure_answer {
     http::status status;

@@ -1,11 +1,11 @@
 // Accepting connections, each onto a shard of the server's (one per io thread), round-robin.
 #include "net/listener.hpp"
 
+#include "core/async.hpp"
 #include "core/log.hpp"
 #include "net/session.hpp"
 #include "net/session_context.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,15 +22,14 @@ asio::awaitable<void> listen(std::shared_ptr<session_context> server)
         // needed on a single io thread): its coroutines never run concurrently with each other,
         // while the shards run in parallel on --threads io threads.
         auto const shard = server->shards.next();
-        auto [ec, socket] =
-            co_await server->acceptor.async_accept(server->shards.executor(shard), asio::as_tuple(asio::use_awaitable));
+        auto [ec, socket] = co_await server->acceptor.async_accept(server->shards.executor(shard), nothrow);
         if (ec == asio::error::operation_aborted || server->stopped())
             break;  // the acceptor was closed: shutdown
         if (ec) {
             // Out of file descriptors and the like: say so, breathe, and keep serving the rest.
             log_warn(0, "accept failed: ", ec.message());
             asio::steady_timer pause(server->control, std::chrono::milliseconds(100));
-            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            co_await pause.async_wait(nothrow);
             continue;
         }
         server->stats.tcp_connections_total.fetch_add(1, std::memory_order_relaxed);

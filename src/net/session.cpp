@@ -19,6 +19,7 @@
 // with one overload per transport).
 #include "net/session.hpp"
 
+#include "core/async.hpp"
 #include "core/log.hpp"
 #include "net/connection.hpp"
 #include "net/http_session.hpp"
@@ -26,7 +27,6 @@
 #include "net/tls_stream.hpp"
 #include "net/websocket_session.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -45,7 +45,7 @@ namespace {
 asio::awaitable<bool> tls_handshake(tls_stream& stream, connection& conn, session_context& server)
 {
     beast::get_lowest_layer(stream).expires_after(server.options.handshake_timeout);
-    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, nothrow);
     if (!ec)
         co_return true;
     if (ec == beast::error::timeout) {

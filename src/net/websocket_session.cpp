@@ -23,13 +23,13 @@
 // TLS, the close_notify exchange, then the TCP connection's end.
 #include "net/websocket_session.hpp"
 
+#include "core/async.hpp"
 #include "core/log.hpp"
 #include "net/batching_stream.hpp"
 #include "net/connection.hpp"
 #include "net/deflate_settings.hpp"
 #include "net/session_context.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -51,7 +51,7 @@ namespace {
 
 // On the bare socket, or on the TLS stream (the HTTP part's tcp_stream and its timers are let go
 // after a plain upgrade: the WebSocket layer keeps time itself), through the batching layer, which
-// lets the writer send the frames it drains from the queue in one write (net/batching_stream.hpp
+// lets the writer send the messages it drains from the queue in one write (net/batching_stream.hpp
 // says why Beast needs it, and its rules). permessage-deflate is compiled in (true) for both
 // transports and negotiated only under --deflate: the support alone adds 56 bytes to a stream;
 // the extension, once negotiated, memory per connection and CPU per message
@@ -76,10 +76,6 @@ tcp::socket& tcp_socket(batching_stream<Transport>& stream)
 {
     return tcp_socket(stream.next_layer());
 }
-
-// Expected outcomes (the peer left, a timeout) come back as error codes to test with `if`,
-// instead of exceptions: as_tuple turns the completion (error_code, result) into a tuple.
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 // What ended a read, for the log and the close-code counters. Beast has already answered a
 // protocol violation with the matching close frame (1002, 1007 or 1009) before returning. A close
@@ -190,7 +186,7 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
     // The connection is over. A writer still running stops at its next step; one stuck in a
     // write to a peer that is gone is cut off, unless it is in the closing handshake, which
     // Beast finishes (within its close timeout).
-    conn.stop();
+    conn.session_ended();
     if (conn.writer_running() && !conn.close_frame_sent())
         session->abort();
     session->handler->on_closed();
@@ -199,7 +195,7 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
 }
 
 // The only coroutine that writes to the stream, so there is never more than one write in flight
-// (Beast's rule), and it exists only while there is something to write: queued frames in order,
+// (Beast's rule), and it exists only while there is something to write: queued messages in order,
 // a ping when one is due, and finally the close frame when a close was requested and everything
 // before it has been written. Returns when none of that is left.
 //
@@ -215,7 +211,7 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> sessi
     auto& stats = session->server->stats;
     auto& batch = ws.next_layer();
     bool failed = false;
-    while (!conn.stopping()) {
+    while (!conn.ended()) {
         if (conn.take_ping_request()) {
             auto [ec] = co_await ws.async_ping({}, nothrow);  // joins the batch when one is open
             if (ec) {
@@ -226,16 +222,16 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> sessi
         }
         if (conn.has_queued()) {
             batch.open_batch();
-            // A copy of the frame holds its payload alive while the write is in flight. (Held in
+            // A copy of the message holds its payload alive while the write is in flight. (Held in
             // the batch, the payload has been copied by the time the write completes.)
-            outbound_frame const frame = conn.next_frame();
-            ws.binary(frame.binary);
-            auto [ec, bytes] = co_await ws.async_write(asio::buffer(*frame.payload), nothrow);
+            outbound_message const message = conn.next_message();
+            ws.binary(message.binary);
+            auto [ec, bytes] = co_await ws.async_write(asio::buffer(*message.payload), nothrow);
             if (ec) {
                 failed = true;
                 break;  // the connection is gone; the reader sees it too and ends the session
             }
-            conn.frame_written();
+            conn.message_written();
             stats.messages_out.fetch_add(1, std::memory_order_relaxed);
             stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
             continue;
@@ -254,7 +250,7 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> sessi
                 failed = true;
                 break;
             }
-            continue;  // frames queued meanwhile start the next batch
+            continue;  // messages queued meanwhile start the next batch
         }
         if (auto const& close = conn.pending_close(); close && !conn.close_frame_sent()) {
             conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);

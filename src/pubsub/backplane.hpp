@@ -7,7 +7,7 @@
 // redis_backplane (Redis pub/sub, --backplane redis://HOST:PORT). Tests use a GoogleMock of it.
 #pragma once
 
-#include "core/frame.hpp"
+#include "core/outbound.hpp"
 
 #include <functional>
 #include <string>

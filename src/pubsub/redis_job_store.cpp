@@ -1,12 +1,12 @@
 // Backend jobs in Redis: the script, the API's calls, and the browsers' watching on this node.
 #include "pubsub/redis_job_store.hpp"
 
+#include "core/async.hpp"
 #include "core/log.hpp"
 #include "jobs/job_events.hpp"
 #include "protocol/errc.hpp"
 #include "pubsub/redis_backplane.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -235,7 +235,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
     std::unordered_map<std::string, watched_job> watched;
     // Distinct from the job manager's keys (which count from 1): one connection may watch both.
     std::uint64_t next_coalesce_key = std::uint64_t{1} << 63;
-    std::unordered_map<std::string, std::shared_ptr<asio::steady_timer>> silences;  // jobs created here
+    std::unordered_map<std::string, std::shared_ptr<wake_signal>> silences;  // jobs created here
 
     // --- Redis ---------------------------------------------------------------------------------
 
@@ -315,12 +315,11 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
     asio::awaitable<void> watch_silence(std::string id)
     {
         auto self = shared_from_this();
-        auto timer = std::make_shared<asio::steady_timer>(strand);
-        silences[id] = timer;
+        auto wake = std::make_shared<wake_signal>(strand);  // stop() cuts a wait short
+        silences[id] = wake;
         std::chrono::steady_clock::duration wait = limits.retention;
         while (!stopped) {
-            timer->expires_after(wait);
-            co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+            co_await wake->wait_for(wait);
             if (stopped)
                 break;
             auto settling = eval(id, "settle", {});
@@ -343,7 +342,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
     void push_error(push_target& to, protocol::request_id id, protocol::errc code, std::string const& message) const
     {
         stats.error_envelope(code);
-        to.push(text_frame(make_payload(protocol::encode_error(id, code, message))));
+        to.push(text_message(make_payload(protocol::encode_error(id, code, message))));
     }
 
     void start_watching(std::string const& id, pending p)
@@ -388,7 +387,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
         while (p.catch_up && !stopped && watched.contains(id) &&
                (reply.what == redis_reply::kind::none || reply.what == redis_reply::kind::error)) {
             asio::steady_timer pause(strand, std::chrono::milliseconds(50));
-            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            co_await pause.async_wait(nothrow);
             auto again = eval(id, "resume", {p.who.user, owners, std::to_string(p.who.seen)});
             reply = co_await std::move(again);
         }
@@ -426,17 +425,17 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
         auto& who = p.who;
         if (!p.catch_up)
             who.target->push(
-                text_frame(make_payload(protocol::encode(protocol::job_resumed{id, a.seq, a.extra == 1}, p.id))));
+                text_message(make_payload(protocol::encode(protocol::job_resumed{id, a.seq, a.extra == 1}, p.id))));
         for (auto const& entry : a.events) {
             auto [seq, envelope] = read_event(entry);
             if (seq > who.seen) {
-                who.target->push(outbound_frame{make_payload(std::move(envelope)), false, job.coalesce_key});
+                who.target->push(outbound_message{make_payload(std::move(envelope)), false, job.coalesce_key});
                 who.seen = std::max(who.seen, seq);
             }
         }
         for (auto const& [seq, envelope] : job.recent) {
             if (seq > who.seen) {
-                who.target->push(outbound_frame{envelope, false, job.coalesce_key});
+                who.target->push(outbound_message{envelope, false, job.coalesce_key});
                 who.seen = seq;
             }
         }
@@ -467,7 +466,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
             if (seq <= w.seen)
                 return false;
             w.seen = seq;
-            return !w.target->push(outbound_frame{envelope, false, job.coalesce_key});
+            return !w.target->push(outbound_message{envelope, false, job.coalesce_key});
         });
         bool const final_event = !envelope->starts_with(R"({"type":"job_progress")");
         if (final_event) {
@@ -522,7 +521,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
         auto const a = state::read_answer(std::move(reply));
         abandoned(id, a);
         if (a.status == "ok")
-            requester->push(text_frame(make_payload(protocol::encode(protocol::job_cancelling{id}, request))));
+            requester->push(text_message(make_payload(protocol::encode(protocol::job_cancelling{id}, request))));
         else if (a.status == "unknown")
             push_error(*requester, request, protocol::errc::unknown_job, "no job " + id);
         else if (a.status == "forbidden")
@@ -535,8 +534,8 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
     {
         stopped = true;
         watched.clear();
-        for (auto const& [id, timer] : silences)
-            timer->cancel();
+        for (auto const& [id, wake] : silences)
+            wake->notify();
     }
 };
 

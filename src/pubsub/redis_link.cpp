@@ -2,9 +2,9 @@
 // heartbeat that tells a hung Redis from a quiet one.
 #include "pubsub/redis_link.hpp"
 
+#include "core/async.hpp"
 #include "core/log.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -26,7 +26,6 @@ namespace coropush {
 namespace asio = boost::asio;
 
 namespace {
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 using clock = std::chrono::steady_clock;
 using arguments = std::span<std::string_view const>;
 
@@ -98,7 +97,7 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
     state now = state::down;
     std::string why_down;
     bool stopped = false;
-    asio::steady_timer wake;  // cancelled whenever `now` changes: the run loop's wake-up call
+    wake_signal wake;  // notified whenever `now` changes: the run loop's wake-up call
     asio::steady_timer retry;
     asio::steady_timer deadline;
     asio::ip::tcp::resolver resolver;
@@ -111,14 +110,13 @@ struct redis_link::impl : std::enable_shared_from_this<impl> {
         now = s;
         if (!why.empty())
             why_down = std::move(why);
-        wake.cancel();
+        wake.notify();
     }
 
     // Waits until become() is called (or stop()), or until `at` if that comes first.
     asio::awaitable<void> state_change(clock::time_point at = clock::time_point::max())
     {
-        wake.expires_at(at);
-        co_await wake.async_wait(nothrow);
+        co_await wake.wait_until(at);
     }
 
     // --- hiredis event hooks: "tell me when the socket is readable / writable" ---
@@ -411,7 +409,7 @@ void redis_link::stop()
     self.resolver.cancel();
     self.deadline.cancel();
     self.retry.cancel();
-    self.wake.cancel();
+    self.wake.notify();
 }
 
 bool redis_link::connected() const noexcept

@@ -119,13 +119,13 @@ std::size_t topic_hub::hand_out(fan_out recipients, shared_payload const& envelo
     stats_.deliveries.fetch_add(recipients.count, std::memory_order_relaxed);
     // The publisher's own message, at once: it is the caller's connection, on the caller's shard.
     if (recipients.publisher)
-        recipients.publisher->push_here(text_frame(envelope));
+        recipients.publisher->push_here(text_message(envelope));
     // One hand-off per shard with subscribers. Each part holds its subscribers alive, so one that
-    // unsubscribes or ends meanwhile is still safe to push to (it drops the frame, being closed).
+    // unsubscribes or ends meanwhile is still safe to push to (it drops the message, being closed).
     for (auto& part : recipients.parts) {
         shards_.run(part.shard, [subscribers = std::move(part.subscribers), envelope] {
             for (auto const& subscriber : subscribers)
-                subscriber->push_here(text_frame(envelope));
+                subscriber->push_here(text_message(envelope));
         });
     }
     return recipients.count;

@@ -9,8 +9,8 @@
 #pragma once
 
 #include "core/fanout_shards.hpp"
-#include "core/frame.hpp"
 #include "core/metrics.hpp"
+#include "core/outbound.hpp"
 #include "pubsub/backplane.hpp"
 
 #include <cstdint>

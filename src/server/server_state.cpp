@@ -182,7 +182,7 @@ void server_state::begin_shutdown(std::function<void()> on_stopped)
         // Say goodbye: each session flushes what it has queued (within the grace period), then
         // closes with 1001 (within the close timeout; the grace timer below ends what is left).
         for (auto const& c : self->registry.snapshot())
-            c->go_away(self->options.shutdown_grace);
+            c->close_websocket(1001, "server shutting down", self->options.shutdown_grace);
         if (sessions == 0) {
             self->finish_shutdown();
             return;
@@ -209,7 +209,7 @@ std::size_t server_state::close_sessions_of(std::string_view user) const
     auto const sessions = users.of(user);
     log_info(0, "disconnecting ", sessions.size(), " session(s) of a user");
     for (auto const& session : sessions)
-        session->disconnect(protocol::close_codes::disconnected, "disconnected by the application");
+        session->close_websocket(protocol::close_codes::disconnected, "disconnected by the application");
     return sessions.size();
 }
 

@@ -7,12 +7,12 @@ namespace coropush {
 
 void echo_dialect::on_text(std::string_view text)
 {
-    out_.send(outbound_frame{make_payload(std::string(text)), false, 0});
+    out_.send(outbound_message{make_payload(std::string(text)), false, 0});
 }
 
 void echo_dialect::on_binary(std::string_view data)
 {
-    out_.send(outbound_frame{make_payload(std::string(data)), true, 0});
+    out_.send(outbound_message{make_payload(std::string(data)), true, 0});
 }
 
 }  // namespace coropush

@@ -1,8 +1,8 @@
 // The raw echo endpoint (--echo-path) for WebSocket conformance suites, which expect an echo server.
 #pragma once
 
-#include "core/frame.hpp"
 #include "core/message_handler.hpp"
+#include "core/outbound.hpp"
 
 namespace coropush {
 

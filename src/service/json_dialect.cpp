@@ -74,7 +74,7 @@ void json_dialect::fail(protocol::request_id id, protocol::errc code, std::strin
     if (code == protocol::errc::forbidden)
         services_.stats.forbidden_operations.fetch_add(1, std::memory_order_relaxed);
     log_debug(out_.id(), "error envelope ", protocol::to_string(code), ": ", message);
-    out_.send(text_frame(make_payload(protocol::encode_error(id, code, message))));
+    out_.send(text_message(make_payload(protocol::encode_error(id, code, message))));
 }
 
 // --- Standing: the rate limit and the token ------------------------------------------------------
@@ -166,7 +166,7 @@ void json_dialect::handle(protocol::hello const&, protocol::request_id id)
 {
     reply(protocol::welcome{services_.demo.welcome_text}, id);
     // The notice is the same bytes for everyone: serialized once at start-up.
-    out_.send_after(services_.demo.push_delay, text_frame(services_.demo.json_notice));
+    out_.send_after(services_.demo.push_delay, text_message(services_.demo.json_notice));
 }
 
 void json_dialect::handle(protocol::echo const& request, protocol::request_id id)

@@ -6,8 +6,8 @@
 
 #include "auth/identity.hpp"
 #include "auth/token_bucket.hpp"
-#include "core/frame.hpp"
 #include "core/message_handler.hpp"
+#include "core/outbound.hpp"
 #include "protocol/codec.hpp"
 #include "service/service_context.hpp"
 
@@ -41,7 +41,7 @@ private:
     template <class Message>
     void reply(Message const& message, protocol::request_id id)
     {
-        out_.send(text_frame(make_payload(protocol::encode(message, id))));
+        out_.send(text_message(make_payload(protocol::encode(message, id))));
     }
     void fail(protocol::request_id id, protocol::errc code, std::string_view message);
     bool check_topic(std::string const& topic, protocol::request_id id);

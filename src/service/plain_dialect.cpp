@@ -6,8 +6,8 @@ namespace coropush {
 void plain_dialect::on_text(std::string_view)
 {
     // What the original Node server did on every message: reply now, push again a second later.
-    out_.send(text_frame(demo_.plain_welcome));
-    out_.send_after(demo_.push_delay, text_frame(demo_.plain_notice));
+    out_.send(text_message(demo_.plain_welcome));
+    out_.send_after(demo_.push_delay, text_message(demo_.plain_notice));
 }
 
 void plain_dialect::on_binary(std::string_view)

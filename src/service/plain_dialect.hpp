@@ -2,8 +2,8 @@
 // text and, after the push delay, the notice text. Chosen when the client offers no subprotocol.
 #pragma once
 
-#include "core/frame.hpp"
 #include "core/message_handler.hpp"
+#include "core/outbound.hpp"
 
 #include <chrono>
 

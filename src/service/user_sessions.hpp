@@ -3,7 +3,7 @@
 // Thread-safe: sessions on every io thread add and remove themselves; the backend reads.
 #pragma once
 
-#include "core/frame.hpp"
+#include "core/outbound.hpp"
 
 #include <cstdint>
 #include <map>

@@ -25,8 +25,8 @@ struct session_stub : push_target {
     {
     }
     std::uint64_t id() const noexcept override { return id_; }
-    bool push(outbound_frame) override { return true; }
-    void disconnect(std::uint16_t, std::string) override {}
+    bool push(outbound_message) override { return true; }
+    void close_websocket(std::uint16_t, std::string) override {}
     std::uint64_t id_;
 };
 
@@ -74,8 +74,8 @@ TEST(exposure_warning, is_given_beyond_loopback_with_auth_off_only)
 class counting_outbox : public outbox {
 public:
     std::uint64_t id() const noexcept override { return 9; }
-    void send(outbound_frame frame) override { sent.push_back(*frame.payload); }
-    void send_after(std::chrono::steady_clock::duration, outbound_frame) override {}
+    void send(outbound_message frame) override { sent.push_back(*frame.payload); }
+    void send_after(std::chrono::steady_clock::duration, outbound_message) override {}
     MOCK_METHOD(void, close, (std::uint16_t code, std::string_view reason), (override));
     MOCK_METHOD(void, close_at,
                 (std::chrono::steady_clock::time_point when, std::uint16_t code, std::string_view reason), (override));

@@ -26,12 +26,12 @@ struct job_watcher_stub : push_target {
     {
     }
     std::uint64_t id() const noexcept override { return connection; }
-    bool push(outbound_frame frame) override
+    bool push(outbound_message frame) override
     {
         received.push_back(*protocol::parse_envelope(*frame.payload));
         return true;
     }
-    void disconnect(std::uint16_t, std::string) override {}
+    void close_websocket(std::uint16_t, std::string) override {}
 
     std::uint64_t connection;
     std::vector<protocol::envelope> received;

@@ -26,8 +26,8 @@ using ::testing::Return;
 class mock_outbox : public outbox {
 public:
     MOCK_METHOD(std::uint64_t, id, (), (const, noexcept, override));
-    MOCK_METHOD(void, send, (outbound_frame frame), (override));
-    MOCK_METHOD(void, send_after, (std::chrono::steady_clock::duration delay, outbound_frame frame), (override));
+    MOCK_METHOD(void, send, (outbound_message frame), (override));
+    MOCK_METHOD(void, send_after, (std::chrono::steady_clock::duration delay, outbound_message frame), (override));
     MOCK_METHOD(void, close, (std::uint16_t code, std::string_view reason), (override));
     MOCK_METHOD(void, close_at,
                 (std::chrono::steady_clock::time_point when, std::uint16_t code, std::string_view reason), (override));
@@ -41,20 +41,20 @@ struct recording_target : push_target {
     {
     }
     std::uint64_t id() const noexcept override { return id_; }
-    bool push(outbound_frame frame) override
+    bool push(outbound_message frame) override
     {
         frames.push_back(std::move(frame));
         return true;
     }
-    void disconnect(std::uint16_t code, std::string) override { disconnected_with = code; }
+    void close_websocket(std::uint16_t code, std::string) override { disconnected_with = code; }
     std::uint64_t id_;
     std::uint16_t disconnected_with = 0;
-    std::vector<outbound_frame> frames;
+    std::vector<outbound_message> frames;
 };
 
 auto text_is(std::string const& text)
 {
-    return Field(&outbound_frame::payload, Pointee(text));
+    return Field(&outbound_message::payload, Pointee(text));
 }
 
 class dialects : public ::testing::Test {
@@ -85,9 +85,9 @@ TEST_F(dialects, plain_text_gets_the_shared_welcome_now_and_the_notice_after_the
 {
     plain_dialect plain(out_, demo_);
     InSequence order;
-    EXPECT_CALL(out_, send(Field(&outbound_frame::payload, demo_.plain_welcome)));
+    EXPECT_CALL(out_, send(Field(&outbound_message::payload, demo_.plain_welcome)));
     EXPECT_CALL(out_, send_after(std::chrono::steady_clock::duration(1500ms),
-                                 Field(&outbound_frame::payload, demo_.plain_notice)));
+                                 Field(&outbound_message::payload, demo_.plain_notice)));
     plain.on_text("亲爱的服务器！我连上你啦！");
 }
 
@@ -105,7 +105,7 @@ TEST_F(dialects, json_hello_gets_welcome_with_its_id_then_the_shared_notice_afte
     InSequence order;
     EXPECT_CALL(out_, send(text_is(R"({"type":"welcome","id":5,"data":{"text":"welcome!"}})")));
     EXPECT_CALL(out_, send_after(std::chrono::steady_clock::duration(1500ms),
-                                 Field(&outbound_frame::payload, demo_.json_notice)));
+                                 Field(&outbound_message::payload, demo_.json_notice)));
     json.on_text(R"({"type":"hello","id":5,"data":{"text":"hi"}})");
 }
 
@@ -186,7 +186,7 @@ TEST_F(dialects, json_topic_validation_and_subscription_limit)
     ON_CALL(out_, target()).WillByDefault(Return(self));
     json_dialect json(out_, services_);
     std::vector<std::string> sent;
-    ON_CALL(out_, send(_)).WillByDefault([&](outbound_frame const& f) { sent.push_back(*f.payload); });
+    ON_CALL(out_, send(_)).WillByDefault([&](outbound_message const& f) { sent.push_back(*f.payload); });
 
     json.on_text(R"({"type":"subscribe","id":1,"data":{"topic":""}})");
     json.on_text(R"({"type":"subscribe","id":2,"data":{"topic":"has space"}})");
@@ -212,7 +212,7 @@ TEST_F(dialects, json_job_requests_are_validated_before_a_job_starts)
 {
     json_dialect json(out_, services_);
     std::vector<std::string> sent;
-    ON_CALL(out_, send(_)).WillByDefault([&](outbound_frame const& f) { sent.push_back(*f.payload); });
+    ON_CALL(out_, send(_)).WillByDefault([&](outbound_message const& f) { sent.push_back(*f.payload); });
     json.on_text(R"({"type":"job_start","id":1,"data":{"steps":0}})");
     json.on_text(R"({"type":"job_start","id":2,"data":{"steps":100000}})");
     json.on_text(R"({"type":"job_start","id":3,"data":{"step_ms":60001}})");

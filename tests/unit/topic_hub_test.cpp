@@ -32,7 +32,7 @@ public:
     {
     }
     std::uint64_t id() const noexcept override { return id_; }
-    bool push(outbound_frame frame) override
+    bool push(outbound_message frame) override
     {
         if (!taking_messages)
             return false;
@@ -42,10 +42,10 @@ public:
     }
     std::size_t shard() const noexcept override { return shard_; }
     bool accepting() const noexcept override { return taking_messages; }
-    void push_here(outbound_frame frame) override { frames.push_back(std::move(frame)); }
-    void disconnect(std::uint16_t, std::string) override {}
+    void push_here(outbound_message frame) override { frames.push_back(std::move(frame)); }
+    void close_websocket(std::uint16_t, std::string) override {}
 
-    std::vector<outbound_frame> frames;
+    std::vector<outbound_message> frames;
     int handed_off = 0;           // frames that came through push(), which hands off to the connection
     bool taking_messages = true;  // false: a subscriber being closed
 

@@ -20,17 +20,17 @@ inline shared_payload make_payload(std::string text)
     return std::make_shared<std::string const>(std::move(text));
 }
 
-struct outbound_frame {
+struct outbound_message {
     shared_payload payload;
     bool binary = false;
-    // Non-zero: when the queue is full, a later frame with the same key replaces this one while it
+    // Non-zero: when the queue is full, a later message with the same key replaces this one while it
     // still waits ("latest value wins", used for job progress). Zero: never replaced.
     std::uint64_t coalesce_key = 0;
 
     std::size_t size() const noexcept { return payload ? payload->size() : 0; }
 };
 
-inline outbound_frame text_frame(shared_payload payload)
+inline outbound_message text_message(shared_payload payload)
 {
     return {std::move(payload), false, 0};
 }
@@ -42,8 +42,8 @@ public:
     virtual ~push_target() = default;
     virtual std::uint64_t id() const noexcept = 0;
     // False when the connection takes no more messages (it is closing or has ended), so the
-    // frame is not sent; true when it was handed to the connection's queue.
-    virtual bool push(outbound_frame frame) = 0;
+    // message is not sent; true when it was handed to the connection's queue.
+    virtual bool push(outbound_message message) = 0;
 
     // For fan-out (the topic hub), which hands a message to each of the server's shards once,
     // rather than to each subscriber (the defaults suit a target that lives on one thread, as the
@@ -51,12 +51,13 @@ public:
     virtual std::size_t shard() const noexcept { return 0; }
     // ... whether it still takes messages (what push would answer), read from any thread ...
     virtual bool accepting() const noexcept { return true; }
-    // ... and, called on that shard only, queueing the frame there and then: no hand-off, no lock.
-    virtual void push_here(outbound_frame frame) { push(std::move(frame)); }
+    // ... and, called on that shard only, queueing the message there and then: no hand-off, no lock.
+    virtual void push_here(outbound_message message) { push(std::move(message)); }
 
     // Flush what is queued, then close the session with this code and reason (the backend
-    // disconnecting a user). A no-op for a connection that has ended or is not a WebSocket.
-    virtual void disconnect(std::uint16_t code, std::string reason) = 0;
+    // disconnecting a user): outbox::close, from any thread. A no-op for a connection that has
+    // ended or is not a WebSocket.
+    virtual void close_websocket(std::uint16_t code, std::string reason) = 0;
 };
 
 // What a message handler may do with its own connection. Only called on that connection's
@@ -66,9 +67,9 @@ public:
     virtual ~outbox() = default;
     virtual std::uint64_t id() const noexcept = 0;
     // Queue a message now.
-    virtual void send(outbound_frame frame) = 0;
+    virtual void send(outbound_message message) = 0;
     // Queue a message once `delay` has passed (the demo's notice). Ordered by due time.
-    virtual void send_after(std::chrono::steady_clock::duration delay, outbound_frame frame) = 0;
+    virtual void send_after(std::chrono::steady_clock::duration delay, outbound_message message) = 0;
     // Flush what is queued, then close with this code and reason.
     virtual void close(std::uint16_t code, std::string_view reason) = 0;
     // Close with this code and reason at `when`, unless called again first (the last call wins;
