@@ -27,8 +27,8 @@ class wake_signal {
 public:
     using clock = std::chrono::steady_clock;
 
-    explicit wake_signal(boost::asio::any_io_executor executor)
-        : timer_(std::move(executor))
+    explicit wake_signal(boost::asio::any_io_executor const& executor)
+        : timer_(executor)
     {
     }
 

@@ -32,6 +32,8 @@ class server_state : public net::session_context, public std::enable_shared_from
 public:
     server_state(boost::asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane);
     ~server_state() override;
+    server_state(server_state const&) = delete;
+    server_state& operator=(server_state const&) = delete;
 
     demo_replies const demo;
     std::unique_ptr<backplane> link;

@@ -23,8 +23,8 @@ constexpr std::chrono::seconds handshake_timeout{1};
 // The deadlines: pushes and when they are due; when the client is dropped unless it speaks (the
 // handshake's limit, then the idle limit; from step 5 a ping's); and the watchdog's one timer.
 struct deadlines {
-    explicit deadlines(asio::any_io_executor executor)
-        : deadline_timer(std::move(executor))
+    explicit deadlines(asio::any_io_executor const& executor)
+        : deadline_timer(executor)
     {
     }
 
