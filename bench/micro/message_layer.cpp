@@ -78,18 +78,18 @@ void dispatch_echo(benchmark::State& state)
 {
     server_options options;
     metrics stats;
-    demo_replies demo{make_payload("w"), make_payload("n"), make_payload("{}"), "w", std::chrono::seconds(1)};
-    in_process_backplane link;
-    topic_hub hub(stats, link);
+    service::demo_replies demo{make_payload("w"), make_payload("n"), make_payload("{}"), "w", std::chrono::seconds(1)};
+    pubsub::in_process_backplane link;
+    pubsub::topic_hub hub(stats, link);
     boost::asio::io_context io;
-    auto jobs = std::make_shared<job_manager>(io.get_executor(), job_limits{}, stats);
+    auto jobs = std::make_shared<jobs::job_manager>(io.get_executor(), jobs::job_limits{}, stats);
     std::atomic<bool> draining{false};
     options.rate_messages = 0;  // the handler alone, as fast as it goes
     auth::access_policy const access;
-    user_sessions users;
-    service_context services{options, stats, demo, hub, *jobs, draining, access, nullptr, users};
+    service::user_sessions users;
+    service::service_context services{options, stats, demo, hub, *jobs, draining, access, nullptr, users};
     counting_outbox out;
-    json_dialect dialect(out, services);
+    service::json_dialect dialect(out, services);
     for (auto _ : state)
         dialect.on_text(echo_request);
     benchmark::DoNotOptimize(out.bytes);

@@ -37,12 +37,12 @@ std::variant<std::optional<std::string>, api_error> string_field(json::object co
 
 }  // namespace
 
-std::variant<backend_job_spec, api_error> read_job_spec(json::value const& body, std::size_t max_topic_length)
+std::variant<jobs::backend_job_spec, api_error> read_job_spec(json::value const& body, std::size_t max_topic_length)
 {
     auto const* object = body.if_object();
     if (!object)
         return bad_job_field("the body must be a JSON object");
-    backend_job_spec spec;
+    jobs::backend_job_spec spec;
     auto label = string_field(*object, "label", true);
     if (auto const* e = std::get_if<api_error>(&label))
         return *e;
@@ -71,15 +71,15 @@ std::variant<backend_job_spec, api_error> read_job_spec(json::value const& body,
     return spec;
 }
 
-std::variant<backend_report, api_error> read_job_report(backend_report::kind what, json::value const& body)
+std::variant<jobs::backend_report, api_error> read_job_report(jobs::backend_report::kind what, json::value const& body)
 {
     auto const* object = body.if_object();
     if (!object)
         return bad_job_field("the body must be a JSON object");
-    backend_report update;
+    jobs::backend_report update;
     update.what = what;
     char const* text_name = "message";
-    if (what == backend_report::kind::progress) {
+    if (what == jobs::backend_report::kind::progress) {
         auto const* percent = object->if_contains("percent");
         if (!percent || !percent->is_number())
             return bad_job_field("percent must be an integer from 0 to 100");
@@ -91,7 +91,7 @@ std::variant<backend_report, api_error> read_job_report(backend_report::kind wha
         if (auto const* data = object->if_contains("data"); data && !data->is_null())
             update.data = *data;
     } else {
-        text_name = what == backend_report::kind::done ? "result" : "reason";
+        text_name = what == jobs::backend_report::kind::done ? "result" : "reason";
     }
     auto text = string_field(*object, text_name, true);
     if (auto const* e = std::get_if<api_error>(&text))
@@ -100,7 +100,7 @@ std::variant<backend_report, api_error> read_job_report(backend_report::kind wha
     return update;
 }
 
-json::object status_json(backend_job_status const& state)
+json::object status_json(jobs::backend_job_status const& state)
 {
     auto const optional_text = [](std::string const& text) { return text.empty() ? json::value() : json::value(text); };
     json::object answer;
@@ -108,9 +108,9 @@ json::object status_json(backend_job_status const& state)
     answer["label"] = state.label;
     answer["user"] = optional_text(state.user);
     answer["topic"] = optional_text(state.topic);
-    answer["state"] = state.state == job_state::running ? "running"
-                      : state.state == job_state::done  ? "done"
-                                                        : "failed";
+    answer["state"] = state.state == jobs::job_state::running ? "running"
+                      : state.state == jobs::job_state::done  ? "done"
+                                                              : "failed";
     answer["percent"] = state.percent;
     answer["seq"] = state.seq;
     answer["cancel_requested"] = state.cancel_requested;

@@ -14,13 +14,15 @@
 namespace coropush::api {
 
 // POST /api/jobs {"label", "topic"?, "user"?}.
-std::variant<backend_job_spec, api_error> read_job_spec(boost::json::value const& body, std::size_t max_topic_length);
+std::variant<jobs::backend_job_spec, api_error> read_job_spec(boost::json::value const& body,
+                                                              std::size_t max_topic_length);
 
 // POST /api/jobs/{id}/progress {"percent", "message", "data"?}, .../done {"result"},
 // .../failed {"reason"}.
-std::variant<backend_report, api_error> read_job_report(backend_report::kind what, boost::json::value const& body);
+std::variant<jobs::backend_report, api_error> read_job_report(jobs::backend_report::kind what,
+                                                              boost::json::value const& body);
 
 // {"job","label","user","topic","state","percent","seq","cancel_requested"}; no user or topic: null.
-boost::json::object status_json(backend_job_status const& state);
+boost::json::object status_json(jobs::backend_job_status const& state);
 
 }  // namespace coropush::api

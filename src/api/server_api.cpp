@@ -141,7 +141,7 @@ struct server_api::route {
     endpoint to;
     http::verb method = http::verb::post;
     std::string job_id;
-    backend_report::kind report = backend_report::kind::progress;
+    jobs::backend_report::kind report = jobs::backend_report::kind::progress;
 };
 
 namespace {
@@ -151,7 +151,7 @@ std::optional<server_api::route> read_route(std::string_view path, bool with_job
 {
     using endpoint = server_api::route::endpoint;
     auto const to = [](endpoint e, http::verb method = http::verb::post, std::string job_id = {},
-                       backend_report::kind report = backend_report::kind::progress) {
+                       jobs::backend_report::kind report = jobs::backend_report::kind::progress) {
         return server_api::route{e, method, std::move(job_id), report};
     };
     if (path == "/api/publish")
@@ -171,9 +171,9 @@ std::optional<server_api::route> read_route(std::string_view path, bool with_job
     if (slash == std::string_view::npos)
         return to(endpoint::job_status, http::verb::get, std::move(id));
     auto const action = rest.substr(slash + 1);
-    auto const report = action == "progress" ? std::optional(backend_report::kind::progress)
-                        : action == "done"   ? std::optional(backend_report::kind::done)
-                        : action == "failed" ? std::optional(backend_report::kind::failed)
+    auto const report = action == "progress" ? std::optional(jobs::backend_report::kind::progress)
+                        : action == "done"   ? std::optional(jobs::backend_report::kind::done)
+                        : action == "failed" ? std::optional(jobs::backend_report::kind::failed)
                                              : std::nullopt;
     if (!report)
         return std::nullopt;
@@ -181,7 +181,7 @@ std::optional<server_api::route> read_route(std::string_view path, bool with_job
 }
 
 // A refusal from where the jobs live, as the API answers it.
-api_error job_error(job_refusal const& refusal)
+api_error job_error(jobs::job_refusal const& refusal)
 {
     switch (refusal.code) {
     case protocol::errc::unknown_job:
@@ -344,9 +344,9 @@ asio::awaitable<std::variant<json::object, api_error>> server_api::create_job(js
     if (auto const* e = std::get_if<api_error>(&spec))
         co_return *e;
     // Named before it is awaited: GCC 12 may destroy an aggregate argument in a co_await twice.
-    auto pending = services_.jobs->create(std::get<backend_job_spec>(std::move(spec)));
+    auto pending = services_.jobs->create(std::get<jobs::backend_job_spec>(std::move(spec)));
     auto created = co_await std::move(pending);
-    if (auto const* refusal = std::get_if<job_refusal>(&created))
+    if (auto const* refusal = std::get_if<jobs::job_refusal>(&created))
         co_return job_error(*refusal);
     json::object answer;
     answer["job"] = std::get<std::string>(created);
@@ -361,17 +361,17 @@ asio::awaitable<std::variant<json::object, api_error>> server_api::report_job(ro
     auto update = read_job_report(to.report, body);
     if (auto const* e = std::get_if<api_error>(&update))
         co_return *e;
-    if (!well_formed_job_id(to.job_id))
+    if (!jobs::well_formed_job_id(to.job_id))
         co_return job_error({protocol::errc::unknown_job, "no job " + to.job_id});
-    auto pending = services_.jobs->report(to.job_id, std::get<backend_report>(std::move(update)));
+    auto pending = services_.jobs->report(to.job_id, std::get<jobs::backend_report>(std::move(update)));
     auto reported = co_await std::move(pending);
-    if (auto const* refusal = std::get_if<job_refusal>(&reported))
+    if (auto const* refusal = std::get_if<jobs::job_refusal>(&reported))
         co_return job_error(*refusal);
-    auto const& state = std::get<backend_job_status>(reported);
+    auto const& state = std::get<jobs::backend_job_status>(reported);
     json::object answer;
     answer["job"] = state.job;
     answer["seq"] = state.seq;
-    if (to.report == backend_report::kind::progress)
+    if (to.report == jobs::backend_report::kind::progress)
         answer["cancel_requested"] = state.cancel_requested;
     co_return answer;
 }
@@ -379,12 +379,12 @@ asio::awaitable<std::variant<json::object, api_error>> server_api::report_job(ro
 // GET /api/jobs/{id}: the job's state.
 asio::awaitable<std::variant<json::object, api_error>> server_api::job_status(route const& to) const
 {
-    if (!well_formed_job_id(to.job_id))
+    if (!jobs::well_formed_job_id(to.job_id))
         co_return job_error({protocol::errc::unknown_job, "no job " + to.job_id});
     auto found = co_await services_.jobs->status(to.job_id);
-    if (auto const* refusal = std::get_if<job_refusal>(&found))
+    if (auto const* refusal = std::get_if<jobs::job_refusal>(&found))
         co_return job_error(*refusal);
-    co_return status_json(std::get<backend_job_status>(found));
+    co_return status_json(std::get<jobs::backend_job_status>(found));
 }
 
 http_response error_response(http::status status, std::string_view code, std::string_view message, unsigned version,

@@ -25,7 +25,7 @@
 #include <string_view>
 #include <variant>
 
-namespace coropush {
+namespace coropush::jobs {
 class backend_jobs;
 }
 
@@ -55,7 +55,7 @@ struct api_services {
     // Told the status of every answer, for /metrics (may be empty).
     std::function<void(unsigned status)> answered = {};
     // Where jobs run by the backend live (/api/jobs); null: those endpoints answer 404.
-    backend_jobs* jobs = nullptr;
+    coropush::jobs::backend_jobs* jobs = nullptr;
 };
 
 // A problem with a request, on its way to becoming an error response.

@@ -50,7 +50,7 @@ int main(int argc, char** argv)
 
     std::optional<coropush::server> server;
     try {
-        server.emplace(io, options, coropush::make_backplane(options, io));
+        server.emplace(io, options, coropush::pubsub::make_backplane(options, io));
     } catch (std::exception const& e) {
         coropush::log_error(0, "cannot start: ", e.what());
         return 1;

@@ -21,6 +21,15 @@ public:
 
 // One shard, run at once on the caller's thread: for a hub whose subscribers all live on the
 // thread that publishes (the unit tests, the benchmarks).
-fanout_shards& one_shard_at_once();
+inline fanout_shards& one_shard_at_once()
+{
+    class at_once final : public fanout_shards {
+    public:
+        std::size_t size() const noexcept override { return 1; }
+        void run(std::size_t, std::function<void()> part) override { part(); }
+    };
+    static at_once shard;  // stateless: shared by every hub that uses it
+    return shard;
+}
 
 }  // namespace coropush

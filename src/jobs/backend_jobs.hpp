@@ -18,7 +18,7 @@
 #include <string_view>
 #include <variant>
 
-namespace coropush {
+namespace coropush::jobs {
 
 // How a job's events reach a topic's subscribers on every node (the topic hub's publish).
 using topic_publisher = std::function<void(std::string const& topic, shared_payload const& envelope)>;
@@ -94,4 +94,4 @@ public:
 // True for what new_job_id makes: 32 lower-case hex digits (anything else is no job's id).
 bool well_formed_job_id(std::string_view id) noexcept;
 
-}  // namespace coropush
+}  // namespace coropush::jobs

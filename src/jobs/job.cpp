@@ -9,7 +9,7 @@
 
 #include <algorithm>
 
-namespace coropush {
+namespace coropush::jobs {
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
 
@@ -193,4 +193,4 @@ asio::awaitable<void> job::retain(std::chrono::steady_clock::duration d)
     co_await wake_.wait_for(d);
 }
 
-}  // namespace coropush
+}  // namespace coropush::jobs

@@ -20,7 +20,7 @@
 #include <variant>
 #include <vector>
 
-namespace coropush {
+namespace coropush::jobs {
 
 class job final : public job_context {
 public:
@@ -104,4 +104,4 @@ private:
     std::atomic<bool> finished_{false};
 };
 
-}  // namespace coropush
+}  // namespace coropush::jobs

@@ -10,7 +10,7 @@
 
 #include <string>
 
-namespace coropush {
+namespace coropush::jobs {
 
 // What a job's topic subscribers get for one of its events: a topic message whose data is the
 // event's envelope, as a watcher of the job receives it (docs/protocol.md, "Jobs run by a backend").
@@ -42,4 +42,4 @@ envelope_around_seq around_seq(Event event)
     return {text.substr(0, at + field.size() - 1), text.substr(at + field.size())};
 }
 
-}  // namespace coropush
+}  // namespace coropush::jobs

@@ -14,7 +14,7 @@
 #include <functional>
 #include <string>
 
-namespace coropush {
+namespace coropush::jobs {
 
 struct job_spec {
     std::string kind = "sample";
@@ -50,4 +50,4 @@ using job_body = std::function<boost::asio::awaitable<job_outcome>(job_context&,
 job_body sample_job();
 job_body failing_job();
 
-}  // namespace coropush
+}  // namespace coropush::jobs

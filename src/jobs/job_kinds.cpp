@@ -3,7 +3,7 @@
 
 #include <string>
 
-namespace coropush {
+namespace coropush::jobs {
 namespace {
 
 boost::asio::awaitable<job_outcome> count_steps(job_context& job, job_spec const& spec, std::uint32_t fail_at)
@@ -31,4 +31,4 @@ job_body failing_job()
     return [](job_context& job, job_spec const& spec) { return count_steps(job, spec, spec.steps / 2 + 1); };
 }
 
-}  // namespace coropush
+}  // namespace coropush::jobs

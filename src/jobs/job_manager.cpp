@@ -18,7 +18,7 @@
 #include <exception>
 #include <stdexcept>
 
-namespace coropush {
+namespace coropush::jobs {
 namespace asio = boost::asio;
 
 std::string new_job_id()
@@ -301,4 +301,4 @@ std::size_t job_manager::size() const
     return jobs_.size();
 }
 
-}  // namespace coropush
+}  // namespace coropush::jobs

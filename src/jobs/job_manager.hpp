@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <variant>
 
-namespace coropush {
+namespace coropush::jobs {
 
 class job;
 
@@ -107,4 +107,4 @@ private:
 // A new unguessable job id: 128 bits from the OS's random source, as 32 hex digits.
 std::string new_job_id();
 
-}  // namespace coropush
+}  // namespace coropush::jobs

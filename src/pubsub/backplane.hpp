@@ -13,8 +13,10 @@
 #include <string>
 
 namespace coropush {
-
 class metrics;
+}
+
+namespace coropush::pubsub {
 
 class backplane {
 public:
@@ -68,4 +70,4 @@ public:
     void shutdown() override {}
 };
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

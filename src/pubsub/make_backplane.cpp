@@ -6,7 +6,7 @@
 
 #include <stdexcept>
 
-namespace coropush {
+namespace coropush::pubsub {
 
 std::unique_ptr<backplane> make_backplane(server_options const& options, boost::asio::io_context& io)
 {
@@ -24,4 +24,4 @@ std::unique_ptr<backplane> make_backplane(server_options const& options, boost::
     return std::make_unique<redis_backplane>(io, *url, liveness);
 }
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

@@ -10,9 +10,9 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace coropush {
+namespace coropush::pubsub {
 
 // Throws std::invalid_argument for a URL it cannot use.
 std::unique_ptr<backplane> make_backplane(server_options const& options, boost::asio::io_context& io);
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

@@ -18,7 +18,7 @@
 #include <random>
 #include <unordered_map>
 
-namespace coropush {
+namespace coropush::pubsub {
 namespace asio = boost::asio;
 
 namespace {
@@ -469,4 +469,4 @@ void redis_backplane::command(std::vector<std::string> const& args, std::functio
     state_->run(args, std::move(done));
 }
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

@@ -30,7 +30,7 @@ namespace boost::asio {
 class io_context;
 }
 
-namespace coropush {
+namespace coropush::pubsub {
 
 class redis_backplane final : public backplane {
 public:
@@ -78,4 +78,4 @@ private:
     std::shared_ptr<state> state_;
 };
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

@@ -18,7 +18,15 @@
 #include <deque>
 #include <unordered_map>
 
-namespace coropush {
+namespace coropush::pubsub {
+// What jobs/ declares and this store implements over Redis.
+using jobs::backend_job_spec;
+using jobs::backend_job_status;
+using jobs::backend_report;
+using jobs::job_limits;
+using jobs::job_refusal;
+using jobs::job_state;
+using jobs::topic_publisher;
 namespace asio = boost::asio;
 
 namespace {
@@ -243,7 +251,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
     asio::awaitable<redis_reply> eval(std::string const& id, std::string op, std::vector<std::string> more)
     {
         auto const key = name_space + ":job:" + id;
-        auto const abandoned = around_seq(protocol::job_failed{id, 0, abandoned_reason(limits.retention)});
+        auto const abandoned = jobs::around_seq(protocol::job_failed{id, 0, abandoned_reason(limits.retention)});
         std::vector<std::string> args{"EVAL",
                                       job_script,
                                       "3",
@@ -289,8 +297,9 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
         stats.backend_jobs_abandoned.fetch_add(1, std::memory_order_relaxed);
         log_info(0, "job ", id, " failed: ", abandoned_reason(limits.retention));
         if (!a.topic.empty() && publish)
-            publish(a.topic, job_topic_message(a.topic, protocol::job_failed{id, a.abandoned_seq,
-                                                                             abandoned_reason(limits.retention)}));
+            publish(a.topic,
+                    jobs::job_topic_message(
+                        a.topic, protocol::job_failed{id, a.abandoned_seq, abandoned_reason(limits.retention)}));
     }
 
     // A backend call's answer, read: a silent backend's failure told, an unknown job refused.
@@ -567,7 +576,7 @@ void redis_job_store::shutdown()
 asio::awaitable<std::variant<std::string, job_refusal>> redis_job_store::create(backend_job_spec spec)
 {
     auto s = state_;
-    auto const id = new_job_id();
+    auto const id = jobs::new_job_id();
     auto creating = s->eval(id, "create", {spec.label, spec.user, spec.topic, std::to_string(s->limits.total)});
     auto reply = co_await std::move(creating);
     if (reply.what != redis_reply::kind::array)
@@ -581,7 +590,7 @@ asio::awaitable<std::variant<std::string, job_refusal>> redis_job_store::create(
     s->stats.backend_jobs_created.fetch_add(1, std::memory_order_relaxed);
     if (!spec.topic.empty() && s->publish)
         s->publish(spec.topic,
-                   job_topic_message(spec.topic, protocol::job_started{id, "backend", std::nullopt, spec.label}));
+                   jobs::job_topic_message(spec.topic, protocol::job_started{id, "backend", std::nullopt, spec.label}));
     asio::co_spawn(s->strand, s->watch_silence(id), log_exceptions("job " + id));
     co_return id;
 }
@@ -598,7 +607,7 @@ asio::awaitable<std::variant<backend_job_status, job_refusal>> redis_job_store::
         event = protocol::job_done{job_id, 0, std::move(update.text)};
     else
         event = protocol::job_failed{job_id, 0, std::move(update.text)};
-    auto parts = std::visit([](auto const& e) { return around_seq(e); }, event);
+    auto parts = std::visit([](auto const& e) { return jobs::around_seq(e); }, event);
     auto const name = update.what == kind::progress ? "progress" : update.what == kind::done ? "done" : "failed";
     // Called in its own statement, then awaited: GCC 12 may destroy the temporaries of a
     // braced argument list inside a co_await full-expression twice.
@@ -619,7 +628,7 @@ asio::awaitable<std::variant<backend_job_status, job_refusal>> redis_job_store::
         std::visit(
             [&](auto& e) {
                 e.seq = a.seq;
-                s->publish(a.topic, job_topic_message(a.topic, e));
+                s->publish(a.topic, jobs::job_topic_message(a.topic, e));
             },
             event);
     co_return state::status_of(job_id, a);
@@ -643,7 +652,7 @@ void redis_job_store::resume(std::string job_id, std::string user, std::uint64_t
                                     watcher = std::move(watcher), request_id]() mutable {
         if (s->stopped)
             return;
-        if (!well_formed_job_id(id)) {
+        if (!jobs::well_formed_job_id(id)) {
             s->push_error(*watcher, request_id, protocol::errc::unknown_job, "no job " + id);
             return;
         }
@@ -663,7 +672,7 @@ void redis_job_store::cancel(std::string job_id, std::string user, std::shared_p
                                     requester = std::move(requester), request_id]() mutable {
         if (s->stopped)
             return;
-        if (!well_formed_job_id(id)) {
+        if (!jobs::well_formed_job_id(id)) {
             s->push_error(*requester, request_id, protocol::errc::unknown_job, "no job " + id);
             return;
         }
@@ -677,4 +686,4 @@ void redis_job_store::unwatch(std::string job_id, std::uint64_t watcher_id)
     asio::dispatch(state_->strand, [s = state_, id = std::move(job_id), watcher_id] { s->unwatch(id, watcher_id); });
 }
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

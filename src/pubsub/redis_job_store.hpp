@@ -22,15 +22,15 @@
 
 #include <memory>
 
-namespace coropush {
+namespace coropush::pubsub {
 
 class redis_backplane;
 
-class redis_job_store final : public backend_jobs, public remote_jobs {
+class redis_job_store final : public jobs::backend_jobs, public jobs::remote_jobs {
 public:
     // `link` must outlive the store's use (the server's shutdown stops both); `publish` reaches a
     // topic's subscribers on every node.
-    redis_job_store(redis_backplane& link, job_limits limits, metrics& stats, topic_publisher publish);
+    redis_job_store(redis_backplane& link, jobs::job_limits limits, metrics& stats, jobs::topic_publisher publish);
     ~redis_job_store() override;
     redis_job_store(redis_job_store const&) = delete;
     redis_job_store& operator=(redis_job_store const&) = delete;
@@ -38,10 +38,11 @@ public:
     // Stop: no new work, watchers dropped, the silence timers cancelled.
     void shutdown();
 
-    boost::asio::awaitable<std::variant<std::string, job_refusal>> create(backend_job_spec spec) override;
-    boost::asio::awaitable<std::variant<backend_job_status, job_refusal>> report(std::string job_id,
-                                                                                 backend_report update) override;
-    boost::asio::awaitable<std::variant<backend_job_status, job_refusal>> status(std::string job_id) override;
+    boost::asio::awaitable<std::variant<std::string, jobs::job_refusal>> create(jobs::backend_job_spec spec) override;
+    boost::asio::awaitable<std::variant<jobs::backend_job_status, jobs::job_refusal>>
+    report(std::string job_id, jobs::backend_report update) override;
+    boost::asio::awaitable<std::variant<jobs::backend_job_status, jobs::job_refusal>>
+    status(std::string job_id) override;
 
     void resume(std::string job_id, std::string user, std::uint64_t after_seq, std::shared_ptr<push_target> watcher,
                 std::optional<std::uint64_t> request_id) override;
@@ -54,4 +55,4 @@ private:
     std::shared_ptr<state> state_;
 };
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

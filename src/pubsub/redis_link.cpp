@@ -22,7 +22,7 @@
 
 #include <sys/socket.h>
 
-namespace coropush {
+namespace coropush::pubsub {
 namespace asio = boost::asio;
 
 namespace {
@@ -435,4 +435,4 @@ bool redis_link::command(std::span<std::string_view const> args, reply_callback 
     return true;
 }
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

@@ -31,7 +31,7 @@
 
 struct redisAsyncContext;  // hiredis
 
-namespace coropush {
+namespace coropush::pubsub {
 
 struct redis_link_settings {
     // Both the TCP connect and the first heartbeat's reply: a link is up once Redis answers.
@@ -97,4 +97,4 @@ private:
     std::shared_ptr<impl> impl_;
 };
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-namespace coropush {
+namespace coropush::pubsub {
 
 redis_liveness::redis_liveness(limits bounds)
     : bounds_(bounds)
@@ -65,4 +65,4 @@ void redis_liveness::reset() noexcept
     in_flight_.clear();
 }
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <deque>
 
-namespace coropush {
+namespace coropush::pubsub {
 
 struct redis_liveness_limits {
     std::chrono::milliseconds heartbeat_interval{1000};
@@ -68,4 +68,4 @@ private:
     std::deque<heartbeat> in_flight_;  // oldest first
 };
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

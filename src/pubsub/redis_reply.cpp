@@ -5,7 +5,7 @@
 
 #include <charconv>
 
-namespace coropush {
+namespace coropush::pubsub {
 
 redis_reply redis_reply::copy_of(redisReply const* reply)
 {
@@ -59,4 +59,4 @@ redis_reply const& redis_reply::at(std::size_t i) const noexcept
     return i < elements.size() ? elements[i] : missing;
 }
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

@@ -8,7 +8,7 @@
 
 struct redisReply;  // hiredis
 
-namespace coropush {
+namespace coropush::pubsub {
 
 struct redis_reply {
     // `none`: no reply (the connection went away first, or the command was not sent).
@@ -27,4 +27,4 @@ struct redis_reply {
     redis_reply const& at(std::size_t i) const noexcept;
 };
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

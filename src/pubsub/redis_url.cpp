@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <charconv>
 
-namespace coropush {
+namespace coropush::pubsub {
 
 namespace {
 
@@ -76,4 +76,4 @@ std::optional<redis_url> parse_redis_url(std::string_view text)
     return url;
 }
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

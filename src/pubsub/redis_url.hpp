@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace coropush {
+namespace coropush::pubsub {
 
 struct redis_url {
     std::string host;
@@ -21,4 +21,4 @@ struct redis_url {
 // std::nullopt when `text` is not such a URL.
 std::optional<redis_url> parse_redis_url(std::string_view text);
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

@@ -3,24 +3,7 @@
 
 #include <algorithm>
 
-namespace coropush {
-
-namespace {
-
-// The hub of a single thread: a part runs as it is handed over.
-class at_once final : public fanout_shards {
-public:
-    std::size_t size() const noexcept override { return 1; }
-    void run(std::size_t, std::function<void()> part) override { part(); }
-};
-
-}  // namespace
-
-fanout_shards& one_shard_at_once()
-{
-    static at_once shard;  // stateless: shared by every hub that uses it
-    return shard;
-}
+namespace coropush::pubsub {
 
 bool topic_hub::subscribe(std::string const& topic, std::shared_ptr<push_target> subscriber)
 {
@@ -144,4 +127,4 @@ std::size_t topic_hub::topic_count() const
     return topics_.size();
 }
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

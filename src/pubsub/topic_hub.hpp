@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace coropush {
+namespace coropush::pubsub {
 
 class topic_hub {
 public:
@@ -90,4 +90,4 @@ private:
     std::unordered_map<std::string, topic_entry> topics_;  // guarded by mutex_
 };
 
-}  // namespace coropush
+}  // namespace coropush::pubsub

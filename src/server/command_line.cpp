@@ -354,7 +354,7 @@ std::vector<option_spec> const& options_table()
             {"backplane", "URL",
              "share topics with other nodes through Redis: redis://HOST[:PORT][/NAMESPACE] (default: in-process)",
              [](o& opts, std::string_view v) -> problem {
-                 if (!v.empty() && !parse_redis_url(v))
+                 if (!v.empty() && !pubsub::parse_redis_url(v))
                      return "expects redis://HOST[:PORT][/NAMESPACE]";
                  opts.backplane = std::string(v);
                  return std::nullopt;

@@ -12,7 +12,7 @@ namespace coropush {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-server::server(asio::io_context& io, server_options options, std::unique_ptr<backplane> link)
+server::server(asio::io_context& io, server_options options, std::unique_ptr<pubsub::backplane> link)
     : state_(std::make_shared<server_state>(io, std::move(options), std::move(link)))
 {
     auto const& opts = state_->options;

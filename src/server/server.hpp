@@ -29,7 +29,7 @@ class server {
 public:
     // Binds and listens (throws std::system_error when the address is unusable). Nothing is
     // accepted until start(); run the io_context to serve.
-    server(boost::asio::io_context& io, server_options options, std::unique_ptr<backplane> link = nullptr);
+    server(boost::asio::io_context& io, server_options options, std::unique_ptr<pubsub::backplane> link = nullptr);
     ~server();
     server(server const&) = delete;
     server& operator=(server const&) = delete;

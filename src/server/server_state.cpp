@@ -19,9 +19,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-demo_replies make_demo(server_options const& options)
+service::demo_replies make_demo(server_options const& options)
 {
-    return demo_replies{
+    return service::demo_replies{
         make_payload(options.welcome_text),
         make_payload(options.notice_text),
         make_payload(protocol::encode(protocol::notice{options.notice_text})),
@@ -30,9 +30,9 @@ demo_replies make_demo(server_options const& options)
     };
 }
 
-job_limits make_job_limits(server_options const& options)
+jobs::job_limits make_job_limits(server_options const& options)
 {
-    job_limits limits;
+    jobs::job_limits limits;
     limits.per_connection = options.max_jobs_per_connection;
     limits.total = options.max_jobs_total;
     limits.retention = options.job_retention;
@@ -72,19 +72,19 @@ std::optional<auth::token_verifier> make_verifier(server_options const& options)
 }
 
 // A job's events to its topic: through the hub, to the subscribers on every node.
-topic_publisher to_topics(topic_hub& hub)
+jobs::topic_publisher to_topics(pubsub::topic_hub& hub)
 {
     return [&hub](std::string const& topic, shared_payload const& envelope) { hub.publish(topic, envelope); };
 }
 
 // Where the backend's jobs live with a Redis backplane (none: in the job manager).
-std::unique_ptr<redis_job_store> make_job_store(backplane& link, server_options const& options, metrics& stats,
-                                                topic_hub& hub)
+std::unique_ptr<pubsub::redis_job_store> make_job_store(pubsub::backplane& link, server_options const& options,
+                                                        metrics& stats, pubsub::topic_hub& hub)
 {
-    auto* redis = dynamic_cast<redis_backplane*>(&link);
+    auto* redis = dynamic_cast<pubsub::redis_backplane*>(&link);
     if (redis == nullptr)
         return nullptr;
-    return std::make_unique<redis_job_store>(*redis, make_job_limits(options), stats, to_topics(hub));
+    return std::make_unique<pubsub::redis_job_store>(*redis, make_job_limits(options), stats, to_topics(hub));
 }
 
 }  // namespace
@@ -104,15 +104,18 @@ api::api_services server_state::make_api_services(server_state& server)
                              },
                              [&server](std::string_view user) { return server.disconnect_user(user); },
                              [&server](unsigned status) { server.stats.api_answered(status); },
-                             server.job_store ? static_cast<backend_jobs*>(server.job_store.get()) : server.jobs.get()};
+                             server.job_store ? static_cast<jobs::backend_jobs*>(server.job_store.get())
+                                              : server.jobs.get()};
 }
 
-server_state::server_state(asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane)
+server_state::server_state(asio::io_context& io_context, server_options opts,
+                           std::unique_ptr<pubsub::backplane> backplane)
     : session_context(io_context, std::move(opts), [this] { return readiness_now(); }),
       demo(make_demo(options)),
-      link(backplane ? std::move(backplane) : std::make_unique<in_process_backplane>()),
+      link(backplane ? std::move(backplane) : std::make_unique<pubsub::in_process_backplane>()),
       hub(stats, *link, shards),
-      jobs(std::make_shared<job_manager>(io_context.get_executor(), make_job_limits(options), stats, to_topics(hub))),
+      jobs(std::make_shared<jobs::job_manager>(io_context.get_executor(), make_job_limits(options), stats,
+                                               to_topics(hub))),
       job_store(make_job_store(*link, options, stats, hub)),
       api(make_api_settings(options), make_api_services(*this)),
       access(make_access_policy(options)),
@@ -155,13 +158,13 @@ std::unique_ptr<message_handler> server_state::make_handler(net::dialect kind, n
 {
     switch (kind) {
     case net::dialect::json:
-        return std::make_unique<json_dialect>(conn, services);
+        return std::make_unique<service::json_dialect>(conn, services);
     case net::dialect::echo:
-        return std::make_unique<echo_dialect>(conn);
+        return std::make_unique<service::echo_dialect>(conn);
     case net::dialect::plain:
         break;
     }
-    return std::make_unique<plain_dialect>(conn, demo);
+    return std::make_unique<service::plain_dialect>(conn, demo);
 }
 
 void server_state::last_session_ended()

@@ -30,22 +30,23 @@ namespace coropush {
 
 class server_state : public net::session_context, public std::enable_shared_from_this<server_state> {
 public:
-    server_state(boost::asio::io_context& io_context, server_options opts, std::unique_ptr<backplane> backplane);
+    server_state(boost::asio::io_context& io_context, server_options opts,
+                 std::unique_ptr<pubsub::backplane> backplane);
     ~server_state() override;
     server_state(server_state const&) = delete;
     server_state& operator=(server_state const&) = delete;
 
-    demo_replies const demo;
-    std::unique_ptr<backplane> link;
-    topic_hub hub;
-    std::shared_ptr<job_manager> jobs;
+    service::demo_replies const demo;
+    std::unique_ptr<pubsub::backplane> link;
+    pubsub::topic_hub hub;
+    std::shared_ptr<coropush::jobs::job_manager> jobs;  // qualified: the member has the namespace's name
     // With a Redis backplane: where the backend's jobs live, so that every node serves them.
-    std::unique_ptr<redis_job_store> job_store;
+    std::unique_ptr<pubsub::redis_job_store> job_store;
     api::server_api api;
     auth::access_policy const access;
     std::optional<auth::token_verifier> const verifier;  // none under --auth off
-    user_sessions users;
-    service_context const services;
+    service::user_sessions users;
+    service::service_context const services;
 
     // What the transport asks of the features (net::session_context).
     bool is_api_target(std::string_view target) const noexcept override;

@@ -3,7 +3,7 @@
 
 #include <string>
 
-namespace coropush {
+namespace coropush::service {
 
 void echo_dialect::on_text(std::string_view text)
 {
@@ -15,4 +15,4 @@ void echo_dialect::on_binary(std::string_view data)
     out_.send(outbound_message{make_payload(std::string(data)), true, 0});
 }
 
-}  // namespace coropush
+}  // namespace coropush::service

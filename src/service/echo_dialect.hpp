@@ -4,7 +4,7 @@
 #include "core/message_handler.hpp"
 #include "core/outbound.hpp"
 
-namespace coropush {
+namespace coropush::service {
 
 // The raw echo endpoint for conformance suites: every message goes back unchanged, text as text,
 // binary as binary.
@@ -22,4 +22,4 @@ private:
     outbox& out_;
 };
 
-}  // namespace coropush
+}  // namespace coropush::service

@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <chrono>
 
-namespace coropush {
+namespace coropush::service {
 namespace {
 using steady = std::chrono::steady_clock;
 using wall_clock = std::chrono::system_clock;
@@ -238,7 +238,7 @@ void json_dialect::handle(protocol::job_start const& request, protocol::request_
         fail(id, protocol::errc::forbidden, "starting a job needs a token: send auth first");
         return;
     }
-    job_spec spec;
+    jobs::job_spec spec;
     spec.kind = request.kind.value_or("sample");
     spec.steps = request.steps.value_or(10);
     spec.step_time = request.step_ms ? std::chrono::milliseconds(*request.step_ms) : options.job_step_time;
@@ -260,7 +260,7 @@ void json_dialect::handle(protocol::job_start const& request, protocol::request_
         return;
     }
     auto started = services_.jobs.start(spec, out_.target(), user());
-    if (auto const* refusal = std::get_if<job_refusal>(&started)) {
+    if (auto const* refusal = std::get_if<jobs::job_refusal>(&started)) {
         fail(id, refusal->code, refusal->message);
         return;
     }
@@ -297,4 +297,4 @@ void json_dialect::on_closed()
         services_.users.remove(identity_->subject, out_.id());
 }
 
-}  // namespace coropush
+}  // namespace coropush::service

@@ -15,7 +15,7 @@
 #include <set>
 #include <string>
 
-namespace coropush {
+namespace coropush::service {
 
 class json_dialect final : public message_handler {
 public:
@@ -62,4 +62,4 @@ private:
     bool closed_for_rate_ = false;
 };
 
-}  // namespace coropush
+}  // namespace coropush::service

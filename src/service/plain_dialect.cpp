@@ -1,7 +1,7 @@
 // The plain-text demo dialect.
 #include "service/plain_dialect.hpp"
 
-namespace coropush {
+namespace coropush::service {
 
 void plain_dialect::on_text(std::string_view)
 {
@@ -16,4 +16,4 @@ void plain_dialect::on_binary(std::string_view)
     out_.close(1003, "binary messages are not supported");
 }
 
-}  // namespace coropush
+}  // namespace coropush::service

@@ -7,7 +7,7 @@
 
 #include <chrono>
 
-namespace coropush {
+namespace coropush::service {
 
 // The demo's replies, serialized once per server and shared by every session.
 struct demo_replies {
@@ -34,4 +34,4 @@ private:
     demo_replies const& demo_;
 };
 
-}  // namespace coropush
+}  // namespace coropush::service

@@ -9,25 +9,30 @@
 
 #include <atomic>
 
-namespace coropush {
-
+namespace coropush::pubsub {
 class topic_hub;
+}
+namespace coropush::jobs {
 class job_manager;
-class user_sessions;
-namespace auth {
+}
+namespace coropush::auth {
 class token_verifier;
 }
+
+namespace coropush::service {
+
+class user_sessions;
 
 struct service_context {
     server_options const& options;
     metrics& stats;
     demo_replies const& demo;
-    topic_hub& hub;
-    job_manager& jobs;
+    pubsub::topic_hub& hub;
+    coropush::jobs::job_manager& jobs;  // qualified: the member has the namespace's name
     std::atomic<bool> const& draining;
     auth::access_policy const& access;     // --auth and the anonymous patterns
     auth::token_verifier const* verifier;  // checks `auth` tokens; nullptr under --auth off
     user_sessions& users;                  // authenticated sessions by user, for the backend
 };
 
-}  // namespace coropush
+}  // namespace coropush::service

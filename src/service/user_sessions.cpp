@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-namespace coropush {
+namespace coropush::service {
 
 void user_sessions::add(std::string const& user, std::shared_ptr<push_target> const& session)
 {
@@ -41,4 +41,4 @@ std::size_t user_sessions::users() const
     return sessions_.size();
 }
 
-}  // namespace coropush
+}  // namespace coropush::service

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace coropush {
+namespace coropush::service {
 
 class user_sessions {
 public:
@@ -35,4 +35,4 @@ private:
     std::map<std::string, std::vector<entry>, std::less<>> sessions_;  // guarded by mutex_
 };
 
-}  // namespace coropush
+}  // namespace coropush::service

@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     std::string const input(reinterpret_cast<char const*>(data), size);
     asio::io_context io;
     metrics stats;
-    auto jobs = std::make_shared<job_manager>(io.get_executor(), job_limits{}, stats);
+    auto jobs = std::make_shared<jobs::job_manager>(io.get_executor(), jobs::job_limits{}, stats);
     std::vector<std::pair<std::string, std::string>> published;  // topic, envelope
     api::api_settings settings;
     settings.key = key;
@@ -106,7 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
 
     auto const created = ask(io, api, post("/api/jobs", input));
     if (created.status == http::status::created) {
-        check(well_formed_job_id(created.body.at("job").as_string()));
+        check(jobs::well_formed_job_id(created.body.at("job").as_string()));
     } else {
         check(created.status == http::status::bad_request);
         check_error(created);

@@ -8,7 +8,7 @@
 
 namespace coropush::testing {
 
-class mock_backplane : public backplane {
+class mock_backplane : public pubsub::backplane {
 public:
     MOCK_METHOD(void, start, (metrics&, remote_sink), (override));
     MOCK_METHOD(void, subscribe, (std::string const&), (override));

@@ -49,8 +49,8 @@ server_options test_options()
 
 test_server::test_server(server_options options, unsigned threads)
 {
-    options.threads = threads;                 // the server relies on it: one thread runs without strands
-    auto link = make_backplane(options, io_);  // in-process unless options.backplane names Redis
+    options.threads = threads;                         // the server relies on it: one thread runs without strands
+    auto link = pubsub::make_backplane(options, io_);  // in-process unless options.backplane names Redis
     server_.emplace(io_, std::move(options), std::move(link));
     server_->start();
     for (unsigned i = 0; i < threads; ++i)

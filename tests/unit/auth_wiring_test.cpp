@@ -32,7 +32,7 @@ struct session_stub : push_target {
 
 TEST(user_sessions, lists_the_live_sessions_of_each_user_and_forgets_users_with_none)
 {
-    user_sessions table;
+    service::user_sessions table;
     auto const phone = std::make_shared<session_stub>(1);
     auto const laptop = std::make_shared<session_stub>(2);
     auto gone = std::make_shared<session_stub>(3);
@@ -89,15 +89,16 @@ class json_standing : public ::testing::Test {
 protected:
     server_options options_;
     metrics stats_;
-    demo_replies demo_{make_payload("w"), make_payload("n"), make_payload("{}"), "w", 1s};
-    in_process_backplane link_;
-    topic_hub hub_{stats_, link_};
+    service::demo_replies demo_{make_payload("w"), make_payload("n"), make_payload("{}"), "w", 1s};
+    pubsub::in_process_backplane link_;
+    pubsub::topic_hub hub_{stats_, link_};
     boost::asio::io_context io_;  // never run
-    std::shared_ptr<job_manager> jobs_ = std::make_shared<job_manager>(io_.get_executor(), job_limits{}, stats_);
+    std::shared_ptr<jobs::job_manager> jobs_ =
+        std::make_shared<jobs::job_manager>(io_.get_executor(), jobs::job_limits{}, stats_);
     std::atomic<bool> draining_{false};
     auth::access_policy access_;
-    user_sessions users_;
-    service_context services_{options_, stats_, demo_, hub_, *jobs_, draining_, access_, nullptr, users_};
+    service::user_sessions users_;
+    service::service_context services_{options_, stats_, demo_, hub_, *jobs_, draining_, access_, nullptr, users_};
     NiceMock<counting_outbox> out_;
 };
 
@@ -105,7 +106,7 @@ TEST_F(json_standing, the_burst_passes_then_refusals_then_one_close)
 {
     options_.rate_messages = 1;
     options_.rate_burst = 2;
-    json_dialect dialect(out_, services_);
+    service::json_dialect dialect(out_, services_);
     EXPECT_CALL(out_, close(1008, "rate limit exceeded")).Times(1);
     for (int i = 0; i < 8; ++i)  // within a few microseconds: the bucket gains nothing meanwhile
         dialect.on_text(R"({"type":"echo","data":{"text":"x"}})");
@@ -123,7 +124,7 @@ TEST_F(json_standing, under_auth_required_the_session_gets_a_deadline_and_reques
     std::chrono::steady_clock::time_point deadline{};
     EXPECT_CALL(out_, close_at(_, protocol::close_codes::authentication_required, "authentication required"))
         .WillOnce([&](auto when, auto, auto) { deadline = when; });
-    json_dialect dialect(out_, services_);
+    service::json_dialect dialect(out_, services_);
     EXPECT_GE(deadline, before + 3s);
     EXPECT_LE(deadline, std::chrono::steady_clock::now() + 3s);
 

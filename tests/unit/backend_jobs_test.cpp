@@ -50,10 +50,10 @@ public:
     backend_jobs_test& operator=(backend_jobs_test const&) = delete;
 
 protected:
-    void make(job_limits limits)
+    void make(jobs::job_limits limits)
     {
         jobs->shutdown();
-        jobs = std::make_shared<job_manager>(io.get_executor(), limits, stats);
+        jobs = std::make_shared<jobs::job_manager>(io.get_executor(), limits, stats);
     }
 
     // Runs `work` to its end on the io_context and returns what it returns.
@@ -79,28 +79,29 @@ protected:
                 throw std::runtime_error("nothing left to run, and still waiting");
     }
 
-    std::string create(backend_job_spec spec = {"label", "", ""})
+    std::string create(jobs::backend_job_spec spec = {"label", "", ""})
     {
         auto created = await_on_io(jobs->create(std::move(spec)));
         return std::get<std::string>(created);
     }
 
-    backend_job_status report(std::string const& id, backend_report update)
+    jobs::backend_job_status report(std::string const& id, jobs::backend_report update)
     {
         auto answer = await_on_io(jobs->report(id, std::move(update)));
-        return std::get<backend_job_status>(answer);
+        return std::get<jobs::backend_job_status>(answer);
     }
 
     asio::io_context io;
     metrics stats;
-    std::shared_ptr<job_manager> jobs = std::make_shared<job_manager>(io.get_executor(), job_limits{}, stats);
+    std::shared_ptr<jobs::job_manager> jobs =
+        std::make_shared<jobs::job_manager>(io.get_executor(), jobs::job_limits{}, stats);
 };
 
 TEST_F(backend_jobs_test, a_browser_resumes_gap_free_and_its_cancel_reaches_the_backend)
 {
     auto const id = create();
-    report(id, {backend_report::kind::progress, 10, "one", std::nullopt});
-    report(id, {backend_report::kind::progress, 20, "two", boost::json::parse(R"({"rows":2})")});
+    report(id, {jobs::backend_report::kind::progress, 10, "one", std::nullopt});
+    report(id, {jobs::backend_report::kind::progress, 20, "two", boost::json::parse(R"({"rows":2})")});
 
     auto browser = std::make_shared<job_watcher_stub>(7);
     EXPECT_FALSE(jobs->resume(id, "", 1, browser, 3));
@@ -115,11 +116,11 @@ TEST_F(backend_jobs_test, a_browser_resumes_gap_free_and_its_cancel_reaches_the_
     EXPECT_FALSE(jobs->cancel(id, "", browser, 4));
     run_until([&] { return browser->received.size() == 3; });
     EXPECT_EQ(browser->received[2].type, "job_cancelling");
-    auto const seen = report(id, {backend_report::kind::progress, 30, "three", std::nullopt});
+    auto const seen = report(id, {jobs::backend_report::kind::progress, 30, "three", std::nullopt});
     EXPECT_TRUE(seen.cancel_requested) << "the backend learns of the cancel in its progress answer";
     EXPECT_EQ(seen.seq, 3u);
-    auto const ended = report(id, {backend_report::kind::failed, 0, "cancelled", std::nullopt});
-    EXPECT_EQ(ended.state, job_state::failed);
+    auto const ended = report(id, {jobs::backend_report::kind::failed, 0, "cancelled", std::nullopt});
+    EXPECT_EQ(ended.state, jobs::job_state::failed);
     run_until([&] { return browser->received.size() == 5; });
     EXPECT_EQ(browser->received[3].type, "job_progress");
     EXPECT_EQ(browser->received[4].type, "job_failed");
@@ -143,7 +144,7 @@ TEST_F(backend_jobs_test, a_job_of_a_user_is_that_users_and_a_job_of_nobody_is_a
 
 TEST_F(backend_jobs_test, a_silent_backends_job_is_failed_as_abandoned_then_forgotten)
 {
-    job_limits limits;
+    jobs::job_limits limits;
     limits.retention = 20ms;
     make(limits);
     auto const id = create();
@@ -155,20 +156,20 @@ TEST_F(backend_jobs_test, a_silent_backends_job_is_failed_as_abandoned_then_forg
     EXPECT_EQ(stats.backend_jobs_abandoned.load(), 1u);
     run_until([&] { return jobs->size() == 0; });
     auto const gone = await_on_io(jobs->status(id));
-    EXPECT_EQ(std::get<job_refusal>(gone).code, protocol::errc::unknown_job);
+    EXPECT_EQ(std::get<jobs::job_refusal>(gone).code, protocol::errc::unknown_job);
 }
 
 TEST_F(backend_jobs_test, backend_jobs_count_against_the_servers_job_limit_only)
 {
-    job_limits limits;
+    jobs::job_limits limits;
     limits.total = 2;
     limits.per_connection = 1;
     make(limits);
     create();
     auto const second = create();
     auto third = await_on_io(jobs->create({"third", "", ""}));
-    EXPECT_EQ(std::get<job_refusal>(third).code, protocol::errc::too_many_jobs);
-    report(second, {backend_report::kind::done, 0, "ok", std::nullopt});
+    EXPECT_EQ(std::get<jobs::job_refusal>(third).code, protocol::errc::too_many_jobs);
+    report(second, {jobs::backend_report::kind::done, 0, "ok", std::nullopt});
     create();  // a finished job makes room
     EXPECT_EQ(stats.backend_jobs_created.load(), 3u);
     EXPECT_EQ(stats.jobs_started.load(), 3u);
@@ -177,23 +178,23 @@ TEST_F(backend_jobs_test, backend_jobs_count_against_the_servers_job_limit_only)
 TEST_F(backend_jobs_test, a_built_in_job_is_not_the_backends_to_report_on)
 {
     auto starter = std::make_shared<job_watcher_stub>(1);
-    job_spec spec;
+    jobs::job_spec spec;
     spec.steps = 1000;
     spec.step_time = 1h;
     auto const started = jobs->start(spec, starter);
     auto const& id = std::get<std::string>(started);
-    auto answer = await_on_io(jobs->report(id, {backend_report::kind::done, 0, "x", std::nullopt}));
-    EXPECT_EQ(std::get<job_refusal>(answer).code, protocol::errc::unknown_job);
+    auto answer = await_on_io(jobs->report(id, {jobs::backend_report::kind::done, 0, "x", std::nullopt}));
+    EXPECT_EQ(std::get<jobs::job_refusal>(answer).code, protocol::errc::unknown_job);
 }
 
 TEST(job_ids, only_what_new_job_id_makes_is_well_formed)
 {
-    EXPECT_TRUE(well_formed_job_id(new_job_id()));
-    EXPECT_FALSE(well_formed_job_id(""));
-    EXPECT_FALSE(well_formed_job_id("0123456789ABCDEF0123456789abcdef"));
-    EXPECT_FALSE(well_formed_job_id("0123456789abcdef0123456789abcde"));
-    EXPECT_FALSE(well_formed_job_id("0123456789abcdef0123456789abcdef0"));
-    EXPECT_FALSE(well_formed_job_id("*123456789abcdef0123456789abcdef"));
+    EXPECT_TRUE(jobs::well_formed_job_id(jobs::new_job_id()));
+    EXPECT_FALSE(jobs::well_formed_job_id(""));
+    EXPECT_FALSE(jobs::well_formed_job_id("0123456789ABCDEF0123456789abcdef"));
+    EXPECT_FALSE(jobs::well_formed_job_id("0123456789abcdef0123456789abcde"));
+    EXPECT_FALSE(jobs::well_formed_job_id("0123456789abcdef0123456789abcdef0"));
+    EXPECT_FALSE(jobs::well_formed_job_id("*123456789abcdef0123456789abcdef"));
 }
 
 }  // namespace

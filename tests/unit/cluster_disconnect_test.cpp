@@ -24,7 +24,7 @@ TEST(cluster_disconnect, the_server_tells_the_other_nodes_and_does_not_pass_on_w
     boost::asio::io_context io;  // never run: no session, no I/O, only the wiring
     auto owned = std::make_unique<StrictMock<mock_backplane>>();
     auto& link = *owned;
-    backplane::user_sink from_other_nodes;
+    pubsub::backplane::user_sink from_other_nodes;
     {
         InSequence order;  // the sink is in place before messages can arrive
         EXPECT_CALL(link, on_disconnect_user(_)).WillOnce(SaveArg<0>(&from_other_nodes));

@@ -62,28 +62,30 @@ protected:
     dialects()
     {
         options_.max_subscriptions = 2;
-        demo_ = demo_replies{make_payload("welcome!"), make_payload("notice!"),
-                             make_payload(R"({"type":"notice","data":{"text":"notice!"}})"), "welcome!", 1500ms};
+        demo_ =
+            service::demo_replies{make_payload("welcome!"), make_payload("notice!"),
+                                  make_payload(R"({"type":"notice","data":{"text":"notice!"}})"), "welcome!", 1500ms};
         ON_CALL(out_, id()).WillByDefault(Return(7));
     }
 
     server_options options_;
     metrics stats_;
-    demo_replies demo_;
-    in_process_backplane link_;
-    topic_hub hub_{stats_, link_};
+    service::demo_replies demo_;
+    pubsub::in_process_backplane link_;
+    pubsub::topic_hub hub_{stats_, link_};
     boost::asio::io_context io_;  // never run: these tests start no job
-    std::shared_ptr<job_manager> jobs_ = std::make_shared<job_manager>(io_.get_executor(), job_limits{}, stats_);
+    std::shared_ptr<jobs::job_manager> jobs_ =
+        std::make_shared<jobs::job_manager>(io_.get_executor(), jobs::job_limits{}, stats_);
     std::atomic<bool> draining_{false};
     auth::access_policy access_;
-    user_sessions users_;
-    service_context services_{options_, stats_, demo_, hub_, *jobs_, draining_, access_, nullptr, users_};
+    service::user_sessions users_;
+    service::service_context services_{options_, stats_, demo_, hub_, *jobs_, draining_, access_, nullptr, users_};
     ::testing::NiceMock<mock_outbox> out_;
 };
 
 TEST_F(dialects, plain_text_gets_the_shared_welcome_now_and_the_notice_after_the_delay)
 {
-    plain_dialect plain(out_, demo_);
+    service::plain_dialect plain(out_, demo_);
     InSequence order;
     EXPECT_CALL(out_, send(Field(&outbound_message::payload, demo_.plain_welcome)));
     EXPECT_CALL(out_, send_after(std::chrono::steady_clock::duration(1500ms),
@@ -93,7 +95,7 @@ TEST_F(dialects, plain_text_gets_the_shared_welcome_now_and_the_notice_after_the
 
 TEST_F(dialects, plain_binary_is_closed_with_1003)
 {
-    plain_dialect plain(out_, demo_);
+    service::plain_dialect plain(out_, demo_);
     EXPECT_CALL(out_, send(_)).Times(0);
     EXPECT_CALL(out_, close(1003, _));
     plain.on_binary("\x01\x02");
@@ -101,7 +103,7 @@ TEST_F(dialects, plain_binary_is_closed_with_1003)
 
 TEST_F(dialects, json_hello_gets_welcome_with_its_id_then_the_shared_notice_after_the_delay)
 {
-    json_dialect json(out_, services_);
+    service::json_dialect json(out_, services_);
     InSequence order;
     EXPECT_CALL(out_, send(text_is(R"({"type":"welcome","id":5,"data":{"text":"welcome!"}})")));
     EXPECT_CALL(out_, send_after(std::chrono::steady_clock::duration(1500ms),
@@ -111,14 +113,14 @@ TEST_F(dialects, json_hello_gets_welcome_with_its_id_then_the_shared_notice_afte
 
 TEST_F(dialects, json_echo_answers_with_the_same_id)
 {
-    json_dialect json(out_, services_);
+    service::json_dialect json(out_, services_);
     EXPECT_CALL(out_, send(text_is(R"({"type":"echo","id":9,"data":{"text":"x"}})")));
     json.on_text(R"({"type":"echo","id":9,"data":{"text":"x"}})");
 }
 
 TEST_F(dialects, json_bad_input_is_answered_with_an_error_envelope_never_a_close)
 {
-    json_dialect json(out_, services_);
+    service::json_dialect json(out_, services_);
     EXPECT_CALL(out_, close(_, _)).Times(0);
     EXPECT_CALL(
         out_,
@@ -144,7 +146,7 @@ TEST_F(dialects, json_subscribe_publish_and_cleanup_through_the_hub)
     hub_.subscribe("news", other);
     ON_CALL(out_, target()).WillByDefault(Return(self));
 
-    json_dialect json(out_, services_);
+    service::json_dialect json(out_, services_);
     EXPECT_CALL(out_, send(text_is(R"({"type":"subscribed","id":1,"data":{"topic":"news"}})")));
     json.on_text(R"({"type":"subscribe","id":1,"data":{"topic":"news"}})");
     EXPECT_EQ(hub_.subscriber_count("news"), 2u);
@@ -164,7 +166,7 @@ TEST_F(dialects, json_publish_carries_any_json_data_and_needs_text_or_data)
 {
     auto other = std::make_shared<recording_target>(8);
     hub_.subscribe("prices", other);
-    json_dialect json(out_, services_);
+    service::json_dialect json(out_, services_);
     EXPECT_CALL(out_, send(text_is(R"({"type":"published","id":1,"data":{"topic":"prices","delivered":1}})")));
     json.on_text(R"({"type":"publish","id":1,"data":{"topic":"prices","data":{"eur":[1.5,2],"open":true}}})");
     ASSERT_EQ(other->frames.size(), 1u);
@@ -184,7 +186,7 @@ TEST_F(dialects, json_topic_validation_and_subscription_limit)
 {
     auto self = std::make_shared<recording_target>(7);
     ON_CALL(out_, target()).WillByDefault(Return(self));
-    json_dialect json(out_, services_);
+    service::json_dialect json(out_, services_);
     std::vector<std::string> sent;
     ON_CALL(out_, send(_)).WillByDefault([&](outbound_message const& f) { sent.push_back(*f.payload); });
 
@@ -210,7 +212,7 @@ TEST_F(dialects, json_topic_validation_and_subscription_limit)
 
 TEST_F(dialects, json_job_requests_are_validated_before_a_job_starts)
 {
-    json_dialect json(out_, services_);
+    service::json_dialect json(out_, services_);
     std::vector<std::string> sent;
     ON_CALL(out_, send(_)).WillByDefault([&](outbound_message const& f) { sent.push_back(*f.payload); });
     json.on_text(R"({"type":"job_start","id":1,"data":{"steps":0}})");

@@ -14,7 +14,7 @@ constexpr char a_job[] = "0123456789abcdef0123456789abcdef";
 template <class Event>
 void expect_cut_around_seq(Event event)
 {
-    auto const parts = around_seq(event);
+    auto const parts = jobs::around_seq(event);
     for (std::uint64_t seq : {1u, 9u, 10u, 12345678u}) {
         event.seq = seq;
         EXPECT_EQ(parts.before + std::to_string(seq) + parts.after, protocol::encode(event)) << seq;
@@ -34,7 +34,7 @@ TEST(job_events, every_event_cut_around_its_seq_gives_the_codecs_envelope_back)
 TEST(job_events, a_topic_hears_an_event_as_a_message_whose_data_is_the_events_envelope)
 {
     protocol::job_done const done{a_job, 3, "ok"};
-    auto const message = job_topic_message("user:alice", done);
+    auto const message = jobs::job_topic_message("user:alice", done);
     EXPECT_EQ(boost::json::parse(*message),
               boost::json::parse(R"({"type":"message","data":{"topic":"user:alice","data":)" + protocol::encode(done) +
                                  "}}"));

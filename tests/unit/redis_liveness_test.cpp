@@ -7,16 +7,16 @@
 namespace coropush {
 namespace {
 using namespace std::chrono_literals;
-using clock = redis_liveness::clock;
+using clock = pubsub::redis_liveness::clock;
 
-redis_liveness::limits small_limits()
+pubsub::redis_liveness::limits small_limits()
 {
     return {100ms, 500ms, 800};  // a heartbeat also after each 100 bytes sent
 }
 
 TEST(redis_liveness, a_heartbeat_reply_answers_every_byte_sent_before_it_and_none_after)
 {
-    redis_liveness owed(small_limits());
+    pubsub::redis_liveness owed(small_limits());
     auto const t0 = clock::time_point{} + 1h;
     owed.sent(40);
     owed.heartbeat_sent(14, t0);
@@ -31,7 +31,7 @@ TEST(redis_liveness, a_heartbeat_reply_answers_every_byte_sent_before_it_and_non
 
 TEST(redis_liveness, commands_fit_up_to_the_bound_and_one_larger_command_fits_when_nothing_is_owed)
 {
-    redis_liveness owed(small_limits());
+    pubsub::redis_liveness owed(small_limits());
     EXPECT_TRUE(owed.fits(5000)) << "nothing owed: even a command larger than the bound goes out";
     owed.sent(700);
     EXPECT_TRUE(owed.fits(100));
@@ -43,7 +43,7 @@ TEST(redis_liveness, commands_fit_up_to_the_bound_and_one_larger_command_fits_wh
 
 TEST(redis_liveness, a_heartbeat_is_due_after_the_interval_or_after_an_eighth_of_the_bound)
 {
-    redis_liveness owed(small_limits());
+    pubsub::redis_liveness owed(small_limits());
     auto const t0 = clock::time_point{} + 1h;
     owed.heartbeat_sent(14, t0);
     EXPECT_FALSE(owed.heartbeat_due(t0 + 99ms));
@@ -56,7 +56,7 @@ TEST(redis_liveness, a_heartbeat_is_due_after_the_interval_or_after_an_eighth_of
 
 TEST(redis_liveness, the_oldest_unanswered_heartbeat_sets_the_deadline)
 {
-    redis_liveness owed(small_limits());
+    pubsub::redis_liveness owed(small_limits());
     auto const t0 = clock::time_point{} + 1h;
     EXPECT_FALSE(owed.overdue(t0 + 1h)) << "no heartbeat in flight, nothing overdue";
     owed.heartbeat_sent(14, t0);
@@ -68,7 +68,7 @@ TEST(redis_liveness, the_oldest_unanswered_heartbeat_sets_the_deadline)
     EXPECT_FALSE(owed.overdue(t0 + 500ms)) << "the second heartbeat's deadline is later";
     EXPECT_TRUE(owed.overdue(t0 + 600ms));
 
-    redis_liveness slow({1s, 300ms, 800});
+    pubsub::redis_liveness slow({1s, 300ms, 800});
     slow.heartbeat_sent(14, t0);
     EXPECT_EQ(slow.next_check(), t0 + 300ms) << "the deadline comes before the next heartbeat";
 }

@@ -45,24 +45,24 @@ TEST(redis_reply, a_nested_array_is_copied_with_every_kind_of_element)
     outer.elements = outer_elements.size();
     outer.element = outer_elements.data();
 
-    auto const copy = redis_reply::copy_of(&outer);
+    auto const copy = pubsub::redis_reply::copy_of(&outer);
     ok = seq = bad = "gone";  // nothing of hiredis's is kept
-    ASSERT_EQ(copy.what, redis_reply::kind::array);
+    ASSERT_EQ(copy.what, pubsub::redis_reply::kind::array);
     ASSERT_EQ(copy.elements.size(), 4u);
     EXPECT_EQ(copy.at(0).text, "ok");
     EXPECT_TRUE(copy.at(0).is_string());
     EXPECT_EQ(copy.at(1).number(), -7);
-    EXPECT_EQ(copy.at(2).what, redis_reply::kind::error);
+    EXPECT_EQ(copy.at(2).what, pubsub::redis_reply::kind::error);
     EXPECT_EQ(copy.at(2).text, "ERR no");
     EXPECT_EQ(copy.at(3).at(0).number(), 42) << "a number in a string reply";
-    EXPECT_EQ(copy.at(3).at(1).what, redis_reply::kind::nil);
-    EXPECT_EQ(copy.at(3).at(5).what, redis_reply::kind::none) << "no such element";
+    EXPECT_EQ(copy.at(3).at(1).what, pubsub::redis_reply::kind::nil);
+    EXPECT_EQ(copy.at(3).at(5).what, pubsub::redis_reply::kind::none) << "no such element";
     EXPECT_EQ(copy.at(2).number(), 0) << "an error is no number";
 }
 
 TEST(redis_reply, no_reply_is_kind_none)
 {
-    EXPECT_EQ(redis_reply::copy_of(nullptr).what, redis_reply::kind::none);
+    EXPECT_EQ(pubsub::redis_reply::copy_of(nullptr).what, pubsub::redis_reply::kind::none);
 }
 
 }  // namespace

@@ -113,8 +113,8 @@ protected:
 
     asio::io_context io;
     metrics stats;
-    std::shared_ptr<job_manager> jobs = std::make_shared<job_manager>(
-        io.get_executor(), job_limits{}, stats, [this](std::string const& topic, shared_payload const& envelope) {
+    std::shared_ptr<jobs::job_manager> jobs = std::make_shared<jobs::job_manager>(
+        io.get_executor(), jobs::job_limits{}, stats, [this](std::string const& topic, shared_payload const& envelope) {
             published.push_back({topic, *envelope});
         });
     std::vector<published_message> published;
@@ -256,7 +256,7 @@ TEST_F(server_api_test, a_backend_job_is_created_with_201_and_its_topic_hears_it
     auto const created = api.handle(post("/api/jobs", R"({"label":"export","topic":"user:alice","user":"alice"})"));
     EXPECT_EQ(created.result(), http::status::created);
     auto const id = std::string(json::parse(created.body()).at("job").as_string());
-    EXPECT_TRUE(well_formed_job_id(id)) << id;
+    EXPECT_TRUE(jobs::well_formed_job_id(id)) << id;
     EXPECT_EQ(created[http::field::location], "/api/jobs/" + id);
     ASSERT_EQ(published.size(), 1u);
     EXPECT_EQ(published[0].topic, "user:alice");
