@@ -86,8 +86,9 @@ TEST(keepalive, a_silent_peer_is_pinged_one_interval_after_it_last_spoke)
         // Speak half an interval into the session, then fall silent.
         boost::asio::steady_timer pace(co_await boost::asio::this_coro::executor, options.ping_interval / 2);
         co_await pace.async_wait(boost::asio::use_awaitable);
-        co_await client.write(raw_connection::frame(1, "hi"));
+        // Before the write: the server may read "hi" before this coroutine resumes after it.
         auto const spoke = clock::now();
+        co_await client.write(raw_connection::frame(1, "hi"));
         auto frame = co_await client.read_frame();  // the welcome
         while (frame.opcode != 9)
             frame = co_await client.read_frame();  // the notice, then the ping
