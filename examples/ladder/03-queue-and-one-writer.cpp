@@ -5,7 +5,7 @@
 // writer writes until the queue is drained, then returns. There is still never more than one
 // writer, so never more than one write in flight (Beast's rule), and an idle session is one
 // coroutine, its reader: no parked writer, no signal timer. A server holds many idle sessions;
-// this is the shape the real one has (src/net/websocket_session.cpp, src/net/connection.hpp).
+// this is the shape the real one has (src/net/websocket_session_impl.hpp, src/net/connection.hpp).
 //
 // Where it is written: parts/queue_and_writer.hpp (the session's stream and queue, send(),
 // start_writer(), the writer), which every later step uses; here, the session put together.

@@ -11,7 +11,7 @@
 // parts/ (parts/shutdown.hpp, parts/topics.hpp).
 //
 // The last step. The full versions of these ideas are in src/:
-//   src/net/websocket_session.cpp     the session: handshake, reader, on-demand writer, close (1-3, 6)
+//   src/net/websocket_session_impl.hpp the session: handshake, reader, on-demand writer, close (1-3, 6)
 //   src/net/connection.hpp, .cpp      a session's queue, its deadlines, keep-alive, close (3-6)
 //   src/net/outbound_queue.hpp        the queue bounded, so a slow reader cannot grow memory
 //   src/net/deadline_scheduler.hpp    one timer per io thread for every session's deadlines (4, 5)

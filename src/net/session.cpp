@@ -5,7 +5,7 @@
 //     serve_http          await each HTTP request; answer files and endpoints; stop at an upgrade
 //                         (net/http_session.cpp)
 //     run_websocket       await the WebSocket handshake, then start the session's reader as a
-//                         coroutine of its own, and return (net/websocket_session.cpp)
+//                         coroutine of its own, and return (net/websocket_session_impl.hpp)
 //
 // The frame of run_session holds the connection state during the HTTP part; the socket (moved in
 // by the listener) moves on into the HTTP part, which hands it back with an accepted upgrade, and

@@ -1,0 +1,399 @@
+// The WebSocket side of a connection: the handshake, then the session until the connection is
+// over. While idle, a session is one coroutine, its reader; a writer coroutine runs beside it
+// only while there is something to write:
+//
+//   reader            await each message; the dialect's handler answers it (queues replies)
+//   writer            started when the queue goes from empty to non-empty (or a ping or the
+//                     close frame is due); writes until there is nothing left, then returns
+//
+// Keep-alive pings, the closing handshake's time limits and scheduled pushes (the demo's notice)
+// are deadlines kept by the server's deadline_scheduler (one timer per io thread), which tells
+// the connection on its shard when one is due (connection::deadline_reached).
+//
+// Both coroutines run on the connection's shard (a strand shared by the sessions of one io
+// thread; see server_shards.hpp), so they never run at the same time and share
+// the session without locks. The session object (the stream, the handler, the slots) is shared
+// by the two: whichever ends last destroys it, so neither can touch a destroyed stream. The
+// handshake's frames (run_session, run_websocket) are gone by then: run_websocket starts the
+// reader as a coroutine of its own and returns, so an idle session holds one coroutine frame.
+//
+// The code is the same over plain TCP and over TLS: everything here is a template over the
+// WebSocket stream's next layer, the TCP socket or the TLS stream (net/tls_stream.hpp), and
+// run_websocket has one overload for each, each compiled in a source of its own
+// (websocket_session.cpp and websocket_session_tls.cpp): the two instantiations are most of the
+// server's compile time, and so they build side by side. Beast's close ends with a teardown of that layer: over
+// TLS, the close_notify exchange, then the TCP connection's end.
+#pragma once
+
+#include "core/async.hpp"
+#include "core/log.hpp"
+#include "net/batching_stream.hpp"
+#include "net/connection.hpp"
+#include "net/deflate_settings.hpp"
+#include "net/session_context.hpp"
+#include "net/websocket_session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <algorithm>
+
+// Not for other includes: the session's own parts, named only by the two sources that compile them.
+namespace coropush::net::websocket_detail {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+
+// On the bare socket, or on the TLS stream (the HTTP part's tcp_stream and its timers are let go
+// after a plain upgrade: the WebSocket layer keeps time itself), through the batching layer, which
+// lets the writer send the messages it drains from the queue in one write (net/batching_stream.hpp
+// says why Beast needs it, and its rules). permessage-deflate is compiled in (true) for both
+// transports and negotiated only under --deflate: the support alone adds 56 bytes to a stream;
+// the extension, once negotiated, memory per connection and CPU per message
+// (net/deflate_settings.cpp, bench/README.md).
+template <class Transport>
+using websocket_stream = websocket::stream<batching_stream<Transport>, true>;
+
+// The TCP socket under a session's transport: for the peer's address, and for dropping the
+// connection.
+inline tcp::socket& tcp_socket(tcp::socket& socket)
+{
+    return socket;
+}
+
+inline tcp::socket& tcp_socket(tls_stream& stream)
+{
+    return beast::get_lowest_layer(stream).socket();
+}
+
+template <class Transport>
+tcp::socket& tcp_socket(batching_stream<Transport>& stream)
+{
+    return tcp_socket(stream.next_layer());
+}
+
+// What ended a read, for the log and the close-code counters. Beast has already answered a
+// protocol violation with the matching close frame (1002, 1007 or 1009) before returning. A close
+// frame from the peer (`received`) makes it a close by the peer even when the teardown after it
+// failed: over TLS, a peer that ends the TCP connection without a close_notify, as browsers do.
+inline std::string describe_read_end(beast::error_code ec, websocket::close_reason const& received, metrics& stats)
+{
+    if (ec == websocket::error::closed || received.code != websocket::close_code::none) {
+        auto const& reason = received;
+        return "closed by peer: " + std::to_string(reason.code) +
+               (reason.reason.empty() ? std::string() : " " + std::string(reason.reason.data(), reason.reason.size()));
+    }
+    std::uint16_t sent = 0;
+    if (ec == websocket::error::message_too_big)
+        sent = websocket::close_code::too_big;
+    else if (ec == websocket::error::bad_frame_payload)
+        sent = websocket::close_code::bad_payload;
+    else if (ec == websocket::condition::protocol_violation)
+        sent = websocket::close_code::protocol_error;
+    if (sent != 0) {
+        stats.close_sent(sent);
+        return ec.message() + " (closed with " + std::to_string(sent) + ")";
+    }
+    if (ec == beast::error::timeout)
+        return "timed out";
+    return "connection lost: " + ec.message();
+}
+
+// What the reader and the writer share: the stream and what must live exactly as long as the
+// session. Kept alive by the two coroutines' shared_ptrs; attached to the connection as its
+// session_io, so the connection can start a writer or drop the socket.
+template <class Transport>
+class websocket_session final : public session_io, public std::enable_shared_from_this<websocket_session<Transport>> {
+public:
+    websocket_session(upgrade_to_websocket<Transport>& upgrade, std::shared_ptr<connection> c,
+                      std::shared_ptr<session_context> s, connection_registry::entry listed)
+        : server(std::move(s)),
+          ws(std::move(upgrade.transport)),
+          conn(std::move(c)),
+          accepted(std::move(upgrade.accepted)),
+          listed_(std::move(listed)),
+          attached_(conn->attach(*this))
+    {
+    }
+
+    void start_writer() override;
+    void abort() override
+    {
+        beast::error_code ignored;
+        tcp_socket(ws.next_layer()).close(ignored);
+    }
+
+    // Declared first, so destroyed last: the connection, the handler and the slots refer to the
+    // server's state (its metrics, services and counters), and the session may hold its last
+    // reference (when the io_context is destroyed with the session's coroutines still in it).
+    std::shared_ptr<session_context> const server;
+    websocket_stream<Transport> ws;
+    std::shared_ptr<connection> const conn;
+    accepted_upgrade accepted;  // holds the session's --max-connections and --max-connections-per-ip slots
+    std::unique_ptr<message_handler> handler;
+    bool in_handler = false;  // the reader is in the handler, which may queue replies
+    bool deflate = false;     // permessage-deflate was negotiated (seen by the handshake's decorator)
+
+private:
+    connection_registry::entry listed_;
+    connection::io_guard attached_;  // declared last: detached first, before the stream goes
+};
+
+// Awaits each message and hands it to the dialect. Ends when the connection does: the reader is
+// the one that learns first, because a read is always pending.
+template <class Transport>
+asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> session)
+{
+    auto& ws = session->ws;
+    auto& conn = *session->conn;
+    auto& stats = session->server->stats;
+    // Messages are read in slices of up to this many bytes: the buffer is sized by what arrives,
+    // so an idle connection holds a small one (Beast would reserve 1.5 KiB up front otherwise).
+    constexpr std::size_t slice = 512;
+    beast::flat_buffer buffer;
+    for (;;) {
+        // Waits for (more of) the next message. Meanwhile Beast answers pings and reports control
+        // frames (control_callback); a close frame from the peer ends the wait with
+        // error::closed after Beast has sent the closing reply.
+        auto [ec, bytes] = co_await ws.async_read_some(buffer, slice, nothrow);
+        if (ec) {
+            conn.record_end(describe_read_end(ec, ws.reason(), stats));
+            break;
+        }
+        conn.note_activity();
+        if (!ws.is_message_done())
+            continue;
+        stats.messages_in.fetch_add(1, std::memory_order_relaxed);
+        stats.bytes_in.fetch_add(buffer.size(), std::memory_order_relaxed);
+
+        auto const data = buffer.cdata();
+        std::string_view const payload(static_cast<char const*>(data.data()), data.size());
+        session->in_handler = true;  // replies it queues start the writer after this read (start_writer)
+        if (ws.got_text())
+            session->handler->on_text(payload);  // may queue replies and schedule pushes; never blocks
+        else
+            session->handler->on_binary(payload);
+        session->in_handler = false;
+        buffer.consume(buffer.size());
+        if (buffer.capacity() > std::size_t{64} * 1024)
+            buffer.shrink_to_fit();  // one huge message should not pin its buffer for good
+    }
+    // The connection is over. A writer still running stops at its next step; one stuck in a
+    // write to a peer that is gone is cut off, unless it is in the closing handshake, which
+    // Beast finishes (within its close timeout).
+    conn.session_ended();
+    if (conn.writer_running() && !conn.close_frame_sent())
+        session->abort();
+    session->handler->on_closed();
+    stats.websocket_sessions_open.fetch_sub(1, std::memory_order_relaxed);
+    log_info(conn.id(), "closed: ", conn.end_reason().empty() ? "connection ended" : conn.end_reason());
+}
+
+// The only coroutine that writes to the stream, so there is never more than one write in flight
+// (Beast's rule), and it exists only while there is something to write: queued messages in order,
+// a ping when one is due, and finally the close frame when a close was requested and everything
+// before it has been written. Returns when none of that is left.
+//
+// While it drains the queue, the batching layer holds what Beast writes (each write completes at
+// once), and the flush when the queue is empty sends it all in one write: a connection with four
+// replies queued costs one system call, not four. Frames queued while the writer is busy join
+// the same batch, so a burst of requests is answered with few writes.
+template <class Transport>
+asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> session)
+{
+    auto& ws = session->ws;
+    auto& conn = *session->conn;
+    auto& stats = session->server->stats;
+    auto& batch = ws.next_layer();
+    bool failed = false;
+    while (!conn.ended()) {
+        if (conn.take_ping_request()) {
+            auto [ec] = co_await ws.async_ping({}, nothrow);  // joins the batch when one is open
+            if (ec) {
+                failed = true;
+                break;
+            }
+            continue;
+        }
+        if (conn.has_queued()) {
+            batch.open_batch();
+            // A copy of the message holds its payload alive while the write is in flight. (Held in
+            // the batch, the payload has been copied by the time the write completes.)
+            outbound_message const message = conn.next_message();
+            ws.binary(message.binary);
+            auto [ec, bytes] = co_await ws.async_write(asio::buffer(*message.payload), nothrow);
+            if (ec) {
+                failed = true;
+                break;  // the connection is gone; the reader sees it too and ends the session
+            }
+            conn.message_written();
+            stats.messages_out.fetch_add(1, std::memory_order_relaxed);
+            stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+            continue;
+        }
+        if (batch.batch_open()) {
+            // The queue is empty: what the batch holds leaves now, in one write, and the batch
+            // closes (a pong Beast sends while no writer runs goes straight out). Usually the
+            // socket takes it all at once; from a slow reader's full socket, or over TLS, the
+            // rest is awaited.
+            beast::error_code ec;
+            if (!batch.flush_now(ec)) {
+                auto [rest] = co_await batch.async_flush(nothrow);
+                ec = rest;
+            }
+            if (ec) {
+                failed = true;
+                break;
+            }
+            continue;  // messages queued meanwhile start the next batch
+        }
+        if (auto const& close = conn.pending_close(); close && !conn.close_frame_sent()) {
+            conn.record_end("closed by server: " + std::to_string(close->code) + " " + close->reason);
+            stats.close_sent(close->code);
+            conn.close_frame_started();
+            // Sends the close frame and waits for the peer's; the pending read then ends with
+            // error::closed. Beast's handshake timeout (set to the close timeout) bounds the wait.
+            websocket::close_reason reason(static_cast<websocket::close_code>(close->code));
+            reason.reason.assign(close->reason.data(), std::min(close->reason.size(), reason.reason.max_size()));
+            co_await ws.async_close(reason, nothrow);
+        }
+        break;  // nothing left to write
+    }
+    stats.socket_writes.fetch_add(batch.take_writes(), std::memory_order_relaxed);
+    conn.writer_done(failed);
+}
+
+// A writer asked for by anyone but the reader starts at once (co_spawn runs it up to its first
+// write right here): a fan-out's delivery costs no extra round through the scheduler. One asked
+// for by a reply the reader's handler queues starts one round later, after the reader's next read
+// is under way: when the client has sent several requests at once, the reader then handles the
+// ones already received before the writer's first write completes, and their replies join the
+// same batch. Started at once, the writer would flush each reply alone.
+template <class Transport>
+void websocket_session<Transport>::start_writer()
+{
+    if (!in_handler) {
+        asio::co_spawn(conn->get_executor(), writer(this->shared_from_this()), log_exceptions("writer"));
+        return;
+    }
+    asio::post(conn->get_executor(), [self = this->shared_from_this()]() mutable {
+        auto const executor = self->conn->get_executor();  // before `self` moves (argument order is unspecified)
+        asio::co_spawn(executor, writer(std::move(self)), log_exceptions("writer"));
+    });
+}
+
+// RFC 6455 7.4: 1000-2999 are defined or reserved by the RFC (Beast checks those), 3000-4999
+// are for libraries and applications; nothing above 4999 may be sent. Beast 1.81 accepts codes
+// from 5000 to 65535 and echoes them back in its closing reply.
+inline bool close_code_allowed_on_the_wire(std::uint16_t code) noexcept
+{
+    return code < 5000;
+}
+
+// The peer's close frame carries a code no endpoint may send: fail the connection with 1002
+// (protocol error) instead of Beast's echo. Beast is about to write its reply (it calls this from
+// inside the read, before writing), so the 1002 frame goes out first, through the batching layer,
+// behind whatever the batch holds and in the same write, and the socket's sending side is then
+// shut, so the echo Beast tries next goes nowhere. When a write is in flight, or the socket would
+// block, the frame cannot be slipped in whole: the connection is dropped instead (also allowed by
+// 7.1.7). Over TLS it is always dropped (the layer refuses): bytes written past the TLS stream
+// would corrupt it, and a synchronous write through it could block the io thread.
+template <class Transport>
+void refuse_close_code(websocket_stream<Transport>& ws, connection& conn, metrics& stats)
+{
+    auto const violation = "protocol violation: close code " + std::to_string(ws.reason().code);
+    auto& socket = tcp_socket(ws.next_layer());
+    // A server's close frame: FIN + opcode 8, unmasked, 2-byte code and a short reason.
+    static constexpr char reason[] = "invalid close code";
+    std::string frame{'\x88', static_cast<char>(2 + sizeof reason - 1), '\x03', '\xea'};
+    frame += reason;
+    boost::system::error_code ec;
+    if (ws.next_layer().write_now(asio::buffer(frame), ec)) {
+        conn.record_end(violation + " (closed with 1002)");
+        stats.close_sent(websocket::close_code::protocol_error);
+        socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        return;
+    }
+    conn.record_end(violation + " (connection dropped)");
+    socket.close(ec);
+}
+
+// The WebSocket handshake, then the session proper: the reader, started as a coroutine of its own.
+template <class Transport>
+asio::awaitable<void> open_session(upgrade_to_websocket<Transport> upgrade, std::shared_ptr<connection> conn,
+                                   std::shared_ptr<session_context> server, connection_registry::entry listed)
+{
+    auto const& options = server->options;
+    auto& stats = server->stats;
+    // The session takes the socket and `upgrade`'s slots (--max-connections and
+    // --max-connections-per-ip count it until the session ends) and keeps the connection listed.
+    auto const session = std::make_shared<websocket_session<Transport>>(upgrade, conn, server, std::move(listed));
+    auto& ws = session->ws;
+
+    // From here on the WebSocket layer keeps time itself: the handshake timeout bounds the
+    // upgrade response, then the close timeout bounds the closing handshake.
+    ws.set_option(websocket::stream_base::timeout{options.handshake_timeout, websocket::stream_base::none(), false});
+    ws.read_message_max(session->accepted.max_message_bytes);  // larger messages: close 1009
+    ws.auto_fragment(false);
+    if (options.deflate)  // negotiated when the client offers it, on every endpoint
+        ws.set_option(
+            deflate_settings(upgrade.request[http::field::sec_websocket_extensions], options.deflate_context_takeover));
+    bool const json = session->accepted.kind == dialect::json;
+    ws.set_option(websocket::stream_base::decorator([json, s = session.get()](websocket::response_type& response) {
+        response.set(http::field::server, "coropush");
+        if (json)
+            response.set(http::field::sec_websocket_protocol, json_subprotocol);
+        s->deflate = response.count(http::field::sec_websocket_extensions) != 0;  // Beast negotiated it
+    }));
+
+    {
+        // Waits until the 101 Switching Protocols response is written (Beast refuses a malformed
+        // upgrade with 400 or 426 itself, and says why). The request is freed right after: the
+        // session does not need its headers, and they would stay for the session's lifetime.
+        http_request const request = std::move(upgrade.request);
+        // (NOLINT: clang-tidy 14 takes this co_await of a coroutine template for a use of
+        // `listed`, moved into the session above: a false positive.)
+        auto [ec] = co_await ws.async_accept(request, nothrow);  // NOLINT(bugprone-use-after-move)
+        if (ec) {
+            stats.handshake_failed(handshake_failure::websocket_rejected);
+            log_info(conn->id(), "WebSocket handshake failed: ", ec.message());
+            co_return;
+        }
+    }
+    ws.set_option(websocket::stream_base::timeout{options.close_timeout, websocket::stream_base::none(), false});
+    ws.control_callback([&ws, &c = *conn, &stats](websocket::frame_type kind, beast::string_view) {
+        c.note_activity();
+        if (kind != websocket::frame_type::close)
+            return;
+        c.peer_closing();  // Beast answers; the close timeout bounds what follows
+        if (!close_code_allowed_on_the_wire(ws.reason().code))
+            refuse_close_code(ws, c, stats);
+    });
+
+    stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);
+    stats.websocket_sessions_open.fetch_add(1, std::memory_order_relaxed);
+    if (session->deflate)
+        stats.websocket_sessions_deflate.fetch_add(1, std::memory_order_relaxed);
+    beast::error_code ec;
+    auto const peer = tcp_socket(ws.next_layer()).remote_endpoint(ec);
+    log_info(conn->id(), "opened (", to_string(session->accepted.kind), session->deflate ? ", deflate" : "", ") from ",
+             peer);
+
+    session->handler = server->make_handler(session->accepted.kind, *conn);
+    conn->websocket_opened();
+    if (server->draining.load(std::memory_order_acquire))
+        conn->close(1001, "server shutting down", options.shutdown_grace);  // shutdown began during our handshake
+
+    // The reader runs on as a coroutine of its own, and this frame (and run_session's) ends: an
+    // idle session keeps only the reader's frame and the session object.
+    asio::co_spawn(conn->get_executor(), reader(session), log_exceptions("session " + std::to_string(conn->id())));
+}
+
+}  // namespace coropush::net::websocket_detail
