@@ -393,9 +393,15 @@ http_response error_response(http::status status, std::string_view code, std::st
     return error_json(api_error{status, code, std::string(message)}, version, keep_alive);
 }
 
-bool is_api_target(std::string_view target) noexcept
+http_route server_api::as_route(std::size_t max_body_bytes)
 {
-    return target.starts_with("/api/") || target == "/api";
+    auto refuse = [this](http::status status, std::string_view code, std::string_view message, unsigned version) {
+        if (services_.answered)
+            services_.answered(static_cast<unsigned>(status));
+        return error_response(status, code, message, version, false);
+    };
+    return http_route{"/api/", max_body_bytes, [this](http_request request) { return handle(std::move(request)); },
+                      std::move(refuse)};
 }
 
 }  // namespace coropush::api

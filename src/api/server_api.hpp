@@ -8,6 +8,7 @@
 // session reads the request and writes the answer.
 #pragma once
 
+#include "core/endpoints.hpp"
 #include "core/outbound.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -81,6 +82,11 @@ public:
     // executor (it may wait for a job's strand, or for Redis).
     boost::asio::awaitable<http_response> handle(http_request request);
 
+    // Its route, for the server's table (core/endpoints.hpp): /api/, bodies up to
+    // `max_body_bytes` (--api-max-body-bytes), refusals as the API's JSON errors, counted as its
+    // answers are.
+    http_route as_route(std::size_t max_body_bytes);
+
 private:
     struct limiter;
 
@@ -104,9 +110,5 @@ private:
 // body over the limit: 413).
 http_response error_response(boost::beast::http::status status, std::string_view code, std::string_view message,
                              unsigned version, bool keep_alive);
-
-// True when `target`'s path is under /api/ (the HTTP session reads such bodies with the API's
-// size limit, and answers their errors in JSON).
-bool is_api_target(std::string_view target) noexcept;
 
 }  // namespace coropush::api

@@ -69,13 +69,14 @@ private:
     beast::tcp_stream& transport_;
 };
 
-// The answer to a request that is not an upgrade. The server API may wait (for a job's strand, or
-// for Redis), so its answer is awaited; the other routes answer at once.
-asio::awaitable<http::message_generator> answer(http_request request, session_context& server)
+// The answer to a request that is not an upgrade. A registered route (the server API) may wait
+// (for a job's strand, or for Redis), so its answer is awaited; the built-in endpoints and the
+// static files answer at once.
+asio::awaitable<http::message_generator> answer(http_request request, http_route const* route, session_context& server)
 {
-    if (!server.is_api_target(request.target()))
+    if (route == nullptr)
         co_return route_http(request, server.http);
-    auto response = co_await server.answer_api(std::move(request));
+    auto response = co_await route->answer(std::move(request));
     co_return http::message_generator(std::move(response));
 }
 
@@ -136,11 +137,11 @@ serve_requests(Stream stream, connection& conn, session_context& server)
         // takes larger ones), and whether the client waits for a 100 Continue before sending it.
         // (Beast checks a Content-Length against the limit as the header ends, so the larger
         // limit is set for the header, and the right one checked here.)
-        parser.body_limit(std::max(options.max_body_bytes, options.api_max_body_bytes));
+        parser.body_limit(std::max(options.max_body_bytes, server.routes.largest_body()));
         auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, nothrow);
-        bool const api_request = !ec && server.is_api_target(parser.get().target());
+        http_route const* const route = ec ? nullptr : server.routes.route_for(parser.get().target());
         if (!ec) {
-            auto const body_limit = api_request ? options.api_max_body_bytes : options.max_body_bytes;
+            auto const body_limit = route ? route->max_body_bytes : options.max_body_bytes;
             parser.body_limit(body_limit);  // what a chunked body may add up to
             if (parser.content_length() && *parser.content_length() > body_limit)
                 ec = http::error::body_limit;
@@ -161,14 +162,12 @@ serve_requests(Stream stream, connection& conn, session_context& server)
                 server.stats.handshake_failed(answer->reason);
                 log_info(conn.id(), "bad request (", ec.message(), "): ", static_cast<unsigned>(answer->status));
                 transport.expires_after(options.handshake_timeout);
-                if (api_request)
-                    server.stats.api_answered(static_cast<unsigned>(answer->status));
-                auto response = api_request && answer->status == http::status::payload_too_large
-                                    ? server.api_error(answer->status, "too_large",
-                                                       "the body is larger than " +
-                                                           std::to_string(options.api_max_body_bytes) + " bytes",
-                                                       11, false)
-                                    : text_response(answer->status, answer->body, 11, false);
+                auto response =
+                    route && answer->status == http::status::payload_too_large
+                        ? http::message_generator(route->refuse(
+                              answer->status, "too_large",
+                              "the body is larger than " + std::to_string(route->max_body_bytes) + " bytes", 11))
+                        : text_response(answer->status, answer->body, 11, false);
                 co_await beast::async_write(stream, std::move(response), nothrow);
             }
             break;
@@ -206,7 +205,7 @@ serve_requests(Stream stream, connection& conn, session_context& server)
         }
 
         server.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
-        auto response = co_await answer(std::move(request), server);
+        auto response = co_await answer(std::move(request), route, server);
         bool const keep_alive = response.keep_alive();
         transport.expires_after(options.handshake_timeout);  // a response must be taken in time, too
         auto [write_ec, written] = co_await beast::async_write(stream, std::move(response), nothrow);

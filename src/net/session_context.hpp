@@ -1,13 +1,13 @@
 // What the transport's session coroutines share and use: the settings and counters, the
-// connection table, the deadlines, the TLS certificate, the connection slots, and the few things
-// only the features can answer (the server API's routes, a session's dialect, readiness). The
-// composition root (server/server_state.hpp) implements the latter; the transport includes no
-// feature and nothing of server/. Sessions hold a shared_ptr to it, so nothing a session uses
-// can be destroyed while the session runs.
+// connection table, the deadlines, the TLS certificate, the connection slots, the endpoints and
+// routes the features registered, and readiness. The composition root (server/server_state.hpp)
+// fills it in; the transport includes no feature and nothing of server/. Sessions hold a shared_ptr to it, so nothing a
+// session uses can be destroyed while the session runs.
 #pragma once
 
 #include "auth/connection_cap.hpp"
 #include "config/options.hpp"
+#include "core/endpoints.hpp"
 #include "core/message_handler.hpp"
 #include "core/metrics.hpp"
 #include "net/connection.hpp"
@@ -33,9 +33,6 @@
 #include <string_view>
 
 namespace coropush::net {
-
-enum class dialect;
-using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
 class session_context {
 public:
@@ -63,16 +60,10 @@ public:
     // io thread, not one per session, on the same shards as the sessions.
     deadline_scheduler deadlines;
 
-    // What the features answer (server/server_state.cpp).
-    // Whether `target` is the server API's (/api/: its bodies have their own size limit, and its
-    // errors are JSON); its answer, awaited, as it may wait for a job's strand or for Redis; and its
-    // error for a request refused before it reaches the API (a body over --api-max-body: 413).
-    virtual bool is_api_target(std::string_view target) const noexcept = 0;
-    virtual boost::asio::awaitable<http_response> answer_api(http_request request) = 0;
-    virtual http_response api_error(boost::beast::http::status status, std::string_view code, std::string_view message,
-                                    unsigned version, bool keep_alive) const = 0;
-    // What a new WebSocket session does with its messages, in the dialect the upgrade chose.
-    virtual std::unique_ptr<message_handler> make_handler(dialect kind, connection& conn) = 0;
+    // Where the server answers, and who answers: the WebSocket endpoints and HTTP routes the
+    // composition root registered (server/endpoints.cpp). Filled before the server starts; read-only
+    // after that, from any thread.
+    endpoints routes;
 
     std::uint64_t next_connection_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
     queue_limits outbound_limits() const noexcept;

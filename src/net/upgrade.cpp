@@ -12,19 +12,6 @@
 namespace coropush::net {
 namespace http = boost::beast::http;
 
-std::string_view to_string(dialect d) noexcept
-{
-    switch (d) {
-    case dialect::plain:
-        return "plain";
-    case dialect::json:
-        return "json";
-    case dialect::echo:
-        return "echo";
-    }
-    return "?";
-}
-
 bool valid_websocket_key(std::string_view key) noexcept
 {
     auto const base64 = [](char c) {
@@ -33,11 +20,6 @@ bool valid_websocket_key(std::string_view key) noexcept
     // 16 bytes encode to 22 significant characters; the 22nd carries only 2 bits (A, Q, g or w).
     return key.size() == 24 && key.substr(22) == "==" && std::all_of(key.begin(), key.begin() + 22, base64) &&
            std::string_view("AQgw").find(key[21]) != std::string_view::npos;
-}
-
-bool origin_checked(dialect kind) noexcept
-{
-    return kind == dialect::json;
 }
 
 namespace {
@@ -66,13 +48,12 @@ decide_upgrade(http_request const& request, std::string const& client_address, s
     auto const& options = server.options;
     auto const path = target_path(request.target());
 
-    dialect kind = dialect::plain;
-    if (path && !options.echo_path.empty() && *path == options.echo_path) {
-        kind = dialect::echo;
-    } else if (path && (*path == "/" || *path == "/ws")) {
-        auto const offered = request[http::field::sec_websocket_protocol];
-        kind = http::token_list{offered}.exists(json_subprotocol) ? dialect::json : dialect::plain;
-    } else {
+    auto const* endpoint =
+        path ? server.routes.websocket_at(*path, request[http::field::sec_websocket_protocol]) : nullptr;
+    if (endpoint == nullptr) {
+        if (path && server.routes.has_websocket_path(*path))
+            return refuse(http::status::bad_request, "none of the offered subprotocols is spoken at this path",
+                          handshake_failure::bad_request);
         return refuse(http::status::not_found, "no WebSocket endpoint at this path", handshake_failure::not_found);
     }
 
@@ -81,10 +62,12 @@ decide_upgrade(http_request const& request, std::string const& client_address, s
                       handshake_failure::bad_request);
 
     auto const origin = request[http::field::origin];
-    if (origin_checked(kind) && !origin_allowed(origin, request[http::field::host], options.allowed_origins)) {
+    if (endpoint->check_origin && !origin_allowed(origin, request[http::field::host], options.allowed_origins)) {
         auto refused = refuse(http::status::forbidden, "origin not allowed", handshake_failure::forbidden_origin);
-        refused.log_message = std::string("origin not allowed for ") + json_subprotocol + ": " +
-                              origin_refusal_note(origin, options.allowed_origins);
+        auto const& what =
+            endpoint->subprotocol.empty() ? "the " + endpoint->name + " endpoint" : endpoint->subprotocol;
+        refused.log_message =
+            "origin not allowed for " + what + ": " + origin_refusal_note(origin, options.allowed_origins);
         return refused;
     }
 
@@ -104,8 +87,7 @@ decide_upgrade(http_request const& request, std::string const& client_address, s
         return refused;
     }
 
-    auto const max_message = kind == dialect::echo ? options.echo_max_message_bytes : options.max_message_bytes;
-    return accepted_upgrade{kind, max_message, std::move(*slot), std::move(*from)};
+    return accepted_upgrade{endpoint, std::move(*slot), std::move(*from)};
 }
 
 }  // namespace coropush::net

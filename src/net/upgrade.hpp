@@ -1,7 +1,9 @@
-// Whether an HTTP upgrade request becomes a WebSocket session, and in which dialect. Refusals are
+// Whether an HTTP upgrade request becomes a WebSocket session, and at which endpoint (its path and
+// subprotocol choose one in the server's table, core/endpoints.hpp). Refusals are
 // HTTP answers with a reason (404, 403, 429, 503, 400), never a silently dropped socket.
 #pragma once
 
+#include "core/endpoints.hpp"
 #include "core/metrics.hpp"
 #include "net/http_routes.hpp"
 #include "net/session_context.hpp"
@@ -13,19 +15,8 @@
 
 namespace coropush::net {
 
-enum class dialect {
-    plain,  // no subprotocol: the original demo, plain text
-    json,   // subprotocol coropush.v1: typed JSON envelopes
-    echo    // the --echo-path endpoint: raw echo for conformance suites
-};
-
-inline constexpr char json_subprotocol[] = "coropush.v1";
-
-std::string_view to_string(dialect d) noexcept;
-
 struct accepted_upgrade {
-    dialect kind;
-    std::size_t max_message_bytes;
+    websocket_endpoint const* endpoint;     // in the server's table, which outlives every session
     session_context::websocket_slot slot;   // counted against --max-connections
     session_context::address_slot address;  // counted against --max-connections-per-ip
 };
@@ -49,11 +40,6 @@ struct upgrade_to_websocket {
 // `client_address` is the peer's IP address, as --max-connections-per-ip counts it.
 std::variant<accepted_upgrade, refused_upgrade>
 decide_upgrade(http_request const& request, std::string const& client_address, session_context& server);
-
-// Whether upgrades to this dialect pass the Origin policy. Only the JSON dialect hands a page
-// something worth protecting (topics, publishing, jobs); the plain demo answers fixed texts and the
-// echo endpoint returns the client's own bytes, so any page may open those, a file:// one included.
-bool origin_checked(dialect kind) noexcept;
 
 // RFC 6455 4.2.1: the key is the base64 encoding of 16 bytes (24 characters ending in "==").
 bool valid_websocket_key(std::string_view key) noexcept;

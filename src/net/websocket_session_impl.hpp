@@ -50,7 +50,6 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-
 // On the bare socket, or on the TLS stream (the HTTP part's tcp_stream and its timers are let go
 // after a plain upgrade: the WebSocket layer keeps time itself), through the batching layer, which
 // lets the writer send the messages it drains from the queue in one write (net/batching_stream.hpp
@@ -181,6 +180,21 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
         else
             session->handler->on_binary(payload);
         session->in_handler = false;
+        if (auto work = session->handler->take_awaited_work(); work.valid()) {
+            // The handler awaits something (message_handler::await_before_next_read): the next
+            // read waits for it, and the message stays in the buffer until it ends. A bug in it
+            // ends this session with 1011, not the server.
+            std::exception_ptr failure;
+            try {
+                co_await std::move(work);
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            if (failure) {
+                log_exceptions("session " + std::to_string(conn.id()) + "'s handler")(failure);
+                conn.close(websocket::close_code::internal_error, "internal error");
+            }
+        }
         buffer.consume(buffer.size());
         if (buffer.capacity() > std::size_t{64} * 1024)
             buffer.shrink_to_fit();  // one huge message should not pin its buffer for good
@@ -340,16 +354,15 @@ asio::awaitable<void> open_session(upgrade_to_websocket<Transport> upgrade, std:
     // From here on the WebSocket layer keeps time itself: the handshake timeout bounds the
     // upgrade response, then the close timeout bounds the closing handshake.
     ws.set_option(websocket::stream_base::timeout{options.handshake_timeout, websocket::stream_base::none(), false});
-    ws.read_message_max(session->accepted.max_message_bytes);  // larger messages: close 1009
+    ws.read_message_max(session->accepted.endpoint->max_message_bytes);  // larger messages: close 1009
     ws.auto_fragment(false);
     if (options.deflate)  // negotiated when the client offers it, on every endpoint
         ws.set_option(
             deflate_settings(upgrade.request[http::field::sec_websocket_extensions], options.deflate_context_takeover));
-    bool const json = session->accepted.kind == dialect::json;
-    ws.set_option(websocket::stream_base::decorator([json, s = session.get()](websocket::response_type& response) {
+    ws.set_option(websocket::stream_base::decorator([s = session.get()](websocket::response_type& response) {
         response.set(http::field::server, "coropush");
-        if (json)
-            response.set(http::field::sec_websocket_protocol, json_subprotocol);
+        if (auto const& subprotocol = s->accepted.endpoint->subprotocol; !subprotocol.empty())
+            response.set(http::field::sec_websocket_protocol, subprotocol);
         s->deflate = response.count(http::field::sec_websocket_extensions) != 0;  // Beast negotiated it
     }));
 
@@ -383,10 +396,10 @@ asio::awaitable<void> open_session(upgrade_to_websocket<Transport> upgrade, std:
         stats.websocket_sessions_deflate.fetch_add(1, std::memory_order_relaxed);
     beast::error_code ec;
     auto const peer = tcp_socket(ws.next_layer()).remote_endpoint(ec);
-    log_info(conn->id(), "opened (", to_string(session->accepted.kind), session->deflate ? ", deflate" : "", ") from ",
+    log_info(conn->id(), "opened (", session->accepted.endpoint->name, session->deflate ? ", deflate" : "", ") from ",
              peer);
 
-    session->handler = server->make_handler(session->accepted.kind, *conn);
+    session->handler = session->accepted.endpoint->make_handler(*conn);
     conn->websocket_opened();
     if (server->draining.load(std::memory_order_acquire))
         conn->close(1001, "server shutting down", options.shutdown_grace);  // shutdown began during our handshake

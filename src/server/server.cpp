@@ -8,6 +8,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include <stdexcept>
+
 namespace coropush {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -47,8 +49,23 @@ std::optional<std::string> unauthenticated_exposure(server_options const& option
            "--address 127.0.0.1 to stay local";
 }
 
+void server::add(websocket_endpoint endpoint)
+{
+    if (started_)
+        throw std::logic_error("server::add after start()");
+    state_->routes.add(std::move(endpoint));
+}
+
+void server::add(http_route route)
+{
+    if (started_)
+        throw std::logic_error("server::add after start()");
+    state_->routes.add(std::move(route));
+}
+
 void server::start()
 {
+    started_ = true;
     log_info(0, "listening on ", endpoint(), " (web root ", state_->http.web_root.string(), ")");
     if (state_->tls)
         log_info(0, "TLS on every connection, certificate ", state_->tls->description());

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "config/options.hpp"
+#include "core/endpoints.hpp"
 #include "core/metrics.hpp"
 #include "pubsub/backplane.hpp"
 
@@ -33,6 +34,13 @@ public:
     ~server();
     server(server const&) = delete;
     server& operator=(server const&) = delete;
+
+    // An application's own WebSocket endpoint or HTTP route, beside the built-in ones (see
+    // core/endpoints.hpp and CONTRIBUTING.md, recipe 3). Before start() only; throws
+    // std::invalid_argument for one that clashes with an endpoint already there, and
+    // std::logic_error after start().
+    void add(websocket_endpoint endpoint);
+    void add(http_route route);
 
     void start();
 
@@ -66,6 +74,7 @@ public:
 private:
     std::shared_ptr<server_state> state_;
     std::uint16_t port_ = 0;
+    bool started_ = false;
     std::string endpoint_;
 };
 

@@ -8,8 +8,6 @@
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
 #include "pubsub/redis_backplane.hpp"
-#include "service/echo_dialect.hpp"
-#include "service/json_dialect.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -125,6 +123,7 @@ server_state::server_state(asio::io_context& io_context, server_options opts,
 {
     if (job_store)
         jobs->share_with(job_store.get());
+    add_endpoints(routes, *this);
 }
 
 server_state::~server_state() = default;
@@ -136,35 +135,6 @@ net::readiness server_state::readiness_now() const
     if (!link->healthy())
         return {false, "backplane unavailable"};
     return {true, "ready"};
-}
-
-bool server_state::is_api_target(std::string_view target) const noexcept
-{
-    return api::is_api_target(target);
-}
-
-asio::awaitable<net::http_response> server_state::answer_api(net::http_request request)
-{
-    return api.handle(std::move(request));
-}
-
-net::http_response server_state::api_error(boost::beast::http::status status, std::string_view code,
-                                           std::string_view message, unsigned version, bool keep_alive) const
-{
-    return api::error_response(status, code, message, version, keep_alive);
-}
-
-std::unique_ptr<message_handler> server_state::make_handler(net::dialect kind, net::connection& conn)
-{
-    switch (kind) {
-    case net::dialect::json:
-        return std::make_unique<service::json_dialect>(conn, services);
-    case net::dialect::echo:
-        return std::make_unique<service::echo_dialect>(conn);
-    case net::dialect::plain:
-        break;
-    }
-    return std::make_unique<service::plain_dialect>(conn, demo);
 }
 
 void server_state::last_session_ended()

@@ -1,6 +1,6 @@
 // The composition root: the one place that knows every feature. It builds the topics, the jobs,
-// the server API, the auth checks and the dialects from the settings, answers what the transport
-// asks of the features (net/session_context.hpp), and runs the graceful shutdown. Sessions hold a
+// the server API, the auth checks and the dialects from the settings, registers their endpoints
+// and routes (server/endpoints.cpp), and runs the graceful shutdown. Sessions hold a
 // shared_ptr to it (as their session_context), so nothing a session uses can be destroyed while
 // the session runs.
 #pragma once
@@ -48,13 +48,6 @@ public:
     service::user_sessions users;
     service::service_context const services;
 
-    // What the transport asks of the features (net::session_context).
-    bool is_api_target(std::string_view target) const noexcept override;
-    boost::asio::awaitable<net::http_response> answer_api(net::http_request request) override;
-    net::http_response api_error(boost::beast::http::status status, std::string_view code, std::string_view message,
-                                 unsigned version, bool keep_alive) const override;
-    std::unique_ptr<message_handler> make_handler(net::dialect kind, net::connection& conn) override;
-
     // Graceful shutdown (any thread, idempotent): refuse new sessions, close open ones with 1001
     // after flushing, and once they are gone (or the grace period is over) stop everything.
     void begin_shutdown(std::function<void()> on_stopped);
@@ -77,5 +70,9 @@ private:
     boost::asio::steady_timer grace_timer_;  // on `control`
     std::function<void()> on_stopped_;       // on `control`
 };
+
+// Every WebSocket endpoint and HTTP route the server's features serve, added to `table`: the one
+// place that lists them (server/endpoints.cpp). Removing a feature's endpoint is removing its line.
+void add_endpoints(endpoints& table, server_state& server);
 
 }  // namespace coropush

@@ -5,6 +5,13 @@
 
 namespace coropush::service {
 
+websocket_endpoint echo_endpoint(server_options const& options)
+{
+    return websocket_endpoint{"echo", {options.echo_path},
+                              "",     options.echo_max_message_bytes,
+                              false,  [](outbox& out) { return std::make_unique<echo_dialect>(out); }};
+}
+
 void echo_dialect::on_text(std::string_view text)
 {
     out_.send(outbound_message{make_payload(std::string(text)), false, 0});

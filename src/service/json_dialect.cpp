@@ -33,6 +33,14 @@ std::uint64_t unix_seconds(wall_clock::time_point t)
 
 }  // namespace
 
+websocket_endpoint json_endpoint(service_context const& services)
+{
+    return websocket_endpoint{
+        "json", {"/", "/ws"}, json_subprotocol, services.options.max_message_bytes, true, [&services](outbox& out) {
+            return std::make_unique<json_dialect>(out, services);
+        }};
+}
+
 json_dialect::json_dialect(outbox& out, service_context const& services)
     : out_(out),
       services_(services),

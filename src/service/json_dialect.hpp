@@ -6,6 +6,7 @@
 
 #include "auth/identity.hpp"
 #include "auth/token_bucket.hpp"
+#include "core/endpoints.hpp"
 #include "core/message_handler.hpp"
 #include "core/outbound.hpp"
 #include "protocol/codec.hpp"
@@ -16,6 +17,13 @@
 #include <string>
 
 namespace coropush::service {
+
+inline constexpr char json_subprotocol[] = "coropush.v1";
+
+// Its endpoint: "/" and "/ws" for a client offering coropush.v1, messages up to
+// --max-message-bytes, behind the Origin policy (a hostile page must not publish or subscribe with
+// a visitor's browser).
+websocket_endpoint json_endpoint(service_context const& services);
 
 class json_dialect final : public message_handler {
 public:

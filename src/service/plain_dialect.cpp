@@ -3,6 +3,13 @@
 
 namespace coropush::service {
 
+websocket_endpoint plain_endpoint(demo_replies const& demo, server_options const& options)
+{
+    return websocket_endpoint{"plain", {"/", "/ws"},
+                              "",      options.max_message_bytes,
+                              false,   [&demo](outbox& out) { return std::make_unique<plain_dialect>(out, demo); }};
+}
+
 void plain_dialect::on_text(std::string_view)
 {
     // What the original Node server did on every message: reply now, push again a second later.

@@ -2,6 +2,8 @@
 // text and, after the push delay, the notice text. Chosen when the client offers no subprotocol.
 #pragma once
 
+#include "config/options.hpp"
+#include "core/endpoints.hpp"
 #include "core/message_handler.hpp"
 #include "core/outbound.hpp"
 
@@ -17,6 +19,11 @@ struct demo_replies {
     std::string welcome_text;
     std::chrono::steady_clock::duration push_delay{};
 };
+
+// Its endpoint: "/" and "/ws" for a client offering no subprotocol this server speaks, messages up
+// to --max-message-bytes. Open to any page, a file:// one included (the original demo's page): it
+// answers fixed texts.
+websocket_endpoint plain_endpoint(demo_replies const& demo, server_options const& options);
 
 class plain_dialect final : public message_handler {
 public:

@@ -48,10 +48,18 @@ server_options test_options()
 }
 
 test_server::test_server(server_options options, unsigned threads)
+    : test_server(std::move(options), {}, threads)
+{
+}
+
+test_server::test_server(server_options options, std::function<void(coropush::server&)> const& before_start,
+                         unsigned threads)
 {
     options.threads = threads;                         // the server relies on it: one thread runs without strands
     auto link = pubsub::make_backplane(options, io_);  // in-process unless options.backplane names Redis
     server_.emplace(io_, std::move(options), std::move(link));
+    if (before_start)
+        before_start(*server_);
     server_->start();
     for (unsigned i = 0; i < threads; ++i)
         threads_.emplace_back([this] { io_.run(); });

@@ -29,6 +29,9 @@ std::filesystem::path web_directory();
 class test_server {
 public:
     explicit test_server(server_options options = test_options(), unsigned threads = 1);
+    // `before_start` adds what a test serves beside the built-in endpoints (server::add).
+    test_server(server_options options, std::function<void(coropush::server&)> const& before_start,
+                unsigned threads = 1);
     ~test_server();
     test_server(test_server const&) = delete;
     test_server& operator=(test_server const&) = delete;

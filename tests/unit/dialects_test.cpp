@@ -3,6 +3,7 @@
 #include "jobs/job_manager.hpp"
 #include "protocol/errc.hpp"
 #include "pubsub/topic_hub.hpp"
+#include "service/echo_dialect.hpp"
 #include "service/json_dialect.hpp"
 #include "service/plain_dialect.hpp"
 #include "service/user_sessions.hpp"
@@ -82,6 +83,33 @@ protected:
     service::service_context services_{options_, stats_, demo_, hub_, *jobs_, draining_, access_, nullptr, users_};
     ::testing::NiceMock<mock_outbox> out_;
 };
+
+// Where each dialect is served, and which of them a hostile page must not reach.
+TEST_F(dialects, endpoints_paths_subprotocols_limits_and_origin_checks)
+{
+    options_.max_message_bytes = 1000;
+    options_.echo_max_message_bytes = 5000;
+    options_.echo_path = "/echo";
+    auto const json = service::json_endpoint(services_);
+    auto const plain = service::plain_endpoint(demo_, options_);
+    auto const echo = service::echo_endpoint(options_);
+    EXPECT_EQ(json.paths, (std::vector<std::string>{"/", "/ws"}));
+    EXPECT_EQ(json.subprotocol, "coropush.v1");
+    EXPECT_EQ(json.max_message_bytes, 1000u);
+    EXPECT_TRUE(json.check_origin) << "a page must not publish or subscribe with a visitor's browser";
+    EXPECT_EQ(plain.paths, json.paths);
+    EXPECT_EQ(plain.subprotocol, "");
+    EXPECT_FALSE(plain.check_origin) << "the demo answers fixed texts: nothing to protect";
+    EXPECT_EQ(echo.paths, std::vector<std::string>{"/echo"});
+    EXPECT_EQ(echo.max_message_bytes, 5000u);
+    EXPECT_FALSE(echo.check_origin) << "echo returns the client's own bytes";
+
+    // Each makes its own handler, answering through the session's outbox.
+    auto handler = plain.make_handler(out_);
+    ASSERT_NE(dynamic_cast<service::plain_dialect*>(handler.get()), nullptr);
+    EXPECT_NE(dynamic_cast<service::json_dialect*>(json.make_handler(out_).get()), nullptr);
+    EXPECT_NE(dynamic_cast<service::echo_dialect*>(echo.make_handler(out_).get()), nullptr);
+}
 
 TEST_F(dialects, plain_text_gets_the_shared_welcome_now_and_the_notice_after_the_delay)
 {

@@ -1,5 +1,5 @@
-// The rules an upgrade must pass before the handshake: which dialects check Origin, the Origin
-// policy (and what its refusals log), and the key format.
+// The rules an upgrade must pass before the handshake: the Origin policy (and what its refusals
+// log), and the key format. Which endpoints check Origin: dialects_test.cpp.
 #include "net/origin_policy.hpp"
 #include "net/upgrade.hpp"
 
@@ -115,13 +115,6 @@ TEST(origin_policy, a_refusal_note_names_the_origin_and_the_option_that_would_al
     EXPECT_NE(malformed.find("\"http://[::1]evil.com\\x01\""), std::string::npos) << malformed;
     EXPECT_NE(malformed.find("not a well-formed origin"), std::string::npos) << malformed;
     EXPECT_EQ(malformed.find("would allow it"), std::string::npos) << malformed;
-}
-
-TEST(upgrade_rules, only_the_json_dialect_checks_origin)
-{
-    EXPECT_TRUE(origin_checked(dialect::json));
-    EXPECT_FALSE(origin_checked(dialect::plain)) << "the demo answers fixed texts: nothing to protect";
-    EXPECT_FALSE(origin_checked(dialect::echo)) << "echo returns the client's own bytes";
 }
 
 TEST(upgrade_rules, websocket_keys_must_be_16_bytes_of_base64)

@@ -1,0 +1,26 @@
+// Where the server answers: every WebSocket endpoint and HTTP route, one line each. The transport
+// finds a request's entry in this table (core/endpoints.hpp); it knows no feature. To add an
+// endpoint, write its handler and register it here (CONTRIBUTING.md, recipe 3); to remove a
+// feature's, delete its line. An application embedding coropush adds its own with server::add.
+#include "server/server_state.hpp"
+
+#include "service/echo_dialect.hpp"
+#include "service/json_dialect.hpp"
+#include "service/plain_dialect.hpp"
+
+namespace coropush {
+
+void add_endpoints(endpoints& table, server_state& server)
+{
+    auto const& options = server.options;
+    // WebSocket: the path and the offered subprotocol choose the dialect that handles a session.
+    table.add(service::json_endpoint(server.services));         // "/", "/ws" with coropush.v1
+    table.add(service::plain_endpoint(server.demo, options));  // "/", "/ws" with no subprotocol: the demo
+    if (!options.echo_path.empty())
+        table.add(service::echo_endpoint(options));  // --echo-path: raw echo for conformance suites
+
+    // HTTP, beside the built-in endpoints (/healthz, /readyz, /metrics, /admin/) and the web root.
+    table.add(server.api.as_route(options.api_max_body_bytes));  // /api/: the server API for backends
+}
+
+}  // namespace coropush
