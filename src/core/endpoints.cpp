@@ -30,8 +30,9 @@ void endpoints::add(websocket_endpoint endpoint)
 void endpoints::add(http_route route)
 {
     if (route.prefix.empty() || route.prefix.front() != '/' || !route.answer || !route.refuse)
-        throw std::invalid_argument("HTTP route '" + route.prefix + "': the prefix must start with /, and it needs "
-                                                                     "an answer and a refusal");
+        throw std::invalid_argument("HTTP route '" + route.prefix +
+                                    "': the prefix must start with /, and it needs "
+                                    "an answer and a refusal");
     for (auto const& other : http_)
         if (other.prefix == route.prefix)
             throw std::invalid_argument("HTTP route '" + route.prefix + "' is there already");

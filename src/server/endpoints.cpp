@@ -14,7 +14,7 @@ void add_endpoints(endpoints& table, server_state& server)
 {
     auto const& options = server.options;
     // WebSocket: the path and the offered subprotocol choose the dialect that handles a session.
-    table.add(service::json_endpoint(server.services));         // "/", "/ws" with coropush.v1
+    table.add(service::json_endpoint(server.services));        // "/", "/ws" with coropush.v1
     table.add(service::plain_endpoint(server.demo, options));  // "/", "/ws" with no subprotocol: the demo
     if (!options.echo_path.empty())
         table.add(service::echo_endpoint(options));  // --echo-path: raw echo for conformance suites

@@ -54,22 +54,23 @@ private:
 
 void add_lookup(coropush::server& s)
 {
-    s.add(websocket_endpoint{"lookup", {"/lookup"}, "lookup.v1", 1024, true,
-                             [](outbox& out) { return std::make_unique<lookup_handler>(out); }});
-    s.add(http_route{"/hello/", 16,
-                     [](http_request request) -> awaitable<http_response> {
-                         http_response response{boost::beast::http::status::ok, request.version()};
-                         response.body() = "hello, " + std::string(request.target().substr(7));
-                         response.prepare_payload();
-                         co_return response;
-                     },
-                     [](boost::beast::http::status status, std::string_view code, std::string_view message,
-                        unsigned version) {
-                         http_response response{status, version};
-                         response.body() = std::string(code) + ": " + std::string(message);
-                         response.prepare_payload();
-                         return response;
-                     }});
+    s.add(websocket_endpoint{"lookup", {"/lookup"}, "lookup.v1", 1024, true, [](outbox& out) {
+                                 return std::make_unique<lookup_handler>(out);
+                             }});
+    s.add(http_route{
+        "/hello/", 16,
+        [](http_request request) -> awaitable<http_response> {
+            http_response response{boost::beast::http::status::ok, request.version()};
+            response.body() = "hello, " + std::string(request.target().substr(7));
+            response.prepare_payload();
+            co_return response;
+        },
+        [](boost::beast::http::status status, std::string_view code, std::string_view message, unsigned version) {
+            http_response response{status, version};
+            response.body() = std::string(code) + ": " + std::string(message);
+            response.prepare_payload();
+            return response;
+        }});
 }
 
 awaitable<client::ws_client> open_lookup(std::uint16_t port)
@@ -122,7 +123,11 @@ TEST(custom_endpoint, the_built_in_endpoints_stay_and_a_clash_is_refused)
 {
     test_server server(test_options(), [](coropush::server& s) {
         add_lookup(s);
-        EXPECT_THROW(s.add(websocket_endpoint{"again", {"/lookup"}, "lookup.v1", 1, false,
+        EXPECT_THROW(s.add(websocket_endpoint{"again",
+                                              {"/lookup"},
+                                              "lookup.v1",
+                                              1,
+                                              false,
                                               [](outbox& out) { return std::make_unique<lookup_handler>(out); }}),
                      std::invalid_argument);
     });

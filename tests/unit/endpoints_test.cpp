@@ -18,8 +18,9 @@ public:
 
 websocket_endpoint table_endpoint(std::string name, std::vector<std::string> paths, std::string subprotocol)
 {
-    return websocket_endpoint{std::move(name), std::move(paths), std::move(subprotocol), 100, false,
-                              [](outbox&) { return std::make_unique<ignoring_handler>(); }};
+    return websocket_endpoint{std::move(name), std::move(paths), std::move(subprotocol), 100, false, [](outbox&) {
+                                  return std::make_unique<ignoring_handler>();
+                              }};
 }
 
 http_route table_route(std::string prefix, std::size_t max_body)
