@@ -112,10 +112,12 @@ TEST(custom_endpoint, work_that_throws_closes_its_session_with_1011_and_the_serv
         EXPECT_EQ(end.close_reason, "internal error");
 
         co_await bystander.send_text("fast:still here");
-        EXPECT_EQ((co_await bystander.receive()).payload, "still here");
+        auto const answer = co_await bystander.receive();  // named first (GCC 12 and co_await temporaries)
+        EXPECT_EQ(answer.payload, "still here");
         auto again = co_await open_lookup(server.port());
         co_await again.send_text("slow:new session");
-        EXPECT_EQ((co_await again.receive()).payload, "new session");
+        auto const later = co_await again.receive();
+        EXPECT_EQ(later.payload, "new session");
     });
 }
 
