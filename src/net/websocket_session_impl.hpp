@@ -41,6 +41,8 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <algorithm>
+#include <array>
+#include <tuple>
 
 // Not for other includes: the session's own parts, named only by the two sources that compile them.
 namespace coropush::net::websocket_detail {
@@ -153,27 +155,34 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
     auto& ws = session->ws;
     auto& conn = *session->conn;
     auto& stats = session->server->stats;
-    // Messages are read in slices of up to this many bytes: the buffer is sized by what arrives,
-    // so an idle connection holds a small one (Beast would reserve 1.5 KiB up front otherwise).
-    constexpr std::size_t slice = 512;
-    beast::flat_buffer buffer;
+    // A message is read into `first`, in this frame, and only when it is longer does it gather in
+    // `longer`, in larger slices: a pending read needs its buffer before it waits, and this way an
+    // idle session holds none on the heap; most messages (requests, acknowledgements) fit in `first`.
+    std::array<char, 128> first;
+    constexpr std::size_t slice = 4096;
+    beast::flat_buffer longer;
     for (;;) {
         // Waits for (more of) the next message. Meanwhile Beast answers pings and reports control
         // frames (control_callback); a close frame from the peer ends the wait with
         // error::closed after Beast has sent the closing reply.
-        auto [ec, bytes] = co_await ws.async_read_some(buffer, slice, nothrow);
+        auto [ec, bytes] = co_await ws.async_read_some(asio::buffer(first), nothrow);
+        std::string_view payload(first.data(), bytes);
+        if (!ec && !ws.is_message_done()) {
+            longer.commit(asio::buffer_copy(longer.prepare(bytes), asio::buffer(first.data(), bytes)));
+            while (!ec && !ws.is_message_done()) {
+                conn.note_activity();
+                std::tie(ec, bytes) = co_await ws.async_read_some(longer, slice, nothrow);
+            }
+            payload = std::string_view(static_cast<char const*>(longer.cdata().data()), longer.size());
+        }
         if (ec) {
             conn.record_end(describe_read_end(ec, ws.reason(), stats));
             break;
         }
         conn.note_activity();
-        if (!ws.is_message_done())
-            continue;
         stats.messages_in.fetch_add(1, std::memory_order_relaxed);
-        stats.bytes_in.fetch_add(buffer.size(), std::memory_order_relaxed);
+        stats.bytes_in.fetch_add(payload.size(), std::memory_order_relaxed);
 
-        auto const data = buffer.cdata();
-        std::string_view const payload(static_cast<char const*>(data.data()), data.size());
         session->in_handler = true;  // replies it queues start the writer after this read (start_writer)
         if (ws.got_text())
             session->handler->on_text(payload);  // may queue replies and schedule pushes; never blocks
@@ -195,9 +204,9 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
                 conn.close(websocket::close_code::internal_error, "internal error");
             }
         }
-        buffer.consume(buffer.size());
-        if (buffer.capacity() > std::size_t{64} * 1024)
-            buffer.shrink_to_fit();  // one huge message should not pin its buffer for good
+        longer.consume(longer.size());
+        if (longer.capacity() > std::size_t{64} * 1024)
+            longer.shrink_to_fit();  // one huge message should not pin its buffer for good
     }
     // The connection is over. A writer still running stops at its next step; one stuck in a
     // write to a peer that is gone is cut off, unless it is in the closing handshake, which
