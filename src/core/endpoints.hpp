@@ -41,9 +41,10 @@ struct websocket_endpoint {
 
 // An HTTP route: requests whose path starts with `prefix` (or is the prefix without its last
 // '/') are `answer`ed, awaited (it may wait for a backend, a strand or Redis). A request refused
-// before it reaches `answer` (a body over `max_body_bytes`: 413) gets `refuse`'s answer, in the
-// route's own format (JSON for the API): a status, a short machine-readable code ("too_large"),
-// the message, and the request's HTTP version. The connection closes after a refusal.
+// before it reaches `answer` (a body over `max_body_bytes`: 413 "too_large"; a body that cannot be
+// read, such as a broken chunked encoding: 400 "bad_request") gets `refuse`'s answer, in the
+// route's own format (JSON for the API): from the status, a short machine-readable code, the
+// message, and the HTTP version. The connection closes after a refusal.
 struct http_route {
     std::string prefix;  // "/api/"
     std::size_t max_body_bytes = 0;

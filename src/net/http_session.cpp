@@ -80,6 +80,18 @@ asio::awaitable<http::message_generator> answer(http_request request, http_route
     co_return http::message_generator(std::move(response));
 }
 
+// A request refused while it was read: in its route's own format (the server API's JSON errors),
+// when the header named one; plain text otherwise.
+http::message_generator refusal(read_failure_answer const& answer, http_route const* route)
+{
+    if (route == nullptr)
+        return text_response(answer.status, answer.body, 11, false);
+    if (answer.status == http::status::payload_too_large)
+        return route->refuse(answer.status, "too_large",
+                             "the body is larger than " + std::to_string(route->max_body_bytes) + " bytes", 11);
+    return route->refuse(answer.status, "bad_request", "the request could not be read", 11);
+}
+
 // What the WebSocket part runs on. A plain connection lets go of the tcp_stream and its timers
 // (the WebSocket layer keeps time itself, and an idle session is smaller on the bare socket); a
 // TLS connection's state cannot move, so its stream goes whole, with the timer switched off.
@@ -162,13 +174,7 @@ serve_requests(Stream stream, connection& conn, session_context& server)
                 server.stats.handshake_failed(answer->reason);
                 log_info(conn.id(), "bad request (", ec.message(), "): ", static_cast<unsigned>(answer->status));
                 transport.expires_after(options.handshake_timeout);
-                auto response =
-                    route && answer->status == http::status::payload_too_large
-                        ? http::message_generator(route->refuse(
-                              answer->status, "too_large",
-                              "the body is larger than " + std::to_string(route->max_body_bytes) + " bytes", 11))
-                        : text_response(answer->status, answer->body, 11, false);
-                co_await beast::async_write(stream, std::move(response), nothrow);
+                co_await beast::async_write(stream, refusal(*answer, route), nothrow);
             }
             break;
         }

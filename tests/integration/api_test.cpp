@@ -170,6 +170,31 @@ TEST(api, a_body_announced_over_the_limit_gets_413_without_100_continue)
     });
 }
 
+// Refused while the request is read, before the API sees it: still the API's JSON errors, and
+// counted among its answers.
+TEST(api, a_body_that_cannot_be_read_gets_a_json_400_and_refusals_count_as_answers)
+{
+    auto options = api_options();
+    options.api_max_body_bytes = 100;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto broken = co_await raw_connection::connect(server.port());
+        co_await broken.write("POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(api_key) +
+                              "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "zz\r\n{}\r\n0\r\n\r\n");  // "zz" is no chunk size
+        auto const reply = co_await broken.read_http();
+        EXPECT_EQ(reply.status, 400u);
+        EXPECT_EQ(error_code_of(reply), "bad_request");
+
+        auto large = co_await raw_connection::connect(server.port());
+        co_await large.write("POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+        auto const too_large = co_await large.read_http();
+        EXPECT_EQ(too_large.status, 413u);
+    });
+    EXPECT_EQ(server.metrics().api_answers(400), 1u);
+    EXPECT_EQ(server.metrics().api_answers(413), 1u);
+}
+
 TEST(api, while_draining_publishes_get_503)
 {
     auto options = api_options();
