@@ -14,7 +14,7 @@
 #include "pubsub/backplane.hpp"
 #include "pubsub/redis_job_store.hpp"
 #include "pubsub/topic_hub.hpp"
-#include "service/plain_dialect.hpp"
+#include "service/demo_replies.hpp"
 #include "service/service_context.hpp"
 #include "service/user_sessions.hpp"
 

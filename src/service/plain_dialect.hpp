@@ -6,19 +6,9 @@
 #include "core/endpoints.hpp"
 #include "core/message_handler.hpp"
 #include "core/outbound.hpp"
-
-#include <chrono>
+#include "service/demo_replies.hpp"
 
 namespace coropush::service {
-
-// The demo's replies, serialized once per server and shared by every session.
-struct demo_replies {
-    shared_payload plain_welcome;
-    shared_payload plain_notice;
-    shared_payload json_notice;
-    std::string welcome_text;
-    std::chrono::steady_clock::duration push_delay{};
-};
 
 // Its endpoint: "/" and "/ws" for a client offering no subprotocol this server speaks, messages up
 // to --max-message-bytes. Open to any page, a file:// one included (the original demo's page): it

@@ -5,7 +5,7 @@
 #include "auth/permissions.hpp"
 #include "config/options.hpp"
 #include "core/metrics.hpp"
-#include "service/plain_dialect.hpp"
+#include "service/demo_replies.hpp"
 
 #include <atomic>
 
