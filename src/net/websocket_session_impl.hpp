@@ -390,13 +390,16 @@ asio::awaitable<void> open_session(upgrade_to_websocket<Transport> upgrade, std:
         }
     }
     ws.set_option(websocket::stream_base::timeout{options.close_timeout, websocket::stream_base::none(), false});
-    ws.control_callback([&ws, &c = *conn, &stats](websocket::frame_type kind, beast::string_view) {
-        c.note_activity();
+    // One pointer captured, not three references: the callback then fits in std::function's
+    // inline storage, and an idle session holds no heap block for it. The session owns the stream,
+    // so it outlives every call.
+    ws.control_callback([s = session.get()](websocket::frame_type kind, beast::string_view) {
+        s->conn->note_activity();
         if (kind != websocket::frame_type::close)
             return;
-        c.peer_closing();  // Beast answers; the close timeout bounds what follows
-        if (!close_code_allowed_on_the_wire(ws.reason().code))
-            refuse_close_code(ws, c, stats);
+        s->conn->peer_closing();  // Beast answers; the close timeout bounds what follows
+        if (!close_code_allowed_on_the_wire(s->ws.reason().code))
+            refuse_close_code(s->ws, *s->conn, s->server->stats);
     });
 
     stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);
