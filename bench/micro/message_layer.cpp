@@ -78,7 +78,7 @@ void dispatch_echo(benchmark::State& state)
 {
     server_options options;
     metrics stats;
-    service::demo_replies demo{make_payload("w"), make_payload("n"), make_payload("{}"), "w", std::chrono::seconds(1)};
+    service::demo_replies demo{make_payload("{}"), "w", std::chrono::seconds(1)};
     pubsub::in_process_backplane link;
     pubsub::topic_hub hub(stats, link);
     boost::asio::io_context io;

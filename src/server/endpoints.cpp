@@ -4,9 +4,8 @@
 // feature's, delete its line. An application embedding coropush adds its own with server::add.
 #include "server/server_state.hpp"
 
-#include "service/echo_dialect.hpp"
+#include "demo/demo_endpoints.hpp"  // the demo dialects (src/demo/)
 #include "service/json_dialect.hpp"
-#include "service/plain_dialect.hpp"
 
 namespace coropush {
 
@@ -14,10 +13,8 @@ void add_endpoints(endpoints& table, server_state& server)
 {
     auto const& options = server.options;
     // WebSocket: the path and the offered subprotocol choose the dialect that handles a session.
-    table.add(service::json_endpoint(server.services));        // "/", "/ws" with coropush.v1
-    table.add(service::plain_endpoint(server.demo, options));  // "/", "/ws" with no subprotocol: the demo
-    if (!options.echo_path.empty())
-        table.add(service::echo_endpoint(options));  // --echo-path: raw echo for conformance suites
+    table.add(service::json_endpoint(server.services));  // "/", "/ws" with coropush.v1
+    demo::add_endpoints(table, options);  // the demo dialects (src/demo/): "/", "/ws" with no subprotocol; --echo-path
 
     // HTTP, beside the built-in endpoints (/healthz, /readyz, /metrics, /admin/) and the web root.
     table.add(server.api.as_route(options.api_max_body_bytes));  // /api/: the server API for backends

@@ -20,8 +20,6 @@ namespace {
 service::demo_replies make_demo(server_options const& options)
 {
     return service::demo_replies{
-        make_payload(options.welcome_text),
-        make_payload(options.notice_text),
         make_payload(protocol::encode(protocol::notice{options.notice_text})),
         options.welcome_text,
         options.push_delay,

@@ -1,6 +1,6 @@
-// The original demo's replies (the welcome, and the notice pushed a second later), serialized once
-// per server and shared by every session of both dialects that answer them: the plain dialect's
-// fixed texts and the JSON dialect's `hello`.
+// The JSON dialect's answer to `hello`, the original demo's flow in the typed protocol: a welcome
+// with the configured text now, and the notice pushed a second later (--welcome, --notice,
+// --push-delay). The notice is serialized once per server and shared by every session.
 #pragma once
 
 #include "core/outbound.hpp"
@@ -11,8 +11,6 @@
 namespace coropush::service {
 
 struct demo_replies {
-    shared_payload plain_welcome;
-    shared_payload plain_notice;
     shared_payload json_notice;
     std::string welcome_text;
     std::chrono::steady_clock::duration push_delay{};

@@ -89,7 +89,7 @@ class json_standing : public ::testing::Test {
 protected:
     server_options options_;
     metrics stats_;
-    service::demo_replies demo_{make_payload("w"), make_payload("n"), make_payload("{}"), "w", 1s};
+    service::demo_replies demo_{make_payload("{}"), "w", 1s};
     pubsub::in_process_backplane link_;
     pubsub::topic_hub hub_{stats_, link_};
     boost::asio::io_context io_;  // never run

@@ -1,11 +1,11 @@
 // The dialects' message handling, through a GoogleMock of the outbox they answer through: what
 // each request queues, what it schedules, and that bad input never closes the JSON dialect.
+#include "demo/echo_dialect.hpp"
+#include "demo/plain_dialect.hpp"
 #include "jobs/job_manager.hpp"
 #include "protocol/errc.hpp"
 #include "pubsub/topic_hub.hpp"
-#include "service/echo_dialect.hpp"
 #include "service/json_dialect.hpp"
-#include "service/plain_dialect.hpp"
 #include "service/user_sessions.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -19,6 +19,7 @@ namespace coropush {
 namespace {
 using namespace std::chrono_literals;
 using ::testing::_;
+using ::testing::Eq;
 using ::testing::Field;
 using ::testing::InSequence;
 using ::testing::Pointee;
@@ -64,8 +65,7 @@ protected:
     {
         options_.max_subscriptions = 2;
         demo_ =
-            service::demo_replies{make_payload("welcome!"), make_payload("notice!"),
-                                  make_payload(R"({"type":"notice","data":{"text":"notice!"}})"), "welcome!", 1500ms};
+            service::demo_replies{make_payload(R"({"type":"notice","data":{"text":"notice!"}})"), "welcome!", 1500ms};
         ON_CALL(out_, id()).WillByDefault(Return(7));
     }
 
@@ -91,8 +91,8 @@ TEST_F(dialects, endpoints_paths_subprotocols_limits_and_origin_checks)
     options_.echo_max_message_bytes = 5000;
     options_.echo_path = "/echo";
     auto const json = service::json_endpoint(services_);
-    auto const plain = service::plain_endpoint(demo_, options_);
-    auto const echo = service::echo_endpoint(options_);
+    auto const plain = demo::plain_endpoint(options_);
+    auto const echo = demo::echo_endpoint(options_);
     EXPECT_EQ(json.paths, (std::vector<std::string>{"/", "/ws"}));
     EXPECT_EQ(json.subprotocol, "coropush.v1");
     EXPECT_EQ(json.max_message_bytes, 1000u);
@@ -106,24 +106,48 @@ TEST_F(dialects, endpoints_paths_subprotocols_limits_and_origin_checks)
 
     // Each makes its own handler, answering through the session's outbox.
     auto handler = plain.make_handler(out_);
-    ASSERT_NE(dynamic_cast<service::plain_dialect*>(handler.get()), nullptr);
+    ASSERT_NE(dynamic_cast<demo::plain_dialect*>(handler.get()), nullptr);
     EXPECT_NE(dynamic_cast<service::json_dialect*>(json.make_handler(out_).get()), nullptr);
-    EXPECT_NE(dynamic_cast<service::echo_dialect*>(echo.make_handler(out_).get()), nullptr);
+    EXPECT_NE(dynamic_cast<demo::echo_dialect*>(echo.make_handler(out_).get()), nullptr);
 }
 
 TEST_F(dialects, plain_text_gets_the_shared_welcome_now_and_the_notice_after_the_delay)
 {
-    service::plain_dialect plain(out_, demo_);
+    demo::plain_replies const replies{make_payload("welcome!"), make_payload("notice!"), 1500ms};
+    demo::plain_dialect plain(out_, replies);
     InSequence order;
-    EXPECT_CALL(out_, send(Field(&outbound_message::payload, demo_.plain_welcome)));
+    EXPECT_CALL(out_, send(Field(&outbound_message::payload, replies.welcome)));
     EXPECT_CALL(out_, send_after(std::chrono::steady_clock::duration(1500ms),
-                                 Field(&outbound_message::payload, demo_.plain_notice)));
+                                 Field(&outbound_message::payload, replies.notice)));
     plain.on_text("亲爱的服务器！我连上你啦！");
+}
+
+TEST_F(dialects, the_plain_endpoint_answers_every_session_with_the_configured_texts_serialized_once)
+{
+    options_.welcome_text = "hello from the options";
+    options_.notice_text = "and a notice";
+    options_.push_delay = 250ms;
+    auto const plain = demo::plain_endpoint(options_);
+    ::testing::NiceMock<mock_outbox> first;
+    ::testing::NiceMock<mock_outbox> second;
+    shared_payload welcome;
+    shared_payload notice;
+    EXPECT_CALL(first, send(_)).WillOnce([&](outbound_message m) { welcome = m.payload; });
+    EXPECT_CALL(first, send_after(std::chrono::steady_clock::duration(250ms), _))
+        .WillOnce([&](std::chrono::steady_clock::duration, outbound_message m) { notice = m.payload; });
+    EXPECT_CALL(second, send(Field(&outbound_message::payload, Eq(std::cref(welcome)))));
+    EXPECT_CALL(second, send_after(_, Field(&outbound_message::payload, Eq(std::cref(notice)))));
+    plain.make_handler(first)->on_text("hi");
+    ASSERT_TRUE(welcome && notice);
+    EXPECT_EQ(*welcome, "hello from the options");
+    EXPECT_EQ(*notice, "and a notice");
+    plain.make_handler(second)->on_text("hi");  // the same payloads, not copies
 }
 
 TEST_F(dialects, plain_binary_is_closed_with_1003)
 {
-    service::plain_dialect plain(out_, demo_);
+    demo::plain_replies const replies{make_payload("welcome!"), make_payload("notice!"), 1500ms};
+    demo::plain_dialect plain(out_, replies);
     EXPECT_CALL(out_, send(_)).Times(0);
     EXPECT_CALL(out_, close(1003, _));
     plain.on_binary("\x01\x02");

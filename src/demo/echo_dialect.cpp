@@ -1,9 +1,9 @@
 // The raw echo dialect: a copy of each message goes back with the same opcode.
-#include "service/echo_dialect.hpp"
+#include "demo/echo_dialect.hpp"
 
 #include <string>
 
-namespace coropush::service {
+namespace coropush::demo {
 
 websocket_endpoint echo_endpoint(server_options const& options)
 {
@@ -22,4 +22,4 @@ void echo_dialect::on_binary(std::string_view data)
     out_.send(outbound_message{make_payload(std::string(data)), true, 0});
 }
 
-}  // namespace coropush::service
+}  // namespace coropush::demo

@@ -6,7 +6,7 @@
 #include "core/message_handler.hpp"
 #include "core/outbound.hpp"
 
-namespace coropush::service {
+namespace coropush::demo {
 
 // Its endpoint: --echo-path (register it only when that is set), any subprotocol or none,
 // messages up to --echo-max-message-bytes. Open to any page: it returns the client's own bytes.
@@ -28,4 +28,4 @@ private:
     outbox& out_;
 };
 
-}  // namespace coropush::service
+}  // namespace coropush::demo
