@@ -4,19 +4,20 @@
 # `#include "layer/..."` of src/ against it as part of the build, and CONTRIBUTING.md explains it.
 #
 # COROPUSH_LAYER_<layer> lists what <layer> may include. A folder of src/ missing here fails the check.
-set(COROPUSH_LAYERS core protocol auth config jobs pubsub service demo api net client server app impl)
+set(COROPUSH_LAYERS core protocol auth config jobs pubsub jobstore service demo api net client server app impl)
 
 set(COROPUSH_LAYER_core "")                  # logging, metrics, the outbox, message handler, endpoint table
 set(COROPUSH_LAYER_protocol core)            # the wire: messages, codec, error codes, topic names
 set(COROPUSH_LAYER_auth core protocol)       # tokens, permissions, rate buckets
 set(COROPUSH_LAYER_config core auth)         # server_options, every layer's settings
 set(COROPUSH_LAYER_jobs core protocol config)
-set(COROPUSH_LAYER_pubsub core protocol config jobs)
+set(COROPUSH_LAYER_pubsub core protocol config)      # topics, the backplane, Redis
+set(COROPUSH_LAYER_jobstore core protocol config jobs pubsub)  # jobs kept in Redis, across nodes
 set(COROPUSH_LAYER_service core protocol auth config jobs pubsub)  # the JSON dialect
 set(COROPUSH_LAYER_demo core config)         # the demo dialects (plain text, raw echo): removable
 set(COROPUSH_LAYER_api core protocol auth config jobs pubsub)      # the server API for backends
 set(COROPUSH_LAYER_net core protocol auth config)                  # the transport: no feature
 set(COROPUSH_LAYER_client core protocol)
-set(COROPUSH_LAYER_server core protocol auth config jobs pubsub service demo api net)  # the composition root
-set(COROPUSH_LAYER_app core protocol auth config jobs pubsub service demo api net server)
+set(COROPUSH_LAYER_server core protocol auth config jobs pubsub jobstore service demo api net)  # the composition root
+set(COROPUSH_LAYER_app core protocol auth config jobs pubsub jobstore service demo api net server)
 set(COROPUSH_LAYER_impl "")                  # Asio, Beast and JSON compiled once

@@ -74,13 +74,13 @@ jobs::topic_publisher to_topics(pubsub::topic_hub& hub)
 }
 
 // Where the backend's jobs live with a Redis backplane (none: in the job manager).
-std::unique_ptr<pubsub::redis_job_store> make_job_store(pubsub::backplane& link, server_options const& options,
-                                                        metrics& stats, pubsub::topic_hub& hub)
+std::unique_ptr<jobstore::redis_job_store> make_job_store(pubsub::backplane& link, server_options const& options,
+                                                          metrics& stats, pubsub::topic_hub& hub)
 {
     auto* redis = dynamic_cast<pubsub::redis_backplane*>(&link);
     if (redis == nullptr)
         return nullptr;
-    return std::make_unique<pubsub::redis_job_store>(*redis, make_job_limits(options), stats, to_topics(hub));
+    return std::make_unique<jobstore::redis_job_store>(*redis, make_job_limits(options), stats, to_topics(hub));
 }
 
 }  // namespace

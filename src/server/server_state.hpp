@@ -10,9 +10,9 @@
 #include "auth/token_verifier.hpp"
 #include "config/options.hpp"
 #include "jobs/job_manager.hpp"
+#include "jobstore/redis_job_store.hpp"
 #include "net/session_context.hpp"
 #include "pubsub/backplane.hpp"
-#include "pubsub/redis_job_store.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "service/demo_replies.hpp"
 #include "service/service_context.hpp"
@@ -41,7 +41,7 @@ public:
     pubsub::topic_hub hub;
     std::shared_ptr<coropush::jobs::job_manager> jobs;  // qualified: the member has the namespace's name
     // With a Redis backplane: where the backend's jobs live, so that every node serves them.
-    std::unique_ptr<pubsub::redis_job_store> job_store;
+    std::unique_ptr<jobstore::redis_job_store> job_store;
     api::server_api api;
     auth::access_policy const access;
     std::optional<auth::token_verifier> const verifier;  // none under --auth off

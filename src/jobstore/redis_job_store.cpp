@@ -1,5 +1,5 @@
 // Backend jobs in Redis: the script, the API's calls, and the browsers' watching on this node.
-#include "pubsub/redis_job_store.hpp"
+#include "jobstore/redis_job_store.hpp"
 
 #include "core/async.hpp"
 #include "core/log.hpp"
@@ -18,8 +18,8 @@
 #include <deque>
 #include <unordered_map>
 
-namespace coropush::pubsub {
-// What jobs/ declares and this store implements over Redis.
+namespace coropush::jobstore {
+// What jobs/ declares and this store implements over Redis, with the backplane's connections.
 using jobs::backend_job_spec;
 using jobs::backend_job_status;
 using jobs::backend_report;
@@ -27,6 +27,8 @@ using jobs::job_limits;
 using jobs::job_refusal;
 using jobs::job_state;
 using jobs::topic_publisher;
+using pubsub::redis_backplane;
+using pubsub::redis_reply;
 namespace asio = boost::asio;
 
 namespace {
@@ -686,4 +688,4 @@ void redis_job_store::unwatch(std::string job_id, std::uint64_t watcher_id)
     asio::dispatch(state_->strand, [s = state_, id = std::move(job_id), watcher_id] { s->unwatch(id, watcher_id); });
 }
 
-}  // namespace coropush::pubsub
+}  // namespace coropush::jobstore

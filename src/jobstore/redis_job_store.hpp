@@ -23,14 +23,17 @@
 #include <memory>
 
 namespace coropush::pubsub {
-
 class redis_backplane;
+}
+
+namespace coropush::jobstore {
 
 class redis_job_store final : public jobs::backend_jobs, public jobs::remote_jobs {
 public:
     // `link` must outlive the store's use (the server's shutdown stops both); `publish` reaches a
     // topic's subscribers on every node.
-    redis_job_store(redis_backplane& link, jobs::job_limits limits, metrics& stats, jobs::topic_publisher publish);
+    redis_job_store(pubsub::redis_backplane& link, jobs::job_limits limits, metrics& stats,
+                    jobs::topic_publisher publish);
     ~redis_job_store() override;
     redis_job_store(redis_job_store const&) = delete;
     redis_job_store& operator=(redis_job_store const&) = delete;
@@ -55,4 +58,4 @@ private:
     std::shared_ptr<state> state_;
 };
 
-}  // namespace coropush::pubsub
+}  // namespace coropush::jobstore
