@@ -93,6 +93,7 @@ void connection::overflow()
     queue_.drop_waiting();
     count_queue_change(before);
     scheduled_.clear();
+    after_queue_.clear();
     close(1008, "slow consumer: outbound queue full");
 }
 
@@ -102,12 +103,18 @@ void connection::send_after(clock::duration delay, outbound_message message)
         return;
     // Scheduled pushes count against the same message limit as the queue, so a client cannot
     // grow the server's memory by asking for many delayed pushes either.
-    if (scheduled_.size() + queue_.messages() >= queue_.limits().max_messages) {
+    if (scheduled_.size() + after_queue_.size() + queue_.messages() >= queue_.limits().max_messages) {
         if (queue_.limits().policy == overflow_policy::drop_newest) {
             stats_.queue_drops.fetch_add(1, std::memory_order_relaxed);
             return;
         }
         overflow();
+        return;
+    }
+    if (!queue_.empty() || writer_running_) {
+        // Something queued before it has not left yet (the reply this push follows, typically):
+        // the delay starts when it has, so a busy server does not shorten the interval.
+        after_queue_.emplace_back(delay, std::move(message));
         return;
     }
     scheduled_.emplace(clock::now() + delay, std::move(message));
@@ -136,6 +143,7 @@ void connection::close(std::uint16_t code, std::string_view reason, std::optiona
     close_phase_ends_ = clock::now() + flush_budget.value_or(timing_.close_timeout);
     accepting_.store(false, std::memory_order_release);
     scheduled_.clear();
+    after_queue_.clear();
     wake_writer();
     arm_deadline();
 }
@@ -168,6 +176,7 @@ void connection::peer_closing()
     close_frame_started_ = true;  // Beast sends the reply; no writer is started from now on
     accepting_.store(false, std::memory_order_release);
     scheduled_.clear();
+    after_queue_.clear();
     close_phase_ends_ = clock::now() + timing_.close_timeout;
     arm_deadline();
 }
@@ -220,6 +229,7 @@ void connection::session_ended()
     ended_ = true;
     accepting_.store(false, std::memory_order_release);
     scheduled_.clear();  // the scheduler's entries for this connection now find nothing to do
+    after_queue_.clear();
 }
 
 void connection::wake_writer()
@@ -230,10 +240,21 @@ void connection::wake_writer()
     io_->start_writer();
 }
 
-void connection::writer_done(bool failed) noexcept
+void connection::writer_done(bool failed)
 {
     writer_running_ = false;
     writer_failed_ = writer_failed_ || failed;
+    if (writer_failed_ || ended_ || close_) {
+        after_queue_.clear();  // nothing more goes out
+        return;
+    }
+    if (after_queue_.empty())
+        return;
+    auto const now = clock::now();
+    for (auto& [delay, message] : after_queue_)
+        scheduled_.emplace(now + delay, std::move(message));
+    after_queue_.clear();
+    arm_deadline();
 }
 
 // --- deadlines -------------------------------------------------------------------------------

@@ -30,6 +30,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace coropush::net {
 
@@ -107,7 +109,8 @@ public:
     bool ended() const noexcept { return ended_; }
 
     // The writer's side. It runs while has_work() and tells writer_done() when it returns (after
-    // a write error too: then no writer is started again).
+    // a write error too: then no writer is started again). Having written everything, it starts
+    // the delays of the scheduled pushes that were waiting for that (send_after).
     bool writer_running() const noexcept { return writer_running_; }
     bool has_queued() const noexcept { return !queue_.empty(); }
     std::size_t queued_messages() const noexcept { return queue_.messages(); }
@@ -115,7 +118,7 @@ public:
     outbound_message next_message() { return queue_.front(); }
     void message_written();
     bool take_ping_request() noexcept { return std::exchange(ping_requested_, false); }
-    void writer_done(bool failed) noexcept;
+    void writer_done(bool failed);
 
     // A close has two phases with a time limit each: flushing what is queued (`flush_budget`;
     // unset: the session's close timeout), then the closing handshake (the close timeout), timed
@@ -170,6 +173,9 @@ private:
 
     outbound_queue queue_;
     std::multimap<clock::time_point, outbound_message> scheduled_;
+    // send_after's messages whose delay has not started: it starts when the writer has written
+    // what was queued before them (writer_done), so the interval the client sees is the delay.
+    std::vector<std::pair<clock::duration, outbound_message>> after_queue_;
     std::optional<close_request> close_;
     struct deadline_close {
         clock::time_point when = clock::time_point::max();

@@ -1,0 +1,109 @@
+// The connection's scheduled pushes (send_after), driven by hand: the test plays the session's
+// writer (start_writer is recorded, the queue is drained with next_message / message_written /
+// writer_done) over a real deadline scheduler on an io_context run here.
+#include "net/connection.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace coropush::net {
+namespace {
+using namespace std::chrono_literals;
+
+class recording_io : public session_io {
+public:
+    void start_writer() override { ++writers_started; }
+    void abort() override { ++aborts; }
+    int writers_started = 0;
+    int aborts = 0;
+};
+
+class connection_pushes : public ::testing::Test {
+protected:
+    connection_pushes() { conn_->websocket_opened(); }  // no pings: session_timing{} has none
+
+    // What the session's writer does: writes every queued message, then returns.
+    std::vector<std::string> drain(bool fail = false)
+    {
+        std::vector<std::string> written;
+        while (!fail && conn_->has_queued()) {
+            written.push_back(*conn_->next_message().payload);
+            conn_->message_written();
+        }
+        conn_->writer_done(fail);
+        return written;
+    }
+
+    // Runs the io_context until the connection has queued something (a released push), within
+    // a bound: a push due now is released by the scheduler's timer in one or two handlers.
+    bool run_until_queued()
+    {
+        for (int i = 0; i < 100 && !conn_->has_queued(); ++i)
+            if (io_.run_one_for(1s) == 0)
+                break;
+        return conn_->has_queued();
+    }
+
+    boost::asio::io_context io_;
+    metrics stats_;
+    deadline_scheduler deadlines_{{io_.get_executor()}};
+    std::shared_ptr<connection> conn_ =
+        std::make_shared<connection>(io_.get_executor(), 1, 0, queue_limits{}, session_timing{}, deadlines_, stats_);
+    recording_io io_side_;
+    connection::io_guard attached_ = conn_->attach(io_side_);
+};
+
+TEST_F(connection_pushes, a_push_after_a_reply_starts_its_delay_when_the_reply_has_been_written)
+{
+    conn_->send(text_message(make_payload("welcome")));
+    ASSERT_EQ(io_side_.writers_started, 1);
+    conn_->send_after(0ms, text_message(make_payload("notice")));
+    // Not scheduled yet: its delay has not started, because the welcome has not left.
+    EXPECT_EQ(deadlines_.pending(), 0u);
+    EXPECT_EQ(conn_->queued_messages(), 1u);
+
+    EXPECT_EQ(drain(), std::vector<std::string>{"welcome"});
+    EXPECT_EQ(deadlines_.pending(), 1u) << "the writer is done: the notice's delay runs from now";
+    ASSERT_TRUE(run_until_queued());
+    EXPECT_EQ(io_side_.writers_started, 2);
+    EXPECT_EQ(drain(), std::vector<std::string>{"notice"});
+}
+
+TEST_F(connection_pushes, a_push_with_nothing_before_it_is_scheduled_at_once)
+{
+    conn_->send_after(0ms, text_message(make_payload("notice")));
+    EXPECT_EQ(deadlines_.pending(), 1u);
+    EXPECT_EQ(io_side_.writers_started, 0);
+    ASSERT_TRUE(run_until_queued());
+    EXPECT_EQ(drain(), std::vector<std::string>{"notice"});
+}
+
+TEST_F(connection_pushes, pushes_waiting_for_a_writer_that_failed_are_dropped)
+{
+    conn_->send(text_message(make_payload("welcome")));
+    conn_->send_after(0ms, text_message(make_payload("notice")));
+    drain(/*fail=*/true);
+    EXPECT_EQ(deadlines_.pending(), 0u);
+    conn_->send(text_message(make_payload("more")));
+    EXPECT_EQ(io_side_.writers_started, 1) << "no writer after a write error";
+}
+
+TEST_F(connection_pushes, waiting_pushes_count_against_the_message_limit)
+{
+    // queue_limits{} allows 1024 messages, queued and scheduled together; policy close.
+    conn_->send(text_message(make_payload("welcome")));
+    for (int i = 0; i < 1023; ++i)
+        conn_->send_after(1h, text_message(make_payload("later")));
+    EXPECT_FALSE(conn_->pending_close().has_value());
+    conn_->send_after(1h, text_message(make_payload("one too many")));
+    ASSERT_TRUE(conn_->pending_close().has_value());
+    EXPECT_EQ(conn_->pending_close()->code, 1008);
+}
+
+}  // namespace
+}  // namespace coropush::net
