@@ -70,7 +70,7 @@ public:
     virtual void send(outbound_message message) = 0;
     // Queue a message once `delay` has passed (the demo's notice), counted from when everything
     // queued before it has been written: a reply and a push `delay` later reach the client
-    // `delay` apart, even when the reply waited behind other work. Ordered by due time.
+    // `delay` apart, even when the reply waited in the queue. Ordered by due time.
     virtual void send_after(std::chrono::steady_clock::duration delay, outbound_message message) = 0;
     // Flush what is queued, then close with this code and reason.
     virtual void close(std::uint16_t code, std::string_view reason) = 0;

@@ -113,7 +113,8 @@ void connection::send_after(clock::duration delay, outbound_message message)
     }
     if (!queue_.empty() || writer_running_) {
         // Something queued before it has not left yet (the reply this push follows, typically):
-        // the delay starts when it has, so a busy server does not shorten the interval.
+        // the delay starts when it has, so the time it waits in the queue does not shorten the
+        // interval the client sees.
         after_queue_.emplace_back(delay, std::move(message));
         return;
     }
