@@ -9,6 +9,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <tuple>
+#include <utility>
+
 namespace bench {
 namespace asio = boost::asio;
 namespace {
@@ -79,9 +88,55 @@ asio::awaitable<bool> ws_conn::write(std::string_view bytes)
     co_return !ec;
 }
 
+void ws_conn::record_arrival_times()
+{
+    int const on = 1;
+    arrival_times_ = !tls_ && ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
+}
+
+asio::awaitable<std::pair<boost::system::error_code, std::size_t>> ws_conn::read_with_arrival_time()
+{
+    for (;;) {
+        auto const room = buffer_.prepare();
+        iovec io{room.data(), room.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+        msghdr message{};
+        message.msg_iov = &io;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        auto const n = ::recvmsg(socket_.native_handle(), &message, MSG_DONTWAIT);
+        if (n > 0) {
+            for (auto* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                    timespec at{};
+                    std::memcpy(&at, CMSG_DATA(c), sizeof at);
+                    last_arrival_ = std::chrono::system_clock::time_point(
+                        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                            std::chrono::seconds(at.tv_sec) + std::chrono::nanoseconds(at.tv_nsec)));
+                }
+            }
+            co_return std::pair{boost::system::error_code{}, static_cast<std::size_t>(n)};
+        }
+        if (n == 0)
+            co_return std::pair{boost::system::error_code(asio::error::eof), std::size_t{0}};
+        if (errno != EAGAIN && errno != EINTR)  // (EWOULDBLOCK is EAGAIN on Linux)
+            co_return std::pair{boost::system::error_code(errno, boost::system::system_category()), std::size_t{0}};
+        auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, nothrow);
+        if (ec)
+            co_return std::pair{ec, std::size_t{0}};
+    }
+}
+
 asio::awaitable<bool> ws_conn::read_some(message_handler const& on_message)
 {
-    auto [ec, n] = co_await on_stream([&](auto& stream) { return stream.async_read_some(buffer_.prepare(), nothrow); });
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    if (arrival_times_)
+        std::tie(ec, n) = co_await read_with_arrival_time();
+    else
+        std::tie(ec, n) =
+            co_await on_stream([&](auto& stream) { return stream.async_read_some(buffer_.prepare(), nothrow); });
     if (ec)
         co_return false;
     buffer_.commit(n);

@@ -9,8 +9,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace boost::asio::ssl {
@@ -52,6 +54,13 @@ public:
 
     void drop() noexcept;
 
+    // From now on (plain ws:// only), each read also learns when its bytes reached this socket:
+    // the kernel's receive timestamp (SO_TIMESTAMPNS), which a load tool too busy to read at once
+    // does not delay. last_arrival() is that of the latest read; empty over TLS or when the
+    // kernel gave none.
+    void record_arrival_times();
+    std::optional<std::chrono::system_clock::time_point> last_arrival() const noexcept { return last_arrival_; }
+
     std::uint16_t closed_code() const noexcept { return closed_code_; }
     bool violated() const noexcept { return violation_; }
 
@@ -70,6 +79,11 @@ private:
     std::string pongs_;      // pongs to send after this read
     std::uint16_t closed_code_ = 0;
     bool violation_ = false;
+    bool arrival_times_ = false;
+    std::optional<std::chrono::system_clock::time_point> last_arrival_;
+
+    // A read with the kernel's receive timestamp (recvmsg), for record_arrival_times.
+    boost::asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_with_arrival_time();
 };
 
 }  // namespace bench
