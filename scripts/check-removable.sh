@@ -29,9 +29,12 @@ check() {  # check FEATURE
   local marked
   marked=$(grep -rl "(src/$feature/)" "$work/src/server" || true)
   [ -n "$marked" ] || { echo "check-removable: no line of src/server/ is marked (src/$feature/)" >&2; return 1; }
+  local lines
+  # shellcheck disable=SC2086
+  lines=$(cat $marked | grep -c "(src/$feature/)")
   # shellcheck disable=SC2086
   sed -i "\\#(src/$feature/)#d" $marked
-  echo "==> $feature: removed src/$feature/ and $(echo "$marked" | wc -w) marked line(s) in ${marked//$work\//}"
+  echo "==> $feature: removed src/$feature/ and the $lines lines marked (src/$feature/) in ${marked//$work\//}"
   if grep -rn "\"$feature/" "$work/src"; then
     echo "check-removable: src/ still includes $feature/ (above)" >&2
     return 1
