@@ -132,9 +132,9 @@ TEST_F(dialects, the_plain_endpoint_answers_every_session_with_the_configured_te
     ::testing::NiceMock<mock_outbox> second;
     shared_payload welcome;
     shared_payload notice;
-    EXPECT_CALL(first, send(_)).WillOnce([&](outbound_message m) { welcome = m.payload; });
+    EXPECT_CALL(first, send(_)).WillOnce([&](outbound_message const& m) { welcome = m.payload; });
     EXPECT_CALL(first, send_after(std::chrono::steady_clock::duration(250ms), _))
-        .WillOnce([&](std::chrono::steady_clock::duration, outbound_message m) { notice = m.payload; });
+        .WillOnce([&](std::chrono::steady_clock::duration, outbound_message const& m) { notice = m.payload; });
     EXPECT_CALL(second, send(Field(&outbound_message::payload, Eq(std::cref(welcome)))));
     EXPECT_CALL(second, send_after(_, Field(&outbound_message::payload, Eq(std::cref(notice)))));
     plain.make_handler(first)->on_text("hi");
