@@ -4,6 +4,7 @@
 #include "client/ws_client.hpp"
 
 #include "core/async.hpp"
+#include "core/tls_transport.hpp"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,7 +16,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/field.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include <openssl/ssl.h>
@@ -33,8 +33,10 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// Over TLS, the TLS stream behind tls_transport, which builds its operations once for every
+// handler the WebSocket stream brings (core/tls_transport.hpp).
 using plain_websocket = websocket::stream<beast::tcp_stream>;
-using tls_websocket = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+using tls_websocket = websocket::stream<tls_transport>;
 
 // What a browser would insist on: TLS 1.2 or later, a certificate from a trusted CA.
 std::shared_ptr<ssl::context> client_context(connect_options const& options)
@@ -65,7 +67,7 @@ asio::awaitable<agreement> open(websocket::stream<NextLayer>& ws, connect_option
     co_await transport.async_connect(endpoints, asio::use_awaitable);
     transport.socket().set_option(tcp::no_delay(true));
     if constexpr (!std::is_same_v<NextLayer, beast::tcp_stream>) {
-        auto& tls = ws.next_layer();
+        auto& tls = ws.next_layer().next_layer();
         auto const& name = options.server_name.empty() ? options.host : options.server_name;
         boost::system::error_code not_an_address;
         asio::ip::make_address(name, not_an_address);

@@ -31,9 +31,9 @@
 // is an AsyncStream only; the session makes no synchronous Beast calls.
 //
 // Over a TCP socket (a plain session) the writer's flush is tried first as one non-blocking
-// write. Over TLS (batching_stream<tls_stream>) there is no such thing: every flush is awaited,
-// and the gathered write reaches the TLS stream as one buffer (Beast's ssl_stream flattens it),
-// so a batch leaves as few TLS records as its size allows.
+// write. Over TLS (batching_stream<tls_transport>) there is no such thing: every flush is awaited,
+// and the gathered write reaches the TLS stream as one buffer (tls_transport flattens it, as
+// Beast's ssl_stream does), so a batch leaves as few TLS records as its size allows.
 #pragma once
 
 #include "net/write_batch.hpp"

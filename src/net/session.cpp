@@ -1,7 +1,7 @@
 // One TCP connection, start to end, as one coroutine you can read top to bottom:
 //
 //   run_session
-//     tls_handshake       with --tls-cert only: await the TLS handshake (net/tls_stream.hpp)
+//     tls_handshake       with --tls-cert only: await the TLS handshake (core/tls_transport.hpp)
 //     serve_http          await each HTTP request; answer files and endpoints; stop at an upgrade
 //                         (net/http_session.cpp)
 //     run_websocket       await the WebSocket handshake, then start the session's reader as a
@@ -21,10 +21,10 @@
 
 #include "core/async.hpp"
 #include "core/log.hpp"
+#include "core/tls_transport.hpp"
 #include "net/connection.hpp"
 #include "net/http_session.hpp"
 #include "net/session_context.hpp"
-#include "net/tls_stream.hpp"
 #include "net/websocket_session.hpp"
 
 #include <boost/asio/ssl/error.hpp>

@@ -1,8 +1,8 @@
 // The WebSocket part of a session: the handshake, then the session's coroutines until it ends.
 #pragma once
 
+#include "core/tls_transport.hpp"
 #include "net/registry.hpp"
-#include "net/tls_stream.hpp"
 #include "net/upgrade.hpp"
 
 #include <boost/asio/awaitable.hpp>

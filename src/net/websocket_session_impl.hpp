@@ -18,7 +18,7 @@
 // reader as a coroutine of its own and returns, so an idle session holds one coroutine frame.
 //
 // The code is the same over plain TCP and over TLS: everything here is a template over the
-// WebSocket stream's next layer, the TCP socket or the TLS stream (net/tls_stream.hpp), and
+// WebSocket stream's next layer, the TCP socket or the TLS stream (core/tls_transport.hpp), and
 // run_websocket has one overload for each, each compiled in a source of its own
 // (websocket_session.cpp and websocket_session_tls.cpp): the two instantiations are most of the
 // server's compile time, and so they build side by side. Beast's close ends with a teardown of that layer: over
@@ -27,6 +27,7 @@
 
 #include "core/async.hpp"
 #include "core/log.hpp"
+#include "core/tls_transport.hpp"
 #include "net/batching_stream.hpp"
 #include "net/connection.hpp"
 #include "net/deflate_settings.hpp"
@@ -43,6 +44,7 @@
 #include <algorithm>
 #include <array>
 #include <tuple>
+#include <type_traits>
 
 // Not for other includes: the session's own parts, named only by the two sources that compile them.
 namespace coropush::net::websocket_detail {
@@ -59,8 +61,12 @@ using tcp = asio::ip::tcp;
 // transports and negotiated only under --deflate: the support alone adds 56 bytes to a stream;
 // the extension, once negotiated, memory per connection and CPU per message
 // (net/deflate_settings.cpp, bench/README.md).
+// Over TLS the layer under the batching one is the TLS stream behind tls_transport, which builds
+// the TLS stream's operations once instead of once per handler type (core/tls_transport.hpp).
 template <class Transport>
-using websocket_stream = websocket::stream<batching_stream<Transport>, true>;
+using session_transport = std::conditional_t<std::is_same_v<Transport, tls_stream>, tls_transport, Transport>;
+template <class Transport>
+using websocket_stream = websocket::stream<batching_stream<session_transport<Transport>>, true>;
 
 // The TCP socket under a session's transport: for the peer's address, and for dropping the
 // connection.
@@ -69,9 +75,9 @@ inline tcp::socket& tcp_socket(tcp::socket& socket)
     return socket;
 }
 
-inline tcp::socket& tcp_socket(tls_stream& stream)
+inline tcp::socket& tcp_socket(tls_transport& transport)
 {
-    return beast::get_lowest_layer(stream).socket();
+    return beast::get_lowest_layer(transport).socket();
 }
 
 template <class Transport>
@@ -399,7 +405,7 @@ asio::awaitable<void> open_session(upgrade_to_websocket<Transport> upgrade, std:
             return;
         s->conn->peer_closing();  // Beast answers; the close timeout bounds what follows
         if (!close_code_allowed_on_the_wire(s->ws.reason().code))
-            refuse_close_code(s->ws, *s->conn, s->server->stats);
+            refuse_close_code<Transport>(s->ws, *s->conn, s->server->stats);
     });
 
     stats.websocket_sessions_total.fetch_add(1, std::memory_order_relaxed);

@@ -76,6 +76,36 @@ TEST(tls, a_json_session_runs_over_wss)
     EXPECT_EQ(server.metrics().handshake_failures(handshake_failure::tls), 0u);
 }
 
+// Replies over TLS, pipelined (every echo sent before any is read), of sizes on both sides of a
+// TLS record's 16 KiB, mixed: every one comes back whole and in order. (Whether the server's
+// writer finds several queued is up to the scheduler; the gathering itself is checked in
+// tests/unit/tls_transport_test.cpp.)
+TEST(tls, pipelined_replies_of_every_size_arrive_whole_and_in_order)
+{
+    test_certificates const certificates;
+    test_server server(tls_test_options(certificates));
+    std::vector<std::string> texts;
+    for (std::size_t const size : {10, 5'000, 9'000, 17'000, 1, 16'300, 40'000, 200, 12'000, 3})
+        for (char const fill : {'a', 'b'})
+            texts.emplace_back(size, fill);
+    run_client([&]() -> awaitable<void> {
+        auto client = co_await ws_client::connect(wss_options(server.port(), certificates));
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            protocol::echo const request{texts[i]};
+            co_await client.send(request, i + 1);
+        }
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            auto [echo, echo_id] = co_await client.receive_as<protocol::echo>();
+            EXPECT_EQ(echo_id, i + 1);
+            EXPECT_EQ(echo.text.size(), texts[i].size()) << "echo " << i + 1;
+            EXPECT_TRUE(echo.text == texts[i]) << "echo " << i + 1 << " differs";
+        }
+        co_await client.close();
+    });
+    server.stop();
+    EXPECT_EQ(server.metrics().websocket_sessions_total.load(), 1u);
+}
+
 TEST(tls, pages_and_healthz_are_served_over_https)
 {
     test_certificates const certificates;
