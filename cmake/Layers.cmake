@@ -6,7 +6,7 @@
 # COROPUSH_LAYER_<layer> lists what <layer> may include. A folder of src/ missing here fails the check.
 set(COROPUSH_LAYERS core protocol auth config jobs pubsub jobstore service demo api net client server app impl)
 
-set(COROPUSH_LAYER_core "")                  # logging, metrics, the outbox, message handler, endpoint table
+set(COROPUSH_LAYER_core "")                  # logging, metrics, the outbox, message handler, endpoint table, TLS transport
 set(COROPUSH_LAYER_protocol core)            # the wire: messages, codec, error codes, topic names
 set(COROPUSH_LAYER_auth core protocol)       # tokens, permissions, rate buckets
 set(COROPUSH_LAYER_config core auth)         # server_options, every layer's settings
