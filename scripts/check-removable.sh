@@ -3,7 +3,7 @@
 # docs/template.md says, by doing it to a copy of the tree (its tracked files): delete the folder
 # src/FEATURE/ and the lines of src/server/ marked "(src/FEATURE/)", then build the server, start it
 # on a free port, and check that /healthz answers, that the JSON dialect still upgrades, and that
-# nothing answers where the feature did. Default: every feature that is removable so far (demo).
+# nothing answers where the feature did (for demo: that --echo-path is refused at start). Default: every feature that is removable so far (demo).
 # Run by the GitHub workflow (.github/workflows/ci.yml); takes a few minutes per feature.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +44,18 @@ check() {  # check FEATURE
     -DCOROPUSH_BUILD_BENCH=OFF -DCOROPUSH_BUILD_LADDER=OFF -DCOROPUSH_WARNINGS_AS_ERRORS=ON >/dev/null
   cmake --build "$work/build" --target coropush
 
-  "$work/build/src/coropush" --port 0 --address 127.0.0.1 --echo-path /echo >"$work/server.log" 2>&1 &
+  local echo_args=(--echo-path /echo)
+  if [ "$feature" = demo ]; then  # the option of the removed echo endpoint stops the server, with the reason
+    echo_args=()
+    if timeout 10 "$work/build/src/coropush" --port 0 --address 127.0.0.1 --echo-path /echo >"$work/refused.log" 2>&1 ||
+      ! grep -q "this build has no echo endpoint" "$work/refused.log"; then
+      cat "$work/refused.log" >&2
+      echo "check-removable: --echo-path without src/demo/ was not refused with its reason" >&2
+      return 1
+    fi
+    echo "    --echo-path refused: $(grep -o 'this build has no echo endpoint.*' "$work/refused.log")"
+  fi
+  "$work/build/src/coropush" --port 0 --address 127.0.0.1 "${echo_args[@]}" >"$work/server.log" 2>&1 &
   server=$!
   local port=""
   for _ in $(seq 100); do

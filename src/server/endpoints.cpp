@@ -7,6 +7,9 @@
 #include "demo/demo_endpoints.hpp"  // the demo dialects (src/demo/)
 #include "service/json_dialect.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace coropush {
 
 void add_endpoints(endpoints& table, server_state& server)
@@ -18,6 +21,14 @@ void add_endpoints(endpoints& table, server_state& server)
 
     // HTTP, beside the built-in endpoints (/healthz, /readyz, /metrics, /admin/) and the web root.
     table.add(server.api.as_route(options.api_max_body_bytes));  // /api/: the server API for backends
+
+    // An option of a feature this build does not have stops the server, rather than doing
+    // nothing: a service made from this template without src/demo/ still parses --echo-path.
+    auto const& registered = table.websocket_endpoints();
+    if (!options.echo_path.empty() && std::none_of(registered.begin(), registered.end(),
+                                                   [](auto const& endpoint) { return endpoint.name == "echo"; }))
+        throw std::invalid_argument("--echo-path " + options.echo_path +
+                                    ": this build has no echo endpoint (src/demo/ was removed)");
 }
 
 }  // namespace coropush

@@ -85,7 +85,7 @@ TEST(tls, pipelined_replies_of_every_size_arrive_whole_and_in_order)
     test_certificates const certificates;
     test_server server(tls_test_options(certificates));
     std::vector<std::string> texts;
-    for (std::size_t const size : {10, 5'000, 9'000, 17'000, 1, 16'300, 40'000, 200, 12'000, 3})
+    for (std::size_t const size : {10u, 5'000u, 9'000u, 17'000u, 1u, 16'300u, 40'000u, 200u, 12'000u, 3u})
         for (char const fill : {'a', 'b'})
             texts.emplace_back(size, fill);
     run_client([&]() -> awaitable<void> {

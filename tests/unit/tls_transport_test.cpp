@@ -113,7 +113,7 @@ TEST(tls_transport, a_gathered_write_of_every_size_arrives_whole_and_in_order)
         std::vector<std::string> pieces;
         std::string expected;
         char fill = 'a';
-        for (std::size_t const size : {1, 16'384, 0, 9'000, 40'000, 7, 16'383, 2, 30'000, 500})
+        for (std::size_t const size : {1u, 16'384u, 0u, 9'000u, 40'000u, 7u, 16'383u, 2u, 30'000u, 500u})
             expected += pieces.emplace_back(size, fill++);
         std::vector<asio::const_buffer> gathered;
         gathered.reserve(pieces.size());
