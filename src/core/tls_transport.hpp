@@ -7,9 +7,9 @@
 // TLS stream builds its whole state machine (Asio's ssl::detail::io_op) for each handler type.
 // Instantiated for every one of them, the TLS session was the largest translation unit of the
 // build, three times the plain session in the compiler's front end alone, and the client's TLS
-// half was most of the client's. Here the handler is
-// type-erased (tls_transport::io_handler: one allocation per operation, which TLS's own work
-// dwarfs) and the buffers come as one buffer, so the TLS stream's operations are built once.
+// half about half of the client's. Here the handler is type-erased (tls_transport::io_handler:
+// one allocation per operation, small beside TLS's own work) and the buffers come as one
+// buffer, so the TLS stream's operations are built once.
 //
 // The teardown after a close is the one operation left as a template (see async_teardown below).
 //
