@@ -3,7 +3,8 @@
 # docs/template.md says, by doing it to a copy of the tree (its tracked files): delete the folder
 # src/FEATURE/ and the lines of src/server/ marked "(src/FEATURE/)", then build the server, start it
 # on a free port, and check that /healthz answers, that the JSON dialect still upgrades, and that
-# nothing answers where the feature did (for demo: that --echo-path is refused at start). Default: every feature that is removable so far (demo).
+# nothing answers where the feature did (for demo: that --echo-path is refused at start).
+# Default: every feature that is removable so far (demo).
 # Run by the GitHub workflow (.github/workflows/ci.yml); takes a few minutes per feature.
 set -euo pipefail
 cd "$(dirname "$0")/.."
