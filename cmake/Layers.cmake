@@ -3,16 +3,22 @@
 # the one layer that knows every feature. cmake/CheckLayers.cmake checks every
 # `#include "layer/..."` of src/ against it as part of the build, and CONTRIBUTING.md explains it.
 #
-# COROPUSH_LAYER_<layer> lists what <layer> may include. A folder of src/ missing here fails the check.
+# COROPUSH_LAYER_<layer> lists what <layer> may include: a layer (any of its headers), or one header
+# of a layer (`protocol/messages.hpp`: that header only; the layer is linked). A folder of src/
+# missing here fails the check.
+#
+# The features (jobs, jobstore, pubsub) may not include protocol/codec.hpp: they emit typed
+# events (protocol/messages.hpp), and the dialects write them (a job's through jobs::job_wire,
+# which service/json_job_wire implements; a topic carries what its publisher wrote).
 set(COROPUSH_LAYERS core protocol auth config jobs pubsub jobstore service demo api net client server app impl)
 
 set(COROPUSH_LAYER_core "")                  # logging, metrics, the outbox, message handler, endpoint table, TLS transport
 set(COROPUSH_LAYER_protocol core)            # the wire: messages, codec, error codes, topic names
 set(COROPUSH_LAYER_auth core protocol)       # tokens, permissions, rate buckets
 set(COROPUSH_LAYER_config core auth)         # server_options, every layer's settings
-set(COROPUSH_LAYER_jobs core protocol config)
-set(COROPUSH_LAYER_pubsub core protocol config)      # topics, the backplane, Redis
-set(COROPUSH_LAYER_jobstore core protocol config jobs pubsub)  # jobs kept in Redis, across nodes
+set(COROPUSH_LAYER_jobs core protocol/messages.hpp protocol/errc.hpp config)
+set(COROPUSH_LAYER_pubsub core config)               # topics, the backplane, Redis
+set(COROPUSH_LAYER_jobstore core protocol/messages.hpp protocol/errc.hpp config jobs pubsub)  # jobs kept in Redis, across nodes
 set(COROPUSH_LAYER_service core protocol auth config jobs pubsub)  # the JSON dialect
 set(COROPUSH_LAYER_demo core config)         # the demo dialects (plain text, raw echo): removable
 set(COROPUSH_LAYER_api core protocol auth config jobs pubsub)      # the server API for backends

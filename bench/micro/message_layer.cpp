@@ -5,6 +5,7 @@
 #include "protocol/codec.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "service/json_dialect.hpp"
+#include "service/json_job_wire.hpp"
 #include "service/user_sessions.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -82,7 +83,8 @@ void dispatch_echo(benchmark::State& state)
     pubsub::in_process_backplane link;
     pubsub::topic_hub hub(stats, link);
     boost::asio::io_context io;
-    auto jobs = std::make_shared<jobs::job_manager>(io.get_executor(), jobs::job_limits{}, stats);
+    service::json_job_wire const job_wire;
+    auto jobs = std::make_shared<jobs::job_manager>(io.get_executor(), job_wire, jobs::job_limits{}, stats);
     std::atomic<bool> draining{false};
     options.rate_messages = 0;  // the handler alone, as fast as it goes
     auth::access_policy const access;

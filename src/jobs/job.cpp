@@ -2,7 +2,6 @@
 #include "jobs/job.hpp"
 
 #include "core/log.hpp"
-#include "jobs/job_events.hpp"
 #include "protocol/errc.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
@@ -13,9 +12,10 @@ namespace coropush::jobs {
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
 
-job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::uint64_t owner,
-         std::string user, job_spec spec, std::size_t history_limit)
+job::job(asio::any_io_executor strand, job_wire const& wire, std::string id, std::uint64_t coalesce_key,
+         std::uint64_t owner, std::string user, job_spec spec, std::size_t history_limit)
     : strand_(std::move(strand)),
+      wire_(wire),
       id_(std::move(id)),
       coalesce_key_(coalesce_key),
       owner_(owner),
@@ -26,19 +26,19 @@ job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_ke
 {
 }
 
-job::job(asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::string user, job_spec spec,
-         std::size_t history_limit, std::string topic, topic_publisher publish)
-    : job(std::move(strand), std::move(id), coalesce_key, 0, std::move(user), std::move(spec), history_limit)
+job::job(asio::any_io_executor strand, job_wire const& wire, std::string id, std::uint64_t coalesce_key,
+         std::string user, job_spec spec, std::size_t history_limit, std::string topic, topic_publisher publish)
+    : job(std::move(strand), wire, std::move(id), coalesce_key, 0, std::move(user), std::move(spec), history_limit)
 {
     backend_ = true;
     topic_ = std::move(topic);
     publish_ = std::move(publish);
 }
 
-template <class Event>
-void job::emit(Event const& what)
+// Written once (job_wire): every watcher's queue gets the same buffer.
+void job::emit(job_event const& what)
 {
-    auto const envelope = make_payload(protocol::encode(what));
+    auto const envelope = wire_.event(what);
     history_.push_back({last_seq_, envelope});
     if (history_.size() > history_limit_)
         history_.pop_front();
@@ -47,7 +47,8 @@ void job::emit(Event const& what)
     for (auto const& watcher : watchers_)
         watcher->push(outbound_message{envelope, false, coalesce_key_});
     if (!topic_.empty() && publish_)
-        publish_(topic_, job_topic_message(topic_, what));
+        publish_(topic_,
+                 wire_.topic_message(topic_, std::visit([](auto const& e) -> job_topic_event { return e; }, what)));
 }
 
 void job::progress(std::uint32_t percent, std::string message)
@@ -79,7 +80,7 @@ void job::finish(job_outcome const& outcome)
 void job::announce() const
 {
     if (!topic_.empty() && publish_)
-        publish_(topic_, job_topic_message(topic_, protocol::job_started{id_, "backend", std::nullopt, spec_.label}));
+        publish_(topic_, wire_.topic_message(topic_, protocol::job_started{id_, "backend", std::nullopt, spec_.label}));
 }
 
 backend_job_status job::snapshot() const
@@ -149,7 +150,7 @@ void job::watch(std::shared_ptr<push_target> watcher, std::uint64_t after_seq, p
     // sees: job_resumed, the events it missed, then the live stream, with no gap or duplicate.
     auto const first_kept = history_.empty() ? last_seq_ + 1 : history_.front().seq;
     bool const complete = after_seq + 1 >= first_kept;
-    watcher->push(text_message(make_payload(protocol::encode(protocol::job_resumed{id_, last_seq_, complete}, id))));
+    watcher->push(text_message(wire_.resumed(protocol::job_resumed{id_, last_seq_, complete}, id)));
     if (complete) {
         for (auto const& e : history_)
             if (e.seq > after_seq)
@@ -169,11 +170,11 @@ void job::unwatch(std::uint64_t watcher_id)
 void job::cancel(std::shared_ptr<push_target> const& requester, protocol::request_id id)
 {
     if (finished()) {
-        requester->push(text_message(make_payload(
-            protocol::encode_error(id, protocol::errc::job_finished, "job " + id_ + " has already ended"))));
+        requester->push(
+            text_message(wire_.error(id, protocol::errc::job_finished, "job " + id_ + " has already ended")));
         return;
     }
-    requester->push(text_message(make_payload(protocol::encode(protocol::job_cancelling{id_}, id))));
+    requester->push(text_message(wire_.cancelling(protocol::job_cancelling{id_}, id)));
     cancel_requested_ = true;
     wake_.notify();
 }

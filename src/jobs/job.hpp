@@ -8,7 +8,7 @@
 #include "core/outbound.hpp"
 #include "jobs/backend_jobs.hpp"
 #include "jobs/job_kind.hpp"
-#include "protocol/codec.hpp"
+#include "jobs/job_wire.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -24,12 +24,13 @@ namespace coropush::jobs {
 
 class job final : public job_context {
 public:
-    job(boost::asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::uint64_t owner,
-        std::string user, job_spec spec, std::size_t history_limit);
+    // `wire` (which outlives the job) writes its messages.
+    job(boost::asio::any_io_executor strand, job_wire const& wire, std::string id, std::uint64_t coalesce_key,
+        std::uint64_t owner, std::string user, job_spec spec, std::size_t history_limit);
     // A job that a backend runs (through the server API): no body, `spec` holds its label; each
     // event also goes to `topic` (if not empty) through `publish`.
-    job(boost::asio::any_io_executor strand, std::string id, std::uint64_t coalesce_key, std::string user,
-        job_spec spec, std::size_t history_limit, std::string topic, topic_publisher publish);
+    job(boost::asio::any_io_executor strand, job_wire const& wire, std::string id, std::uint64_t coalesce_key,
+        std::string user, job_spec spec, std::size_t history_limit, std::string topic, topic_publisher publish);
 
     boost::asio::any_io_executor const& get_executor() const noexcept { return strand_; }
     std::string const& id() const noexcept { return id_; }
@@ -72,11 +73,11 @@ public:
     boost::asio::awaitable<void> retain(std::chrono::steady_clock::duration d);
 
 private:
-    template <class Event>
-    void emit(Event const& what);
+    void emit(job_event const& what);
     backend_job_status snapshot() const;
 
     boost::asio::any_io_executor strand_;
+    job_wire const& wire_;
     std::string id_;
     std::uint64_t coalesce_key_;
     std::uint64_t owner_;

@@ -63,8 +63,10 @@ asio::awaitable<std::variant<backend_job_status, job_refusal>> status_on_strand(
 
 }  // namespace
 
-job_manager::job_manager(asio::any_io_executor io, job_limits limits, metrics& stats, topic_publisher publish)
+job_manager::job_manager(asio::any_io_executor io, job_wire const& wire, job_limits limits, metrics& stats,
+                         topic_publisher publish)
     : io_(std::move(io)),
+      wire_(wire),
       limits_(limits),
       stats_(stats),
       publish_(std::move(publish))
@@ -119,8 +121,8 @@ std::variant<std::string, job_refusal> job_manager::start(job_spec spec, std::sh
         if (!make_room_locked())
             return job_refusal{protocol::errc::too_many_jobs, "the server is running as many jobs as it can"};
         ++running;
-        j = std::make_shared<job>(asio::make_strand(io_), new_job_id(), next_key_++, starter->id(), std::move(user),
-                                  std::move(spec), limits_.history);
+        j = std::make_shared<job>(asio::make_strand(io_), wire_, new_job_id(), next_key_++, starter->id(),
+                                  std::move(user), std::move(spec), limits_.history);
         jobs_.emplace(j->id(), j);
     }
     j->add_watcher(std::move(starter));  // not yet running: no other strand touches it
@@ -254,7 +256,7 @@ asio::awaitable<std::variant<std::string, job_refusal>> job_manager::create(back
         if (!make_room_locked())
             co_return job_refusal{protocol::errc::too_many_jobs, "the server is keeping as many jobs as it can"};
         job_spec kind{"backend", 0, {}, std::move(spec.label)};
-        j = std::make_shared<job>(asio::make_strand(io_), new_job_id(), next_key_++, std::move(spec.user),
+        j = std::make_shared<job>(asio::make_strand(io_), wire_, new_job_id(), next_key_++, std::move(spec.user),
                                   std::move(kind), limits_.history, std::move(spec.topic), publish_);
         jobs_.emplace(j->id(), j);
     }

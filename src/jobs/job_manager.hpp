@@ -8,7 +8,7 @@
 #include "core/outbound.hpp"
 #include "jobs/backend_jobs.hpp"
 #include "jobs/job_kind.hpp"
-#include "protocol/codec.hpp"
+#include "jobs/job_wire.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -38,8 +38,10 @@ struct job_limits {
 
 class job_manager final : public backend_jobs, public std::enable_shared_from_this<job_manager> {
 public:
-    // `publish` reaches a topic's subscribers: where a backend job with a topic sends its events.
-    job_manager(boost::asio::any_io_executor io, job_limits limits, metrics& stats, topic_publisher publish = {});
+    // `wire` (which outlives the manager) writes the jobs' messages; `publish` reaches a topic's
+    // subscribers: where a backend job with a topic sends its events.
+    job_manager(boost::asio::any_io_executor io, job_wire const& wire, job_limits limits, metrics& stats,
+                topic_publisher publish = {});
     ~job_manager() override;
     job_manager(job_manager const&) = delete;
     job_manager& operator=(job_manager const&) = delete;
@@ -91,6 +93,7 @@ private:
     bool make_room_locked();
 
     boost::asio::any_io_executor io_;
+    job_wire const& wire_;
     job_limits limits_;
     metrics& stats_;
     topic_publisher publish_;

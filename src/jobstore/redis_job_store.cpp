@@ -3,7 +3,6 @@
 
 #include "core/async.hpp"
 #include "core/log.hpp"
-#include "jobs/job_events.hpp"
 #include "protocol/errc.hpp"
 #include "pubsub/redis_backplane.hpp"
 
@@ -168,8 +167,10 @@ std::string abandoned_reason(std::chrono::steady_clock::duration silence)
 }  // namespace
 
 struct redis_job_store::state : std::enable_shared_from_this<state> {
-    state(redis_backplane& backplane, job_limits job_limits, metrics& counters, topic_publisher to_topic)
+    state(redis_backplane& backplane, jobs::job_wire const& job_wire, job_limits job_limits, metrics& counters,
+          topic_publisher to_topic)
         : link(backplane),
+          wire(job_wire),
           strand(backplane.executor()),
           limits(job_limits),
           stats(counters),
@@ -213,6 +214,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
     }
 
     redis_backplane& link;
+    jobs::job_wire const& wire;
     asio::any_io_executor strand;  // the backplane's: every member below is touched there only
     job_limits const limits;
     metrics& stats;
@@ -253,7 +255,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
     asio::awaitable<redis_reply> eval(std::string const& id, std::string op, std::vector<std::string> more)
     {
         auto const key = name_space + ":job:" + id;
-        auto const abandoned = jobs::around_seq(protocol::job_failed{id, 0, abandoned_reason(limits.retention)});
+        auto const abandoned = wire.event_around_seq(protocol::job_failed{id, 0, abandoned_reason(limits.retention)});
         std::vector<std::string> args{"EVAL",
                                       job_script,
                                       "3",
@@ -299,9 +301,8 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
         stats.backend_jobs_abandoned.fetch_add(1, std::memory_order_relaxed);
         log_info(0, "job ", id, " failed: ", abandoned_reason(limits.retention));
         if (!a.topic.empty() && publish)
-            publish(a.topic,
-                    jobs::job_topic_message(
-                        a.topic, protocol::job_failed{id, a.abandoned_seq, abandoned_reason(limits.retention)}));
+            publish(a.topic, wire.topic_message(a.topic, protocol::job_failed{id, a.abandoned_seq,
+                                                                              abandoned_reason(limits.retention)}));
     }
 
     // A backend call's answer, read: a silent backend's failure told, an unknown job refused.
@@ -353,7 +354,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
     void push_error(push_target& to, protocol::request_id id, protocol::errc code, std::string const& message) const
     {
         stats.error_envelope(code);
-        to.push(text_message(make_payload(protocol::encode_error(id, code, message))));
+        to.push(text_message(wire.error(id, code, message)));
     }
 
     void start_watching(std::string const& id, pending p)
@@ -435,8 +436,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
     {
         auto& who = p.who;
         if (!p.catch_up)
-            who.target->push(
-                text_message(make_payload(protocol::encode(protocol::job_resumed{id, a.seq, a.extra == 1}, p.id))));
+            who.target->push(text_message(wire.resumed(protocol::job_resumed{id, a.seq, a.extra == 1}, p.id)));
         for (auto const& entry : a.events) {
             auto [seq, envelope] = read_event(entry);
             if (seq > who.seen) {
@@ -532,7 +532,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
         auto const a = state::read_answer(std::move(reply));
         abandoned(id, a);
         if (a.status == "ok")
-            requester->push(text_message(make_payload(protocol::encode(protocol::job_cancelling{id}, request))));
+            requester->push(text_message(wire.cancelling(protocol::job_cancelling{id}, request)));
         else if (a.status == "unknown")
             push_error(*requester, request, protocol::errc::unknown_job, "no job " + id);
         else if (a.status == "forbidden")
@@ -550,8 +550,9 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
     }
 };
 
-redis_job_store::redis_job_store(redis_backplane& link, job_limits limits, metrics& stats, topic_publisher publish)
-    : state_(std::make_shared<state>(link, limits, stats, std::move(publish)))
+redis_job_store::redis_job_store(redis_backplane& link, jobs::job_wire const& wire, job_limits limits, metrics& stats,
+                                 topic_publisher publish)
+    : state_(std::make_shared<state>(link, wire, limits, stats, std::move(publish)))
 {
     std::weak_ptr<state> weak = state_;
     link.set_job_channel_events({[weak](std::string const& id, std::string_view payload) {
@@ -592,7 +593,7 @@ asio::awaitable<std::variant<std::string, job_refusal>> redis_job_store::create(
     s->stats.backend_jobs_created.fetch_add(1, std::memory_order_relaxed);
     if (!spec.topic.empty() && s->publish)
         s->publish(spec.topic,
-                   jobs::job_topic_message(spec.topic, protocol::job_started{id, "backend", std::nullopt, spec.label}));
+                   s->wire.topic_message(spec.topic, protocol::job_started{id, "backend", std::nullopt, spec.label}));
     asio::co_spawn(s->strand, s->watch_silence(id), log_exceptions("job " + id));
     co_return id;
 }
@@ -602,14 +603,14 @@ asio::awaitable<std::variant<backend_job_status, job_refusal>> redis_job_store::
 {
     auto s = state_;
     using kind = backend_report::kind;
-    std::variant<protocol::job_progress, protocol::job_done, protocol::job_failed> event;
+    jobs::job_event event;
     if (update.what == kind::progress)
         event = protocol::job_progress{job_id, 0, update.percent, std::move(update.text), std::move(update.data)};
     else if (update.what == kind::done)
         event = protocol::job_done{job_id, 0, std::move(update.text)};
     else
         event = protocol::job_failed{job_id, 0, std::move(update.text)};
-    auto parts = std::visit([](auto const& e) { return jobs::around_seq(e); }, event);
+    auto parts = s->wire.event_around_seq(event);
     auto const name = update.what == kind::progress ? "progress" : update.what == kind::done ? "done" : "failed";
     // Called in its own statement, then awaited: GCC 12 may destroy the temporaries of a
     // braced argument list inside a co_await full-expression twice.
@@ -630,7 +631,7 @@ asio::awaitable<std::variant<backend_job_status, job_refusal>> redis_job_store::
         std::visit(
             [&](auto& e) {
                 e.seq = a.seq;
-                s->publish(a.topic, jobs::job_topic_message(a.topic, e));
+                s->publish(a.topic, s->wire.topic_message(a.topic, e));
             },
             event);
     co_return state::status_of(job_id, a);

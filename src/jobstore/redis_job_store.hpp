@@ -19,6 +19,7 @@
 #include "core/metrics.hpp"
 #include "jobs/backend_jobs.hpp"
 #include "jobs/job_manager.hpp"
+#include "jobs/job_wire.hpp"
 
 #include <memory>
 
@@ -30,9 +31,10 @@ namespace coropush::jobstore {
 
 class redis_job_store final : public jobs::backend_jobs, public jobs::remote_jobs {
 public:
-    // `link` must outlive the store's use (the server's shutdown stops both); `publish` reaches a
-    // topic's subscribers on every node.
-    redis_job_store(pubsub::redis_backplane& link, jobs::job_limits limits, metrics& stats,
+    // `link` must outlive the store's use (the server's shutdown stops both); `wire` (which
+    // outlives the store) writes the jobs' messages; `publish` reaches a topic's subscribers on
+    // every node.
+    redis_job_store(pubsub::redis_backplane& link, jobs::job_wire const& wire, jobs::job_limits limits, metrics& stats,
                     jobs::topic_publisher publish);
     ~redis_job_store() override;
     redis_job_store(redis_job_store const&) = delete;

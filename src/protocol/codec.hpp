@@ -18,8 +18,6 @@
 
 namespace coropush::protocol {
 
-using request_id = std::optional<std::uint64_t>;
-
 // A request that decoded: its id, if it had one, and its typed body.
 struct inbound {
     request_id id;

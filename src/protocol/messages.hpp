@@ -17,6 +17,9 @@
 
 namespace coropush::protocol {
 
+// A request's id, which its answers carry; none when the request had none (and for pushes).
+using request_id = std::optional<std::uint64_t>;
+
 // --- The demo --------------------------------------------------------------------------------
 
 // Client says hello; the server replies `welcome` (same id) and, after the push delay, `notice`.

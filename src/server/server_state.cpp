@@ -74,13 +74,14 @@ jobs::topic_publisher to_topics(pubsub::topic_hub& hub)
 }
 
 // Where the backend's jobs live with a Redis backplane (none: in the job manager).
-std::unique_ptr<jobstore::redis_job_store> make_job_store(pubsub::backplane& link, server_options const& options,
-                                                          metrics& stats, pubsub::topic_hub& hub)
+std::unique_ptr<jobstore::redis_job_store> make_job_store(pubsub::backplane& link, jobs::job_wire const& wire,
+                                                          server_options const& options, metrics& stats,
+                                                          pubsub::topic_hub& hub)
 {
     auto* redis = dynamic_cast<pubsub::redis_backplane*>(&link);
     if (redis == nullptr)
         return nullptr;
-    return std::make_unique<jobstore::redis_job_store>(*redis, make_job_limits(options), stats, to_topics(hub));
+    return std::make_unique<jobstore::redis_job_store>(*redis, wire, make_job_limits(options), stats, to_topics(hub));
 }
 
 }  // namespace
@@ -110,9 +111,9 @@ server_state::server_state(asio::io_context& io_context, server_options opts,
       demo(make_demo(options)),
       link(backplane ? std::move(backplane) : std::make_unique<pubsub::in_process_backplane>()),
       hub(stats, *link, shards),
-      jobs(std::make_shared<jobs::job_manager>(io_context.get_executor(), make_job_limits(options), stats,
+      jobs(std::make_shared<jobs::job_manager>(io_context.get_executor(), job_wire, make_job_limits(options), stats,
                                                to_topics(hub))),
-      job_store(make_job_store(*link, options, stats, hub)),
+      job_store(make_job_store(*link, job_wire, options, stats, hub)),
       api(make_api_settings(options), make_api_services(*this)),
       access(make_access_policy(options)),
       verifier(make_verifier(options)),

@@ -15,6 +15,7 @@
 #include "pubsub/backplane.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "service/demo_replies.hpp"
+#include "service/json_job_wire.hpp"
 #include "service/service_context.hpp"
 #include "service/user_sessions.hpp"
 
@@ -39,6 +40,7 @@ public:
     service::demo_replies const demo;
     std::unique_ptr<pubsub::backplane> link;
     pubsub::topic_hub hub;
+    service::json_job_wire const job_wire;              // how the jobs' messages are written (the JSON dialect)
     std::shared_ptr<coropush::jobs::job_manager> jobs;  // qualified: the member has the namespace's name
     // With a Redis backplane: where the backend's jobs live, so that every node serves them.
     std::unique_ptr<jobstore::redis_job_store> job_store;

@@ -8,6 +8,7 @@
 #include "api/server_api.hpp"
 #include "jobs/job_manager.hpp"
 #include "protocol/codec.hpp"
+#include "service/json_job_wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -76,7 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     std::string const input(reinterpret_cast<char const*>(data), size);
     asio::io_context io;
     metrics stats;
-    auto jobs = std::make_shared<jobs::job_manager>(io.get_executor(), jobs::job_limits{}, stats);
+    service::json_job_wire const job_wire;
+    auto jobs = std::make_shared<jobs::job_manager>(io.get_executor(), job_wire, jobs::job_limits{}, stats);
     std::vector<std::pair<std::string, std::string>> published;  // topic, envelope
     api::api_settings settings;
     settings.key = key;

@@ -5,6 +5,7 @@
 #include "pubsub/topic_hub.hpp"
 #include "server/server.hpp"
 #include "service/json_dialect.hpp"
+#include "service/json_job_wire.hpp"
 #include "service/user_sessions.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -93,8 +94,9 @@ protected:
     pubsub::in_process_backplane link_;
     pubsub::topic_hub hub_{stats_, link_};
     boost::asio::io_context io_;  // never run
+    service::json_job_wire job_wire_;
     std::shared_ptr<jobs::job_manager> jobs_ =
-        std::make_shared<jobs::job_manager>(io_.get_executor(), jobs::job_limits{}, stats_);
+        std::make_shared<jobs::job_manager>(io_.get_executor(), job_wire_, jobs::job_limits{}, stats_);
     std::atomic<bool> draining_{false};
     auth::access_policy access_;
     service::user_sessions users_;

@@ -2,7 +2,9 @@
 // them, ownership, the silence after which the server fails them, and the job limit. Driven on an
 // io_context the test runs until the event it waits for has happened (no sleeps).
 #include "jobs/job_manager.hpp"
+#include "protocol/codec.hpp"
 #include "protocol/errc.hpp"
+#include "service/json_job_wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -53,7 +55,7 @@ protected:
     void make(jobs::job_limits limits)
     {
         jobs->shutdown();
-        jobs = std::make_shared<jobs::job_manager>(io.get_executor(), limits, stats);
+        jobs = std::make_shared<jobs::job_manager>(io.get_executor(), job_wire, limits, stats);
     }
 
     // Runs `work` to its end on the io_context and returns what it returns.
@@ -93,8 +95,9 @@ protected:
 
     asio::io_context io;
     metrics stats;
+    service::json_job_wire job_wire;
     std::shared_ptr<jobs::job_manager> jobs =
-        std::make_shared<jobs::job_manager>(io.get_executor(), jobs::job_limits{}, stats);
+        std::make_shared<jobs::job_manager>(io.get_executor(), job_wire, jobs::job_limits{}, stats);
 };
 
 TEST_F(backend_jobs_test, a_browser_resumes_gap_free_and_its_cancel_reaches_the_backend)

@@ -4,6 +4,7 @@
 #include "api/server_api.hpp"
 
 #include "jobs/job_manager.hpp"
+#include "service/json_job_wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -113,10 +114,12 @@ protected:
 
     asio::io_context io;
     metrics stats;
-    std::shared_ptr<jobs::job_manager> jobs = std::make_shared<jobs::job_manager>(
-        io.get_executor(), jobs::job_limits{}, stats, [this](std::string const& topic, shared_payload const& envelope) {
-            published.push_back({topic, *envelope});
-        });
+    service::json_job_wire job_wire;
+    std::shared_ptr<jobs::job_manager> jobs =
+        std::make_shared<jobs::job_manager>(io.get_executor(), job_wire, jobs::job_limits{}, stats,
+                                            [this](std::string const& topic, shared_payload const& envelope) {
+                                                published.push_back({topic, *envelope});
+                                            });
     std::vector<published_message> published;
     std::size_t subscribers = 0;
     std::vector<std::string> disconnected;
