@@ -7,9 +7,10 @@
 # of a layer (`protocol/messages.hpp`: that header only; the layer is linked). A folder of src/
 # missing here fails the check.
 #
-# The features (jobs, jobstore, pubsub) may not include protocol/codec.hpp: they emit typed
-# events (protocol/messages.hpp), and the dialects write them (a job's through jobs::job_wire,
-# which service/json_job_wire implements; a topic carries what its publisher wrote).
+# The features (jobs, jobstore, pubsub) and the server API may not include protocol/codec.hpp:
+# they hand typed messages (protocol/messages.hpp) to the JSON dialect, which writes them (a job's
+# through jobs::job_wire, which service/json_job_wire implements; the API's publish through the
+# composition root and service::topic_envelope; a topic carries what its publisher wrote).
 set(COROPUSH_LAYERS core protocol auth config jobs pubsub jobstore service demo api net client server app impl)
 
 set(COROPUSH_LAYER_core "")                  # logging, metrics, the outbox, message handler, endpoint table, TLS transport
@@ -21,7 +22,7 @@ set(COROPUSH_LAYER_pubsub core config)               # topics, the backplane, Re
 set(COROPUSH_LAYER_jobstore core protocol/messages.hpp protocol/errc.hpp config jobs pubsub)  # jobs kept in Redis, across nodes
 set(COROPUSH_LAYER_service core protocol auth config jobs pubsub)  # the JSON dialect
 set(COROPUSH_LAYER_demo core config)         # the demo dialects (plain text, raw echo): removable
-set(COROPUSH_LAYER_api core protocol auth config jobs pubsub)      # the server API for backends
+set(COROPUSH_LAYER_api core protocol/messages.hpp protocol/errc.hpp protocol/topic_name.hpp auth config jobs)  # the server API for backends
 set(COROPUSH_LAYER_net core protocol auth config)                  # the transport: no feature
 set(COROPUSH_LAYER_client core protocol)
 set(COROPUSH_LAYER_server core protocol auth config jobs pubsub jobstore service demo api net)  # the composition root

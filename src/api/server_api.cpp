@@ -5,7 +5,7 @@
 #include "auth/bearer_token.hpp"
 #include "auth/same_secret.hpp"
 #include "auth/token_bucket.hpp"
-#include "protocol/codec.hpp"
+#include "protocol/errc.hpp"
 #include "protocol/topic_name.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -311,10 +311,8 @@ std::variant<json::object, api_error> server_api::publish(json::value const& bod
 
     json::array delivered;
     for (auto& item : items) {
-        // Serialized once: every subscriber's queue and the backplane share this buffer.
         protocol::message const message{item.topic, std::move(item.text), std::move(item.data)};
-        auto const envelope = make_payload(protocol::encode(message));
-        delivered.push_back(services_.publish(item.topic, envelope));
+        delivered.push_back(services_.publish(message));
     }
     json::object answer;
     if (batch)

@@ -10,6 +10,7 @@
 
 #include "core/endpoints.hpp"
 #include "core/outbound.hpp"
+#include "protocol/messages.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
@@ -45,9 +46,9 @@ struct api_settings {
 
 // What the API may do with the rest of the server; the composition root fills it in.
 struct api_services {
-    // Queues an envelope (serialized once) for a topic's subscribers on every node; returns how
-    // many local subscribers it was queued for.
-    std::function<std::size_t(std::string const& topic, shared_payload const& envelope)> publish;
+    // Has the dialect write `message` (once) and queues it for its topic's subscribers on every
+    // node; returns how many local subscribers it was queued for.
+    std::function<std::size_t(protocol::message const& message)> publish;
     // Why the API cannot serve now (draining, the backplane is down), or nothing when it can.
     std::function<std::optional<std::string>()> unavailable;
     // Closes every WebSocket session of a user (the `sub` of its token) on every node; returns

@@ -8,6 +8,7 @@
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
 #include "pubsub/redis_backplane.hpp"
+#include "service/json_dialect.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -89,8 +90,8 @@ std::unique_ptr<jobstore::redis_job_store> make_job_store(pubsub::backplane& lin
 // What the API may do: publish through the hub (to every node), and know when it should not.
 api::api_services server_state::make_api_services(server_state& server)
 {
-    return api::api_services{[&server](std::string const& topic, shared_payload const& envelope) {
-                                 return server.hub.publish(topic, envelope);
+    return api::api_services{[&server](protocol::message const& message) {
+                                 return server.hub.publish(message.topic, service::topic_envelope(message));
                              },
                              [&server]() -> std::optional<std::string> {
                                  if (server.draining.load(std::memory_order_relaxed))

@@ -220,6 +220,11 @@ void json_dialect::handle(protocol::unsubscribe const& request, protocol::reques
     reply(protocol::unsubscribed{request.topic}, id);
 }
 
+shared_payload topic_envelope(protocol::message const& message)
+{
+    return make_payload(protocol::encode(message));
+}
+
 void json_dialect::handle(protocol::publish const& request, protocol::request_id id)
 {
     if (!check_topic(request.topic, id) || !permitted(auth::topic_operation::publish, request.topic, id))
@@ -229,8 +234,7 @@ void json_dialect::handle(protocol::publish const& request, protocol::request_id
         return;
     }
     // Serialized once here; every subscriber's queue, and the backplane, share the buffer.
-    protocol::message const message{request.topic, request.text, request.data};
-    auto const envelope = make_payload(protocol::encode(message));
+    auto const envelope = topic_envelope(protocol::message{request.topic, request.text, request.data});
     // This connection, if subscribed, gets its own message now, before the reply (protocol.md).
     auto const delivered = services_.hub.publish(request.topic, envelope, out_.id());
     reply(protocol::published{request.topic, delivered}, id);

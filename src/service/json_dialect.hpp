@@ -25,6 +25,10 @@ inline constexpr char json_subprotocol[] = "coropush.v1";
 // a visitor's browser).
 websocket_endpoint json_endpoint(service_context const& services);
 
+// A topic message as its subscribers get it, written once for all of them (and the backplane):
+// what a client's publish and the server API's /api/publish hand the hub.
+shared_payload topic_envelope(protocol::message const& message);
+
 class json_dialect final : public message_handler {
 public:
     // Under --auth required, asks the connection to close (4401) unless a token comes in time.

@@ -8,6 +8,7 @@
 #include "api/server_api.hpp"
 #include "jobs/job_manager.hpp"
 #include "protocol/codec.hpp"
+#include "service/json_dialect.hpp"
 #include "service/json_job_wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -83,8 +84,9 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     api::api_settings settings;
     settings.key = key;
     settings.requests_per_second = 0;  // no limit: every input reaches the parser
-    api::server_api api(settings, api::api_services{[&](std::string const& topic, shared_payload const& envelope) {
-                                                        published.emplace_back(topic, *envelope);
+    api::server_api api(settings, api::api_services{[&](protocol::message const& message) {
+                                                        published.emplace_back(message.topic,
+                                                                               *service::topic_envelope(message));
                                                         return std::size_t{1};
                                                     },
                                                     [] { return std::optional<std::string>(); },

@@ -4,6 +4,7 @@
 #include "api/server_api.hpp"
 
 #include "jobs/job_manager.hpp"
+#include "service/json_dialect.hpp"
 #include "service/json_job_wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -77,8 +78,8 @@ protected:
         if (settings.key.empty())
             settings.key = key;
         return api_under_test(io, settings,
-                              api_services{[this](std::string const& topic, shared_payload const& envelope) {
-                                               published.push_back({topic, *envelope});
+                              api_services{[this](protocol::message const& message) {
+                                               published.push_back({message.topic, *service::topic_envelope(message)});
                                                return subscribers;
                                            },
                                            [this] { return unavailable; },
