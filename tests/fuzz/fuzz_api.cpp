@@ -33,7 +33,7 @@ void check(bool condition)
 
 constexpr char key[] = "fuzzing-key";
 
-api::http_request post(std::string target, std::string body)
+api::http_request post(std::string const& target, std::string body)
 {
     api::http_request request{http::verb::post, target, 11};
     request.set(http::field::authorization, std::string("Bearer ") + key);
