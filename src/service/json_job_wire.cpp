@@ -1,7 +1,8 @@
-// A job's messages, written by the codec.
+// A job's messages, written by the codec; a topic hears them as any topic message (topic_envelope).
 #include "service/json_job_wire.hpp"
 
 #include "protocol/codec.hpp"
+#include "service/json_dialect.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -36,8 +37,7 @@ shared_payload json_job_wire::topic_message(std::string const& topic, jobs::job_
             envelope["data"] = protocol::to_data(event);
         },
         e);
-    return make_payload(
-        protocol::encode(protocol::message{topic, std::nullopt, boost::json::value(std::move(envelope))}));
+    return topic_envelope(protocol::message{topic, std::nullopt, boost::json::value(std::move(envelope))});
 }
 
 shared_payload json_job_wire::resumed(protocol::job_resumed const& answer, protocol::request_id id) const
