@@ -3,14 +3,63 @@
 # docs/template.md says, by doing it to a copy of the tree (its tracked files): delete the folder
 # src/FEATURE/ and the lines of src/server/ marked "(src/FEATURE/)", then build the server, start it
 # on a free port, and check that /healthz answers, that the JSON dialect still upgrades, and that
-# nothing answers where the feature did (for demo: that --echo-path is refused at start).
-# Default: every feature that is removable so far (demo).
+# nothing answers where the feature did (for demo: that --echo-path is refused at start; for jobs:
+# job_start is an unknown_type and /api/jobs a 404, while echo and /api/publish still answer).
+# Default: every feature that is removable so far (demo, jobs).
 # Run by the GitHub workflow (.github/workflows/ci.yml); takes a few minutes per feature.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 features=("$@")
-[ ${#features[@]} -gt 0 ] || features=(demo)
+[ ${#features[@]} -gt 0 ] || features=(demo jobs)
+api_key=check-removable-key-0123456789abcdef
+
+# json_answers PORT: sends job_start and echo over the JSON dialect (a WebSocket client in a page of
+# Python, so that the check needs nothing installed) and prints the type (or error code) of each answer.
+json_answers() {
+  python3 - "$1" <<'PY'
+import base64, json, os, socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: coropush.v1\r\n"
+           f"Sec-WebSocket-Key: {key}\r\n\r\n").encode())
+buffer = b""
+while b"\r\n\r\n" not in buffer:
+    buffer += s.recv(4096)
+head, buffer = buffer.split(b"\r\n\r\n", 1)
+assert head.startswith(b"HTTP/1.1 101"), head
+def send(text):
+    data, mask = text.encode(), os.urandom(4)
+    s.sendall(bytes([0x81, 0x80 | len(data)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+def need(n):
+    global buffer
+    while len(buffer) < n:
+        buffer += s.recv(4096)
+    out, buffer = buffer[:n], buffer[n:]
+    return out
+def receive():
+    first, length = need(2)
+    length &= 0x7f
+    if length == 126:
+        length = struct.unpack(">H", need(2))[0]
+    return json.loads(need(length))
+send('{"type":"job_start","id":1,"data":{"steps":1,"step_ms":100}}')
+send('{"type":"echo","id":2,"data":{"text":"x"}}')
+answers = {}
+while len(answers) < 2:  # the answers to ids 1 and 2 (a started job's events may come between)
+    answer = receive()
+    if answer.get("id") in (1, 2):
+        answers[answer["id"]] = answer["data"]["code"] if answer["type"] == "error" else answer["type"]
+print(answers[1], answers[2], "")
+PY
+}
+
+# api_status PORT PATH BODY: the status code of a POST to the server API.
+api_status() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Authorization: Bearer $api_key" \
+    -H 'Content-Type: application/json' -d "$3" "http://127.0.0.1:$1$2" || true
+}
 
 upgrade_status() {  # upgrade_status PORT PATH [SUBPROTOCOL]: the status code of a WebSocket upgrade
   local headers=(-H "Connection: Upgrade" -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13"
@@ -56,7 +105,9 @@ check() {  # check FEATURE
     fi
     echo "    --echo-path refused: $(grep -o 'this build has no echo endpoint.*' "$work/refused.log")"
   fi
-  "$work/build/src/coropush" --port 0 --address 127.0.0.1 "${echo_args[@]}" >"$work/server.log" 2>&1 &
+  printf '%s' "$api_key" >"$work/api.key"
+  "$work/build/src/coropush" --port 0 --address 127.0.0.1 --api-key-file "$work/api.key" "${echo_args[@]}" \
+    >"$work/server.log" 2>&1 &
   server=$!
   local port=""
   for _ in $(seq 100); do
@@ -65,18 +116,25 @@ check() {  # check FEATURE
     sleep 0.1
   done
   [ -n "$port" ] || { cat "$work/server.log" >&2; echo "check-removable: the server did not start" >&2; return 1; }
-  local health json plain echo
+  local health json plain echo answers jobs publish
   health=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/healthz" || true)
   json=$(upgrade_status "$port" /ws coropush.v1)
   plain=$(upgrade_status "$port" /ws)
   echo=$(upgrade_status "$port" /echo)
+  answers=$(json_answers "$port" || true)
+  jobs=$(api_status "$port" /api/jobs '{"label":"l"}')
+  publish=$(api_status "$port" /api/publish '{"topic":"t","data":{}}')
   kill -TERM "$server"
   wait "$server" || { cat "$work/server.log" >&2; echo "check-removable: the server did not exit cleanly" >&2; return 1; }
   echo "    /healthz $health, coropush.v1 on /ws $json, no subprotocol on /ws $plain, /echo $echo"
-  local expected_plain=101 expected_echo=101
+  echo "    job_start then echo answered: ${answers}; POST /api/jobs $jobs, POST /api/publish $publish"
+  local expected_plain=101 expected_echo=101 expected_answers="job_started echo " expected_jobs=201
   [ "$feature" != demo ] || { expected_plain=400; expected_echo=404; }
-  if [ "$health" != 200 ] || [ "$json" != 101 ] || [ "$plain" != "$expected_plain" ] || [ "$echo" != "$expected_echo" ]; then
-    echo "check-removable: expected /healthz 200, coropush.v1 101, no subprotocol $expected_plain, /echo $expected_echo" >&2
+  [ "$feature" != jobs ] || { expected_answers="unknown_type echo "; expected_jobs=404; }
+  if [ "$health" != 200 ] || [ "$json" != 101 ] || [ "$plain" != "$expected_plain" ] || [ "$echo" != "$expected_echo" ] ||
+    [ "$answers" != "$expected_answers" ] || [ "$jobs" != "$expected_jobs" ] || [ "$publish" != 200 ]; then
+    echo "check-removable: expected /healthz 200, coropush.v1 101, no subprotocol $expected_plain, /echo $expected_echo," \
+      "answers '${expected_answers}', /api/jobs $expected_jobs, /api/publish 200" >&2
     return 1
   fi
   echo "==> $feature: removable"

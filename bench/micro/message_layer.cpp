@@ -1,11 +1,10 @@
 // Google Benchmark micro-benchmarks of the message layer: decoding a request, encoding a reply,
 // and dispatching a text frame through the JSON dialect to its handler (to an outbox that only
 // counts). Run: build/release/bench/coropush-micro
-#include "jobs/job_manager.hpp"
 #include "protocol/codec.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "service/json_dialect.hpp"
-#include "service/json_job_wire.hpp"
+#include "service/json_extensions.hpp"
 #include "service/user_sessions.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -82,14 +81,12 @@ void dispatch_echo(benchmark::State& state)
     service::demo_replies demo{make_payload("{}"), "w", std::chrono::seconds(1)};
     pubsub::in_process_backplane link;
     pubsub::topic_hub hub(stats, link);
-    boost::asio::io_context io;
-    service::json_job_wire const job_wire;
-    auto jobs = std::make_shared<jobs::job_manager>(io.get_executor(), job_wire, jobs::job_limits{}, stats);
     std::atomic<bool> draining{false};
     options.rate_messages = 0;  // the handler alone, as fast as it goes
     auth::access_policy const access;
     service::user_sessions users;
-    service::service_context services{options, stats, demo, hub, *jobs, draining, access, nullptr, users};
+    service::json_extensions const none;  // no feature's message types
+    service::service_context services{options, stats, demo, hub, draining, access, nullptr, users, none};
     counting_outbox out;
     service::json_dialect dialect(out, services);
     for (auto _ : state)

@@ -1,7 +1,6 @@
 // The server API's endpoints: authentication, rate limit, routing, and each endpoint's work.
 #include "api/server_api.hpp"
 
-#include "api/job_requests.hpp"
 #include "auth/bearer_token.hpp"
 #include "auth/same_secret.hpp"
 #include "auth/token_bucket.hpp"
@@ -135,69 +134,50 @@ server_api::server_api(api_settings settings, api_services services)
 
 server_api::~server_api() = default;
 
-// What a request's path asks for: the endpoint, the one method it takes, and the job it names.
+// What a request's path asks for: one of the API's own endpoints, or a feature's, and the one
+// method it takes.
 struct server_api::route {
-    enum class endpoint { publish, disconnect, create_job, job_status, job_report };
+    enum class endpoint { publish, disconnect, resource };
     endpoint to;
     http::verb method = http::verb::post;
-    std::string job_id;
-    jobs::backend_report::kind report = jobs::backend_report::kind::progress;
+    api_resource const* resource = nullptr;  // endpoint::resource: whose
 };
+
+void server_api::add(api_resource resource)
+{
+    resources_.push_back(std::move(resource));
+}
 
 namespace {
 
-// /api/publish, /api/disconnect, /api/jobs, /api/jobs/{id}, /api/jobs/{id}/{progress|done|failed}.
-std::optional<server_api::route> read_route(std::string_view path, bool with_jobs)
+// /api/publish, /api/disconnect, or a path of a feature's resource.
+std::optional<server_api::route> read_route(std::string_view path, std::vector<api_resource> const& resources)
 {
     using endpoint = server_api::route::endpoint;
-    auto const to = [](endpoint e, http::verb method = http::verb::post, std::string job_id = {},
-                       jobs::backend_report::kind report = jobs::backend_report::kind::progress) {
-        return server_api::route{e, method, std::move(job_id), report};
-    };
     if (path == "/api/publish")
-        return to(endpoint::publish);
+        return server_api::route{endpoint::publish};
     if (path == "/api/disconnect")
-        return to(endpoint::disconnect);
-    if (!with_jobs || !path.starts_with("/api/jobs"))
+        return server_api::route{endpoint::disconnect};
+    for (auto const& resource : resources) {
+        if (!path.starts_with(resource.prefix))
+            continue;
+        auto const rest = path.substr(resource.prefix.size());
+        if (!rest.empty() && !rest.starts_with('/'))
+            continue;
+        if (auto const method = resource.method_of(path))
+            return server_api::route{endpoint::resource, *method, &resource};
         return std::nullopt;
-    auto rest = path.substr(std::string_view("/api/jobs").size());
-    if (rest.empty())
-        return to(endpoint::create_job);
-    if (!rest.starts_with('/') || rest.size() == 1)
-        return std::nullopt;
-    rest.remove_prefix(1);
-    auto const slash = rest.find('/');
-    std::string id(rest.substr(0, slash));
-    if (slash == std::string_view::npos)
-        return to(endpoint::job_status, http::verb::get, std::move(id));
-    auto const action = rest.substr(slash + 1);
-    auto const report = action == "progress" ? std::optional(jobs::backend_report::kind::progress)
-                        : action == "done"   ? std::optional(jobs::backend_report::kind::done)
-                        : action == "failed" ? std::optional(jobs::backend_report::kind::failed)
-                                             : std::nullopt;
-    if (!report)
-        return std::nullopt;
-    return to(endpoint::job_report, http::verb::post, std::move(id), *report);
+    }
+    return std::nullopt;
 }
 
-// A refusal from where the jobs live, as the API answers it.
-api_error job_error(jobs::job_refusal const& refusal)
+api_result answer_of(std::variant<json::object, api_error> result)
 {
-    switch (refusal.code) {
-    case protocol::errc::unknown_job:
-        return {http::status::not_found, "unknown_job", refusal.message};
-    case protocol::errc::job_finished:
-        return {http::status::conflict, "job_finished", refusal.message};
-    case protocol::errc::bad_data:
-        return {http::status::bad_request, "bad_request", refusal.message};
-    case protocol::errc::too_many_jobs:
-        return {http::status::service_unavailable, "too_many_jobs", refusal.message};
-    case protocol::errc::shutting_down:
-    case protocol::errc::backplane_unavailable:
-        return {http::status::service_unavailable, "unavailable", refusal.message};
-    default:
-        return {http::status::internal_server_error, "internal_error", refusal.message};
-    }
+    if (auto* e = std::get_if<api_error>(&result))
+        return std::move(*e);
+    api_answer answer;
+    answer.body = std::get<json::object>(std::move(result));
+    return answer;
 }
 
 }  // namespace
@@ -230,7 +210,7 @@ asio::awaitable<http_response> server_api::answer(http_request const& request)
 
     auto const target = request.target();
     auto const path = target.substr(0, target.find('?'));
-    auto const to = read_route(path, services_.jobs != nullptr);
+    auto const to = read_route(path, resources_);
     if (!to)
         co_return error_json({http::status::not_found, "not_found", "no API endpoint at " + std::string(path)}, version,
                              keep_alive);
@@ -257,32 +237,29 @@ asio::awaitable<http_response> server_api::answer(http_request const& request)
     if (auto reason = services_.unavailable())
         co_return error_json({http::status::service_unavailable, "unavailable", *reason}, version, keep_alive);
 
-    auto answer = co_await work(*to, body);
-    if (auto const* e = std::get_if<api_error>(&answer))
+    auto result = co_await work(*to, path, std::move(body));
+    if (auto const* e = std::get_if<api_error>(&result))
         co_return error_json(*e, version, keep_alive);
-    auto const& object = std::get<json::object>(answer);
-    if (to->to != route::endpoint::create_job)
-        co_return json_response(http::status::ok, json::serialize(object), version, keep_alive);
-    auto response = json_response(http::status::created, json::serialize(object), version, keep_alive);
-    response.set(http::field::location, "/api/jobs/" + std::string(object.at("job").as_string()));
+    auto const& answered = std::get<api_answer>(result);
+    auto response = json_response(answered.status, json::serialize(answered.body), version, keep_alive);
+    if (!answered.location.empty())
+        response.set(http::field::location, answered.location);
     co_return response;
 }
 
-asio::awaitable<std::variant<json::object, api_error>> server_api::work(route const& to, json::value const& body)
+asio::awaitable<api_result> server_api::work(route const& to, std::string_view path, json::value body)
 {
     switch (to.to) {
     case route::endpoint::publish:
-        co_return publish(body);
+        co_return answer_of(publish(body));
     case route::endpoint::disconnect:
-        co_return disconnect(body);
-    case route::endpoint::create_job:
-        co_return co_await create_job(body);
-    case route::endpoint::job_status:
-        co_return co_await job_status(to);
-    case route::endpoint::job_report:
-        co_return co_await report_job(to, body);
+        co_return answer_of(disconnect(body));
+    case route::endpoint::resource:
+        break;
     }
-    co_return api_error{http::status::not_found, "not_found", "no such endpoint"};
+    // Named before it is awaited: GCC 12 may destroy an aggregate argument in a co_await twice.
+    auto pending = to.resource->answer(std::string(path), std::move(body));
+    co_return co_await std::move(pending);
 }
 
 // POST /api/publish: one message, or a batch ({"messages":[...]}); every message is checked
@@ -333,56 +310,6 @@ std::variant<json::object, api_error> server_api::disconnect(json::value const& 
     json::object answer;
     answer["disconnected"] = services_.disconnect_user(std::string_view(user->get_string()));
     return answer;
-}
-
-// POST /api/jobs {"label", "topic"?, "user"?}: a new running job, 201 {"job"}.
-asio::awaitable<std::variant<json::object, api_error>> server_api::create_job(json::value const& body) const
-{
-    auto spec = read_job_spec(body, settings_.max_topic_length);
-    if (auto const* e = std::get_if<api_error>(&spec))
-        co_return *e;
-    // Named before it is awaited: GCC 12 may destroy an aggregate argument in a co_await twice.
-    auto pending = services_.jobs->create(std::get<jobs::backend_job_spec>(std::move(spec)));
-    auto created = co_await std::move(pending);
-    if (auto const* refusal = std::get_if<jobs::job_refusal>(&created))
-        co_return job_error(*refusal);
-    json::object answer;
-    answer["job"] = std::get<std::string>(created);
-    co_return answer;
-}
-
-// POST /api/jobs/{id}/progress {"percent", "message", "data"?}, .../done {"result"},
-// .../failed {"reason"}: one event of the job, for its watchers (and its topic).
-asio::awaitable<std::variant<json::object, api_error>> server_api::report_job(route const& to,
-                                                                              json::value const& body) const
-{
-    auto update = read_job_report(to.report, body);
-    if (auto const* e = std::get_if<api_error>(&update))
-        co_return *e;
-    if (!jobs::well_formed_job_id(to.job_id))
-        co_return job_error({protocol::errc::unknown_job, "no job " + to.job_id});
-    auto pending = services_.jobs->report(to.job_id, std::get<jobs::backend_report>(std::move(update)));
-    auto reported = co_await std::move(pending);
-    if (auto const* refusal = std::get_if<jobs::job_refusal>(&reported))
-        co_return job_error(*refusal);
-    auto const& state = std::get<jobs::backend_job_status>(reported);
-    json::object answer;
-    answer["job"] = state.job;
-    answer["seq"] = state.seq;
-    if (to.report == jobs::backend_report::kind::progress)
-        answer["cancel_requested"] = state.cancel_requested;
-    co_return answer;
-}
-
-// GET /api/jobs/{id}: the job's state.
-asio::awaitable<std::variant<json::object, api_error>> server_api::job_status(route const& to) const
-{
-    if (!jobs::well_formed_job_id(to.job_id))
-        co_return job_error({protocol::errc::unknown_job, "no job " + to.job_id});
-    auto found = co_await services_.jobs->status(to.job_id);
-    if (auto const* refusal = std::get_if<jobs::job_refusal>(&found))
-        co_return job_error(*refusal);
-    co_return status_json(std::get<jobs::backend_job_status>(found));
 }
 
 http_response error_response(http::status status, std::string_view code, std::string_view message, unsigned version,

@@ -1,11 +1,12 @@
-// The server API: HTTP endpoints under /api/ through which a backend pushes to browsers and runs
-// jobs that browsers watch. JSON in and out, one API key (Authorization: Bearer KEY), errors as
-// {"error":{"code","message"}} with the HTTP status that says what went wrong. docs/api.md lists
-// every endpoint with examples.
+// The server API: HTTP endpoints under /api/ through which a backend pushes to browsers and
+// disconnects users, plus the endpoints features add (the jobs' /api/jobs, through which a backend
+// runs jobs that browsers watch). JSON in and out, one API key (Authorization: Bearer KEY), errors
+// as {"error":{"code","message"}} with the HTTP status that says what went wrong. docs/api.md
+// lists every endpoint with examples.
 //
-// The API is a plain object: it takes a parsed request and returns (as a coroutine: a job's state
-// may be on another strand, or in Redis) a response, so it is tested without sockets; the HTTP
-// session reads the request and writes the answer.
+// The API is a plain object: it takes a parsed request and returns (as a coroutine: a feature's
+// answer may wait for another strand, or for Redis) a response, so it is tested without sockets;
+// the HTTP session reads the request and writes the answer.
 #pragma once
 
 #include "core/endpoints.hpp"
@@ -16,6 +17,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <boost/json/object.hpp>
 
 #include <chrono>
@@ -26,10 +28,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
-
-namespace coropush::jobs {
-class backend_jobs;
-}
+#include <vector>
 
 namespace coropush::api {
 
@@ -56,8 +55,6 @@ struct api_services {
     std::function<std::size_t(std::string_view user)> disconnect_user;
     // Told the status of every answer, for /metrics (may be empty).
     std::function<void(unsigned status)> answered = {};
-    // Where jobs run by the backend live (/api/jobs); null: those endpoints answer 404.
-    coropush::jobs::backend_jobs* jobs = nullptr;
 };
 
 // A problem with a request, on its way to becoming an error response.
@@ -65,6 +62,29 @@ struct api_error {
     boost::beast::http::status status;
     std::string_view code;
     std::string message;
+};
+
+// A successful answer: a JSON object, with 200 or another success status (201 and a Location for
+// something created).
+struct api_answer {
+    boost::json::object body;
+    boost::beast::http::status status = boost::beast::http::status::ok;
+    std::string location;  // "": no Location header
+};
+
+using api_result = std::variant<api_answer, api_error>;
+
+// Endpoints a feature adds to the API (server_api::add; the jobs' /api/jobs...): every path that
+// is `prefix` or starts with `prefix` + "/". A request reaches `answer` only after the API key,
+// the rate limit, the method, the JSON body and the server's availability have been checked, and
+// its answer is written like every other (errors as {"error":{"code","message"}}).
+struct api_resource {
+    std::string prefix;
+    // The one method the endpoint at `path` takes, or nothing when `path` names no endpoint (404).
+    std::function<std::optional<boost::beast::http::verb>(std::string_view path)> method_of;
+    // The answer to a request for `path` (its method is method_of's); may wait. The body is null
+    // for a GET.
+    std::function<boost::asio::awaitable<api_result>(std::string path, boost::json::value body)> answer;
 };
 
 class server_api {
@@ -75,6 +95,10 @@ public:
     server_api& operator=(server_api const&) = delete;
 
     bool enabled() const noexcept { return !settings_.key.empty(); }
+
+    // Adds a feature's endpoints; before the server serves (not thread-safe with handle). A path
+    // the API itself answers (/api/publish, /api/disconnect) stays the API's.
+    void add(api_resource resource);
 
     // What a request's path names (server_api.cpp).
     struct route;
@@ -92,19 +116,14 @@ private:
     struct limiter;
 
     boost::asio::awaitable<http_response> answer(http_request const& request);
-    boost::asio::awaitable<std::variant<boost::json::object, api_error>> work(route const& to,
-                                                                              boost::json::value const& body);
+    boost::asio::awaitable<api_result> work(route const& to, std::string_view path, boost::json::value body);
     std::variant<boost::json::object, api_error> publish(boost::json::value const& body);
     std::variant<boost::json::object, api_error> disconnect(boost::json::value const& body);
-    boost::asio::awaitable<std::variant<boost::json::object, api_error>>
-    create_job(boost::json::value const& body) const;
-    boost::asio::awaitable<std::variant<boost::json::object, api_error>>
-    report_job(route const& to, boost::json::value const& body) const;
-    boost::asio::awaitable<std::variant<boost::json::object, api_error>> job_status(route const& to) const;
 
     api_settings const settings_;
     api_services const services_;
     std::unique_ptr<limiter> limiter_;
+    std::vector<api_resource> resources_;  // the features' endpoints
 };
 
 // An API error as the API writes it, for errors found before the request reaches `handle` (a

@@ -1,8 +1,8 @@
 // How a job's messages are written for its clients: the dialect's business, not the job's. A job
 // (and the Redis job store) builds typed events, the message structs of protocol/messages.hpp,
 // and hands them to a job_wire, which writes each once; every watcher's queue then gets the same
-// buffer. The JSON dialect implements it (service/json_job_wire.hpp), and the composition root
-// gives it to the job manager and the job store: jobs/ and jobstore/ never see the codec.
+// buffer. The jobs feature implements it for the JSON dialect (jobs/feature/json_job_wire.hpp) and
+// gives it to the job manager and the job store: jobs/ and jobs/redis/ never see the codec.
 #pragma once
 
 #include "core/outbound.hpp"

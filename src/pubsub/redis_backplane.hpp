@@ -54,7 +54,7 @@ public:
     // NAMESPACE, what every key and channel of this backplane begins with.
     std::string const& name_space() const noexcept;
 
-    // For the Redis job store (jobstore/redis_job_store.hpp), which keeps jobs in Redis on this
+    // For the Redis job store (jobs/redis/redis_job_store.hpp), which keeps jobs in Redis on this
     // backplane's two connections. Everything below is called, and calls back, on executor().
     boost::asio::any_io_executor executor() const;
 

@@ -27,16 +27,6 @@ service::demo_replies make_demo(server_options const& options)
     };
 }
 
-jobs::job_limits make_job_limits(server_options const& options)
-{
-    jobs::job_limits limits;
-    limits.per_connection = options.max_jobs_per_connection;
-    limits.total = options.max_jobs_total;
-    limits.retention = options.job_retention;
-    limits.owners_only = options.auth != auth::auth_mode::off;
-    return limits;
-}
-
 api::api_settings make_api_settings(server_options const& options)
 {
     api::api_settings settings;
@@ -68,23 +58,6 @@ std::optional<auth::token_verifier> make_verifier(server_options const& options)
     return auth::token_verifier(std::move(rules));
 }
 
-// A job's events to its topic: through the hub, to the subscribers on every node.
-jobs::topic_publisher to_topics(pubsub::topic_hub& hub)
-{
-    return [&hub](std::string const& topic, shared_payload const& envelope) { hub.publish(topic, envelope); };
-}
-
-// Where the backend's jobs live with a Redis backplane (none: in the job manager).
-std::unique_ptr<jobstore::redis_job_store> make_job_store(pubsub::backplane& link, jobs::job_wire const& wire,
-                                                          server_options const& options, metrics& stats,
-                                                          pubsub::topic_hub& hub)
-{
-    auto* redis = dynamic_cast<pubsub::redis_backplane*>(&link);
-    if (redis == nullptr)
-        return nullptr;
-    return std::make_unique<jobstore::redis_job_store>(*redis, wire, make_job_limits(options), stats, to_topics(hub));
-}
-
 }  // namespace
 
 // What the API may do: publish through the hub (to every node), and know when it should not.
@@ -101,9 +74,12 @@ api::api_services server_state::make_api_services(server_state& server)
                                  return std::nullopt;
                              },
                              [&server](std::string_view user) { return server.disconnect_user(user); },
-                             [&server](unsigned status) { server.stats.api_answered(status); },
-                             server.job_store ? static_cast<jobs::backend_jobs*>(server.job_store.get())
-                                              : server.jobs.get()};
+                             [&server](unsigned status) { server.stats.api_answered(status); }};
+}
+
+service::feature_host server_state::feature_host()
+{
+    return service::feature_host{io, options, stats, draining, hub, *link, json_messages, api};
 }
 
 server_state::server_state(asio::io_context& io_context, server_options opts,
@@ -112,18 +88,14 @@ server_state::server_state(asio::io_context& io_context, server_options opts,
       demo(make_demo(options)),
       link(backplane ? std::move(backplane) : std::make_unique<pubsub::in_process_backplane>()),
       hub(stats, *link, shards),
-      jobs(std::make_shared<jobs::job_manager>(io_context.get_executor(), job_wire, make_job_limits(options), stats,
-                                               to_topics(hub))),
-      job_store(make_job_store(*link, job_wire, options, stats, hub)),
       api(make_api_settings(options), make_api_services(*this)),
       access(make_access_policy(options)),
       verifier(make_verifier(options)),
-      services{options, stats, demo, hub, *jobs, draining, access, verifier ? &*verifier : nullptr, users},
+      services{options, stats, demo, hub, draining, access, verifier ? &*verifier : nullptr, users, json_messages},
       grace_timer_(control)
 {
-    if (job_store)
-        jobs->share_with(job_store.get());
     add_endpoints(routes, *this);
+    add_features(features, feature_host());
 }
 
 server_state::~server_state() = default;
@@ -204,9 +176,8 @@ void server_state::finish_shutdown()
     acceptor.close(ignored);
     for (auto const& c : registry.snapshot())
         c->abort("server stopped");
-    jobs->shutdown();
-    if (job_store)
-        job_store->shutdown();
+    for (auto const& feature : features)
+        feature->stop();
     link->shutdown();
     log_info(0, "stopped");
     if (auto callback = std::exchange(on_stopped_, nullptr))

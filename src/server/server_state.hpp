@@ -1,6 +1,7 @@
-// The composition root: the one place that knows every feature. It builds the topics, the jobs,
-// the server API, the auth checks and the dialects from the settings, registers their endpoints
-// and routes (server/endpoints.cpp), and runs the graceful shutdown. Sessions hold a
+// The composition root: the one place that knows every feature. It builds the topics, the server
+// API, the auth checks and the dialects from the settings, registers their endpoints and routes
+// (server/endpoints.cpp), adds the features (server/features.cpp: jobs), and runs the graceful
+// shutdown. Sessions hold a
 // shared_ptr to it (as their session_context), so nothing a session uses can be destroyed while
 // the session runs.
 #pragma once
@@ -9,13 +10,12 @@
 #include "auth/permissions.hpp"
 #include "auth/token_verifier.hpp"
 #include "config/options.hpp"
-#include "jobs/job_manager.hpp"
-#include "jobstore/redis_job_store.hpp"
 #include "net/session_context.hpp"
 #include "pubsub/backplane.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "service/demo_replies.hpp"
-#include "service/json_job_wire.hpp"
+#include "service/feature.hpp"
+#include "service/json_extensions.hpp"
 #include "service/service_context.hpp"
 #include "service/user_sessions.hpp"
 
@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace coropush {
 
@@ -40,15 +41,13 @@ public:
     service::demo_replies const demo;
     std::unique_ptr<pubsub::backplane> link;
     pubsub::topic_hub hub;
-    service::json_job_wire const job_wire;              // how the jobs' messages are written (the JSON dialect)
-    std::shared_ptr<coropush::jobs::job_manager> jobs;  // qualified: the member has the namespace's name
-    // With a Redis backplane: where the backend's jobs live, so that every node serves them.
-    std::unique_ptr<jobstore::redis_job_store> job_store;
     api::server_api api;
     auth::access_policy const access;
     std::optional<auth::token_verifier> const verifier;  // none under --auth off
     service::user_sessions users;
+    service::json_extensions json_messages;  // the features' message types of the JSON dialect
     service::service_context const services;
+    std::vector<std::unique_ptr<service::feature>> features;  // server/features.cpp; stopped in finish_shutdown
 
     // Graceful shutdown (any thread, idempotent): refuse new sessions, close open ones with 1001
     // after flushing, and once they are gone (or the grace period is over) stop everything.
@@ -65,6 +64,7 @@ public:
 
 private:
     static api::api_services make_api_services(server_state& server);
+    service::feature_host feature_host();
     net::readiness readiness_now() const;
     void last_session_ended() override;
     void finish_shutdown();
@@ -73,8 +73,12 @@ private:
     std::function<void()> on_stopped_;       // on `control`
 };
 
-// Every WebSocket endpoint and HTTP route the server's features serve, added to `table`: the one
-// place that lists them (server/endpoints.cpp). Removing a feature's endpoint is removing its line.
+// Every WebSocket endpoint and HTTP route the server serves, added to `table`: the one place that
+// lists them (server/endpoints.cpp). Removing a feature's endpoint is removing its line.
 void add_endpoints(endpoints& table, server_state& server);
+
+// Every feature that plugs into the dialect and the API (jobs), added to `features`: one line each
+// (server/features.cpp). Removing a feature is deleting its folder and its line.
+void add_features(std::vector<std::unique_ptr<service::feature>>& features, service::feature_host const& host);
 
 }  // namespace coropush

@@ -3,7 +3,6 @@
 
 #include "auth/token_verifier.hpp"
 #include "core/log.hpp"
-#include "jobs/job_manager.hpp"
 #include "protocol/close_codes.hpp"
 #include "protocol/topic_name.hpp"
 #include "pubsub/topic_hub.hpp"
@@ -65,7 +64,26 @@ void json_dialect::on_text(std::string_view text)
     auto& request = std::get<protocol::inbound>(decoded);
     if (!authenticated_enough(request.body, request.id))
         return;
-    std::visit([&](auto const& body) { handle(body, request.id); }, request.body);
+    std::visit(
+        [&](auto const& body) {
+            using request_type = std::decay_t<decltype(body)>;
+            if constexpr (requires(json_dialect & self) { self.handle(body, request.id); })
+                handle(body, request.id);
+            else
+                handle_extension(request_type::type, request.body, request.id);
+        },
+        request.body);
+}
+
+// A request type of a feature: its handler, or, when this server has no such feature, the error
+// the codec gives a type it does not know.
+void json_dialect::handle_extension(std::string_view type, protocol::request const& body, protocol::request_id id)
+{
+    if (auto const* handler = services_.extensions.find(type)) {
+        (*handler)(*this, body, id);
+        return;
+    }
+    fail(id, protocol::errc::unknown_type, "unknown type \"" + std::string(type) + "\"");
 }
 
 void json_dialect::on_binary(std::string_view)
@@ -240,71 +258,16 @@ void json_dialect::handle(protocol::publish const& request, protocol::request_id
     reply(protocol::published{request.topic, delivered}, id);
 }
 
-// --- Jobs --------------------------------------------------------------------------------------
-
-void json_dialect::handle(protocol::job_start const& request, protocol::request_id id)
-{
-    auto const& options = services_.options;
-    // A job runs on the server's time, so once tokens are in use it needs someone to answer for it.
-    if (services_.access.mode != auth::auth_mode::off && !identity_) {
-        fail(id, protocol::errc::forbidden, "starting a job needs a token: send auth first");
-        return;
-    }
-    jobs::job_spec spec;
-    spec.kind = request.kind.value_or("sample");
-    spec.steps = request.steps.value_or(10);
-    spec.step_time = request.step_ms ? std::chrono::milliseconds(*request.step_ms) : options.job_step_time;
-    spec.label = request.label.value_or("");
-    if (spec.steps == 0 || spec.steps > options.max_job_steps) {
-        fail(id, protocol::errc::bad_data, "data.steps must be 1 to " + std::to_string(options.max_job_steps));
-        return;
-    }
-    if (request.step_ms && *request.step_ms > 60'000) {
-        fail(id, protocol::errc::bad_data, "data.step_ms must be at most 60000");
-        return;
-    }
-    if (spec.label.size() > 200) {
-        fail(id, protocol::errc::bad_data, "data.label must be at most 200 bytes");
-        return;
-    }
-    if (services_.draining.load(std::memory_order_relaxed)) {
-        fail(id, protocol::errc::shutting_down, "the server is shutting down");
-        return;
-    }
-    auto started = services_.jobs.start(spec, out_.target(), user());
-    if (auto const* refusal = std::get_if<jobs::job_refusal>(&started)) {
-        fail(id, refusal->code, refusal->message);
-        return;
-    }
-    auto const& job_id = std::get<std::string>(started);
-    watched_jobs_.insert(job_id);
-    // Queued now, on this strand; the job's first event arrives through a post, so after this.
-    reply(protocol::job_started{job_id, spec.kind, spec.steps, spec.label}, id);
-}
-
-void json_dialect::handle(protocol::job_cancel const& request, protocol::request_id id)
-{
-    if (auto refusal = services_.jobs.cancel(request.job, user(), out_.target(), id))
-        fail(id, refusal->code, refusal->message);
-}
-
-void json_dialect::handle(protocol::job_resume const& request, protocol::request_id id)
-{
-    if (auto refusal = services_.jobs.resume(request.job, user(), request.after_seq, out_.target(), id)) {
-        fail(id, refusal->code, refusal->message);
-        return;
-    }
-    watched_jobs_.insert(request.job);
-}
-
 void json_dialect::on_closed()
 {
     for (auto const& topic : subscriptions_)
         services_.hub.unsubscribe(topic, out_.id());
     subscriptions_.clear();
-    for (auto const& job_id : watched_jobs_)
-        services_.jobs.unwatch(job_id, out_.id());
-    watched_jobs_.clear();
+    for (auto const& state : states_) {
+        if (state)
+            state->on_closed(*this);
+    }
+    states_.clear();
     if (identity_)
         services_.users.remove(identity_->subject, out_.id());
 }

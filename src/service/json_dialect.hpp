@@ -10,11 +10,14 @@
 #include "core/message_handler.hpp"
 #include "core/outbound.hpp"
 #include "protocol/codec.hpp"
+#include "service/json_extensions.hpp"
 #include "service/service_context.hpp"
 
+#include <cstddef>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace coropush::service {
 
@@ -38,34 +41,54 @@ public:
     void on_binary(std::string_view data) override;
     void on_closed() override;
 
-    // One handler per request type (see protocol::request): adding a type adds one overload.
+    // One handler per request type the dialect itself answers: adding a type adds one overload.
+    // The other types of protocol::request are the features' (json_extensions), or unknown_type.
     void handle(protocol::hello const& request, protocol::request_id id);
     void handle(protocol::echo const& request, protocol::request_id id);
     void handle(protocol::auth const& request, protocol::request_id id);
     void handle(protocol::subscribe const& request, protocol::request_id id);
     void handle(protocol::unsubscribe const& request, protocol::request_id id);
     void handle(protocol::publish const& request, protocol::request_id id);
-    void handle(protocol::job_start const& request, protocol::request_id id);
-    void handle(protocol::job_cancel const& request, protocol::request_id id);
-    void handle(protocol::job_resume const& request, protocol::request_id id);
 
-private:
+    // --- For the handlers of features (service/json_extensions.hpp) ------------------------------
+    outbox& out() const noexcept { return out_; }
+    service_context const& services() const noexcept { return services_; }
+    // Who the connection's token says it is; null while anonymous.
+    auth::identity const* identity() const noexcept { return identity_.get(); }
+    // The user a job belongs to: empty for an anonymous client (and for everyone under --auth off).
+    std::string user() const;
+
     template <class Message>
     void reply(Message const& message, protocol::request_id id)
     {
         out_.send(text_message(make_payload(protocol::encode(message, id))));
     }
+    // An error envelope, with the request's id; the connection stays open.
     void fail(protocol::request_id id, protocol::errc code, std::string_view message);
+
+    // A feature's state for this connection, in the slot it was given (add_state_slot); made
+    // with `make()` on first use, so a connection that never uses the feature pays nothing for it.
+    template <class State, class Make>
+    State& state(std::size_t slot, Make make)
+    {
+        if (slot >= states_.size())
+            states_.resize(slot + 1);
+        if (!states_[slot])
+            states_[slot] = make();
+        return static_cast<State&>(*states_[slot]);
+    }
+
+private:
+    void handle_extension(std::string_view type, protocol::request const& body, protocol::request_id id);
     bool check_topic(std::string const& topic, protocol::request_id id);
     bool within_rate_limit();
     bool authenticated_enough(protocol::request const& body, protocol::request_id id);
     bool permitted(auth::topic_operation operation, std::string const& topic, protocol::request_id id);
-    std::string user() const;
 
     outbox& out_;
     service_context const& services_;
     std::set<std::string> subscriptions_;
-    std::set<std::string> watched_jobs_;
+    std::vector<std::unique_ptr<connection_state>> states_;  // the features', by slot; empty until one is used
     // Who the connection's token says it is; null while anonymous (a pointer, so an anonymous
     // connection spends 8 bytes on it, not the identity's size).
     std::unique_ptr<auth::identity> identity_;

@@ -1,5 +1,6 @@
 // What the dialects need from the server, in one place: settings, counters, the demo's replies,
-// the topic hub, the jobs, and who may do what. Owned by the server; outlives every session.
+// the topic hub, who may do what, and the message types features added. Owned by the server;
+// outlives every session.
 #pragma once
 
 #include "auth/permissions.hpp"
@@ -12,9 +13,6 @@
 namespace coropush::pubsub {
 class topic_hub;
 }
-namespace coropush::jobs {
-class job_manager;
-}
 namespace coropush::auth {
 class token_verifier;
 }
@@ -22,17 +20,18 @@ class token_verifier;
 namespace coropush::service {
 
 class user_sessions;
+class json_extensions;
 
 struct service_context {
     server_options const& options;
     metrics& stats;
     demo_replies const& demo;
     pubsub::topic_hub& hub;
-    coropush::jobs::job_manager& jobs;  // qualified: the member has the namespace's name
     std::atomic<bool> const& draining;
     auth::access_policy const& access;     // --auth and the anonymous patterns
     auth::token_verifier const* verifier;  // checks `auth` tokens; nullptr under --auth off
     user_sessions& users;                  // authenticated sessions by user, for the backend
+    json_extensions const& extensions;     // the features' message types (jobs)
 };
 
 }  // namespace coropush::service

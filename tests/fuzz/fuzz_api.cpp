@@ -6,10 +6,11 @@
 // a job is created (201 with a well-formed id) or refused (400); a report answers 200, 400, or,
 // once the job has ended, 409.
 #include "api/server_api.hpp"
+#include "jobs/feature/jobs_feature.hpp"
+#include "jobs/feature/json_job_wire.hpp"
 #include "jobs/job_manager.hpp"
 #include "protocol/codec.hpp"
 #include "service/json_dialect.hpp"
-#include "service/json_job_wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -78,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     std::string const input(reinterpret_cast<char const*>(data), size);
     asio::io_context io;
     metrics stats;
-    service::json_job_wire const job_wire;
+    jobs_feature::json_job_wire const job_wire;
     auto jobs = std::make_shared<jobs::job_manager>(io.get_executor(), job_wire, jobs::job_limits{}, stats);
     std::vector<std::pair<std::string, std::string>> published;  // topic, envelope
     api::api_settings settings;
@@ -91,8 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
                                                     },
                                                     [] { return std::optional<std::string>(); },
                                                     [](std::string_view) { return std::size_t{0}; },
-                                                    {},
-                                                    jobs.get()});
+                                                    {}});
+    api.add(jobs_feature::job_routes(*jobs, settings.max_topic_length));
 
     auto const publish = ask(io, api, post("/api/publish", input));
     if (publish.status == http::status::ok) {

@@ -1,11 +1,10 @@
 // The pieces that put authentication into the server, tested without a socket: the table of
 // sessions by user, the exposure warning, and the JSON dialect's rate limit and token gate.
-#include "jobs/job_manager.hpp"
 #include "protocol/close_codes.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "server/server.hpp"
 #include "service/json_dialect.hpp"
-#include "service/json_job_wire.hpp"
+#include "service/json_extensions.hpp"
 #include "service/user_sessions.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -93,14 +92,11 @@ protected:
     service::demo_replies demo_{make_payload("{}"), "w", 1s};
     pubsub::in_process_backplane link_;
     pubsub::topic_hub hub_{stats_, link_};
-    boost::asio::io_context io_;  // never run
-    service::json_job_wire job_wire_;
-    std::shared_ptr<jobs::job_manager> jobs_ =
-        std::make_shared<jobs::job_manager>(io_.get_executor(), job_wire_, jobs::job_limits{}, stats_);
     std::atomic<bool> draining_{false};
     auth::access_policy access_;
     service::user_sessions users_;
-    service::service_context services_{options_, stats_, demo_, hub_, *jobs_, draining_, access_, nullptr, users_};
+    service::json_extensions none_;  // no feature's message types
+    service::service_context services_{options_, stats_, demo_, hub_, draining_, access_, nullptr, users_, none_};
     NiceMock<counting_outbox> out_;
 };
 

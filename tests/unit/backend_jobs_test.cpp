@@ -1,10 +1,10 @@
 // Jobs run by a backend, kept by this node's job manager: what a browser's resume and cancel do to
 // them, ownership, the silence after which the server fails them, and the job limit. Driven on an
 // io_context the test runs until the event it waits for has happened (no sleeps).
+#include "jobs/feature/json_job_wire.hpp"
 #include "jobs/job_manager.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/errc.hpp"
-#include "service/json_job_wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -95,7 +95,7 @@ protected:
 
     asio::io_context io;
     metrics stats;
-    service::json_job_wire job_wire;
+    jobs_feature::json_job_wire job_wire;
     std::shared_ptr<jobs::job_manager> jobs =
         std::make_shared<jobs::job_manager>(io.get_executor(), job_wire, jobs::job_limits{}, stats);
 };

@@ -2,11 +2,13 @@
 // each request queues, what it schedules, and that bad input never closes the JSON dialect.
 #include "demo/echo_dialect.hpp"
 #include "demo/plain_dialect.hpp"
+#include "jobs/feature/jobs_feature.hpp"
+#include "jobs/feature/json_job_wire.hpp"
 #include "jobs/job_manager.hpp"
 #include "protocol/errc.hpp"
 #include "pubsub/topic_hub.hpp"
 #include "service/json_dialect.hpp"
-#include "service/json_job_wire.hpp"
+#include "service/json_extensions.hpp"
 #include "service/user_sessions.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -68,6 +70,7 @@ protected:
         demo_ =
             service::demo_replies{make_payload(R"({"type":"notice","data":{"text":"notice!"}})"), "welcome!", 1500ms};
         ON_CALL(out_, id()).WillByDefault(Return(7));
+        jobs_feature::add_job_messages(json_messages_, *jobs_);
     }
 
     server_options options_;
@@ -76,13 +79,15 @@ protected:
     pubsub::in_process_backplane link_;
     pubsub::topic_hub hub_{stats_, link_};
     boost::asio::io_context io_;  // never run: these tests start no job
-    service::json_job_wire job_wire_;
+    jobs_feature::json_job_wire job_wire_;
     std::shared_ptr<jobs::job_manager> jobs_ =
         std::make_shared<jobs::job_manager>(io_.get_executor(), job_wire_, jobs::job_limits{}, stats_);
     std::atomic<bool> draining_{false};
     auth::access_policy access_;
     service::user_sessions users_;
-    service::service_context services_{options_, stats_, demo_, hub_, *jobs_, draining_, access_, nullptr, users_};
+    service::json_extensions json_messages_;  // the jobs' message types (the constructor adds them)
+    service::service_context services_{options_, stats_,  demo_,  hub_,          draining_,
+                                       access_,  nullptr, users_, json_messages_};
     ::testing::NiceMock<mock_outbox> out_;
 };
 
@@ -286,6 +291,68 @@ TEST_F(dialects, json_job_requests_are_validated_before_a_job_starts)
     EXPECT_NE(sent[5].find(R"("code":"unknown_job")"), std::string::npos) << sent[5];
     EXPECT_NE(sent[6].find(R"("code":"shutting_down")"), std::string::npos) << sent[6];
     EXPECT_EQ(jobs_->size(), 0u);
+}
+
+// What a feature adds to the dialect (service/json_extensions.hpp): its handler gets the typed
+// request with its id, and its state for the connection is made once, on first use, and told
+// when the connection closes.
+TEST_F(dialects, a_feature_handles_its_message_types_and_keeps_state_per_connection)
+{
+    struct counted_state : service::connection_state {
+        explicit counted_state(std::vector<std::string>& log)
+            : log_(log)
+        {
+            log_.push_back("made");
+        }
+        void on_closed(service::json_dialect& connection) override
+        {
+            log_.push_back("closed " + std::to_string(connection.out().id()) + " after " + std::to_string(seen));
+        }
+        std::vector<std::string>& log_;
+        int seen = 0;
+    };
+    std::vector<std::string> log;
+    service::json_extensions extensions;
+    auto const slot = extensions.add_state_slot();
+    extensions.on<protocol::job_cancel>(
+        [&, slot](service::json_dialect& connection, protocol::job_cancel const& request, protocol::request_id id) {
+            auto& state = connection.state<counted_state>(slot, [&] { return std::make_unique<counted_state>(log); });
+            ++state.seen;
+            log.push_back("cancel " + request.job + " id " + std::to_string(id.value_or(0)));
+            connection.reply(protocol::job_cancelling{request.job}, id);
+        });
+    service::service_context const services{options_, stats_,  demo_,  hub_,      draining_,
+                                            access_,  nullptr, users_, extensions};
+    service::json_dialect json(out_, services);
+    std::vector<std::string> sent;
+    ON_CALL(out_, send(_)).WillByDefault([&](outbound_message const& f) { sent.push_back(*f.payload); });
+    json.on_text(R"({"type":"job_cancel","id":4,"data":{"job":"a"}})");
+    json.on_text(R"({"type":"job_cancel","id":5,"data":{"job":"b"}})");
+    json.on_text(R"({"type":"job_start","id":6})");  // a type nobody registered here
+    json.on_closed();
+    EXPECT_EQ(log, (std::vector<std::string>{"made", "cancel a id 4", "cancel b id 5", "closed 7 after 2"}));
+    ASSERT_EQ(sent.size(), 3u);
+    EXPECT_EQ(sent[0], R"({"type":"job_cancelling","id":4,"data":{"job":"a"}})");
+    EXPECT_EQ(sent[2],
+              R"({"type":"error","id":6,"data":{"code":"unknown_type","message":"unknown type \"job_start\""}})");
+}
+
+// A server built without a feature (src/jobs/ deleted) answers its messages as types it does not
+// know, and keeps the connection.
+TEST_F(dialects, a_request_of_a_feature_this_server_lacks_is_an_unknown_type)
+{
+    service::json_extensions none;
+    service::service_context const services{options_, stats_, demo_, hub_, draining_, access_, nullptr, users_, none};
+    service::json_dialect json(out_, services);
+    std::vector<std::string> sent;
+    ON_CALL(out_, send(_)).WillByDefault([&](outbound_message const& f) { sent.push_back(*f.payload); });
+    EXPECT_CALL(out_, close(_, _)).Times(0);
+    json.on_text(R"({"type":"job_start","id":1,"data":{"steps":3}})");
+    json.on_text(R"({"type":"echo","id":2,"data":{"text":"still here"}})");
+    ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[0],
+              R"({"type":"error","id":1,"data":{"code":"unknown_type","message":"unknown type \"job_start\""}})");
+    EXPECT_EQ(sent[1], R"({"type":"echo","id":2,"data":{"text":"still here"}})");
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-// A job's messages as the JSON dialect writes them (service::json_job_wire): each event is the
+// A job's messages as the JSON dialect writes them (jobs_feature::json_job_wire): each event is the
 // codec's envelope of its struct; a topic hears it as a message whose data is that envelope; and
 // the event cut around its seq, for a store that numbers events itself (Redis), gives exactly
 // that envelope back with any seq.
-#include "service/json_job_wire.hpp"
+#include "jobs/feature/json_job_wire.hpp"
 
 #include "protocol/codec.hpp"
 
@@ -27,7 +27,7 @@ void expect_cut_around_seq(jobs::job_wire const& wire, Event event)
 
 TEST(json_job_wire, every_event_cut_around_its_seq_gives_the_codecs_envelope_back)
 {
-    service::json_job_wire const wire;
+    jobs_feature::json_job_wire const wire;
     // Texts and data that hold "seq":0 themselves: only the field is cut.
     expect_cut_around_seq(
         wire, protocol::job_progress{a_job, 0, 40, R"("seq":0)", boost::json::parse(R"({"seq":0,"rows":[1,2]})")});
@@ -38,7 +38,7 @@ TEST(json_job_wire, every_event_cut_around_its_seq_gives_the_codecs_envelope_bac
 
 TEST(json_job_wire, a_watcher_gets_each_event_as_the_codecs_envelope)
 {
-    service::json_job_wire const wire;
+    jobs_feature::json_job_wire const wire;
     protocol::job_progress const progress{a_job, 2, 50, "half", boost::json::parse(R"({"rows":3})")};
     EXPECT_EQ(*wire.event(progress), protocol::encode(progress));
     protocol::job_failed const failed{a_job, 3, "no"};
@@ -47,7 +47,7 @@ TEST(json_job_wire, a_watcher_gets_each_event_as_the_codecs_envelope)
 
 TEST(json_job_wire, a_topic_hears_an_event_as_a_message_whose_data_is_the_events_envelope)
 {
-    service::json_job_wire const wire;
+    jobs_feature::json_job_wire const wire;
     protocol::job_done const done{a_job, 3, "ok"};
     auto const message = wire.topic_message("user:alice", done);
     EXPECT_EQ(boost::json::parse(*message),
@@ -61,7 +61,7 @@ TEST(json_job_wire, a_topic_hears_an_event_as_a_message_whose_data_is_the_events
 
 TEST(json_job_wire, answers_carry_the_requests_id)
 {
-    service::json_job_wire const wire;
+    jobs_feature::json_job_wire const wire;
     EXPECT_EQ(*wire.resumed(protocol::job_resumed{a_job, 4, true}, 7),
               protocol::encode(protocol::job_resumed{a_job, 4, true}, 7));
     EXPECT_EQ(*wire.cancelling(protocol::job_cancelling{a_job}, 8),

@@ -3,9 +3,10 @@
 // job endpoints run against a real job manager on an io_context the test drives.
 #include "api/server_api.hpp"
 
+#include "jobs/feature/jobs_feature.hpp"
+#include "jobs/feature/json_job_wire.hpp"
 #include "jobs/job_manager.hpp"
 #include "service/json_dialect.hpp"
-#include "service/json_job_wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -47,10 +48,13 @@ http_response run(asio::io_context& io, asio::awaitable<http_response> answer)
 // The API under test, with a synchronous handle for the tests.
 class api_under_test {
 public:
-    api_under_test(asio::io_context& io, api_settings const& settings, api_services services)
+    api_under_test(asio::io_context& io, api_settings const& settings, api_services services,
+                   std::optional<api_resource> resource)
         : io_(io),
           api_(settings, std::move(services))
     {
+        if (resource)
+            api_.add(std::move(*resource));
     }
     http_response handle(http_request request) { return run(io_, api_.handle(std::move(request))); }
     bool enabled() const noexcept { return api_.enabled(); }
@@ -73,7 +77,8 @@ public:
     server_api_test& operator=(server_api_test const&) = delete;
 
 protected:
-    api_under_test make(api_settings settings = {})
+    // With the jobs' endpoints (jobs_feature::job_routes), unless `with_jobs` is false.
+    api_under_test make(api_settings settings = {}, bool with_jobs = true)
     {
         if (settings.key.empty())
             settings.key = key;
@@ -87,8 +92,9 @@ protected:
                                                disconnected.emplace_back(user);
                                                return sessions_of_user;
                                            },
-                                           {},
-                                           jobs.get()});
+                                           {}},
+                              with_jobs ? std::optional(jobs_feature::job_routes(*jobs, settings.max_topic_length))
+                                        : std::nullopt);
     }
 
     static http_request post(std::string const& target, std::string body,
@@ -115,7 +121,7 @@ protected:
 
     asio::io_context io;
     metrics stats;
-    service::json_job_wire job_wire;
+    jobs_feature::json_job_wire job_wire;
     std::shared_ptr<jobs::job_manager> jobs =
         std::make_shared<jobs::job_manager>(io.get_executor(), job_wire, jobs::job_limits{}, stats,
                                             [this](std::string const& topic, shared_payload const& envelope) {
@@ -204,7 +210,7 @@ TEST_F(server_api_test, disconnect_closes_a_users_sessions_and_answers_how_many)
 
 TEST_F(server_api_test, without_a_key_there_is_no_api)
 {
-    api_under_test api(io, api_settings{}, api_services{});
+    api_under_test api(io, api_settings{}, api_services{}, std::nullopt);
     EXPECT_FALSE(api.enabled());
     auto const response = api.handle(post("/api/publish", R"({"topic":"t","text":"x"})"));
     EXPECT_EQ(response.result(), http::status::not_found);
@@ -369,6 +375,26 @@ TEST_F(server_api_test, each_job_endpoint_names_its_method_in_allow)
         EXPECT_EQ(response[http::field::allow], allow) << request.target();
         EXPECT_EQ(error_code(response), "method_not_allowed");
     }
+}
+
+// A feature's endpoints are its prefix and the paths under it, nothing else; a server built
+// without the feature (src/jobs/ deleted) answers them as any path it does not serve.
+TEST_F(server_api_test, job_paths_are_the_features_and_without_it_are_404)
+{
+    auto with_jobs = make();
+    auto const beside = with_jobs.handle(post("/api/jobsx", R"({"label":"l"})"));
+    EXPECT_EQ(beside.result(), http::status::not_found);
+    EXPECT_EQ(error_code(beside), "not_found");
+    EXPECT_EQ(with_jobs.handle(post("/api/jobs", R"({"label":"l"})")).result(), http::status::created);
+
+    auto without = make({}, false);
+    for (auto const* path : {"/api/jobs", "/api/jobs/0123456789abcdef0123456789abcdef/done"}) {
+        auto const response = without.handle(post(path, R"({"label":"l","result":"r"})"));
+        EXPECT_EQ(response.result(), http::status::not_found) << path;
+        EXPECT_EQ(error_code(response), "not_found") << path;
+    }
+    EXPECT_EQ(without.handle(post("/api/publish", R"({"topic":"t","data":{}})")).result(), http::status::ok)
+        << "the API's own endpoints stay";
 }
 
 TEST_F(server_api_test, bad_job_bodies_are_400_naming_the_field)

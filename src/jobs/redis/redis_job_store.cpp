@@ -1,5 +1,5 @@
 // Backend jobs in Redis: the script, the API's calls, and the browsers' watching on this node.
-#include "jobstore/redis_job_store.hpp"
+#include "jobs/redis/redis_job_store.hpp"
 
 #include "core/async.hpp"
 #include "core/log.hpp"

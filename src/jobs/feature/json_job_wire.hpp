@@ -5,7 +5,7 @@
 
 #include "jobs/job_wire.hpp"
 
-namespace coropush::service {
+namespace coropush::jobs_feature {
 
 class json_job_wire final : public jobs::job_wire {
 public:
@@ -17,4 +17,4 @@ public:
     shared_payload error(protocol::request_id id, protocol::errc code, std::string_view message) const override;
 };
 
-}  // namespace coropush::service
+}  // namespace coropush::jobs_feature

@@ -11,7 +11,8 @@
 #include <cstddef>
 #include <variant>
 
-namespace coropush::api {
+namespace coropush::jobs_feature {
+using api::api_error;
 
 // POST /api/jobs {"label", "topic"?, "user"?}.
 std::variant<jobs::backend_job_spec, api_error> read_job_spec(boost::json::value const& body,
@@ -25,4 +26,4 @@ std::variant<jobs::backend_report, api_error> read_job_report(jobs::backend_repo
 // {"job","label","user","topic","state","percent","seq","cancel_requested"}; no user or topic: null.
 boost::json::object status_json(jobs::backend_job_status const& state);
 
-}  // namespace coropush::api
+}  // namespace coropush::jobs_feature

@@ -1,12 +1,12 @@
 // A job's messages, written by the codec; a topic hears them as any topic message (topic_envelope).
-#include "service/json_job_wire.hpp"
+#include "jobs/feature/json_job_wire.hpp"
 
 #include "protocol/codec.hpp"
 #include "service/json_dialect.hpp"
 
 #include <boost/json/object.hpp>
 
-namespace coropush::service {
+namespace coropush::jobs_feature {
 
 shared_payload json_job_wire::event(jobs::job_event const& e) const
 {
@@ -37,7 +37,7 @@ shared_payload json_job_wire::topic_message(std::string const& topic, jobs::job_
             envelope["data"] = protocol::to_data(event);
         },
         e);
-    return topic_envelope(protocol::message{topic, std::nullopt, boost::json::value(std::move(envelope))});
+    return service::topic_envelope(protocol::message{topic, std::nullopt, boost::json::value(std::move(envelope))});
 }
 
 shared_payload json_job_wire::resumed(protocol::job_resumed const& answer, protocol::request_id id) const
@@ -55,4 +55,4 @@ shared_payload json_job_wire::error(protocol::request_id id, protocol::errc code
     return make_payload(protocol::encode_error(id, code, message));
 }
 
-}  // namespace coropush::service
+}  // namespace coropush::jobs_feature

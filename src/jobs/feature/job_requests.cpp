@@ -1,5 +1,5 @@
 // Reading the job endpoints' bodies; writing a job's state.
-#include "api/job_requests.hpp"
+#include "jobs/feature/job_requests.hpp"
 
 #include "protocol/topic_name.hpp"
 
@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace coropush::api {
+namespace coropush::jobs_feature {
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
@@ -117,4 +117,4 @@ json::object status_json(jobs::backend_job_status const& state)
     return answer;
 }
 
-}  // namespace coropush::api
+}  // namespace coropush::jobs_feature
