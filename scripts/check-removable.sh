@@ -3,18 +3,18 @@
 # docs/template.md says, by doing it to a copy of the tree (its tracked files): delete the folder
 # src/FEATURE/ and the lines of src/server/ marked "(src/FEATURE/)", then build the server, start it
 # on a free port, and check that /healthz answers, that the JSON dialect still upgrades, and that
-# nothing answers where the feature did (for demo: that --echo-path is refused at start; for jobs:
-# job_start is an unknown_type and /api/jobs a 404, while echo and /api/publish still answer).
-# Default: every feature that is removable so far (demo, jobs).
+# nothing answers where the feature did, while the rest still does (for demo: --echo-path is
+# refused at start; for jobs: job_start is an unknown_type and /api/jobs a 404; for topics: the same
+# for subscribe and /api/publish). Default: every removable feature (demo, jobs, topics).
 # Run by the GitHub workflow (.github/workflows/ci.yml); takes a few minutes per feature.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 features=("$@")
-[ ${#features[@]} -gt 0 ] || features=(demo jobs)
+[ ${#features[@]} -gt 0 ] || features=(demo jobs topics)
 api_key=check-removable-key-0123456789abcdef
 
-# json_answers PORT: sends job_start and echo over the JSON dialect (a WebSocket client in a page of
+# json_answers PORT: sends job_start, subscribe and echo over the JSON dialect (a WebSocket client in a page of
 # Python, so that the check needs nothing installed) and prints the type (or error code) of each answer.
 json_answers() {
   python3 - "$1" <<'PY'
@@ -45,13 +45,14 @@ def receive():
         length = struct.unpack(">H", need(2))[0]
     return json.loads(need(length))
 send('{"type":"job_start","id":1,"data":{"steps":1,"step_ms":100}}')
-send('{"type":"echo","id":2,"data":{"text":"x"}}')
+send('{"type":"subscribe","id":2,"data":{"topic":"news"}}')
+send('{"type":"echo","id":3,"data":{"text":"x"}}')
 answers = {}
-while len(answers) < 2:  # the answers to ids 1 and 2 (a started job's events may come between)
+while len(answers) < 3:  # the answers to ids 1 to 3 (a started job's events may come between)
     answer = receive()
-    if answer.get("id") in (1, 2):
+    if answer.get("id") in (1, 2, 3):
         answers[answer["id"]] = answer["data"]["code"] if answer["type"] == "error" else answer["type"]
-print(answers[1], answers[2], "")
+print(answers[1], answers[2], answers[3])
 PY
 }
 
@@ -127,14 +128,17 @@ check() {  # check FEATURE
   kill -TERM "$server"
   wait "$server" || { cat "$work/server.log" >&2; echo "check-removable: the server did not exit cleanly" >&2; return 1; }
   echo "    /healthz $health, coropush.v1 on /ws $json, no subprotocol on /ws $plain, /echo $echo"
-  echo "    job_start then echo answered: ${answers}; POST /api/jobs $jobs, POST /api/publish $publish"
-  local expected_plain=101 expected_echo=101 expected_answers="job_started echo " expected_jobs=201
+  echo "    job_start, subscribe, echo answered: ${answers}; POST /api/jobs $jobs, POST /api/publish $publish"
+  local expected_plain=101 expected_echo=101 expected_jobs=201 expected_publish=200
+  local job=job_started subscribe=subscribed
   [ "$feature" != demo ] || { expected_plain=400; expected_echo=404; }
-  [ "$feature" != jobs ] || { expected_answers="unknown_type echo "; expected_jobs=404; }
+  [ "$feature" != jobs ] || { job=unknown_type; expected_jobs=404; }
+  [ "$feature" != topics ] || { subscribe=unknown_type; expected_publish=404; }
+  local expected_answers="$job $subscribe echo"
   if [ "$health" != 200 ] || [ "$json" != 101 ] || [ "$plain" != "$expected_plain" ] || [ "$echo" != "$expected_echo" ] ||
-    [ "$answers" != "$expected_answers" ] || [ "$jobs" != "$expected_jobs" ] || [ "$publish" != 200 ]; then
+    [ "$answers" != "$expected_answers" ] || [ "$jobs" != "$expected_jobs" ] || [ "$publish" != "$expected_publish" ]; then
     echo "check-removable: expected /healthz 200, coropush.v1 101, no subprotocol $expected_plain, /echo $expected_echo," \
-      "answers '${expected_answers}', /api/jobs $expected_jobs, /api/publish 200" >&2
+      "answers '${expected_answers}', /api/jobs $expected_jobs, /api/publish $expected_publish" >&2
     return 1
   fi
   echo "==> $feature: removable"

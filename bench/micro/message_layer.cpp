@@ -2,7 +2,6 @@
 // and dispatching a text frame through the JSON dialect to its handler (to an outbox that only
 // counts). Run: build/release/bench/coropush-micro
 #include "protocol/codec.hpp"
-#include "pubsub/topic_hub.hpp"
 #include "service/json_dialect.hpp"
 #include "service/json_extensions.hpp"
 #include "service/user_sessions.hpp"
@@ -79,14 +78,12 @@ void dispatch_echo(benchmark::State& state)
     server_options options;
     metrics stats;
     service::demo_replies demo{make_payload("{}"), "w", std::chrono::seconds(1)};
-    pubsub::in_process_backplane link;
-    pubsub::topic_hub hub(stats, link);
     std::atomic<bool> draining{false};
     options.rate_messages = 0;  // the handler alone, as fast as it goes
     auth::access_policy const access;
     service::user_sessions users;
     service::json_extensions const none;  // no feature's message types
-    service::service_context services{options, stats, demo, hub, draining, access, nullptr, users, none};
+    service::service_context services{options, stats, demo, draining, access, nullptr, users, none};
     counting_outbox out;
     service::json_dialect dialect(out, services);
     for (auto _ : state)

@@ -16,7 +16,7 @@
 //   src/net/outbound_queue.hpp        the queue bounded, so a slow reader cannot grow memory
 //   src/net/deadline_scheduler.hpp    one timer per io thread for every session's deadlines (4, 5)
 //   src/server/server.cpp, src/app/main.cpp   shutdown and signals, several io threads (6)
-//   src/pubsub/topic_hub.hpp          topics and fan-out across threads, and nodes (7)
+//   src/topics/topic_hub.hpp          topics and fan-out across threads, and nodes (7)
 //   src/jobs/job_manager.hpp, src/jobs/job.hpp, src/jobs/job_kinds.cpp
 //                                     jobs that outlive their connection and can be resumed (8)
 //   src/protocol/messages.hpp         a struct per message type instead of strings

@@ -4,8 +4,6 @@
 #include "auth/bearer_token.hpp"
 #include "auth/same_secret.hpp"
 #include "auth/token_bucket.hpp"
-#include "protocol/errc.hpp"
-#include "protocol/topic_name.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
@@ -64,45 +62,6 @@ bool is_json_content(std::string_view content_type) noexcept
     return end != std::string_view::npos && boost::beast::iequals(media.substr(0, end + 1), "application/json");
 }
 
-// One message to publish, as the request gave it.
-struct publish_item {
-    std::string topic;
-    std::optional<std::string> text;
-    std::optional<json::value> data;
-};
-
-// Reads {"topic", "text"?, "data"?}; `where` names the item in error messages ("" or
-// "messages[3].").
-std::variant<publish_item, api_error> read_publish_item(json::value const& value, std::string const& where,
-                                                        std::size_t max_topic_length)
-{
-    auto bad = [](std::string message) {
-        return api_error{http::status::bad_request, "bad_request", std::move(message)};
-    };
-    auto const* object = value.if_object();
-    if (!object)
-        return bad(where.empty() ? "the body must be a JSON object"
-                                 : where.substr(0, where.size() - 1) + " must be an object");
-    publish_item item;
-    auto const* topic = object->if_contains("topic");
-    if (!topic || !topic->is_string())
-        return bad(where + "topic must be a string");
-    item.topic = std::string(topic->get_string());
-    if (!valid_topic_name(item.topic, max_topic_length))
-        return bad(where + "topic must be 1 to " + std::to_string(max_topic_length) +
-                   " characters from A-Z a-z 0-9 . _ : / -");
-    if (auto const* text = object->if_contains("text"); text && !text->is_null()) {
-        if (!text->is_string())
-            return bad(where + "text must be a string");
-        item.text = std::string(text->get_string());
-    }
-    if (auto const* data = object->if_contains("data"); data && !data->is_null())
-        item.data = *data;
-    if (!item.text && !item.data)
-        return bad(where + "data or text is required");
-    return item;
-}
-
 }  // namespace
 
 // One token bucket for the key, shared by every io thread.
@@ -137,7 +96,7 @@ server_api::~server_api() = default;
 // What a request's path asks for: one of the API's own endpoints, or a feature's, and the one
 // method it takes.
 struct server_api::route {
-    enum class endpoint { publish, disconnect, resource };
+    enum class endpoint { disconnect, resource };
     endpoint to;
     http::verb method = http::verb::post;
     api_resource const* resource = nullptr;  // endpoint::resource: whose
@@ -150,12 +109,10 @@ void server_api::add(api_resource resource)
 
 namespace {
 
-// /api/publish, /api/disconnect, or a path of a feature's resource.
+// /api/disconnect, or a path of a feature's resource (the topics' /api/publish, the jobs').
 std::optional<server_api::route> read_route(std::string_view path, std::vector<api_resource> const& resources)
 {
     using endpoint = server_api::route::endpoint;
-    if (path == "/api/publish")
-        return server_api::route{endpoint::publish};
     if (path == "/api/disconnect")
         return server_api::route{endpoint::disconnect};
     for (auto const& resource : resources) {
@@ -250,8 +207,6 @@ asio::awaitable<http_response> server_api::answer(http_request const& request)
 asio::awaitable<api_result> server_api::work(route const& to, std::string_view path, json::value body)
 {
     switch (to.to) {
-    case route::endpoint::publish:
-        co_return answer_of(publish(body));
     case route::endpoint::disconnect:
         co_return answer_of(disconnect(body));
     case route::endpoint::resource:
@@ -260,43 +215,6 @@ asio::awaitable<api_result> server_api::work(route const& to, std::string_view p
     // Named before it is awaited: GCC 12 may destroy an aggregate argument in a co_await twice.
     auto pending = to.resource->answer(std::string(path), std::move(body));
     co_return co_await std::move(pending);
-}
-
-// POST /api/publish: one message, or a batch ({"messages":[...]}); every message is checked
-// before any is sent.
-std::variant<json::object, api_error> server_api::publish(json::value const& body)
-{
-    std::vector<publish_item> items;
-    auto const* batch = body.is_object() ? body.get_object().if_contains("messages") : nullptr;
-    if (batch) {
-        if (!batch->is_array() || batch->get_array().empty() || batch->get_array().size() > settings_.max_batch)
-            return api_error{http::status::bad_request, "bad_request",
-                             "messages must be an array of 1 to " + std::to_string(settings_.max_batch) + " messages"};
-        auto const& array = batch->get_array();
-        for (std::size_t i = 0; i < array.size(); ++i) {
-            auto item = read_publish_item(array[i], "messages[" + std::to_string(i) + "].", settings_.max_topic_length);
-            if (auto const* e = std::get_if<api_error>(&item))
-                return *e;
-            items.push_back(std::get<publish_item>(std::move(item)));
-        }
-    } else {
-        auto item = read_publish_item(body, "", settings_.max_topic_length);
-        if (auto const* e = std::get_if<api_error>(&item))
-            return *e;
-        items.push_back(std::get<publish_item>(std::move(item)));
-    }
-
-    json::array delivered;
-    for (auto& item : items) {
-        protocol::message const message{item.topic, std::move(item.text), std::move(item.data)};
-        delivered.push_back(services_.publish(message));
-    }
-    json::object answer;
-    if (batch)
-        answer["delivered"] = std::move(delivered);
-    else
-        answer["delivered"] = delivered.front();
-    return answer;
 }
 
 // POST /api/disconnect {"user"}: closes every session of that user on every node (4000); the

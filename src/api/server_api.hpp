@@ -11,7 +11,6 @@
 
 #include "core/endpoints.hpp"
 #include "core/outbound.hpp"
-#include "protocol/messages.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
@@ -39,15 +38,10 @@ struct api_settings {
     std::string key;                   // empty: there is no API, and /api/ answers 404
     double requests_per_second = 200;  // per key, averaged; 0: no limit
     double burst = 400;                // requests at once before the rate applies
-    std::size_t max_topic_length = 128;
-    std::size_t max_batch = 1000;  // messages in one batch publish
 };
 
 // What the API may do with the rest of the server; the composition root fills it in.
 struct api_services {
-    // Has the dialect write `message` (once) and queues it for its topic's subscribers on every
-    // node; returns how many local subscribers it was queued for.
-    std::function<std::size_t(protocol::message const& message)> publish;
     // Why the API cannot serve now (draining, the backplane is down), or nothing when it can.
     std::function<std::optional<std::string>()> unavailable;
     // Closes every WebSocket session of a user (the `sub` of its token) on every node; returns
@@ -117,7 +111,6 @@ private:
 
     boost::asio::awaitable<http_response> answer(http_request const& request);
     boost::asio::awaitable<api_result> work(route const& to, std::string_view path, boost::json::value body);
-    std::variant<boost::json::object, api_error> publish(boost::json::value const& body);
     std::variant<boost::json::object, api_error> disconnect(boost::json::value const& body);
 
     api_settings const settings_;

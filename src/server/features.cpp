@@ -4,7 +4,8 @@
 // to add one, write its factory and add its line (CONTRIBUTING.md, recipe 6).
 #include "server/server_state.hpp"
 
-#include "jobs/feature/jobs_feature.hpp"  // jobs (src/jobs/)
+#include "jobs/feature/jobs_feature.hpp"      // jobs (src/jobs/)
+#include "topics/feature/topics_feature.hpp"  // topics (src/topics/)
 
 namespace coropush {
 
@@ -12,7 +13,8 @@ namespace coropush {
 void add_features([[maybe_unused]] std::vector<std::unique_ptr<service::feature>>& features,
                   [[maybe_unused]] service::feature_host const& host)
 {
-    features.push_back(jobs_feature::make_jobs(host));  // jobs (src/jobs/): job_start..., /api/jobs
+    features.push_back(topics_feature::make_topics(host));  // topics (src/topics/): subscribe..., /api/publish
+    features.push_back(jobs_feature::make_jobs(host));      // jobs (src/jobs/): job_start..., /api/jobs
 }
 
 }  // namespace coropush

@@ -71,17 +71,20 @@ void server::start()
         log_info(0, "TLS on every connection, certificate ", state_->tls->description());
     if (auto const warning = unauthenticated_exposure(state_->options))
         log_warn(0, *warning);
-    // Messages from other nodes go to this node's subscribers. The hub outlives the backplane's
-    // use of it: the backplane stops delivering at shutdown, before the state is destroyed.
+    // Messages from other nodes go to this node's subscribers (the topics feature's hub; nowhere
+    // without it). The hub outlives the backplane's use of it: the backplane stops delivering at
+    // shutdown, before the state (and its features) is destroyed.
     // Another node's disconnect_user closes this node's sessions of that user (and is not passed
     // on: every node hears it from the backplane itself).
     state_->link->on_disconnect_user([weak = std::weak_ptr(state_)](std::string const& user) {
         if (auto const state = weak.lock())
             state->close_sessions_of(user);
     });
-    state_->link->start(state_->stats, [hub = &state_->hub](std::string const& topic, shared_payload const& envelope) {
-        hub->deliver(topic, envelope);
-    });
+    state_->link->start(state_->stats,
+                        [state = state_.get()](std::string const& topic, shared_payload const& envelope) {
+                            if (state->from_other_nodes)
+                                state->from_other_nodes(topic, envelope);
+                        });
     asio::co_spawn(state_->control, net::listen(state_), log_exceptions("the listener"));
 }
 

@@ -33,7 +33,6 @@ api::api_settings make_api_settings(server_options const& options)
     settings.key = options.api_key;
     settings.requests_per_second = options.api_rate;
     settings.burst = options.api_burst;
-    settings.max_topic_length = options.max_topic_length;
     return settings;
 }
 
@@ -60,13 +59,10 @@ std::optional<auth::token_verifier> make_verifier(server_options const& options)
 
 }  // namespace
 
-// What the API may do: publish through the hub (to every node), and know when it should not.
+// What the API may do: know when it should not serve, disconnect users on every node, count.
 api::api_services server_state::make_api_services(server_state& server)
 {
-    return api::api_services{[&server](protocol::message const& message) {
-                                 return server.hub.publish(message.topic, service::topic_envelope(message));
-                             },
-                             [&server]() -> std::optional<std::string> {
+    return api::api_services{[&server]() -> std::optional<std::string> {
                                  if (server.draining.load(std::memory_order_relaxed))
                                      return "the server is shutting down";
                                  if (!server.link->healthy())
@@ -79,7 +75,8 @@ api::api_services server_state::make_api_services(server_state& server)
 
 service::feature_host server_state::feature_host()
 {
-    return service::feature_host{io, options, stats, draining, hub, *link, json_messages, api};
+    return service::feature_host{io,    options,       stats, draining,          shards,
+                                 *link, json_messages, api,   publish_to_topics, from_other_nodes};
 }
 
 server_state::server_state(asio::io_context& io_context, server_options opts,
@@ -87,11 +84,10 @@ server_state::server_state(asio::io_context& io_context, server_options opts,
     : session_context(io_context, std::move(opts), [this] { return readiness_now(); }),
       demo(make_demo(options)),
       link(backplane ? std::move(backplane) : std::make_unique<pubsub::in_process_backplane>()),
-      hub(stats, *link, shards),
       api(make_api_settings(options), make_api_services(*this)),
       access(make_access_policy(options)),
       verifier(make_verifier(options)),
-      services{options, stats, demo, hub, draining, access, verifier ? &*verifier : nullptr, users, json_messages},
+      services{options, stats, demo, draining, access, verifier ? &*verifier : nullptr, users, json_messages},
       grace_timer_(control)
 {
     add_endpoints(routes, *this);

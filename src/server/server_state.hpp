@@ -1,7 +1,7 @@
-// The composition root: the one place that knows every feature. It builds the topics, the server
+// The composition root: the one place that knows every feature. It builds the backplane, the server
 // API, the auth checks and the dialects from the settings, registers their endpoints and routes
-// (server/endpoints.cpp), adds the features (server/features.cpp: jobs), and runs the graceful
-// shutdown. Sessions hold a
+// (server/endpoints.cpp), adds the features (server/features.cpp: topics, jobs), and runs the
+// graceful shutdown. Sessions hold a
 // shared_ptr to it (as their session_context), so nothing a session uses can be destroyed while
 // the session runs.
 #pragma once
@@ -12,7 +12,6 @@
 #include "config/options.hpp"
 #include "net/session_context.hpp"
 #include "pubsub/backplane.hpp"
-#include "pubsub/topic_hub.hpp"
 #include "service/demo_replies.hpp"
 #include "service/feature.hpp"
 #include "service/json_extensions.hpp"
@@ -40,12 +39,14 @@ public:
 
     service::demo_replies const demo;
     std::unique_ptr<pubsub::backplane> link;
-    pubsub::topic_hub hub;
     api::server_api api;
     auth::access_policy const access;
     std::optional<auth::token_verifier> const verifier;  // none under --auth off
     service::user_sessions users;
     service::json_extensions json_messages;  // the features' message types of the JSON dialect
+    // Topics, when this build has them: filled in by the topics feature (service/feature.hpp).
+    service::topic_publisher publish_to_topics;
+    service::topic_sink from_other_nodes;  // the backplane's deliveries
     service::service_context const services;
     std::vector<std::unique_ptr<service::feature>> features;  // server/features.cpp; stopped in finish_shutdown
 
@@ -77,7 +78,7 @@ private:
 // lists them (server/endpoints.cpp). Removing a feature's endpoint is removing its line.
 void add_endpoints(endpoints& table, server_state& server);
 
-// Every feature that plugs into the dialect and the API (jobs), added to `features`: one line each
+// Every feature that plugs into the dialect and the API (topics, jobs), added to `features`: one line each
 // (server/features.cpp). Removing a feature is deleting its folder and its line.
 void add_features(std::vector<std::unique_ptr<service::feature>>& features, service::feature_host const& host);
 

@@ -4,8 +4,6 @@
 #include "auth/token_verifier.hpp"
 #include "core/log.hpp"
 #include "protocol/close_codes.hpp"
-#include "protocol/topic_name.hpp"
-#include "pubsub/topic_hub.hpp"
 #include "service/user_sessions.hpp"
 
 #include <algorithm>
@@ -200,69 +198,15 @@ void json_dialect::handle(protocol::echo const& request, protocol::request_id id
     reply(protocol::echo{request.text}, id);
 }
 
-// --- Topics ------------------------------------------------------------------------------------
-
-bool json_dialect::check_topic(std::string const& topic, protocol::request_id id)
-{
-    if (valid_topic_name(topic, services_.options.max_topic_length))
-        return true;
-    fail(id, protocol::errc::invalid_topic,
-         "a topic is 1 to " + std::to_string(services_.options.max_topic_length) +
-             " characters from A-Z a-z 0-9 . _ : / -");
-    return false;
-}
-
-void json_dialect::handle(protocol::subscribe const& request, protocol::request_id id)
-{
-    if (!check_topic(request.topic, id) || !permitted(auth::topic_operation::subscribe, request.topic, id))
-        return;
-    if (!subscriptions_.contains(request.topic)) {
-        if (subscriptions_.size() >= services_.options.max_subscriptions) {
-            fail(id, protocol::errc::too_many_subscriptions,
-                 "at most " + std::to_string(services_.options.max_subscriptions) + " subscriptions per connection");
-            return;
-        }
-        subscriptions_.insert(request.topic);
-        services_.hub.subscribe(request.topic, out_.target());
-    }
-    reply(protocol::subscribed{request.topic}, id);
-}
-
-void json_dialect::handle(protocol::unsubscribe const& request, protocol::request_id id)
-{
-    if (!check_topic(request.topic, id))
-        return;
-    // Idempotent: unsubscribing from a topic one is not subscribed to is not an error.
-    if (subscriptions_.erase(request.topic) != 0)
-        services_.hub.unsubscribe(request.topic, out_.id());
-    reply(protocol::unsubscribed{request.topic}, id);
-}
+// --- What features share -----------------------------------------------------------------------
 
 shared_payload topic_envelope(protocol::message const& message)
 {
     return make_payload(protocol::encode(message));
 }
 
-void json_dialect::handle(protocol::publish const& request, protocol::request_id id)
-{
-    if (!check_topic(request.topic, id) || !permitted(auth::topic_operation::publish, request.topic, id))
-        return;
-    if (!request.text && !request.data) {
-        fail(id, protocol::errc::bad_data, "data.text or data.data is required");
-        return;
-    }
-    // Serialized once here; every subscriber's queue, and the backplane, share the buffer.
-    auto const envelope = topic_envelope(protocol::message{request.topic, request.text, request.data});
-    // This connection, if subscribed, gets its own message now, before the reply (protocol.md).
-    auto const delivered = services_.hub.publish(request.topic, envelope, out_.id());
-    reply(protocol::published{request.topic, delivered}, id);
-}
-
 void json_dialect::on_closed()
 {
-    for (auto const& topic : subscriptions_)
-        services_.hub.unsubscribe(topic, out_.id());
-    subscriptions_.clear();
     for (auto const& state : states_) {
         if (state)
             state->on_closed(*this);

@@ -15,7 +15,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -29,7 +28,7 @@ inline constexpr char json_subprotocol[] = "coropush.v1";
 websocket_endpoint json_endpoint(service_context const& services);
 
 // A topic message as its subscribers get it, written once for all of them (and the backplane):
-// what a client's publish and the server API's /api/publish hand the hub.
+// what a client's publish, the server API's /api/publish and a job's topic event hand the hub.
 shared_payload topic_envelope(protocol::message const& message);
 
 class json_dialect final : public message_handler {
@@ -42,13 +41,11 @@ public:
     void on_closed() override;
 
     // One handler per request type the dialect itself answers: adding a type adds one overload.
-    // The other types of protocol::request are the features' (json_extensions), or unknown_type.
+    // The other types of protocol::request are the features' (json_extensions: topics, jobs), or
+    // unknown_type.
     void handle(protocol::hello const& request, protocol::request_id id);
     void handle(protocol::echo const& request, protocol::request_id id);
     void handle(protocol::auth const& request, protocol::request_id id);
-    void handle(protocol::subscribe const& request, protocol::request_id id);
-    void handle(protocol::unsubscribe const& request, protocol::request_id id);
-    void handle(protocol::publish const& request, protocol::request_id id);
 
     // --- For the handlers of features (service/json_extensions.hpp) ------------------------------
     outbox& out() const noexcept { return out_; }
@@ -65,6 +62,9 @@ public:
     }
     // An error envelope, with the request's id; the connection stays open.
     void fail(protocol::request_id id, protocol::errc code, std::string_view message);
+    // Whether the connection's token (or, without one, --anonymous-subscribe / --anonymous-publish)
+    // lets it do `operation` on `topic`; when not, it has been sent a `forbidden` error.
+    bool permitted(auth::topic_operation operation, std::string const& topic, protocol::request_id id);
 
     // A feature's state for this connection, in the slot it was given (add_state_slot); made
     // with `make()` on first use, so a connection that never uses the feature pays nothing for it.
@@ -80,14 +80,11 @@ public:
 
 private:
     void handle_extension(std::string_view type, protocol::request const& body, protocol::request_id id);
-    bool check_topic(std::string const& topic, protocol::request_id id);
     bool within_rate_limit();
     bool authenticated_enough(protocol::request const& body, protocol::request_id id);
-    bool permitted(auth::topic_operation operation, std::string const& topic, protocol::request_id id);
 
     outbox& out_;
     service_context const& services_;
-    std::set<std::string> subscriptions_;
     std::vector<std::unique_ptr<connection_state>> states_;  // the features', by slot; empty until one is used
     // Who the connection's token says it is; null while anonymous (a pointer, so an anonymous
     // connection spends 8 bytes on it, not the identity's size).

@@ -1,5 +1,5 @@
 // What the dialects need from the server, in one place: settings, counters, the demo's replies,
-// the topic hub, who may do what, and the message types features added. Owned by the server;
+// who may do what, and the message types features added (topics, jobs). Owned by the server;
 // outlives every session.
 #pragma once
 
@@ -10,9 +10,6 @@
 
 #include <atomic>
 
-namespace coropush::pubsub {
-class topic_hub;
-}
 namespace coropush::auth {
 class token_verifier;
 }
@@ -26,12 +23,11 @@ struct service_context {
     server_options const& options;
     metrics& stats;
     demo_replies const& demo;
-    pubsub::topic_hub& hub;
     std::atomic<bool> const& draining;
     auth::access_policy const& access;     // --auth and the anonymous patterns
     auth::token_verifier const* verifier;  // checks `auth` tokens; nullptr under --auth off
     user_sessions& users;                  // authenticated sessions by user, for the backend
-    json_extensions const& extensions;     // the features' message types (jobs)
+    json_extensions const& extensions;     // the features' message types (topics, jobs)
 };
 
 }  // namespace coropush::service

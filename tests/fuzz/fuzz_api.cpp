@@ -11,6 +11,7 @@
 #include "jobs/job_manager.hpp"
 #include "protocol/codec.hpp"
 #include "service/json_dialect.hpp"
+#include "topics/feature/topics_feature.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -85,15 +86,17 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     api::api_settings settings;
     settings.key = key;
     settings.requests_per_second = 0;  // no limit: every input reaches the parser
-    api::server_api api(settings, api::api_services{[&](protocol::message const& message) {
-                                                        published.emplace_back(message.topic,
-                                                                               *service::topic_envelope(message));
-                                                        return std::size_t{1};
-                                                    },
-                                                    [] { return std::optional<std::string>(); },
+    api::server_api api(settings, api::api_services{[] { return std::optional<std::string>(); },
                                                     [](std::string_view) { return std::size_t{0}; },
                                                     {}});
-    api.add(jobs_feature::job_routes(*jobs, settings.max_topic_length));
+    constexpr std::size_t max_topic_length = 128;
+    api.add(topics_feature::publish_route(
+        [&](std::string const& topic, shared_payload const& envelope) {
+            published.emplace_back(topic, *envelope);
+            return std::size_t{1};
+        },
+        max_topic_length));
+    api.add(jobs_feature::job_routes(*jobs, max_topic_length));
 
     auto const publish = ask(io, api, post("/api/publish", input));
     if (publish.status == http::status::ok) {

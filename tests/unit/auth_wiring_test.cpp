@@ -1,11 +1,12 @@
 // The pieces that put authentication into the server, tested without a socket: the table of
 // sessions by user, the exposure warning, and the JSON dialect's rate limit and token gate.
 #include "protocol/close_codes.hpp"
-#include "pubsub/topic_hub.hpp"
 #include "server/server.hpp"
 #include "service/json_dialect.hpp"
 #include "service/json_extensions.hpp"
 #include "service/user_sessions.hpp"
+#include "topics/feature/topics_feature.hpp"
+#include "topics/topic_hub.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -85,18 +86,25 @@ public:
     std::shared_ptr<session_stub> session = std::make_shared<session_stub>(9);
 };
 
+service::json_extensions with_topics(topics::topic_hub& hub)
+{
+    service::json_extensions extensions;
+    topics_feature::add_topic_messages(extensions, hub);
+    return extensions;
+}
+
 class json_standing : public ::testing::Test {
 protected:
     server_options options_;
     metrics stats_;
     service::demo_replies demo_{make_payload("{}"), "w", 1s};
     pubsub::in_process_backplane link_;
-    pubsub::topic_hub hub_{stats_, link_};
+    topics::topic_hub hub_{stats_, link_};
     std::atomic<bool> draining_{false};
     auth::access_policy access_;
     service::user_sessions users_;
-    service::json_extensions none_;  // no feature's message types
-    service::service_context services_{options_, stats_, demo_, hub_, draining_, access_, nullptr, users_, none_};
+    service::json_extensions topics_ = with_topics(hub_);  // the topics' message types
+    service::service_context services_{options_, stats_, demo_, draining_, access_, nullptr, users_, topics_};
     NiceMock<counting_outbox> out_;
 };
 

@@ -6,10 +6,11 @@
 #include "jobs/feature/json_job_wire.hpp"
 #include "jobs/job_manager.hpp"
 #include "protocol/errc.hpp"
-#include "pubsub/topic_hub.hpp"
 #include "service/json_dialect.hpp"
 #include "service/json_extensions.hpp"
 #include "service/user_sessions.hpp"
+#include "topics/feature/topics_feature.hpp"
+#include "topics/topic_hub.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -70,6 +71,7 @@ protected:
         demo_ =
             service::demo_replies{make_payload(R"({"type":"notice","data":{"text":"notice!"}})"), "welcome!", 1500ms};
         ON_CALL(out_, id()).WillByDefault(Return(7));
+        topics_feature::add_topic_messages(json_messages_, hub_);
         jobs_feature::add_job_messages(json_messages_, *jobs_);
     }
 
@@ -77,7 +79,7 @@ protected:
     metrics stats_;
     service::demo_replies demo_;
     pubsub::in_process_backplane link_;
-    pubsub::topic_hub hub_{stats_, link_};
+    topics::topic_hub hub_{stats_, link_};
     boost::asio::io_context io_;  // never run: these tests start no job
     jobs_feature::json_job_wire job_wire_;
     std::shared_ptr<jobs::job_manager> jobs_ =
@@ -85,9 +87,8 @@ protected:
     std::atomic<bool> draining_{false};
     auth::access_policy access_;
     service::user_sessions users_;
-    service::json_extensions json_messages_;  // the jobs' message types (the constructor adds them)
-    service::service_context services_{options_, stats_,  demo_,  hub_,          draining_,
-                                       access_,  nullptr, users_, json_messages_};
+    service::json_extensions json_messages_;  // the topics' and the jobs' message types (the constructor adds them)
+    service::service_context services_{options_, stats_, demo_, draining_, access_, nullptr, users_, json_messages_};
     ::testing::NiceMock<mock_outbox> out_;
 };
 
@@ -321,8 +322,7 @@ TEST_F(dialects, a_feature_handles_its_message_types_and_keeps_state_per_connect
             log.push_back("cancel " + request.job + " id " + std::to_string(id.value_or(0)));
             connection.reply(protocol::job_cancelling{request.job}, id);
         });
-    service::service_context const services{options_, stats_,  demo_,  hub_,      draining_,
-                                            access_,  nullptr, users_, extensions};
+    service::service_context const services{options_, stats_, demo_, draining_, access_, nullptr, users_, extensions};
     service::json_dialect json(out_, services);
     std::vector<std::string> sent;
     ON_CALL(out_, send(_)).WillByDefault([&](outbound_message const& f) { sent.push_back(*f.payload); });
@@ -337,22 +337,26 @@ TEST_F(dialects, a_feature_handles_its_message_types_and_keeps_state_per_connect
               R"({"type":"error","id":6,"data":{"code":"unknown_type","message":"unknown type \"job_start\""}})");
 }
 
-// A server built without a feature (src/jobs/ deleted) answers its messages as types it does not
-// know, and keeps the connection.
+// A server built without a feature (src/jobs/ or src/topics/ deleted) answers its messages as
+// types it does not know, and keeps the connection.
 TEST_F(dialects, a_request_of_a_feature_this_server_lacks_is_an_unknown_type)
 {
     service::json_extensions none;
-    service::service_context const services{options_, stats_, demo_, hub_, draining_, access_, nullptr, users_, none};
+    service::service_context const services{options_, stats_, demo_, draining_, access_, nullptr, users_, none};
     service::json_dialect json(out_, services);
     std::vector<std::string> sent;
     ON_CALL(out_, send(_)).WillByDefault([&](outbound_message const& f) { sent.push_back(*f.payload); });
     EXPECT_CALL(out_, close(_, _)).Times(0);
     json.on_text(R"({"type":"job_start","id":1,"data":{"steps":3}})");
-    json.on_text(R"({"type":"echo","id":2,"data":{"text":"still here"}})");
-    ASSERT_EQ(sent.size(), 2u);
+    json.on_text(R"({"type":"subscribe","id":2,"data":{"topic":"news"}})");
+    json.on_text(R"({"type":"echo","id":3,"data":{"text":"still here"}})");
+    ASSERT_EQ(sent.size(), 3u);
     EXPECT_EQ(sent[0],
               R"({"type":"error","id":1,"data":{"code":"unknown_type","message":"unknown type \"job_start\""}})");
-    EXPECT_EQ(sent[1], R"({"type":"echo","id":2,"data":{"text":"still here"}})");
+    EXPECT_EQ(sent[1],
+              R"({"type":"error","id":2,"data":{"code":"unknown_type","message":"unknown type \"subscribe\""}})");
+    EXPECT_EQ(sent[2], R"({"type":"echo","id":3,"data":{"text":"still here"}})");
+    EXPECT_EQ(hub_.topic_count(), 0u);
 }
 
 }  // namespace

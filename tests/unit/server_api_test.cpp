@@ -7,6 +7,7 @@
 #include "jobs/feature/json_job_wire.hpp"
 #include "jobs/job_manager.hpp"
 #include "service/json_dialect.hpp"
+#include "topics/feature/topics_feature.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -49,12 +50,12 @@ http_response run(asio::io_context& io, asio::awaitable<http_response> answer)
 class api_under_test {
 public:
     api_under_test(asio::io_context& io, api_settings const& settings, api_services services,
-                   std::optional<api_resource> resource)
+                   std::vector<api_resource> resources)
         : io_(io),
           api_(settings, std::move(services))
     {
-        if (resource)
-            api_.add(std::move(*resource));
+        for (auto& resource : resources)
+            api_.add(std::move(resource));
     }
     http_response handle(http_request request) { return run(io_, api_.handle(std::move(request))); }
     bool enabled() const noexcept { return api_.enabled(); }
@@ -62,6 +63,13 @@ public:
 private:
     asio::io_context& io_;
     server_api api_;
+};
+
+// The features' endpoints the API gets in a test, as the server's features add them.
+struct features {
+    bool topics = true;  // /api/publish (topics_feature::publish_route), into `published`
+    std::size_t max_batch = 1000;
+    bool jobs = true;  // /api/jobs... (jobs_feature::job_routes), on `jobs`
 };
 
 class server_api_test : public ::testing::Test {
@@ -77,24 +85,28 @@ public:
     server_api_test& operator=(server_api_test const&) = delete;
 
 protected:
-    // With the jobs' endpoints (jobs_feature::job_routes), unless `with_jobs` is false.
-    api_under_test make(api_settings settings = {}, bool with_jobs = true)
+    api_under_test make(api_settings settings = {}, features with = {})
     {
         if (settings.key.empty())
             settings.key = key;
+        std::vector<api_resource> resources;
+        if (with.topics)
+            resources.push_back(topics_feature::publish_route(
+                [this](std::string const& topic, shared_payload const& envelope) {
+                    published.push_back({topic, *envelope});
+                    return subscribers;
+                },
+                max_topic_length, with.max_batch));
+        if (with.jobs)
+            resources.push_back(jobs_feature::job_routes(*jobs, max_topic_length));
         return api_under_test(io, settings,
-                              api_services{[this](protocol::message const& message) {
-                                               published.push_back({message.topic, *service::topic_envelope(message)});
-                                               return subscribers;
-                                           },
-                                           [this] { return unavailable; },
+                              api_services{[this] { return unavailable; },
                                            [this](std::string_view user) {
                                                disconnected.emplace_back(user);
                                                return sessions_of_user;
                                            },
                                            {}},
-                              with_jobs ? std::optional(jobs_feature::job_routes(*jobs, settings.max_topic_length))
-                                        : std::nullopt);
+                              std::move(resources));
     }
 
     static http_request post(std::string const& target, std::string body,
@@ -132,6 +144,7 @@ protected:
     std::vector<std::string> disconnected;
     std::size_t sessions_of_user = 0;
     std::optional<std::string> unavailable;
+    static constexpr std::size_t max_topic_length = 128;
 };
 
 TEST_F(server_api_test, a_publish_goes_to_the_hub_as_one_message_envelope_and_answers_delivered)
@@ -210,7 +223,7 @@ TEST_F(server_api_test, disconnect_closes_a_users_sessions_and_answers_how_many)
 
 TEST_F(server_api_test, without_a_key_there_is_no_api)
 {
-    api_under_test api(io, api_settings{}, api_services{}, std::nullopt);
+    api_under_test api(io, api_settings{}, api_services{}, {});
     EXPECT_FALSE(api.enabled());
     auto const response = api.handle(post("/api/publish", R"({"topic":"t","text":"x"})"));
     EXPECT_EQ(response.result(), http::status::not_found);
@@ -378,8 +391,8 @@ TEST_F(server_api_test, each_job_endpoint_names_its_method_in_allow)
 }
 
 // A feature's endpoints are its prefix and the paths under it, nothing else; a server built
-// without the feature (src/jobs/ deleted) answers them as any path it does not serve.
-TEST_F(server_api_test, job_paths_are_the_features_and_without_it_are_404)
+// without the feature (src/jobs/ or src/topics/ deleted) answers them as any path it does not serve.
+TEST_F(server_api_test, a_features_paths_are_its_own_and_without_it_are_404)
 {
     auto with_jobs = make();
     auto const beside = with_jobs.handle(post("/api/jobsx", R"({"label":"l"})"));
@@ -387,14 +400,20 @@ TEST_F(server_api_test, job_paths_are_the_features_and_without_it_are_404)
     EXPECT_EQ(error_code(beside), "not_found");
     EXPECT_EQ(with_jobs.handle(post("/api/jobs", R"({"label":"l"})")).result(), http::status::created);
 
-    auto without = make({}, false);
+    auto without = make({}, {.jobs = false});
     for (auto const* path : {"/api/jobs", "/api/jobs/0123456789abcdef0123456789abcdef/done"}) {
         auto const response = without.handle(post(path, R"({"label":"l","result":"r"})"));
         EXPECT_EQ(response.result(), http::status::not_found) << path;
         EXPECT_EQ(error_code(response), "not_found") << path;
     }
     EXPECT_EQ(without.handle(post("/api/publish", R"({"topic":"t","data":{}})")).result(), http::status::ok)
-        << "the API's own endpoints stay";
+        << "the other features' endpoints stay";
+    auto no_topics = make({}, {.topics = false});
+    auto const publish = no_topics.handle(post("/api/publish", R"({"topic":"t","data":{}})"));
+    EXPECT_EQ(publish.result(), http::status::not_found) << "without topics";
+    EXPECT_EQ(error_code(publish), "not_found");
+    EXPECT_EQ(no_topics.handle(post("/api/disconnect", R"({"user":"u"})")).result(), http::status::ok)
+        << "the API's own endpoint stays";
 }
 
 TEST_F(server_api_test, bad_job_bodies_are_400_naming_the_field)
@@ -441,9 +460,7 @@ TEST_F(server_api_test, job_endpoints_answer_503_while_unavailable)
 
 TEST_F(server_api_test, a_batch_larger_than_the_limit_is_refused)
 {
-    api_settings settings;
-    settings.max_batch = 2;
-    auto api = make(settings);
+    auto api = make({}, {.max_batch = 2});
     auto const response = api.handle(
         post("/api/publish",
              R"({"messages":[{"topic":"a","text":"1"},{"topic":"a","text":"2"},{"topic":"a","text":"3"}]})"));

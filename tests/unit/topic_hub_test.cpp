@@ -3,8 +3,8 @@
 // and against shards that hold what they are handed: one part per shard, not a hand-off per
 // subscriber.
 #include "core/metrics.hpp"
-#include "pubsub/topic_hub.hpp"
 #include "support/mock_backplane.hpp"
+#include "topics/topic_hub.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -81,7 +81,7 @@ TEST(topic_hub, the_backplane_subscribes_on_the_first_local_subscriber_and_unsub
 {
     metrics stats;
     StrictMock<mock_backplane> link;
-    pubsub::topic_hub hub(stats, link);
+    topics::topic_hub hub(stats, link);
     auto first = std::make_shared<recording_target>(1);
     auto second = std::make_shared<recording_target>(2);
     {
@@ -105,7 +105,7 @@ TEST(topic_hub, a_local_publish_shares_one_buffer_among_every_subscriber_and_is_
 {
     metrics stats;
     StrictMock<mock_backplane> link;
-    pubsub::topic_hub hub(stats, link);
+    topics::topic_hub hub(stats, link);
     auto first = std::make_shared<recording_target>(1);
     auto second = std::make_shared<recording_target>(2);
     EXPECT_CALL(link, subscribe("t"));
@@ -127,7 +127,7 @@ TEST(topic_hub, a_subscriber_being_closed_is_not_counted_as_delivered)
 {
     metrics stats;
     NiceMock<mock_backplane> link;
-    pubsub::topic_hub hub(stats, link);
+    topics::topic_hub hub(stats, link);
     auto open = std::make_shared<recording_target>(1);
     auto closing = std::make_shared<recording_target>(2);
     hub.subscribe("t", open);
@@ -144,7 +144,7 @@ TEST(topic_hub, a_publish_without_local_subscribers_still_goes_to_the_other_node
 {
     metrics stats;
     StrictMock<mock_backplane> link;
-    pubsub::topic_hub hub(stats, link);
+    topics::topic_hub hub(stats, link);
     EXPECT_CALL(link, publish("nobody-here", _)).Times(1);
     EXPECT_EQ(hub.publish("nobody-here", make_payload("x")), 0u);
 }
@@ -153,7 +153,7 @@ TEST(topic_hub, a_message_from_another_node_reaches_local_subscribers_and_is_not
 {
     metrics stats;
     StrictMock<mock_backplane> link;  // strict: any publish() here would fail the test
-    pubsub::topic_hub hub(stats, link);
+    topics::topic_hub hub(stats, link);
     auto local = std::make_shared<recording_target>(7);
     EXPECT_CALL(link, subscribe("t"));
     hub.subscribe("t", local);
@@ -171,7 +171,7 @@ protected:
     metrics stats_;
     NiceMock<mock_backplane> link_;
     held_shards shards_{4};
-    pubsub::topic_hub hub_{stats_, link_, shards_};
+    topics::topic_hub hub_{stats_, link_, shards_};
 };
 
 TEST_F(topic_hub_on_shards,

@@ -17,7 +17,7 @@ using session_ptr = std::shared_ptr<graceful::session_state>;
 
 // The topics, shared by every session: main owns them. One thread runs every session here, so a
 // session touches another's queue directly; the real server, on several threads, hands each io
-// thread's shard the list of its subscribers instead, once (src/pubsub/topic_hub.cpp).
+// thread's shard the list of its subscribers instead, once (src/topics/topic_hub.cpp).
 struct topic_registry {
     std::map<std::string, std::set<session_ptr>> subscribers;  // topic -> its subscribers
     std::map<session_ptr, std::set<std::string>> topics_of;    // session -> its topics, to leave them

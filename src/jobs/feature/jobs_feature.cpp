@@ -6,7 +6,6 @@
 #include "jobs/job_manager.hpp"
 #include "jobs/redis/redis_job_store.hpp"
 #include "pubsub/redis_backplane.hpp"
-#include "pubsub/topic_hub.hpp"
 #include "service/json_extensions.hpp"
 
 namespace coropush::jobs_feature {
@@ -22,22 +21,26 @@ jobs::job_limits make_job_limits(server_options const& options)
     return limits;
 }
 
-// A job's events to its topic: through the hub, to the subscribers on every node.
-jobs::topic_publisher to_topics(pubsub::topic_hub& hub)
+// A job's events to its topic: to the subscribers on every node, when this build has topics (the
+// host's publish, looked up at each event: set or not, it is the server's and outlives the jobs).
+jobs::topic_publisher to_topics(service::topic_publisher const& publish)
 {
-    return [&hub](std::string const& topic, shared_payload const& envelope) { hub.publish(topic, envelope); };
+    return [&publish](std::string const& topic, shared_payload const& envelope) {
+        if (publish)
+            publish(topic, envelope);
+    };
 }
 
 class jobs_running final : public service::feature {
 public:
     explicit jobs_running(service::feature_host const& host)
         : manager_(std::make_shared<jobs::job_manager>(host.io.get_executor(), wire_, make_job_limits(host.options),
-                                                       host.stats, to_topics(host.hub)))
+                                                       host.stats, to_topics(host.publish)))
     {
         // With a Redis backplane, the backend's jobs live in Redis, so that every node serves them.
         if (auto* redis = dynamic_cast<pubsub::redis_backplane*>(&host.link)) {
             store_ = std::make_unique<jobstore::redis_job_store>(*redis, wire_, make_job_limits(host.options),
-                                                                 host.stats, to_topics(host.hub));
+                                                                 host.stats, to_topics(host.publish));
             manager_->share_with(store_.get());
         }
         add_job_messages(host.json, *manager_);

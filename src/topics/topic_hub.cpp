@@ -1,9 +1,9 @@
 // Topic subscriptions and fan-out, a part per shard.
-#include "pubsub/topic_hub.hpp"
+#include "topics/topic_hub.hpp"
 
 #include <algorithm>
 
-namespace coropush::pubsub {
+namespace coropush::topics {
 
 bool topic_hub::subscribe(std::string const& topic, std::shared_ptr<push_target> subscriber)
 {
@@ -127,4 +127,4 @@ std::size_t topic_hub::topic_count() const
     return topics_.size();
 }
 
-}  // namespace coropush::pubsub
+}  // namespace coropush::topics

@@ -21,19 +21,19 @@
 #include <unordered_map>
 #include <vector>
 
-namespace coropush::pubsub {
+namespace coropush::topics {
 
 class topic_hub {
 public:
     // `shards` (which outlives the hub): where each shard's part of a fan-out runs.
-    topic_hub(metrics& stats, backplane& link, fanout_shards& shards)
+    topic_hub(metrics& stats, pubsub::backplane& link, fanout_shards& shards)
         : stats_(stats),
           backplane_(link),
           shards_(shards)
     {
     }
     // A hub whose subscribers all live on the thread that publishes (tests, benchmarks).
-    topic_hub(metrics& stats, backplane& link)
+    topic_hub(metrics& stats, pubsub::backplane& link)
         : topic_hub(stats, link, one_shard_at_once())
     {
     }
@@ -84,10 +84,10 @@ private:
     std::size_t hand_out(fan_out recipients, shared_payload const& envelope);
 
     metrics& stats_;
-    backplane& backplane_;
+    pubsub::backplane& backplane_;
     fanout_shards& shards_;
     mutable std::mutex mutex_;
     std::unordered_map<std::string, topic_entry> topics_;  // guarded by mutex_
 };
 
-}  // namespace coropush::pubsub
+}  // namespace coropush::topics
