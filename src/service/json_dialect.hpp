@@ -62,6 +62,9 @@ public:
     }
     // An error envelope, with the request's id; the connection stays open.
     void fail(protocol::request_id id, protocol::errc code, std::string_view message);
+    // A handler that must wait (a database, a backend) hands the session its coroutine here, and
+    // the session awaits it before reading the next message (core/message_handler.hpp).
+    using message_handler::await_before_next_read;
     // Whether the connection's token (or, without one, --anonymous-subscribe / --anonymous-publish)
     // lets it do `operation` on `topic`; when not, it has been sent a `forbidden` error.
     bool permitted(auth::topic_operation operation, std::string const& topic, protocol::request_id id);

@@ -12,7 +12,12 @@
 #include "topics/feature/topics_feature.hpp"
 #include "topics/topic_hub.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -335,6 +340,33 @@ TEST_F(dialects, a_feature_handles_its_message_types_and_keeps_state_per_connect
     EXPECT_EQ(sent[0], R"({"type":"job_cancelling","id":4,"data":{"job":"a"}})");
     EXPECT_EQ(sent[2],
               R"({"type":"error","id":6,"data":{"code":"unknown_type","message":"unknown type \"job_start\""}})");
+}
+
+// A feature's handler that must wait hands the session its coroutine, which the session awaits
+// before the next read: here the test plays the session.
+TEST_F(dialects, a_features_handler_can_await_before_it_answers)
+{
+    service::json_extensions extensions;
+    extensions.on<protocol::job_cancel>(
+        [](service::json_dialect& connection, protocol::job_cancel const& request, protocol::request_id id) {
+            connection.await_before_next_read(
+                [](service::json_dialect& c, std::string job, protocol::request_id i) -> boost::asio::awaitable<void> {
+                    co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+                    c.reply(protocol::job_cancelling{job}, i);
+                }(connection, request.job, id));
+        });
+    service::service_context const services{options_, stats_, demo_, draining_, access_, nullptr, users_, extensions};
+    service::json_dialect json(out_, services);
+    std::vector<std::string> sent;
+    ON_CALL(out_, send(_)).WillByDefault([&](outbound_message const& f) { sent.push_back(*f.payload); });
+    json.on_text(R"({"type":"job_cancel","id":9,"data":{"job":"j"}})");
+    EXPECT_TRUE(sent.empty()) << "nothing is answered before the work runs";
+    auto work = json.take_awaited_work();
+    ASSERT_TRUE(work.valid());
+    boost::asio::io_context io;
+    boost::asio::co_spawn(io, std::move(work), boost::asio::detached);
+    io.run();
+    EXPECT_EQ(sent, std::vector<std::string>{R"({"type":"job_cancelling","id":9,"data":{"job":"j"}})"});
 }
 
 // A server built without a feature (src/jobs/ or src/topics/ deleted) answers its messages as
