@@ -118,7 +118,7 @@ api::api_resource publish_route(service::topic_publisher publish_to, std::size_t
                 return std::nullopt;
             return http::verb::post;
         },
-        [publish_to = std::move(publish_to), max_topic_length, max_batch](std::string, json::value body) {
+        [publish_to = std::move(publish_to), max_topic_length, max_batch](std::string const&, json::value const& body) {
             return answered(publish(publish_to, max_topic_length, max_batch, body));
         }};
 }
