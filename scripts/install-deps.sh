@@ -31,7 +31,7 @@ fi
 packages=(ca-certificates git g++ make cmake ninja-build pkg-config
           "libboost$boost_version-dev" "libboost-json$boost_version-dev" "libboost-url$boost_version-dev"
           libhiredis-dev libssl-dev libjwt-dev
-          python3)  # the report example's backend (examples/report-backend/)
+          python3)  # the report example's backend (examples/report-backend/), check-removable.sh's client
 if [ "$what" = test ]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev
              clang clang-format clang-tidy libclang-rt-dev

@@ -308,7 +308,7 @@ TEST_F(dialects, a_feature_handles_its_message_types_and_keeps_state_per_connect
         explicit counted_state(std::vector<std::string>& log)
             : log_(log)
         {
-            log_.push_back("made");
+            log_.emplace_back("made");
         }
         void on_closed(service::json_dialect& connection) override
         {
