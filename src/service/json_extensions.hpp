@@ -1,8 +1,9 @@
-// Where a feature plugs its message types into the coropush.v1 dialect. The dialect handles the
-// requests every server has (hello, echo, auth, and the topics'); a feature (jobs) registers a
-// handler for each of its own, and may keep state per connection, made on its first message there
-// and told when the connection closes. A request type nobody registered is refused with
-// unknown_type, as if the codec did not know it: a server built without a feature says so.
+// Where a feature plugs its message types into the coropush.v1 dialect. The dialect answers the
+// requests every server has itself (hello, echo, auth: a handler registered for one of those is
+// never asked); a feature (topics, jobs) registers a handler for each of its own, and may keep
+// state per connection, made on its first message there and told when the connection closes. A
+// request type nobody registered is refused with unknown_type, as if the codec did not know it: a
+// server built without a feature says so.
 //
 //   service::json_extensions extensions;
 //   extensions.on<protocol::job_start>([&](json_dialect& connection, protocol::job_start const& r,
