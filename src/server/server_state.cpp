@@ -73,7 +73,7 @@ api::api_services server_state::make_api_services(server_state& server)
                              [&server](unsigned status) { server.stats.api_answered(status); }};
 }
 
-service::feature_host server_state::feature_host()
+service::feature_host server_state::host_for_features()
 {
     return service::feature_host{io,    options,       stats, draining,          shards,
                                  *link, json_messages, api,   publish_to_topics, from_other_nodes};
@@ -91,7 +91,7 @@ server_state::server_state(asio::io_context& io_context, server_options opts,
       grace_timer_(control)
 {
     add_endpoints(routes, *this);
-    add_features(features, feature_host());
+    add_features(features, host_for_features());
 }
 
 server_state::~server_state() = default;

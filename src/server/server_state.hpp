@@ -65,7 +65,7 @@ public:
 
 private:
     static api::api_services make_api_services(server_state& server);
-    service::feature_host feature_host();
+    service::feature_host host_for_features();
     net::readiness readiness_now() const;
     void last_session_ended() override;
     void finish_shutdown();
