@@ -26,9 +26,14 @@
 //     that the reader's side of Beast is sending).
 //  6. A failed write fails every later write and flush with the same error, so the session ends
 //     on it; nothing waits forever (a waiting write is resumed when the one in flight fails).
+//  7. A lone frame for an idle layer (no batch open, nothing held, no write in flight) can be
+//     written at once, without Beast and without a writer (write_lone_frame): a fan-out's
+//     delivery or a scheduled push to a connection with nothing else to send. What the socket
+//     does not take is held, and leaves with the next write or flush, before anything else.
 //
 // Everything runs on the connection's shard, like the rest of the session: no locks. The layer
-// is an AsyncStream only; the session makes no synchronous Beast calls.
+// is an AsyncStream only; the session makes no synchronous Beast calls (rule 7's frame is not
+// Beast's: the session frames it, see websocket_session::send_now).
 //
 // Over a TCP socket (a plain session) the writer's flush is tried first as one non-blocking
 // write. Over TLS (batching_stream<tls_transport>) there is no such thing: every flush is awaited,
@@ -42,6 +47,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_cat.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/core/saved_handler.hpp>
@@ -152,6 +158,48 @@ public:
         failed_ = ec;
         batch_.clear();
         return false;
+    }
+
+    // Rule 7. What became of a lone frame:
+    enum class lone_write {
+        refused,    // not written: the layer is not idle, the socket would block, or the connection
+                    // has failed (then `ec` says why, and every later write fails with it)
+        sent,       // all of it went out
+        rest_held,  // part went out; the rest is held, and a flush (or the next write) must send it
+    };
+
+    // Rule 7: writes `frame` (a whole WebSocket frame, header and payload) in one non-blocking
+    // gathered write, when the layer is idle and the next layer is a socket (never over TLS).
+    template <class ConstBufferSequence>
+    lone_write write_lone_frame(ConstBufferSequence const& frame, boost::beast::error_code& ec)
+    {
+        if constexpr (!writes_without_waiting) {
+            return lone_write::refused;
+        } else {
+            ec = failed_;
+            if (writing_ || failed_ || batch_.is_open() || !batch_.empty())
+                return lone_write::refused;
+            std::size_t written = 0;
+            next_.non_blocking(true, ec);
+            if (!ec) {
+                ++writes_;
+                written = next_.write_some(frame, ec);
+            }
+            if (ec == boost::asio::error::would_block)
+                ec = {};
+            if (ec) {
+                failed_ = ec;
+                return lone_write::refused;
+            }
+            if (written == 0)
+                return lone_write::refused;
+            if (written == boost::asio::buffer_size(frame))
+                return lone_write::sent;
+            boost::beast::buffers_suffix<ConstBufferSequence> rest(frame);
+            rest.consume(written);
+            batch_.hold(rest);
+            return lone_write::rest_held;
+        }
     }
 
 private:

@@ -63,6 +63,8 @@ void connection::send(outbound_message message)
 
 void connection::enqueue(outbound_message message)
 {
+    if (queue_.empty() && sent_at_once(message))
+        return;
     auto const before = queue_.bytes();
     auto const result = queue_.push(std::move(message));
     count_queue_change(before);
@@ -80,6 +82,24 @@ void connection::enqueue(outbound_message message)
         overflow();
         break;
     }
+}
+
+bool connection::sent_at_once(outbound_message const& message)
+{
+    // Nothing may go around what is queued or being written, nor past a ping or a close frame.
+    if (writer_running_ || writer_failed_ || ping_requested_ || close_frame_started_ || !websocket_ || !io_)
+        return false;
+    switch (io_->send_now(message)) {
+    case session_io::sent_now::no:
+        return false;
+    case session_io::sent_now::whole:
+        return true;
+    case session_io::sent_now::partly:
+        writer_running_ = true;  // it sends the rest first: whatever is queued next waits for it
+        io_->start_writer();
+        return true;
+    }
+    return false;
 }
 
 void connection::overflow()

@@ -43,6 +43,12 @@ public:
     virtual void start_writer() = 0;
     // Drop the TCP connection now: every pending operation of the session fails.
     virtual void abort() = 0;
+    // A message for a session with nothing queued or being written, and no writer: write it now,
+    // without starting a writer, when the session can (a plain WebSocket session, outside its
+    // handler, without permessage-deflate: see websocket_session::send_now). What the socket
+    // does not take (`partly`) is sent by a writer, which the connection then starts.
+    enum class sent_now { no, whole, partly };
+    virtual sent_now send_now(outbound_message const& /*message*/) { return sent_now::no; }
 };
 
 // The keep-alive and closing time limits of a WebSocket session (see server_options).
@@ -150,6 +156,8 @@ public:
 
 private:
     void enqueue(outbound_message message);
+    // The fast path of enqueue: the message leaves at once (session_io::send_now).
+    bool sent_at_once(outbound_message const& message);
     // Keeps the server-wide queued_bytes gauge in step with this queue.
     void count_queue_change(std::size_t bytes_before);
     void overflow();

@@ -131,6 +131,7 @@ public:
     }
 
     void start_writer() override;
+    sent_now send_now(outbound_message const& message) override;
     void abort() override
     {
         beast::error_code ignored;
@@ -267,11 +268,12 @@ asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> sessi
             stats.bytes_out.fetch_add(bytes, std::memory_order_relaxed);
             continue;
         }
-        if (batch.batch_open()) {
+        if (batch.batch_open() || batch.holds_writes()) {
             // The queue is empty: what the batch holds leaves now, in one write, and the batch
             // closes (a pong Beast sends while no writer runs goes straight out). Usually the
             // socket takes it all at once; from a slow reader's full socket, or over TLS, the
-            // rest is awaited.
+            // rest is awaited. (The batch can also hold what the socket did not take of a message
+            // sent without a writer: send_now, which started this writer to send it.)
             beast::error_code ec;
             if (!batch.flush_now(ec)) {
                 auto [rest] = co_await batch.async_flush(nothrow);
@@ -316,6 +318,58 @@ void websocket_session<Transport>::start_writer()
         auto const executor = self->conn->get_executor();  // before `self` moves (argument order is unspecified)
         asio::co_spawn(executor, writer(std::move(self)), log_exceptions("writer"));
     });
+}
+
+// The header of a server's frame that carries a whole message (FIN set, unmasked: RFC 6455 5.2),
+// written into `header`; returns its size (2, 4 or 10 bytes).
+inline std::size_t whole_message_header(std::array<unsigned char, 10>& header, bool binary, std::size_t size)
+{
+    header[0] = 0x80 | (binary ? 0x2 : 0x1);
+    if (size < 126) {
+        header[1] = static_cast<unsigned char>(size);
+        return 2;
+    }
+    std::size_t const length_bytes = size <= 0xffff ? 2 : 8;
+    header[1] = length_bytes == 2 ? 126 : 127;
+    for (std::size_t i = 0; i < length_bytes; ++i)
+        header[1 + length_bytes - i] = static_cast<unsigned char>(size >> (8 * i));
+    return 2 + length_bytes;
+}
+
+// A message pushed to an idle session (a fan-out's delivery, a scheduled push) leaves here, in one
+// non-blocking write, without a writer coroutine: framed by hand, as Beast would frame it (one
+// frame, FIN set: auto_fragment is off), and written through the batching layer (its rule 7).
+// This is a push server's commonest write, and the writer costs it a coroutine frame, Beast's
+// write operation, a copy into the batch and a round through the scheduler. Only when nothing can
+// be disturbed by a write that bypasses Beast:
+//  - not over TLS (the frame would have to go through the TLS stream, which can block);
+//  - not with permessage-deflate (Beast compresses, with a state shared by every message);
+//  - not from inside the handler: the reader's replies go through the writer, which gathers a
+//    burst of them into one write (start_writer below);
+//  - not while Beast writes (a pong, the close reply: the layer refuses when a write is in flight)
+//    or after a close frame (the connection asks for none then);
+//  - and not for a large message, which the writer hands to the socket without a copy.
+// The connection has checked the rest: nothing queued, no writer, no ping due.
+template <class Transport>
+session_io::sent_now websocket_session<Transport>::send_now(outbound_message const& message)
+{
+    using layer = batching_stream<session_transport<Transport>>;
+    constexpr std::size_t largest = write_batch::limits{}.max_write_held;
+    auto const& payload = *message.payload;
+    if (!layer::writes_without_waiting || in_handler || deflate || payload.size() > largest || !ws.is_open())
+        return sent_now::no;
+    std::array<unsigned char, 10> header{};
+    auto const header_size = whole_message_header(header, message.binary, payload.size());
+    std::array<asio::const_buffer, 2> const frame{asio::buffer(header.data(), header_size), asio::buffer(payload)};
+    beast::error_code ec;
+    auto const result = ws.next_layer().write_lone_frame(frame, ec);
+    auto& stats = server->stats;
+    stats.socket_writes.fetch_add(ws.next_layer().take_writes(), std::memory_order_relaxed);
+    if (result == layer::lone_write::refused)
+        return sent_now::no;  // a writer goes through Beast (or, after an error, fails as the reader does)
+    stats.messages_out.fetch_add(1, std::memory_order_relaxed);
+    stats.bytes_out.fetch_add(payload.size(), std::memory_order_relaxed);
+    return result == layer::lone_write::sent ? sent_now::whole : sent_now::partly;
 }
 
 // RFC 6455 7.4: 1000-2999 are defined or reserved by the RFC (Beast checks those), 3000-4999

@@ -194,6 +194,38 @@ TEST(topics, a_publisher_subscribed_to_its_topic_gets_its_own_message_before_the
     });
 }
 
+// A delivery to an idle subscriber is framed by the session itself, not by Beast (it leaves
+// without a writer: websocket_session::send_now), up to 16 KiB; a larger one goes through the
+// writer. Messages on both sides of each header size (7-bit, 16-bit length) and of that bound
+// arrive whole, as Beast's client reads them.
+TEST(topics, deliveries_of_every_header_size_arrive_whole)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto publisher = co_await ws_client::connect(json(server.port()));
+        auto subscriber_b = co_await subscriber(server.port(), "sizes");
+        std::string const envelope_start = R"({"type":"message","data":{"topic":"sizes","text":")";
+        std::string const envelope_end = R"("}})";
+        auto const overhead = envelope_start.size() + envelope_end.size();
+        std::uint64_t id = 1;
+        for (std::size_t const size : {std::size_t{125}, std::size_t{126}, std::size_t{16} * 1024,
+                                       std::size_t{16} * 1024 + 1, std::size_t{60000}}) {
+            std::string const text(size - overhead, 'x');
+            std::string expected = envelope_start;
+            expected += text;
+            expected += envelope_end;
+            protocol::publish const m{"sizes", text};
+            co_await publisher.send(m, id++);
+            auto const delivered = co_await subscriber_b.receive();
+            EXPECT_EQ(delivered.payload.size(), size);
+            EXPECT_EQ(delivered.payload, expected);
+            co_await publisher.receive();  // the publish's reply
+        }
+        co_await subscriber_b.close();
+        co_await publisher.close();
+    });
+}
+
 TEST(topics, unsubscribe_and_disconnect_remove_subscriptions)
 {
     test_server server;

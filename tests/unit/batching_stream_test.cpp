@@ -16,6 +16,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <array>
 #include <functional>
 #include <string>
 #include <utility>
@@ -372,6 +373,102 @@ TEST(batching_stream, write_now_sends_behind_what_is_held_and_refuses_while_a_wr
             co_await (write_big() && try_now());
         },
         8 * 1024);
+}
+
+// Rule 7: a lone frame (two buffers, as the session frames a message: header and payload).
+std::array<asio::const_buffer, 2> lone_frame(std::string const& header, std::string const& payload)
+{
+    return {asio::buffer(header), asio::buffer(payload)};
+}
+
+TEST(batching_stream, a_lone_frame_for_an_idle_layer_leaves_at_once_in_one_write)
+{
+    with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        std::string const header = "h:";
+        std::string const payload = "lone";
+        error_code ec;
+        EXPECT_EQ(stream.write_lone_frame(lone_frame(header, payload), ec), layer::lone_write::sent);
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{6})) << "one write, header and payload";
+        EXPECT_FALSE(stream.holds_writes());
+        EXPECT_EQ(stream.take_writes(), 1u);
+        EXPECT_EQ(co_await read_exactly(client, 6), "h:lone");
+    });
+}
+
+TEST(batching_stream, a_lone_frame_is_refused_while_a_batch_is_open_or_holds_writes)
+{
+    with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        std::string const header = "h:";
+        std::string const payload = "lone";
+        error_code ec;
+        stream.open_batch();
+        EXPECT_EQ(stream.write_lone_frame(lone_frame(header, payload), ec), layer::lone_write::refused)
+            << "a batch is open: the frame would go around it";
+        co_await write_text(stream, "held");
+        error_code flushed;
+        EXPECT_TRUE(stream.flush_now(flushed));
+        EXPECT_FALSE(flushed);
+        EXPECT_EQ(stream.write_lone_frame(lone_frame(header, payload), ec), layer::lone_write::sent)
+            << "idle again after the flush";
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(co_await read_exactly(client, 10), "heldh:lone");
+    });
+    with_layer(
+        [](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+            std::string const big(std::size_t{1} << 20, 'x');
+            auto write_big = [&]() -> asio::awaitable<void> { co_await write_text(stream, big); };
+            auto try_lone = [&]() -> asio::awaitable<void> {
+                std::string const header = "h:";
+                std::string const payload = "lone";
+                error_code ec;
+                require(stream.write_lone_frame(lone_frame(header, payload), ec) == layer::lone_write::refused,
+                        "refused: it would go around the write in flight");
+                auto const got = co_await read_exactly(client, big.size());
+                require(got.find('h') == std::string::npos, "nothing went around the write in flight");
+            };
+            co_await (write_big() && try_lone());
+        },
+        8 * 1024);
+}
+
+TEST(batching_stream, what_the_socket_does_not_take_of_a_lone_frame_is_held_and_leaves_before_the_next_write)
+{
+    with_layer(
+        [](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+            std::string const header = "h:";
+            std::string const payload(std::size_t{1} << 20, 'x');
+            error_code ec;
+            EXPECT_EQ(stream.write_lone_frame(lone_frame(header, payload), ec), layer::lone_write::rest_held)
+                << "a client that does not read takes part of 1 MiB";
+            EXPECT_FALSE(ec);
+            EXPECT_TRUE(stream.holds_writes());
+            EXPECT_EQ(stream.write_lone_frame(lone_frame(header, payload), ec), layer::lone_write::refused)
+                << "the next lone frame would go around the rest";
+            auto next = [&]() -> asio::awaitable<void> { co_await write_text(stream, "next"); };
+            auto peer = [&]() -> asio::awaitable<void> {
+                auto const got = co_await read_exactly(client, header.size() + payload.size() + 4);
+                require(got == header + payload + "next", "the whole frame, then the next write");
+            };
+            co_await (next() && peer());
+            EXPECT_EQ(stream.held_capacity(), 0u);
+        },
+        8 * 1024);
+}
+
+TEST(batching_stream, a_lone_frame_after_a_write_error_is_refused_with_that_error)
+{
+    with_layer([](layer& stream, tcp::socket& /*client*/) -> asio::awaitable<void> {
+        stream.next_layer().fail_next_write = asio::error::connection_reset;
+        auto [failed, n] = co_await asio::async_write(stream, asio::buffer("abc", 3), as_values);
+        EXPECT_EQ(failed, asio::error::connection_reset);
+        std::string const header = "h:";
+        std::string const payload = "lone";
+        error_code ec;
+        EXPECT_EQ(stream.write_lone_frame(lone_frame(header, payload), ec), layer::lone_write::refused);
+        EXPECT_EQ(ec, asio::error::connection_reset);
+        EXPECT_EQ(stream.next_layer().writes.size(), 1u) << "the socket was not asked again";
+    });
 }
 
 // Through Beast: a websocket stream on the layer, and a raw client that sees the bytes as sent.

@@ -19,8 +19,17 @@ class recording_io : public session_io {
 public:
     void start_writer() override { ++writers_started; }
     void abort() override { ++aborts; }
+    // A session that can write a message without a writer answers `answer` (no: the default).
+    sent_now send_now(outbound_message const& message) override
+    {
+        if (answer != sent_now::no)
+            sent.push_back(*message.payload);
+        return answer;
+    }
     int writers_started = 0;
     int aborts = 0;
+    sent_now answer = sent_now::no;
+    std::vector<std::string> sent;  // what send_now took
 };
 
 class connection_pushes : public ::testing::Test {
@@ -103,6 +112,56 @@ TEST_F(connection_pushes, waiting_pushes_count_against_the_message_limit)
     conn_->send_after(1h, text_message(make_payload("one too many")));
     ASSERT_TRUE(conn_->pending_close().has_value());
     EXPECT_EQ(conn_->pending_close()->code, 1008);
+}
+
+// A session that can send without a writer (session_io::send_now): a message with nothing before
+// it leaves at once; a message behind one still being written waits in the queue.
+TEST_F(connection_pushes, a_message_for_an_idle_session_leaves_at_once_without_a_writer)
+{
+    io_side_.answer = session_io::sent_now::whole;
+    conn_->send(text_message(make_payload("one")));
+    conn_->send(text_message(make_payload("two")));
+    EXPECT_EQ(io_side_.sent, (std::vector<std::string>{"one", "two"}));
+    EXPECT_EQ(io_side_.writers_started, 0);
+    EXPECT_FALSE(conn_->has_queued());
+    EXPECT_FALSE(conn_->writer_running());
+
+    conn_->send_after(0ms, text_message(make_payload("notice")));
+    EXPECT_EQ(deadlines_.pending(), 1u) << "nothing is waiting to leave: the delay starts at once";
+}
+
+TEST_F(connection_pushes, what_the_socket_did_not_take_is_sent_by_a_writer_and_later_messages_wait_for_it)
+{
+    io_side_.answer = session_io::sent_now::partly;
+    conn_->send(text_message(make_payload("large")));
+    EXPECT_EQ(io_side_.writers_started, 1) << "a writer sends the rest";
+    EXPECT_TRUE(conn_->writer_running());
+    EXPECT_FALSE(conn_->has_queued()) << "the message itself has left the queue";
+
+    conn_->send(text_message(make_payload("next")));
+    EXPECT_EQ(io_side_.sent, std::vector<std::string>{"large"}) << "not offered: it would go around the rest";
+    EXPECT_EQ(drain(), std::vector<std::string>{"next"});
+    EXPECT_EQ(io_side_.writers_started, 1);
+}
+
+TEST_F(connection_pushes, nothing_is_sent_at_once_while_a_writer_runs)
+{
+    conn_->send(text_message(make_payload("one")));  // the session could not: a writer runs
+    ASSERT_EQ(io_side_.writers_started, 1);
+    io_side_.answer = session_io::sent_now::whole;
+    conn_->send(text_message(make_payload("two")));
+    EXPECT_TRUE(io_side_.sent.empty()) << "it would go around the message the writer is writing";
+    EXPECT_EQ(drain(), (std::vector<std::string>{"one", "two"}));
+
+    conn_->send(text_message(make_payload("three")));
+    EXPECT_EQ(io_side_.sent, std::vector<std::string>{"three"}) << "the writer is done: idle again";
+}
+
+TEST_F(connection_pushes, a_session_that_cannot_send_at_once_gets_a_writer)
+{
+    conn_->send(text_message(make_payload("one")));  // recording_io answers `no` by default
+    EXPECT_EQ(io_side_.writers_started, 1);
+    EXPECT_EQ(drain(), std::vector<std::string>{"one"});
 }
 
 }  // namespace
