@@ -8,7 +8,9 @@
 // under a mutex and one timer set to the earliest entry. When an entry is due, the session is
 // told on its own executor (deadline_owner::deadline_reached) and decides what is due, if
 // anything. The server's shards are the same as its sessions' (server_shards.hpp), so that is
-// where the timer already runs.
+// where the timer already runs. One wake-up of the timer also tells the owners whose time comes
+// while it runs, for a bounded time, so that a burst of deadlines is not delayed by a wait through
+// the reactor per round.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

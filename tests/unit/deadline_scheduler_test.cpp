@@ -124,6 +124,49 @@ TEST(deadline_scheduler, an_earlier_deadline_moves_the_timer_forward)
     EXPECT_EQ(log.size(), 1u);
 }
 
+// An owner that, when told, asks for a deadline that is already due for `next`.
+class chaining_owner final : public deadline_owner {
+public:
+    chaining_owner(boost::asio::io_context& io, deadline_scheduler& scheduler, std::vector<std::string>& log,
+                   std::shared_ptr<deadline_owner> next)
+        : executor_(io.get_executor()),
+          scheduler_(scheduler),
+          log_(log),
+          next_(std::move(next))
+    {
+    }
+    boost::asio::any_io_executor const& get_executor() const noexcept override { return executor_; }
+    void deadline_reached(clock::time_point) override
+    {
+        log_.emplace_back("chaining");
+        scheduler_.at(clock::now() - 1ms, next_, 0);
+    }
+
+private:
+    boost::asio::any_io_executor executor_;
+    deadline_scheduler& scheduler_;
+    std::vector<std::string>& log_;
+    std::shared_ptr<deadline_owner> next_;
+};
+
+// Under a burst of deadlines, going back through the reactor for the entries that came due while
+// the timer's handler ran would add the time of everything else ready to run: they are told in
+// the same wake-up.
+TEST(deadline_scheduler, a_deadline_that_comes_due_while_owners_are_told_is_told_in_the_same_wake_up)
+{
+    boost::asio::io_context io;
+    deadline_scheduler scheduler({io.get_executor()});
+    std::vector<std::string> log;
+    auto next = std::make_shared<recording_owner>(io, log, "next");
+    auto chaining = std::make_shared<chaining_owner>(io, scheduler, log, next);
+    scheduler.at(clock::now() - 1ms, chaining, 0);
+
+    while (log.empty() && io.run_one_for(10s) != 0) {
+    }
+    EXPECT_EQ(log, (std::vector<std::string>{"chaining", "next"})) << "one handler told both";
+    EXPECT_EQ(scheduler.pending(), 0u);
+}
+
 TEST(deadline_scheduler, spreads_owners_over_shards_by_key)
 {
     boost::asio::io_context io;
