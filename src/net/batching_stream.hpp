@@ -30,6 +30,9 @@
 //     written at once, without Beast and without a writer (write_lone_frame): a fan-out's
 //     delivery or a scheduled push to a connection with nothing else to send. What the socket
 //     does not take is held, and leaves with the next write or flush, before anything else.
+//  8. The session's writer may also copy a whole frame it framed itself into the open batch
+//     (hold_frame), as if Beast had written it, while the frame fits the batch's bounds and no
+//     write is in flight (what is held may be part of that write: rule 5).
 //
 // Everything runs on the connection's shard, like the rest of the session: no locks. The layer
 // is an AsyncStream only; the session makes no synchronous Beast calls (rule 7's frame is not
@@ -158,6 +161,18 @@ public:
         failed_ = ec;
         batch_.clear();
         return false;
+    }
+
+    // Rule 8: copies `frame` (a whole WebSocket frame) into the open batch. False, and nothing
+    // held, when no batch is open, the frame does not fit its bounds, a write is in flight or the
+    // connection has failed: the caller then writes it through Beast.
+    template <class ConstBufferSequence>
+    bool hold_frame(ConstBufferSequence const& frame)
+    {
+        if (writing_ || failed_ || batch_.plan_for(boost::asio::buffer_size(frame)) != write_batch::plan::hold)
+            return false;
+        batch_.hold(frame);
+        return true;
     }
 
     // Rule 7. What became of a lone frame:

@@ -471,6 +471,59 @@ TEST(batching_stream, a_lone_frame_after_a_write_error_is_refused_with_that_erro
     });
 }
 
+// Rule 8: the writer's own frames join the open batch, in order with what Beast writes.
+TEST(batching_stream, a_frame_of_the_writers_own_joins_the_open_batch_in_order)
+{
+    with_layer([](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        std::string const header = "h:";
+        std::string const payload = "own";
+        EXPECT_FALSE(stream.hold_frame(lone_frame(header, payload))) << "no batch is open";
+        stream.open_batch();
+        EXPECT_TRUE(stream.hold_frame(lone_frame(header, payload)));
+        co_await write_text(stream, "beast");
+        EXPECT_TRUE(stream.hold_frame(lone_frame(header, payload)));
+        EXPECT_TRUE(stream.next_layer().writes.empty()) << "all held";
+        auto [ec] = co_await stream.async_flush(as_values);
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{15})) << "one write";
+        EXPECT_EQ(co_await read_exactly(client, 15), "h:ownbeasth:own");
+    });
+}
+
+TEST(batching_stream, a_frame_of_the_writers_own_is_refused_past_the_bounds_and_while_a_write_is_in_flight)
+{
+    with_layer([](layer& stream, tcp::socket& /*client*/) -> asio::awaitable<void> {
+        stream.set_limits({8, 64, 8});
+        stream.open_batch();
+        std::string const header = "h:";
+        std::string const payload = "too long";
+        EXPECT_FALSE(stream.hold_frame(lone_frame(header, payload))) << "over the bound of one write held";
+        EXPECT_FALSE(stream.holds_writes());
+        co_return;
+    });
+    with_layer(
+        [](layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+            std::string const big(std::size_t{1} << 20, 'x');
+            auto write_big = [&]() -> asio::awaitable<void> { co_await write_text(stream, big); };
+            auto try_hold = [&]() -> asio::awaitable<void> {
+                std::string const header = "h:";
+                std::string const payload = "own";
+                stream.open_batch();
+                require(!stream.hold_frame(lone_frame(header, payload)), "refused: a write is in flight");
+                require(!stream.holds_writes(), "nothing held");
+                // The rest of the big write may now be held in the batch: it leaves with the flush.
+                auto [ec] = co_await stream.async_flush(as_values);
+                require(!ec, "the flush succeeds");
+            };
+            auto peer = [&]() -> asio::awaitable<void> {
+                auto const got = co_await read_exactly(client, big.size());
+                require(got.find('h') == std::string::npos, "nothing went around the write in flight");
+            };
+            co_await (write_big() && try_hold() && peer());
+        },
+        8 * 1024);
+}
+
 // Through Beast: a websocket stream on the layer, and a raw client that sees the bytes as sent.
 struct websocket_pair {
     websocket::stream<layer> server;
