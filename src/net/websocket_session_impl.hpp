@@ -234,10 +234,11 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
 // a ping when one is due, and finally the close frame when a close was requested and everything
 // before it has been written. Returns when none of that is left.
 //
-// While it drains the queue, the batching layer holds what Beast writes (each write completes at
-// once), and the flush when the queue is empty sends it all in one write: a connection with four
-// replies queued costs one system call, not four. Frames queued while the writer is busy join
-// the same batch, so a burst of requests is answered with few writes.
+// While it drains the queue, the batching layer holds the frames: the ones the writer frames
+// itself (hold_in_batch, the usual case) and what Beast writes (each write completes at once);
+// the flush when the queue is empty sends it all in one write: a connection with four replies
+// queued costs one system call, not four. Frames queued while the writer is busy join the same
+// batch, so a burst of requests is answered with few writes.
 template <class Transport>
 asio::awaitable<void> writer(std::shared_ptr<websocket_session<Transport>> session)
 {
