@@ -351,6 +351,15 @@ inline std::size_t whole_message_header(std::array<unsigned char, 10>& header, b
     return 2 + length_bytes;
 }
 
+// The whole frame of `message`: the header, written into `header`, and the payload.
+inline std::array<asio::const_buffer, 2> whole_message_frame(std::array<unsigned char, 10>& header,
+                                                             outbound_message const& message)
+{
+    auto const& payload = *message.payload;
+    auto const header_size = whole_message_header(header, message.binary, payload.size());
+    return {asio::buffer(header.data(), header_size), asio::buffer(payload)};
+}
+
 // A message pushed to an idle session (a fan-out's delivery, a scheduled push) leaves here, in one
 // non-blocking write, without a writer coroutine: framed by hand, as Beast would frame it (one
 // frame, FIN set: auto_fragment is off), and written through the batching layer (its rule 7).
@@ -374,8 +383,7 @@ session_io::sent_now websocket_session<Transport>::send_now(outbound_message con
     if (!layer::writes_without_waiting || in_handler || deflate || payload.size() > largest || !ws.is_open())
         return sent_now::no;
     std::array<unsigned char, 10> header{};
-    auto const header_size = whole_message_header(header, message.binary, payload.size());
-    std::array<asio::const_buffer, 2> const frame{asio::buffer(header.data(), header_size), asio::buffer(payload)};
+    auto const frame = whole_message_frame(header, message);
     beast::error_code ec;
     auto const result = ws.next_layer().write_lone_frame(frame, ec);
     auto& stats = server->stats;
@@ -399,15 +407,12 @@ bool websocket_session<Transport>::hold_in_batch(outbound_message const& message
 {
     if (deflate || !ws.is_open() || conn->close_frame_sent())
         return false;
-    auto const& payload = *message.payload;
     std::array<unsigned char, 10> header{};
-    auto const header_size = whole_message_header(header, message.binary, payload.size());
-    std::array<asio::const_buffer, 2> const frame{asio::buffer(header.data(), header_size), asio::buffer(payload)};
-    if (!ws.next_layer().hold_frame(frame))
+    if (!ws.next_layer().hold_frame(whole_message_frame(header, message)))
         return false;
     auto& stats = server->stats;
     stats.messages_out.fetch_add(1, std::memory_order_relaxed);
-    stats.bytes_out.fetch_add(payload.size(), std::memory_order_relaxed);
+    stats.bytes_out.fetch_add(message.payload->size(), std::memory_order_relaxed);
     return true;
 }
 
