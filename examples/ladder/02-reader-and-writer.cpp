@@ -64,8 +64,11 @@ void send(std::shared_ptr<session_state> const& s, ladder::outbound_message mess
 // hello with a welcome now and a notice a second later). Ends when the connection does.
 asio::awaitable<void> reader(std::shared_ptr<session_state> s)
 {
-    co_await ladder::read_requests(
-        *s, [s](std::optional<ladder::request> const& hello) { ladder::answer_hello(s, hello); });
+    // The lambda is named before the co_await: GCC 12 destroys a lambda written inside a co_await
+    // expression twice, and its copy of `s` with it, which frees the session while it is in use
+    // (CONTRIBUTING.md, compiler pitfalls). Every later step names it too.
+    auto const answer = [s](std::optional<ladder::request> const& hello) { ladder::answer_hello(s, hello); };
+    co_await ladder::read_requests(*s, answer);
     s->open = false;
     s->writer_signal.cancel();  // the writer sees `open` is false and returns
 }

@@ -37,9 +37,9 @@ asio::awaitable<void> writer(std::shared_ptr<session_state> s)
 // Answers each message, never waiting for a write (as in step 2). Ends when the connection does.
 asio::awaitable<void> reader(std::shared_ptr<session_state> s)
 {
-    co_await ladder::read_requests(
-        *s, [s](std::optional<ladder::request> const& hello) { ladder::answer_hello(s, hello); });
-    s->open = false;  // a writer still running sees it after its write and returns
+    auto const answer = [s](std::optional<ladder::request> const& hello) { ladder::answer_hello(s, hello); };
+    co_await ladder::read_requests(*s, answer);  // named first, as in step 2
+    s->open = false;                             // a writer still running sees it after its write and returns
 }
 
 asio::awaitable<void> session(tcp::socket socket, std::uint64_t id)

@@ -49,11 +49,12 @@ asio::awaitable<void> writer(std::shared_ptr<session_state> s)
 // schedule (parts/deadline.hpp), not a coroutine asleep; any message puts off the idle limit.
 asio::awaitable<void> reader(std::shared_ptr<session_state> s)
 {
-    co_await ladder::read_requests(*s, [s](std::optional<ladder::request> const& hello) {
+    auto const answer = [s](std::optional<ladder::request> const& hello) {
         s->drop_at = clock::now() + idle_timeout;  // the client spoke: it has another idle_timeout
         ladder::answer_hello_on_schedule(s, hello);
-    });
-    ladder::end(*s);  // nothing more is written, and the watchdog returns
+    };
+    co_await ladder::read_requests(*s, answer);  // named first, as in step 2
+    ladder::end(*s);                             // nothing more is written, and the watchdog returns
 }
 
 asio::awaitable<void> session(tcp::socket socket, std::uint64_t id)

@@ -53,11 +53,12 @@ asio::awaitable<void> writer(std::shared_ptr<session_state> s)
 // Answers each message, never waiting for a write, as in step 4; any message is heard.
 asio::awaitable<void> reader(std::shared_ptr<session_state> s)
 {
-    co_await ladder::read_requests(*s, [s](std::optional<ladder::request> const& hello) {
+    auto const answer = [s](std::optional<ladder::request> const& hello) {
         heard(*s);
         ladder::answer_hello_on_schedule(s, hello);
-    });
-    ladder::end(*s);  // nothing more is written, and the watchdog returns
+    };
+    co_await ladder::read_requests(*s, answer);  // named first, as in step 2
+    ladder::end(*s);                             // nothing more is written, and the watchdog returns
 }
 
 asio::awaitable<void> session(tcp::socket socket, std::uint64_t id)

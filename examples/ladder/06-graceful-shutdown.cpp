@@ -39,11 +39,12 @@ asio::awaitable<void> session(tcp::socket socket, std::uint64_t id, server_state
 
     // The reader, as in step 5, and beside it the watchdog and, whenever send() or close() starts
     // one, the writer. The session object lives on until the last of them has ended.
-    co_await ladder::read_requests(*s, [s](std::optional<ladder::request> const& hello) {
+    auto const answer = [s](std::optional<ladder::request> const& hello) {
         graceful::heard(*s);
         ladder::answer_hello_on_schedule(s, hello);
-    });
-    graceful::leave(s, server);  // out of the server's set
+    };
+    co_await ladder::read_requests(*s, answer);  // named first, as in step 2
+    graceful::leave(s, server);                  // out of the server's set
 }
 
 }  // namespace

@@ -35,10 +35,11 @@ asio::awaitable<void> session(tcp::socket socket, std::uint64_t id, server_state
         co_return;
 
     // The reader: a hello as before, and now subscribe and publish (parts/topics.cpp).
-    co_await ladder::read_requests(*s, [s, &topics](std::optional<ladder::request> const& request) {
+    auto const on_request = [s, &topics](std::optional<ladder::request> const& request) {
         graceful::heard(*s);
         ladder::answer(s, topics, request);
-    });
+    };
+    co_await ladder::read_requests(*s, on_request);  // named first, as in step 2
     ladder::leave_topics(s, topics);
     graceful::leave(s, server);
 }

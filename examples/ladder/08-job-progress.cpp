@@ -94,13 +94,14 @@ asio::awaitable<void> session(tcp::socket socket, std::uint64_t id, server_state
         co_return;
 
     // The reader: step 7's requests, and now job_start.
-    co_await ladder::read_requests(*s, [s, &app](std::optional<ladder::request> const& request) {
+    auto const on_request = [s, &app](std::optional<ladder::request> const& request) {
         graceful::heard(*s);
         if (request && request->type == "job_start")
             start_job(s, app.jobs_started, *request);
         else
             ladder::answer(s, app.topics, request);
-    });
+    };
+    co_await ladder::read_requests(*s, on_request);  // named first, as in step 2
     ladder::leave_topics(s, app.topics);
     graceful::leave(s, server);
 }

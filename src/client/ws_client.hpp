@@ -1,8 +1,10 @@
 // A typed WebSocket client as a coroutine API: connect, send a typed message, await the next one.
 // The tests drive the real server with it, over ws:// or wss://; tools can too.
 //
-//   auto client = co_await ws_client::connect({.port = port});
-//   co_await client.send(protocol::hello{"hi"}, 1);
+//   connect_options const options{.port = port};  // named first: see CONTRIBUTING.md, GCC 12
+//   auto client = co_await ws_client::connect(options);
+//   protocol::hello const hello{"hi"};
+//   co_await client.send(hello, 1);
 //   auto [welcome, id] = co_await client.receive_as<protocol::welcome>();
 #pragma once
 

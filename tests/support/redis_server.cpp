@@ -111,7 +111,10 @@ asio::awaitable<void> redis_server::start()
     if (port_handed_out_)
         throw std::runtime_error("port " + std::to_string(port_) +
                                  " was taken by another process, and the nodes were already told it");
-    port_ = co_await start_on_free_port([this, program](std::uint16_t port) { return launch(program, port); });
+    // Named first: GCC 12 destroys a lambda inside a co_await expression twice, and its copy of
+    // `program` with it (CONTRIBUTING.md, compiler pitfalls).
+    auto const launch_on = [this, program](std::uint16_t port) { return launch(program, port); };
+    port_ = co_await start_on_free_port(launch_on);
 }
 
 asio::awaitable<void> redis_server::kill()
