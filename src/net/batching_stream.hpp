@@ -30,9 +30,13 @@
 //     written at once, without Beast and without a writer (write_lone_frame): a fan-out's
 //     delivery or a scheduled push to a connection with nothing else to send. What the socket
 //     does not take is held, and leaves with the next write or flush, before anything else.
-//  8. The session's writer may also copy a whole frame it framed itself into the open batch
+//  8. The session may also copy a whole frame it framed itself into the open batch
 //     (hold_frame), as if Beast had written it, while the frame fits the batch's bounds and no
-//     write is in flight (what is held may be part of that write: rule 5).
+//     write is in flight (what is held may be part of that write: rule 5): the writer while it
+//     drains its queue, and the reader while it answers requests Beast has already received.
+//  9. Every byte read passes a frame_counter on its way up to Beast, which counts the whole
+//     messages in it (messages_received): a session that has read fewer than that knows Beast
+//     holds another in its buffer, and that it will have it without waiting for the socket.
 //
 // Everything runs on the connection's shard, like the rest of the session: no locks. The layer
 // is an AsyncStream only; the session makes no synchronous Beast calls (rule 7's frame is not
@@ -44,8 +48,12 @@
 // Beast's ssl_stream does), so a batch leaves as few TLS records as its size allows.
 #pragma once
 
+#include "net/frame_counter.hpp"
 #include "net/write_batch.hpp"
 
+#include <boost/asio/associator.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -56,11 +64,36 @@
 #include <boost/beast/core/saved_handler.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 namespace coropush::net {
+
+// Rule 9: the handler of a read, wrapped: counts the bytes read, then hands them on. It takes on
+// the wrapped handler's executor, allocator and cancellation slot (the associator below).
+template <class Handler, class Buffers>
+struct counting_read_handler {
+    Handler handler;
+    frame_counter& counter;
+    Buffers buffers;
+
+    void operator()(boost::beast::error_code ec, std::size_t bytes)
+    {
+        // Nothing is touched when nothing was read: a read that ends with the layer gone (the
+        // socket destroyed under it) brings no bytes.
+        auto left = bytes;
+        for (auto it = boost::asio::buffer_sequence_begin(buffers); left > 0; ++it) {
+            boost::asio::mutable_buffer const buffer = *it;
+            auto const n = std::min(left, buffer.size());
+            counter.consume(static_cast<unsigned char const*>(buffer.data()), n);
+            left -= n;
+        }
+        std::move(handler)(ec, bytes);
+    }
+};
 
 template <class NextLayer>
 class batching_stream {
@@ -99,11 +132,21 @@ public:
     // Writes made to the next layer since the last call (a gathered write is one).
     std::uint64_t take_writes() noexcept { return std::exchange(writes_, 0); }
 
+    // Rule 9: the read passes straight through; what it brings is counted on the way up.
     template <class MutableBufferSequence, class ReadToken>
     auto async_read_some(MutableBufferSequence const& buffers, ReadToken&& token)
     {
-        return next_.async_read_some(buffers, std::forward<ReadToken>(token));
+        return boost::asio::async_initiate<ReadToken, void(boost::beast::error_code, std::size_t)>(
+            [this](auto handler, MutableBufferSequence const& into) {
+                using handler_type = std::decay_t<decltype(handler)>;
+                next_.async_read_some(into, counting_read_handler<handler_type, MutableBufferSequence>{
+                                                std::move(handler), received_, into});
+            },
+            token, buffers);
     }
+
+    // Rule 9: the whole messages among the bytes read so far.
+    std::uint64_t messages_received() const noexcept { return received_.messages(); }
 
     // Completes with (error_code, bytes of `buffers` taken): all of them, unless it fails.
     template <class ConstBufferSequence, class WriteToken>
@@ -195,7 +238,7 @@ public:
             if (writing_ || failed_ || batch_.is_open() || !batch_.empty())
                 return lone_write::refused;
             std::size_t written = 0;
-            next_.non_blocking(true, ec);
+            make_non_blocking(ec);
             if (!ec) {
                 ++writes_;
                 written = next_.write_some(frame, ec);
@@ -218,12 +261,23 @@ public:
     }
 
 private:
+    // Puts the socket in non-blocking mode for the writes that must not wait, once: each call of
+    // non_blocking(true) is a system call (ioctl FIONBIO), which would cost one per write. The
+    // socket's asynchronous operations are not affected by the mode.
+    void make_non_blocking(boost::beast::error_code& ec)
+    {
+        if (non_blocking_)
+            return;
+        next_.non_blocking(true, ec);
+        non_blocking_ = !ec;
+    }
+
     // One non-blocking write of what the batch holds (never blocking the io thread); what the
     // socket does not take stays held. A full socket is not an error here.
     void send_held_now(boost::beast::error_code& ec)
     {
         if constexpr (writes_without_waiting) {
-            next_.non_blocking(true, ec);
+            make_non_blocking(ec);
             if (!ec) {
                 ++writes_;
                 batch_.consume(next_.write_some(batch_.held(), ec));
@@ -373,8 +427,10 @@ private:
     };
 
     NextLayer next_;
+    frame_counter received_;  // rule 9
     write_batch batch_;
     bool writing_ = false;                 // a write to the socket is in flight
+    bool non_blocking_ = false;            // the socket is in non-blocking mode (make_non_blocking)
     std::uint64_t writes_ = 0;             // writes to the next layer, for take_writes()
     boost::beast::error_code failed_;      // the first write error, which every later write returns
     boost::beast::saved_handler waiting_;  // the op waiting for its turn (rule 5): at most one
@@ -423,3 +479,21 @@ void async_teardown(boost::beast::role_type role, batching_stream<NextLayer>& st
 }
 
 }  // namespace coropush::net
+
+// The counting handler is the handler it wraps as far as Asio is concerned: the same executor (the
+// session's strand, when it has one), allocator and cancellation slot.
+template <template <class, class> class Associator, class Handler, class Buffers, class DefaultCandidate>
+struct boost::asio::associator<Associator, coropush::net::counting_read_handler<Handler, Buffers>, DefaultCandidate>
+    : Associator<Handler, DefaultCandidate> {
+    static typename Associator<Handler, DefaultCandidate>::type
+    get(coropush::net::counting_read_handler<Handler, Buffers> const& h) noexcept
+    {
+        return Associator<Handler, DefaultCandidate>::get(h.handler);
+    }
+    static auto get(coropush::net::counting_read_handler<Handler, Buffers> const& h,
+                    DefaultCandidate const& candidate) noexcept
+        -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, candidate))
+    {
+        return Associator<Handler, DefaultCandidate>::get(h.handler, candidate);
+    }
+};

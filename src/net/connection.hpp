@@ -43,10 +43,12 @@ public:
     virtual void start_writer() = 0;
     // Drop the TCP connection now: every pending operation of the session fails.
     virtual void abort() = 0;
-    // A message for a session with nothing queued or being written, and no writer: write it now,
-    // without starting a writer, when the session can (a plain WebSocket session, outside its
-    // handler, without permessage-deflate: see websocket_session::send_now). What the socket
-    // does not take (`partly`) is sent by a writer, which the connection then starts.
+    // A message for a session with nothing queued or being written, and no writer: sent without
+    // starting a writer, when the session can (a plain WebSocket session without
+    // permessage-deflate: see websocket_session::send_now). A push is written now; a reply, from
+    // inside the reader's handler, waits in the batch for the reader to send it (`whole` either
+    // way: it is taken care of). What the socket does not take (`partly`) is sent by a writer,
+    // which the connection then starts.
     enum class sent_now { no, whole, partly };
     virtual sent_now send_now(outbound_message const& /*message*/) { return sent_now::no; }
 };
@@ -125,6 +127,9 @@ public:
     void message_written();
     bool take_ping_request() noexcept { return std::exchange(ping_requested_, false); }
     void writer_done(bool failed);
+    // The session holds bytes that only a writer can send (the rest of what the socket did not
+    // take): starts one, unless one is running or cannot run.
+    void writer_needed() { wake_writer(); }
 
     // A close has two phases with a time limit each: flushing what is queued (`flush_budget`;
     // unset: the session's close timeout), then the closing handshake (the close timeout), timed

@@ -132,6 +132,9 @@ public:
 
     void start_writer() override;
     sent_now send_now(outbound_message const& message) override;
+    // For the reader, when it has answered every request Beast holds: the replies its handler
+    // left in the batch (send_now) leave in one write.
+    void send_held_replies();
     // For the writer: frames `message` itself and holds it in the open batch, without a write
     // operation of Beast's. False when it cannot (see the definition): Beast writes it then.
     bool hold_in_batch(outbound_message const& message);
@@ -149,8 +152,9 @@ public:
     std::shared_ptr<connection> const conn;
     accepted_upgrade accepted;  // holds the session's --max-connections and --max-connections-per-ip slots
     std::unique_ptr<message_handler> handler;
-    bool in_handler = false;  // the reader is in the handler, which may queue replies
-    bool deflate = false;     // permessage-deflate was negotiated (seen by the handshake's decorator)
+    bool in_handler = false;    // the reader is in the handler, which may queue replies
+    bool replies_held = false;  // replies the handler sent wait in the batch for send_held_replies
+    bool deflate = false;       // permessage-deflate was negotiated (seen by the handshake's decorator)
 
 private:
     connection_registry::entry listed_;
@@ -171,6 +175,7 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
     std::array<char, 128> first;
     constexpr std::size_t slice = 4096;
     beast::flat_buffer longer;
+    std::uint64_t messages_read = 0;  // against the batching layer's messages_received (its rule 9)
     for (;;) {
         // Waits for (more of) the next message. Meanwhile Beast answers pings and reports control
         // frames (control_callback); a close frame from the peer ends the wait with
@@ -190,16 +195,25 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
             break;
         }
         conn.note_activity();
+        ++messages_read;
         stats.messages_in.fetch_add(1, std::memory_order_relaxed);
         stats.bytes_in.fetch_add(payload.size(), std::memory_order_relaxed);
 
-        session->in_handler = true;  // replies it queues start the writer after this read (start_writer)
+        // The replies the handler sends wait in the batch (send_now), or in the queue for a writer
+        // that starts after this read (start_writer).
+        session->in_handler = true;
         if (ws.got_text())
             session->handler->on_text(payload);  // may queue replies and schedule pushes; never blocks
         else
             session->handler->on_binary(payload);
         session->in_handler = false;
-        if (auto work = session->handler->take_awaited_work(); work.valid()) {
+        auto work = session->handler->take_awaited_work();
+        // The replies leave once Beast holds no further request whose replies could join them
+        // (and before anything is awaited): one write for every request of a burst that arrived
+        // in one read, and for a lone request its reply at once.
+        if (session->replies_held && (work.valid() || ws.next_layer().messages_received() == messages_read))
+            session->send_held_replies();
+        if (work.valid()) {
             // The handler awaits something (message_handler::await_before_next_read): the next
             // read waits for it, and the message stays in the buffer until it ends. A bug in it
             // ends this session with 1011, not the server.
@@ -360,16 +374,20 @@ inline std::array<asio::const_buffer, 2> whole_message_frame(std::array<unsigned
     return {asio::buffer(header.data(), header_size), asio::buffer(payload)};
 }
 
-// A message pushed to an idle session (a fan-out's delivery, a scheduled push) leaves here, in one
-// non-blocking write, without a writer coroutine: framed by hand, as Beast would frame it (one
-// frame, FIN set: auto_fragment is off), and written through the batching layer (its rule 7).
-// This is a push server's commonest write, and the writer costs it a coroutine frame, Beast's
-// write operation, a copy into the batch and a round through the scheduler. Only when nothing can
-// be disturbed by a write that bypasses Beast:
+// A message for a session with nothing queued or being written and no writer running leaves
+// without a writer coroutine: framed by hand, as Beast would frame it (one frame, FIN set:
+// auto_fragment is off), and handed to the batching layer. This is a push server's commonest
+// write, and a writer costs it a coroutine frame, a copy into the batch and rounds through the
+// scheduler.
+//  - A push (a fan-out's delivery, a scheduled push) is written at once, in one non-blocking
+//    write (the layer's rule 7).
+//  - A reply, sent from inside the reader's handler, is held in the batch (rule 8): the reader
+//    sends what is held once it has answered every request Beast has already received
+//    (send_held_replies), so a burst of requests is answered in one write and a lone request at
+//    once.
+// Only when nothing can be disturbed by a write that bypasses Beast:
 //  - not over TLS (the frame would have to go through the TLS stream, which can block);
 //  - not with permessage-deflate (Beast compresses, with a state shared by every message);
-//  - not from inside the handler: the reader's replies go through the writer, which gathers a
-//    burst of them into one write (start_writer below);
 //  - not while Beast writes (a pong, the close reply: the layer refuses when a write is in flight)
 //    or after a close frame (the connection asks for none then);
 //  - and not for a large message, which the writer hands to the socket without a copy.
@@ -380,19 +398,55 @@ session_io::sent_now websocket_session<Transport>::send_now(outbound_message con
     using layer = batching_stream<session_transport<Transport>>;
     constexpr std::size_t largest = write_batch::limits{}.max_write_held;
     auto const& payload = *message.payload;
-    if (!layer::writes_without_waiting || in_handler || deflate || payload.size() > largest || !ws.is_open())
+    if (!layer::writes_without_waiting || deflate || payload.size() > largest || !ws.is_open())
         return sent_now::no;
     std::array<unsigned char, 10> header{};
     auto const frame = whole_message_frame(header, message);
-    beast::error_code ec;
-    auto const result = ws.next_layer().write_lone_frame(frame, ec);
+    auto& batch = ws.next_layer();
     auto& stats = server->stats;
-    stats.socket_writes.fetch_add(ws.next_layer().take_writes(), std::memory_order_relaxed);
+    if (in_handler) {
+        batch.open_batch();
+        if (!batch.hold_frame(frame)) {
+            if (!replies_held) {
+                beast::error_code ignored;
+                batch.flush_now(ignored);  // holds nothing: closes the batch again
+            }
+            return sent_now::no;  // the writer sends it, after what is held
+        }
+        replies_held = true;
+        stats.messages_out.fetch_add(1, std::memory_order_relaxed);
+        stats.bytes_out.fetch_add(payload.size(), std::memory_order_relaxed);
+        return sent_now::whole;
+    }
+    beast::error_code ec;
+    auto const result = batch.write_lone_frame(frame, ec);
+    stats.socket_writes.fetch_add(batch.take_writes(), std::memory_order_relaxed);
     if (result == layer::lone_write::refused)
         return sent_now::no;  // a writer goes through Beast (or, after an error, fails as the reader does)
     stats.messages_out.fetch_add(1, std::memory_order_relaxed);
     stats.bytes_out.fetch_add(payload.size(), std::memory_order_relaxed);
     return result == layer::lone_write::sent ? sent_now::whole : sent_now::partly;
+}
+
+// The replies held by send_now leave in one non-blocking write. A writer started meanwhile (a
+// push, a ping) sends them itself, first in its batch; what the socket does not take is left to
+// a writer. A write error ends the session.
+template <class Transport>
+void websocket_session<Transport>::send_held_replies()
+{
+    replies_held = false;
+    if (conn->writer_running())
+        return;
+    auto& batch = ws.next_layer();
+    beast::error_code ec;
+    bool const all_out = batch.flush_now(ec);
+    server->stats.socket_writes.fetch_add(batch.take_writes(), std::memory_order_relaxed);
+    if (ec) {
+        conn->record_end("connection lost: " + ec.message());
+        abort();  // the pending read fails, and the session ends
+    } else if (!all_out) {
+        conn->writer_needed();
+    }
 }
 
 // The writer's messages, framed the same way and copied into its batch (the layer's rule 8)

@@ -13,11 +13,15 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include <array>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +33,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
+namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 using coropush::testing::eventually;
@@ -530,13 +535,24 @@ struct websocket_pair {
     raw_connection client;
 };
 
+// As the server does it, the upgrade request is read from the socket before the layer is put on
+// it: only frames pass through the layer (its rule 9 counts them).
 asio::awaitable<websocket_pair> upgraded_pair()
 {
     auto const ex = co_await asio::this_coro::executor;
     tcp::acceptor acceptor(ex, {asio::ip::address_v4::loopback(), 0});
     auto client = co_await raw_connection::connect(acceptor.local_endpoint().port());
-    websocket::stream<layer> server(co_await acceptor.async_accept(asio::use_awaitable));
-    co_await (server.async_accept(asio::use_awaitable) && client.upgrade("/"));
+    auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+    std::optional<websocket::stream<layer>> upgraded;
+    auto accept = [&]() -> asio::awaitable<void> {
+        beast::flat_buffer bytes;
+        http::request<http::string_body> request;
+        co_await http::async_read(socket, bytes, request, asio::use_awaitable);
+        upgraded.emplace(std::move(socket));
+        co_await upgraded->async_accept(request, asio::use_awaitable);
+    };
+    co_await (accept() && client.upgrade("/"));
+    auto server = std::move(*upgraded);
     server.next_layer().next_layer().writes.clear();  // from here on, frames only
     co_return websocket_pair{std::move(server), std::move(client)};
 }
@@ -620,6 +636,50 @@ TEST(batching_stream, a_close_reply_during_a_batch_leaves_after_what_is_held_the
         co_await (server_reads() && peer());
         EXPECT_EQ(read_error, websocket::error::closed);
         EXPECT_EQ(writes.size(), 1u) << "the held frame and the close reply left in one write";
+    });
+}
+
+// Rule 9: what Beast reads through the layer is counted on the way up, whole messages only. A
+// reader that has read one message of several that arrived together knows Beast holds the others;
+// a message that has only partly arrived does not count.
+TEST(batching_stream, counts_the_whole_messages_beast_has_read_through_it)
+{
+    run_client([]() -> asio::awaitable<void> {
+        auto pair = co_await upgraded_pair();
+        auto& ws = pair.server;
+        auto& client = pair.client;
+        auto const& counted = ws.next_layer();
+        EXPECT_EQ(counted.messages_received(), 0u);
+
+        // One TCP write, which Beast reads at once: a message, a ping, a message in two
+        // fragments, and a binary message.
+        auto together = raw_connection::frame(1, "one") + raw_connection::frame(9, "ping") +
+                        raw_connection::frame(1, "two, in", false) + raw_connection::frame(0, " two fragments") +
+                        raw_connection::frame(2, "three");
+        co_await client.write(std::move(together));
+        beast::flat_buffer buffer;
+        co_await ws.async_read(buffer, asio::use_awaitable);
+        EXPECT_EQ(beast::buffers_to_string(buffer.data()), "one");
+        EXPECT_EQ(counted.messages_received(), 3u) << "Beast holds two more messages";
+        buffer.clear();
+        co_await ws.async_read(buffer, asio::use_awaitable);
+        EXPECT_EQ(beast::buffers_to_string(buffer.data()), "two, in two fragments");
+        buffer.clear();
+        co_await ws.async_read(buffer, asio::use_awaitable);
+        EXPECT_EQ(counted.messages_received(), 3u) << "all three read: Beast holds no more";
+
+        // A message and the first half of the next.
+        auto const fifth = raw_connection::frame(1, std::string(100, 'x'));
+        co_await client.write(raw_connection::frame(1, "four") + fifth.substr(0, 50));
+        buffer.clear();
+        co_await ws.async_read(buffer, asio::use_awaitable);
+        EXPECT_EQ(beast::buffers_to_string(buffer.data()), "four");
+        EXPECT_EQ(counted.messages_received(), 4u) << "half a message is not one";
+        co_await client.write(fifth.substr(50));
+        buffer.clear();
+        co_await ws.async_read(buffer, asio::use_awaitable);
+        EXPECT_EQ(buffer.size(), 100u);
+        EXPECT_EQ(counted.messages_received(), 5u);
     });
 }
 
