@@ -3,11 +3,12 @@
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 #include <boost/mp11/algorithm.hpp>
 
 #include <array>
 #include <charconv>
+#include <cstring>
 
 namespace coropush::protocol {
 namespace json = boost::json;
@@ -92,16 +93,6 @@ decode_result decode_body(std::string_view type, json::object const& data, reque
     return std::move(*result);
 }
 
-void append_id(std::string& out, request_id id)
-{
-    if (!id)
-        return;
-    std::array<char, 24> digits{};
-    auto const end = std::to_chars(digits.data(), digits.data() + digits.size(), *id).ptr;
-    out += ",\"id\":";
-    out.append(digits.data(), end);
-}
-
 }  // namespace
 
 std::string utf8_prefix(std::string_view text, std::size_t max_bytes)
@@ -161,16 +152,49 @@ decode_result decode_request(std::string_view text)
 
 std::string encode_envelope(std::string_view type, request_id id, json::object const& data)
 {
-    // Written by hand around json::serialize so the key order is always type, id, data.
-    std::string out;
-    out.reserve(32 + type.size());
-    out += "{\"type\":";
-    out += json::serialize(json::string_view(type.data(), type.size()));
-    append_id(out, id);
-    out += ",\"data\":";
-    out += json::serialize(data);
-    out += '}';
-    return out;
+    // Written by hand around the serializer so the key order is always type, id, data. The text
+    // gathers in `local`, on the stack, and is copied once into the string returned: one
+    // allocation for an envelope that fits (most do), rather than one per piece and per growth.
+    std::array<char, 1024> local;
+    std::size_t used = 0;
+    std::string longer;  // only for an envelope longer than `local`
+    bool in_longer = false;
+    auto const append = [&](std::string_view piece) {
+        if (!in_longer && piece.size() <= local.size() - used) {
+            std::memcpy(local.data() + used, piece.data(), piece.size());
+            used += piece.size();
+            return;
+        }
+        if (!in_longer) {
+            longer.reserve(2 * (used + piece.size()));
+            longer.assign(local.data(), used);
+            in_longer = true;
+        }
+        longer.append(piece);
+    };
+    json::serializer serializer;
+    std::array<char, 256> chunk;
+    auto const append_serialized = [&] {
+        while (!serializer.done())
+            append(serializer.read(chunk.data(), chunk.size()));
+    };
+
+    append("{\"type\":");
+    serializer.reset(json::string_view(type.data(), type.size()));
+    append_serialized();
+    if (id) {
+        std::array<char, 24> digits{};
+        auto const end = std::to_chars(digits.data(), digits.data() + digits.size(), *id).ptr;
+        append(",\"id\":");
+        append(std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data())));
+    }
+    append(",\"data\":");
+    serializer.reset(&data);
+    append_serialized();
+    append("}");
+    if (in_longer)
+        return longer;
+    return std::string(local.data(), used);
 }
 
 std::string encode_error(request_id id, errc code, std::string_view message)

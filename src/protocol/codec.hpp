@@ -8,8 +8,10 @@
 #include "protocol/errc.hpp"
 #include "protocol/messages.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,10 +40,15 @@ decode_result decode_request(std::string_view text);
 // The envelope around an already-built "data" object.
 std::string encode_envelope(std::string_view type, request_id id, boost::json::object const& data);
 
+// The "data" object is built in a buffer on the stack (the heap only past 2 KiB): the DOM lives
+// only until it is serialized, so only the text returned is allocated.
 template <class Message>
 std::string encode(Message const& message, request_id id = {})
 {
-    return encode_envelope(Message::type, id, to_data(message));
+    std::array<unsigned char, 2048> scratch;
+    boost::json::monotonic_resource arena(scratch.data(), scratch.size());
+    boost::json::object const data = to_data(message, &arena);
+    return encode_envelope(Message::type, id, data);
 }
 
 std::string encode_error(request_id id, errc code, std::string_view message);

@@ -195,7 +195,7 @@ void json_dialect::handle(protocol::hello const&, protocol::request_id id)
 
 void json_dialect::handle(protocol::echo const& request, protocol::request_id id)
 {
-    reply(protocol::echo{request.text}, id);
+    reply(request, id);  // the same message back
 }
 
 // --- What features share -----------------------------------------------------------------------

@@ -57,6 +57,24 @@ TEST(codec, encode_writes_type_then_id_then_data)
     EXPECT_EQ(encode(message{"news", "hi"}), R"({"type":"message","data":{"topic":"news","text":"hi"}})");
 }
 
+// The envelope is written into a buffer on the stack and moves to the heap when it outgrows it
+// (1 KiB; the data's DOM has 2 KiB before it does): every length across both edges, with
+// characters that are escaped on the way, comes out whole and in order.
+TEST(codec, envelopes_of_every_length_around_the_stack_buffers_come_out_whole)
+{
+    std::string const prefix = R"({"type":"echo","id":42,"data":{"text":")";
+    for (std::size_t length = 900; length <= 2200; ++length) {
+        std::string text;
+        std::string escaped;
+        for (std::size_t i = 0; i < length; ++i) {
+            char const c = i % 97 == 5 ? '"' : static_cast<char>('a' + i % 26);
+            text += c;
+            escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
+        }
+        EXPECT_EQ(encode(echo{text}, 42), prefix + escaped + R"("}})") << "text of " << length << " bytes";
+    }
+}
+
 TEST(codec, absent_optional_fields_are_left_out)
 {
     EXPECT_EQ(encode(job_start{std::nullopt, 3, std::nullopt, std::nullopt}),
