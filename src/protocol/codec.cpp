@@ -150,51 +150,91 @@ decode_result decode_request(std::string_view text)
     return decode_body(type->value().get_string(), *data, id);
 }
 
-std::string encode_envelope(std::string_view type, request_id id, json::object const& data)
+envelope_writer::envelope_writer(std::string_view type, request_id id)
 {
-    // Written by hand around the serializer so the key order is always type, id, data. The text
-    // gathers in `local`, on the stack, and is copied once into the string returned: one
-    // allocation for an envelope that fits (most do), rather than one per piece and per growth.
-    std::array<char, 1024> local;
-    std::size_t used = 0;
-    std::string longer;  // only for an envelope longer than `local`
-    bool in_longer = false;
-    auto const append = [&](std::string_view piece) {
-        if (!in_longer && piece.size() <= local.size() - used) {
-            std::memcpy(local.data() + used, piece.data(), piece.size());
-            used += piece.size();
-            return;
-        }
-        if (!in_longer) {
-            longer.reserve(2 * (used + piece.size()));
-            longer.assign(local.data(), used);
-            in_longer = true;
-        }
-        longer.append(piece);
-    };
-    json::serializer serializer;
-    std::array<char, 256> chunk;
-    auto const append_serialized = [&] {
-        while (!serializer.done())
-            append(serializer.read(chunk.data(), chunk.size()));
-    };
-
     append("{\"type\":");
-    serializer.reset(json::string_view(type.data(), type.size()));
-    append_serialized();
+    append_string(type);
     if (id) {
         std::array<char, 24> digits{};
         auto const end = std::to_chars(digits.data(), digits.data() + digits.size(), *id).ptr;
         append(",\"id\":");
         append(std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data())));
     }
-    append(",\"data\":");
-    serializer.reset(&data);
-    append_serialized();
-    append("}");
-    if (in_longer)
-        return longer;
-    return std::string(local.data(), used);
+    append(",\"data\":{");
+}
+
+void envelope_writer::string_field(std::string_view name, std::string_view text)
+{
+    field_name(name);
+    append_string(text);
+}
+
+void envelope_writer::unsigned_field(std::string_view name, std::uint64_t number)
+{
+    field_name(name);
+    std::array<char, 24> digits{};
+    auto const end = std::to_chars(digits.data(), digits.data() + digits.size(), number).ptr;
+    append(std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data())));
+}
+
+void envelope_writer::bool_field(std::string_view name, bool flag)
+{
+    field_name(name);
+    append(flag ? "true" : "false");
+}
+
+void envelope_writer::value_field(std::string_view name, json::value const& value)
+{
+    field_name(name);
+    json::serializer serializer;
+    serializer.reset(&value);
+    append_serialized(serializer);
+}
+
+std::string envelope_writer::finish()
+{
+    append("}}");
+    if (in_longer_)
+        return std::move(longer_);
+    return std::string(local_.data(), used_);
+}
+
+void envelope_writer::field_name(std::string_view name)
+{
+    // A member's name, a C++ identifier: nothing in it needs escaping.
+    append(first_field_ ? "\"" : ",\"");
+    first_field_ = false;
+    append(name);
+    append("\":");
+}
+
+void envelope_writer::append_string(std::string_view text)
+{
+    json::serializer serializer;
+    serializer.reset(json::string_view(text.data(), text.size()));
+    append_serialized(serializer);
+}
+
+void envelope_writer::append_serialized(json::serializer& serializer)
+{
+    std::array<char, 256> chunk;
+    while (!serializer.done())
+        append(serializer.read(chunk.data(), chunk.size()));
+}
+
+void envelope_writer::append(std::string_view piece)
+{
+    if (!in_longer_ && piece.size() <= local_.size() - used_) {
+        std::memcpy(local_.data() + used_, piece.data(), piece.size());
+        used_ += piece.size();
+        return;
+    }
+    if (!in_longer_) {
+        longer_.reserve(2 * (used_ + piece.size()));
+        longer_.assign(local_.data(), used_);
+        in_longer_ = true;
+    }
+    longer_.append(piece);
 }
 
 std::string encode_error(request_id id, errc code, std::string_view message)

@@ -8,8 +8,9 @@
 #include "protocol/errc.hpp"
 #include "protocol/messages.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/fwd.hpp>
 #include <boost/json/value.hpp>
+#include <boost/mp11/algorithm.hpp>
 
 #include <array>
 #include <cstdint>
@@ -17,6 +18,10 @@
 #include <string>
 #include <string_view>
 #include <variant>
+
+namespace boost::json {
+class serializer;
+}  // namespace boost::json
 
 namespace coropush::protocol {
 
@@ -37,18 +42,69 @@ using decode_result = std::variant<inbound, decode_error>;
 
 decode_result decode_request(std::string_view text);
 
-// The envelope around an already-built "data" object.
-std::string encode_envelope(std::string_view type, request_id id, boost::json::object const& data);
+// The text of an envelope as `encode` writes it: type, id, then the data's fields in the order
+// given (a message's declared order). It gathers in a buffer on the stack and is copied once into
+// the string finish() returns, continuing on the heap only when it outgrows the buffer: one
+// allocation for most envelopes, and no JSON object built on the way.
+class envelope_writer {
+public:
+    envelope_writer(std::string_view type, request_id id);
+    envelope_writer(envelope_writer const&) = delete;
+    envelope_writer& operator=(envelope_writer const&) = delete;
 
-// The "data" object is built in a buffer on the stack (the heap only past 2 KiB): the DOM lives
-// only until it is serialized, so only the text returned is allocated.
+    void string_field(std::string_view name, std::string_view text);
+    void unsigned_field(std::string_view name, std::uint64_t number);
+    void bool_field(std::string_view name, bool flag);
+    void value_field(std::string_view name, boost::json::value const& value);
+    // Closes the data and the envelope; the writer is done with.
+    std::string finish();
+
+private:
+    void field_name(std::string_view name);
+    void append_string(std::string_view text);
+    void append_serialized(boost::json::serializer& serializer);
+    void append(std::string_view piece);
+
+    std::array<char, 1024> local_;
+    std::size_t used_ = 0;
+    std::string longer_;  // only for an envelope longer than local_
+    bool in_longer_ = false;
+    bool first_field_ = true;
+};
+
+namespace detail {
+
+// One field of a described message, as to_data would hold it: an absent optional is left out.
+template <class T>
+void write_field(envelope_writer& out, std::string_view name, T const& value)
+{
+    if constexpr (is_optional<T>::value) {
+        if (value)
+            write_field(out, name, *value);
+    } else if constexpr (std::is_same_v<T, bool>) {
+        out.bool_field(name, value);
+    } else if constexpr (std::is_integral_v<T> && std::is_unsigned_v<T>) {
+        out.unsigned_field(name, value);
+    } else if constexpr (std::is_convertible_v<T const&, std::string_view>) {
+        out.string_field(name, value);
+    } else if constexpr (std::is_same_v<T, boost::json::value>) {
+        out.value_field(name, value);
+    } else {
+        out.value_field(name, boost::json::value_from(value));  // any other type Boost.JSON converts
+    }
+}
+
+}  // namespace detail
+
+// The envelope of a message: the same text as serializing to_data(message) into it, written
+// straight from the fields.
 template <class Message>
 std::string encode(Message const& message, request_id id = {})
 {
-    std::array<unsigned char, 2048> scratch;
-    boost::json::monotonic_resource arena(scratch.data(), scratch.size());
-    boost::json::object const data = to_data(message, &arena);
-    return encode_envelope(Message::type, id, data);
+    envelope_writer out(Message::type, id);
+    boost::mp11::mp_for_each<detail::fields<Message>>(
+        [&](auto field) { detail::write_field(out, field.name, message.*field.pointer); });
+    return out.finish();
 }
 
 std::string encode_error(request_id id, errc code, std::string_view message);
