@@ -155,10 +155,8 @@ envelope_writer::envelope_writer(std::string_view type, request_id id)
     append("{\"type\":");
     append_string(type);
     if (id) {
-        std::array<char, 24> digits{};
-        auto const end = std::to_chars(digits.data(), digits.data() + digits.size(), *id).ptr;
         append(",\"id\":");
-        append(std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data())));
+        append_number(*id);
     }
     append(",\"data\":{");
 }
@@ -172,9 +170,7 @@ void envelope_writer::string_field(std::string_view name, std::string_view text)
 void envelope_writer::unsigned_field(std::string_view name, std::uint64_t number)
 {
     field_name(name);
-    std::array<char, 24> digits{};
-    auto const end = std::to_chars(digits.data(), digits.data() + digits.size(), number).ptr;
-    append(std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data())));
+    append_number(number);
 }
 
 void envelope_writer::bool_field(std::string_view name, bool flag)
@@ -194,7 +190,7 @@ void envelope_writer::value_field(std::string_view name, json::value const& valu
 std::string envelope_writer::finish()
 {
     append("}}");
-    if (in_longer_)
+    if (!longer_.empty())
         return std::move(longer_);
     return std::string(local_.data(), used_);
 }
@@ -215,6 +211,13 @@ void envelope_writer::append_string(std::string_view text)
     append_serialized(serializer);
 }
 
+void envelope_writer::append_number(std::uint64_t number)
+{
+    std::array<char, 24> digits{};
+    auto const end = std::to_chars(digits.data(), digits.data() + digits.size(), number).ptr;
+    append(std::string_view(digits.data(), static_cast<std::size_t>(end - digits.data())));
+}
+
 void envelope_writer::append_serialized(json::serializer& serializer)
 {
     std::array<char, 256> chunk;
@@ -224,15 +227,16 @@ void envelope_writer::append_serialized(json::serializer& serializer)
 
 void envelope_writer::append(std::string_view piece)
 {
-    if (!in_longer_ && piece.size() <= local_.size() - used_) {
+    // Once the text has moved to longer_ it stays there; it is never empty then, since the
+    // constructor's first piece always fits in local_.
+    if (longer_.empty() && piece.size() <= local_.size() - used_) {
         std::memcpy(local_.data() + used_, piece.data(), piece.size());
         used_ += piece.size();
         return;
     }
-    if (!in_longer_) {
+    if (longer_.empty()) {
         longer_.reserve(2 * (used_ + piece.size()));
         longer_.assign(local_.data(), used_);
-        in_longer_ = true;
     }
     longer_.append(piece);
 }

@@ -56,19 +56,19 @@ public:
     void unsigned_field(std::string_view name, std::uint64_t number);
     void bool_field(std::string_view name, bool flag);
     void value_field(std::string_view name, boost::json::value const& value);
-    // Closes the data and the envelope; the writer is done with.
+    // Closes the data and the envelope and returns the text. Called once, last.
     std::string finish();
 
 private:
     void field_name(std::string_view name);
     void append_string(std::string_view text);
+    void append_number(std::uint64_t number);
     void append_serialized(boost::json::serializer& serializer);
     void append(std::string_view piece);
 
     std::array<char, 1024> local_;
     std::size_t used_ = 0;
-    std::string longer_;  // only for an envelope longer than local_
-    bool in_longer_ = false;
+    std::string longer_;  // the whole text once it has outgrown local_, empty until then
     bool first_field_ = true;
 };
 
