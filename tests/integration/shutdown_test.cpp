@@ -147,6 +147,12 @@ TEST(shutdown, a_second_signal_exits_at_once)
         auto stubborn = co_await raw_connection::connect(port);
         auto const reply = co_await stubborn.upgrade("/");
         require(reply.status == 101, "upgrade");
+        // The 101 reaches us before the server counts the session, which it does once the write
+        // completes: a signal sent in between would find no session to close. A pong comes from
+        // the session's reader, after the count.
+        co_await stubborn.write(raw_connection::frame(9, "counted?"));
+        auto const pong = co_await stubborn.read_frame();
+        require(pong.opcode == 10, "pong");
 
         server.signal(SIGINT);
         co_await server.wait_for_line("shutting down: closing 1 WebSocket session");
