@@ -49,8 +49,6 @@ decode_result decode_request(std::string_view text);
 class envelope_writer {
 public:
     envelope_writer(std::string_view type, request_id id);
-    envelope_writer(envelope_writer const&) = delete;
-    envelope_writer& operator=(envelope_writer const&) = delete;
 
     void string_field(std::string_view name, std::string_view text);
     void unsigned_field(std::string_view name, std::uint64_t number);
