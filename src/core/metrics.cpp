@@ -122,6 +122,9 @@ std::string metrics::render(code_labels const& labels) const
     single(out, "coropush_tcp_connections_total", "counter", "TCP connections accepted.", tcp_connections_total);
     single(out, "coropush_tcp_connections_open", "gauge", "TCP connections open now (HTTP or WebSocket).",
            tcp_connections_open);
+    single(out, "coropush_sockets_closing", "gauge",
+           "Sockets of ended WebSocket sessions waiting to be closed, at the lowest priority, off the io threads.",
+           sockets_closing);
     single(out, "coropush_websocket_sessions_total", "counter", "WebSocket sessions opened.", websocket_sessions_total);
     single(out, "coropush_websocket_sessions_open", "gauge", "WebSocket sessions open now.", websocket_sessions_open);
     single(out, "coropush_websocket_sessions_deflate_total", "counter",

@@ -41,6 +41,7 @@ session_context::session_context(asio::io_context& io_context, server_options op
       control(asio::make_strand(io_context)),
       acceptor(control),
       deadlines(shards.executors()),
+      closer(stats.sockets_closing),
       sessions_per_address_(options.max_connections_per_ip)
 {
     registry.on_remove([this](std::size_t) { stats.tcp_connections_open.fetch_sub(1, std::memory_order_relaxed); });

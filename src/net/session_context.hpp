@@ -16,6 +16,7 @@
 #include "net/outbound_queue.hpp"
 #include "net/registry.hpp"
 #include "net/server_shards.hpp"
+#include "net/socket_closer.hpp"
 #include "net/tls_credentials.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -59,6 +60,9 @@ public:
     // The deadlines of every session (pings, close time limits, scheduled pushes): one timer per
     // io thread, not one per session, on the same shards as the sessions.
     deadline_scheduler deadlines;
+    // Closes the sockets of ended WebSocket sessions, off the io threads, when a core is idle
+    // (socket_closer.hpp says why); stopped, with what waits closed, when the context goes.
+    socket_closer closer;
 
     // Where the server answers, and who answers: the WebSocket endpoints and HTTP routes the
     // composition root registered (server/endpoints.cpp). Filled before the server starts; read-only

@@ -149,6 +149,11 @@ public:
     // reference (when the io_context is destroyed with the session's coroutines still in it).
     std::shared_ptr<session_context> const server;
     websocket_stream<Transport> ws;
+    // When the session is over, its socket (unless Beast's closing handshake closed it) goes to the
+    // server's closer, which closes it off the io thread when a core is idle (socket_closer.hpp).
+    // Declared right after the stream, so done after everything else the session holds is gone:
+    // its slots are free by the time the client sees the end.
+    socket_closer::handoff const to_closer{server->closer, tcp_socket(ws.next_layer())};
     std::shared_ptr<connection> const conn;
     accepted_upgrade accepted;  // holds the session's --max-connections and --max-connections-per-ip slots
     std::unique_ptr<message_handler> handler;

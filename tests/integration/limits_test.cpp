@@ -235,6 +235,33 @@ TEST(limits, upgrades_past_the_connection_limit_get_503_and_the_open_sessions_go
     EXPECT_EQ(server.metrics().handshake_failures(handshake_failure::too_many_connections), 1u);
 }
 
+// Its session ends on the end of the stream; the socket goes to the server's closer, which closes
+// it off the io thread (net/socket_closer.hpp): the client still gets the server's end, and the
+// slot is free at once for the next client.
+TEST(limits, a_client_that_leaves_without_a_closing_handshake_gets_the_servers_end_and_frees_its_slot)
+{
+    auto options = test_options();
+    options.max_connections = 1;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        for (int i = 0; i < 3; ++i) {
+            auto raw = co_await raw_connection::connect(server.port());
+            auto const reply = co_await raw.upgrade("/", "Sec-WebSocket-Protocol: coropush.v1\r\n");
+            EXPECT_EQ(reply.status, 101u);
+            raw.stop_sending();
+            EXPECT_TRUE(co_await raw.closed_by_server());
+        }
+        auto client = co_await ws_client::connect(json(server.port()));
+        protocol::echo const ping{"ok"};
+        co_await client.send(ping, 1);
+        auto const [echo, id] = co_await client.receive_as<protocol::echo>();
+        EXPECT_EQ(echo.text, "ok");
+        co_await client.close();
+    });
+    server.stop();
+    EXPECT_EQ(server.metrics().handshake_failures(handshake_failure::too_many_connections), 0u);
+}
+
 TEST(limits, upgrades_from_a_foreign_origin_get_403)
 {
     test_server server;

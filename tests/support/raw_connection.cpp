@@ -153,6 +153,12 @@ asio::awaitable<bool> raw_connection::closed_by_server()
     }
 }
 
+void raw_connection::stop_sending()
+{
+    boost::system::error_code ignored;
+    impl_->transport().socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
 std::string raw_connection::upgrade_request(std::string_view path, std::string_view extra_headers)
 {
     return "GET " + std::string(path) +

@@ -50,6 +50,8 @@ public:
     // True when the server has closed the connection (reads EOF or reset, discarding data; over
     // TLS, a close_notify or the end of TCP).
     boost::asio::awaitable<bool> closed_by_server();
+    // Ends the client's side of the TCP connection (a FIN, no closing handshake), still reading.
+    void stop_sending();
 
     // Sends a WebSocket upgrade request for `path` and reads the 101 (or whatever comes).
     boost::asio::awaitable<http_reply> upgrade(std::string path = "/", std::string extra_headers = {});

@@ -1,0 +1,168 @@
+// The socket closer: a socket handed to it is closed on its thread (the peer sees the end), at
+// once by the caller past the limit or after stop(), and stop() closes whatever still waits.
+// Real sockets on loopback; the thread's close is a stand-in only where a test must hold it.
+#include "net/socket_closer.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <future>
+#include <vector>
+
+namespace coropush::net {
+namespace {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+bool descriptor_open(int fd)
+{
+    return ::fcntl(fd, F_GETFD) != -1;
+}
+
+// Connected pairs over loopback: `server` ends are what a session would hand to the closer.
+class socket_closer_test : public ::testing::Test {
+protected:
+    socket_closer_test() { acceptor_.listen(); }
+
+    struct pair {
+        tcp::socket client;
+        tcp::socket server;
+    };
+    pair connect()
+    {
+        tcp::socket client(io_);
+        client.connect(acceptor_.local_endpoint());
+        // A blocking read below must end within the test's time, whatever happens.
+        timeval limit{10, 0};
+        ::setsockopt(client.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+        return {std::move(client), acceptor_.accept()};
+    }
+
+    // Reads until the server's end is gone: true for the end of the stream, false for anything
+    // else (the receive timeout).
+    static bool sees_end(tcp::socket& client)
+    {
+        std::array<char, 64> buffer{};
+        boost::system::error_code ec;
+        while (!ec)
+            client.read_some(asio::buffer(buffer), ec);
+        return ec == asio::error::eof;
+    }
+
+    asio::io_context io_;
+    tcp::acceptor acceptor_{io_, {asio::ip::address_v4::loopback(), 0}};
+    gauge waiting_{0};
+};
+
+TEST_F(socket_closer_test, closes_a_socket_on_its_thread_and_the_peer_sees_the_end)
+{
+    socket_closer closer(waiting_);
+    auto p = connect();
+    closer.close(p.server);
+    EXPECT_FALSE(p.server.is_open());  // let go of at once, whenever its descriptor is closed
+    EXPECT_TRUE(sees_end(p.client));
+    closer.stop();
+    EXPECT_EQ(waiting_.load(), 0);
+}
+
+TEST_F(socket_closer_test, past_the_limit_the_caller_closes_at_once)
+{
+    socket_closer closer(waiting_, 0);
+    auto p = connect();
+    int const fd = p.server.native_handle();
+    closer.close(p.server);
+    EXPECT_FALSE(p.server.is_open());
+    EXPECT_FALSE(descriptor_open(fd));  // closed by the call itself
+    EXPECT_EQ(waiting_.load(), 0);
+    EXPECT_TRUE(sees_end(p.client));
+}
+
+// The thread's close is held until the test lets it go, so what the closer has in hand is known.
+struct held_closes {
+    std::promise<void> first_taken;
+    std::shared_future<void> released;
+};
+held_closes* held = nullptr;
+void held_close(int fd)
+{
+    if (held->released.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        held->first_taken.set_value();  // the first one (the others wait behind it)
+        held->released.wait();
+    }
+    ::close(fd);
+}
+
+TEST_F(socket_closer_test, counts_what_is_being_closed_and_what_waits_against_the_limit)
+{
+    std::promise<void> release;
+    held_closes h{{}, release.get_future().share()};
+    held = &h;
+    socket_closer closer(waiting_, 2, held_close);
+    std::vector<pair> pairs;
+    for (int i = 0; i < 3; ++i)
+        pairs.push_back(connect());
+    std::vector<int> fds;
+    for (auto& p : pairs)
+        fds.push_back(p.server.native_handle());
+
+    closer.close(pairs[0].server);
+    h.first_taken.get_future().wait();  // in the thread's hands, being closed
+    closer.close(pairs[1].server);      // waits
+    closer.close(pairs[2].server);      // one being closed and one waiting make the limit: at once
+    EXPECT_TRUE(descriptor_open(fds[0]));
+    EXPECT_TRUE(descriptor_open(fds[1]));
+    EXPECT_FALSE(descriptor_open(fds[2]));
+    EXPECT_EQ(waiting_.load(), 2);
+    EXPECT_TRUE(sees_end(pairs[2].client));
+
+    release.set_value();
+    EXPECT_TRUE(sees_end(pairs[0].client));
+    EXPECT_TRUE(sees_end(pairs[1].client));
+    closer.stop();
+    EXPECT_EQ(waiting_.load(), 0);
+    held = nullptr;
+}
+
+TEST_F(socket_closer_test, stop_closes_what_waits_and_the_caller_closes_after_it)
+{
+    socket_closer closer(waiting_);
+    std::vector<pair> pairs;
+    std::vector<int> fds;
+    for (int i = 0; i < 4; ++i) {
+        pairs.push_back(connect());
+        fds.push_back(pairs.back().server.native_handle());
+        closer.close(pairs.back().server);
+    }
+    closer.stop();
+    for (int const fd : fds)
+        EXPECT_FALSE(descriptor_open(fd));
+    EXPECT_EQ(waiting_.load(), 0);
+
+    auto late = connect();
+    int const fd = late.server.native_handle();
+    closer.close(late.server);
+    EXPECT_FALSE(descriptor_open(fd));
+    EXPECT_TRUE(sees_end(late.client));
+    closer.stop();  // again: nothing happens
+}
+
+TEST_F(socket_closer_test, a_socket_already_closed_is_left_alone)
+{
+    socket_closer closer(waiting_);
+    tcp::socket never_opened(io_);
+    closer.close(never_opened);
+    EXPECT_EQ(waiting_.load(), 0);
+}
+
+}  // namespace
+}  // namespace coropush::net
