@@ -109,9 +109,11 @@ TEST_F(socket_closer_test, counts_what_is_being_closed_and_what_waits_against_th
     held = &h;
     socket_closer closer(waiting_, 2, held_close);
     std::vector<pair> pairs;
+    pairs.reserve(3);
     for (int i = 0; i < 3; ++i)
         pairs.push_back(connect());
     std::vector<int> fds;
+    fds.reserve(pairs.size());
     for (auto& p : pairs)
         fds.push_back(p.server.native_handle());
 
@@ -138,6 +140,8 @@ TEST_F(socket_closer_test, stop_closes_what_waits_and_the_caller_closes_after_it
     socket_closer closer(waiting_);
     std::vector<pair> pairs;
     std::vector<int> fds;
+    pairs.reserve(4);
+    fds.reserve(4);
     for (int i = 0; i < 4; ++i) {
         pairs.push_back(connect());
         fds.push_back(pairs.back().server.native_handle());
