@@ -9,6 +9,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +25,36 @@
 #endif
 
 namespace asio = boost::asio;
+
+namespace {
+
+// Every connection is a file descriptor, and a shell's or a service's default soft limit on them
+// is often 1024 (Debian's), well under --max-connections. The soft limit is raised to the hard
+// one, as systemd's documentation asks of programs that need many descriptors (Go's runtime does
+// it for every program); if even the hard limit is short of what --max-connections needs, the
+// log says so once, at start, rather than as accept failures under load.
+void raise_open_file_limit(std::size_t max_connections)
+{
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) != 0)
+        return;
+    if (files.rlim_cur < files.rlim_max) {
+        auto const before = files.rlim_cur;
+        files.rlim_cur = files.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &files) == 0)
+            coropush::log_info(0, "open files: soft limit raised from ", before, " to ", files.rlim_cur);
+        else
+            files.rlim_cur = before;
+    }
+    constexpr rlim_t spare = 64;  // the listener, epoll, timers, the backplane, files being served
+    if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < max_connections + spare)
+        coropush::log_warn(0, "open files: the limit (", files.rlim_cur, ") is below what --max-connections ",
+                           max_connections,
+                           " needs: past it, accepting fails (retried every 100 ms) until a "
+                           "connection ends. Raise the hard limit (ulimit -Hn, systemd's LimitNOFILE)");
+}
+
+}  // namespace
 
 int main(int argc, char** argv)
 {
@@ -43,6 +75,7 @@ int main(int argc, char** argv)
     }
     auto options = parsed.options;
     coropush::logger::set_level(options.log);
+    raise_open_file_limit(options.max_connections);
 
     unsigned const threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
     options.threads = threads;  // the server relies on the exact number (one thread: no strands)

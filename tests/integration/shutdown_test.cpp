@@ -1,6 +1,6 @@
 // Graceful shutdown of the real executable: SIGTERM with clients connected delivers what was
 // queued, closes every session with 1001, reports not-ready meanwhile, and exits 0; a second
-// signal exits at once.
+// signal exits at once. And the executable's start: it raises its limit on open files.
 #include "client/ws_client.hpp"
 #include "support/child_process.hpp"
 #include "support/json_clients.hpp"
@@ -13,7 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
+#include <fstream>
 
 namespace coropush::testing {
 namespace {
@@ -159,6 +162,37 @@ TEST(shutdown, a_second_signal_exits_at_once)
         server.signal(SIGINT);
         int const status = co_await server.wait_for_exit();  // long before the 60 s grace period
         EXPECT_EQ(status, 1);
+    });
+}
+
+// Started from a shell whose soft limit is 256, the server runs with the hard limit, and says so.
+TEST(executable, raises_its_soft_limit_on_open_files_to_the_hard_one)
+{
+    rlimit files{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+    if (files.rlim_max <= 256)
+        GTEST_SKIP() << "the hard limit on open files is " << files.rlim_max << ": nothing to raise";
+    run_client([&]() -> awaitable<void> {
+        auto const executor = co_await boost::asio::this_coro::executor;
+        auto args = server_args({});
+        args.insert(args.begin(), {"-c", R"(ulimit -Sn 256 && exec "$0" "$@")", coropush_executable()});
+        child_process server(executor, "/bin/sh", args);
+        auto const line = co_await server.wait_for_line("open files");
+        EXPECT_NE(line.find("soft limit raised from 256 to " + std::to_string(files.rlim_max)), std::string::npos)
+            << line;
+        co_await server.wait_for_line("listening on");
+        // The process's own account: soft and hard are the same.
+        std::ifstream limits("/proc/" + std::to_string(server.pid()) + "/limits");
+        std::string row;
+        for (std::string each; std::getline(limits, each);)
+            if (each.starts_with("Max open files"))
+                row = each;
+        auto const both = std::to_string(files.rlim_max) + " ";
+        auto const soft = row.find(both);
+        EXPECT_NE(soft, std::string::npos) << row;
+        EXPECT_NE(row.find(both, soft + both.size()), std::string::npos) << row;
+        server.signal(SIGTERM);
+        EXPECT_EQ(co_await server.wait_for_exit(), 0);
     });
 }
 
