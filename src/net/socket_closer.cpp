@@ -38,12 +38,10 @@ std::size_t socket_closer::default_limit() noexcept
 
 void socket_closer::close(boost::asio::ip::tcp::socket& socket) noexcept
 {
-    boost::system::error_code ec;
-    if (!socket.is_open())
+    if (!socket.is_open() || defer(socket))
         return;
-    if (defer(socket))
-        return;
-    socket.close(ec);  // at once: the closer has stopped, or too many wait
+    boost::system::error_code ignored;
+    socket.close(ignored);  // at once: the closer has stopped, or too many wait
 }
 
 bool socket_closer::defer(boost::asio::ip::tcp::socket& socket) noexcept
@@ -85,9 +83,9 @@ void socket_closer::stop() noexcept
 
 void socket_closer::run() noexcept
 {
-    // The lowest priority there is: the closes wait while the io threads have work on this core.
-    // If the system refuses it, the thread runs at the normal priority (then it merely moves the
-    // closes off the io threads).
+    // The lowest priority there is (on Linux, for this thread alone): the closes wait while the io
+    // threads have work on this core. If the system refuses it, the thread runs at the normal
+    // priority (then it merely moves the closes off the io threads).
     sched_param param{};
     if (::sched_setscheduler(0, SCHED_IDLE, &param) != 0)
         log_debug(0, "socket closer: SCHED_IDLE refused; closing at the normal priority");
