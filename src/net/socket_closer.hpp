@@ -10,31 +10,37 @@
 // closes it. So a burst of closes costs the io threads nothing while they have work; it is paid
 // when they are idle, or on another core.
 //
-// The descriptors waiting count against the process's limit on open files, so at most `limit` of
-// them wait (by default half the soft RLIMIT_NOFILE): past that, and after stop(), a socket is
-// closed at once by the caller, as it would be without the closer.
+// Waiting is bounded both ways. The descriptors count against the process's limit on open files,
+// so at most `limit` of them wait (by default half the soft limit). And a peer should get its FIN
+// soon even when every core stays busy and the thread gets almost no time: once the oldest
+// descriptor has waited `max_wait` (a second by default), the next caller closes everything that
+// waits, and its own socket, at once. Past the limit, past the wait, and after stop(), a socket
+// is closed by the caller, as it would be without the closer.
 #pragma once
 
 #include "core/metrics.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <mutex>
 #include <thread>
-#include <vector>
 
 namespace coropush::net {
 
 class socket_closer {
 public:
+    using clock = std::chrono::steady_clock;
     // How the thread closes a descriptor: ::close, or a test's stand-in.
     using close_function = void (*)(int descriptor);
 
     // `waiting` is the gauge that counts the descriptors waiting or being closed
     // (coropush_sockets_closing).
     explicit socket_closer(gauge& waiting, std::size_t limit = default_limit(),
+                           clock::duration max_wait = std::chrono::seconds(1),
                            close_function closing = close_descriptor);
     ~socket_closer();
     socket_closer(socket_closer const&) = delete;
@@ -74,19 +80,23 @@ public:
     static void close_descriptor(int descriptor) noexcept;
 
 private:
-    // Hands the socket's descriptor to the thread; false if it is to be closed at once.
-    bool defer(boost::asio::ip::tcp::socket& socket) noexcept;
+    // Hands the socket's descriptor to the thread: true. False when the caller is to close it
+    // itself, and then, if the oldest waited too long, with everything that waited in `overdue`.
+    bool defer(boost::asio::ip::tcp::socket& socket, std::deque<int>& overdue) noexcept;
+    void closed(int descriptor) noexcept;
     void run() noexcept;
 
     gauge& waiting_;
     std::size_t const limit_;
+    clock::duration const max_wait_;
     close_function const close_;
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::vector<int> descriptors_;  // guarded by mutex_
-    std::size_t in_hand_ = 0;       // guarded by mutex_: taken by the thread, not closed yet
-    bool stopped_ = false;          // guarded by mutex_
-    std::thread thread_;            // started under mutex_ by the first close() that defers
+    std::deque<int> descriptors_;  // guarded by mutex_: oldest first
+    clock::time_point oldest_;     // guarded by mutex_: when the front of descriptors_ came, or before
+    std::size_t in_hand_ = 0;      // guarded by mutex_: taken by the thread, not closed yet
+    bool stopped_ = false;         // guarded by mutex_
+    std::thread thread_;           // started under mutex_ by the first close() that defers
 };
 
 }  // namespace coropush::net

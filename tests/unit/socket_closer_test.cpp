@@ -1,5 +1,6 @@
 // The socket closer: a socket handed to it is closed on its thread (the peer sees the end), at
-// once by the caller past the limit or after stop(), and stop() closes whatever still waits.
+// once by the caller past the limit or after stop(), what waited too long is closed by the next
+// caller, and stop() closes whatever still waits.
 // Real sockets on loopback; the thread's close is a stand-in only where a test must hold it.
 #include "net/socket_closer.hpp"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <vector>
@@ -87,52 +89,94 @@ TEST_F(socket_closer_test, past_the_limit_the_caller_closes_at_once)
     EXPECT_TRUE(sees_end(p.client));
 }
 
-// The thread's close is held until the test lets it go, so what the closer has in hand is known.
+// The thread's first close is held until the test lets it go, so what the closer has in hand is
+// known. Every other close (the thread's later ones, a caller's) goes through at once.
 struct held_closes {
     std::promise<void> first_taken;
     std::shared_future<void> released;
+    std::atomic<bool> holding{true};
 };
 held_closes* held = nullptr;
 void held_close(int fd)
 {
-    if (held->released.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-        held->first_taken.set_value();  // the first one (the others wait behind it)
+    if (held->holding.exchange(false)) {
+        held->first_taken.set_value();
         held->released.wait();
     }
     ::close(fd);
 }
 
-TEST_F(socket_closer_test, counts_what_is_being_closed_and_what_waits_against_the_limit)
+// Three connections; the first one's close is held in the closer's thread from the start.
+class held_closer_test : public socket_closer_test {
+protected:
+    held_closer_test()
+    {
+        held = &closes_;
+        pairs_.reserve(3);
+        fds_.reserve(3);
+        for (int i = 0; i < 3; ++i) {
+            pairs_.push_back(connect());
+            fds_.push_back(pairs_.back().server.native_handle());
+        }
+    }
+    ~held_closer_test() override { held = nullptr; }
+    held_closer_test(held_closer_test const&) = delete;
+    held_closer_test& operator=(held_closer_test const&) = delete;
+    held_closer_test(held_closer_test&&) = delete;
+    held_closer_test& operator=(held_closer_test&&) = delete;
+
+    // Hands the first socket to `closer` and returns once its thread holds it.
+    void hold_the_first(socket_closer& closer)
+    {
+        closer.close(pairs_[0].server);
+        closes_.first_taken.get_future().wait();
+    }
+    void release() { release_.set_value(); }
+
+    std::promise<void> release_;
+    held_closes closes_{{}, release_.get_future().share(), {true}};
+    std::vector<pair> pairs_;
+    std::vector<int> fds_;
+};
+
+TEST_F(held_closer_test, counts_what_is_being_closed_and_what_waits_against_the_limit)
 {
-    std::promise<void> release;
-    held_closes h{{}, release.get_future().share()};
-    held = &h;
-    socket_closer closer(waiting_, 2, held_close);
-    std::vector<pair> pairs;
-    pairs.reserve(3);
-    for (int i = 0; i < 3; ++i)
-        pairs.push_back(connect());
-    std::vector<int> fds;
-    fds.reserve(pairs.size());
-    for (auto& p : pairs)
-        fds.push_back(p.server.native_handle());
-
-    closer.close(pairs[0].server);
-    h.first_taken.get_future().wait();  // in the thread's hands, being closed
-    closer.close(pairs[1].server);      // waits
-    closer.close(pairs[2].server);      // one being closed and one waiting make the limit: at once
-    EXPECT_TRUE(descriptor_open(fds[0]));
-    EXPECT_TRUE(descriptor_open(fds[1]));
-    EXPECT_FALSE(descriptor_open(fds[2]));
+    socket_closer closer(waiting_, 2, std::chrono::hours(1), held_close);
+    hold_the_first(closer);          // being closed
+    closer.close(pairs_[1].server);  // waits
+    closer.close(pairs_[2].server);  // one being closed and one waiting make the limit: at once
+    EXPECT_TRUE(descriptor_open(fds_[0]));
+    EXPECT_TRUE(descriptor_open(fds_[1]));
+    EXPECT_FALSE(descriptor_open(fds_[2]));
     EXPECT_EQ(waiting_.load(), 2);
-    EXPECT_TRUE(sees_end(pairs[2].client));
+    EXPECT_TRUE(sees_end(pairs_[2].client));
 
-    release.set_value();
-    EXPECT_TRUE(sees_end(pairs[0].client));
-    EXPECT_TRUE(sees_end(pairs[1].client));
+    release();
+    EXPECT_TRUE(sees_end(pairs_[0].client));
+    EXPECT_TRUE(sees_end(pairs_[1].client));
     closer.stop();
     EXPECT_EQ(waiting_.load(), 0);
-    held = nullptr;
+}
+
+TEST_F(held_closer_test, what_waited_too_long_is_closed_by_the_next_caller_with_its_own)
+{
+    // Every wait is too long: the thread is held in its first close, as if it got no time.
+    socket_closer closer(waiting_, 100, std::chrono::nanoseconds(0), held_close);
+    hold_the_first(closer);
+    closer.close(pairs_[1].server);  // waits, behind nothing: no one waited before it
+    EXPECT_TRUE(descriptor_open(fds_[1]));
+    closer.close(pairs_[2].server);  // the one waiting is overdue: both closed here
+    EXPECT_FALSE(descriptor_open(fds_[1]));
+    EXPECT_FALSE(descriptor_open(fds_[2]));
+    EXPECT_TRUE(descriptor_open(fds_[0]));
+    EXPECT_EQ(waiting_.load(), 1);
+    EXPECT_TRUE(sees_end(pairs_[1].client));
+    EXPECT_TRUE(sees_end(pairs_[2].client));
+
+    release();
+    EXPECT_TRUE(sees_end(pairs_[0].client));
+    closer.stop();
+    EXPECT_EQ(waiting_.load(), 0);
 }
 
 TEST_F(socket_closer_test, stop_closes_what_waits_and_the_caller_closes_after_it)
