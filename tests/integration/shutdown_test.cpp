@@ -150,9 +150,10 @@ TEST(shutdown, a_second_signal_exits_at_once)
         auto stubborn = co_await raw_connection::connect(port);
         auto const reply = co_await stubborn.upgrade("/");
         require(reply.status == 101, "upgrade");
-        // The 101 reaches us before the server counts the session, which it does once the write
-        // completes: a signal sent in between would find no session to close. A pong comes from
-        // the session's reader, after the count.
+        // Signal once the session is open: a pong comes from its reader. (Signalled right after
+        // the 101, this test failed about 1 run in 40 under TSan, waiting for "closing 1" until
+        // its deadline. The cause was not established: the count in that line is of the slots
+        // reserved when the upgrade is decided, before the 101 is written.)
         co_await stubborn.write(raw_connection::frame(9, "counted?"));
         auto const pong = co_await stubborn.read_frame();
         require(pong.opcode == 10, "pong");
