@@ -59,8 +59,10 @@ void socket_closer::close(boost::asio::ip::tcp::socket& socket) noexcept
 
 bool socket_closer::defer(boost::asio::ip::tcp::socket& socket, std::deque<int>& overdue) noexcept
 {
-    std::lock_guard lock(mutex_);
-    if (stopped_)
+    // Never wait for the lock: the thread that may hold it runs at the lowest priority, and a
+    // busy machine could keep it from letting go for a while. Taken: the caller closes the socket.
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock || stopped_)
         return false;
     auto const now = clock::now();
     if (!descriptors_.empty() && now - oldest_ >= max_wait_) {

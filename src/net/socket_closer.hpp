@@ -14,8 +14,9 @@
 // so at most `limit` of them wait (by default half the soft limit). And a peer should get its FIN
 // soon even when every core stays busy and the thread gets almost no time: once the oldest
 // descriptor has waited `max_wait` (a second by default), the next caller closes everything that
-// waits, and its own socket, at once. Past the limit, past the wait, and after stop(), a socket
-// is closed by the caller, as it would be without the closer.
+// waits, and its own socket, at once. Past the limit, past the wait, after stop(), and when the
+// closer's lock is held at that moment (a caller never waits for a thread of the lowest
+// priority), a socket is closed by the caller, as it would be without the closer.
 #pragma once
 
 #include "core/metrics.hpp"
