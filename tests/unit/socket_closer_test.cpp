@@ -108,6 +108,13 @@ void held_close(int fd)
 
 // Three connections; the first one's close is held in the closer's thread from the start.
 class held_closer_test : public socket_closer_test {
+public:
+    ~held_closer_test() override { held = nullptr; }
+    held_closer_test(held_closer_test const&) = delete;
+    held_closer_test& operator=(held_closer_test const&) = delete;
+    held_closer_test(held_closer_test&&) = delete;
+    held_closer_test& operator=(held_closer_test&&) = delete;
+
 protected:
     held_closer_test()
     {
@@ -119,12 +126,6 @@ protected:
             fds_.push_back(pairs_.back().server.native_handle());
         }
     }
-    ~held_closer_test() override { held = nullptr; }
-    held_closer_test(held_closer_test const&) = delete;
-    held_closer_test& operator=(held_closer_test const&) = delete;
-    held_closer_test(held_closer_test&&) = delete;
-    held_closer_test& operator=(held_closer_test&&) = delete;
-
     // Hands the first socket to `closer` and returns once its thread holds it.
     void hold_the_first(socket_closer& closer)
     {
