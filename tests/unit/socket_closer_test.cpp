@@ -182,7 +182,9 @@ TEST_F(held_closer_test, what_waited_too_long_is_closed_by_the_next_caller_with_
 }
 
 // stop() returns only once every socket handed over is closed (some perhaps by the thread before
-// it); after it, the caller closes at once.
+// it); after it, the caller closes at once. Every connection is made before the first hand-over:
+// a descriptor the thread has closed could otherwise be reused by the next connection, and seem
+// open.
 TEST_F(socket_closer_test, after_stop_every_socket_handed_over_is_closed_and_later_ones_at_once)
 {
     socket_closer closer(waiting_);
@@ -193,12 +195,15 @@ TEST_F(socket_closer_test, after_stop_every_socket_handed_over_is_closed_and_lat
     for (int i = 0; i < 4; ++i) {
         pairs.push_back(connect());
         fds.push_back(pairs.back().server.native_handle());
-        closer.close(pairs.back().server);
     }
+    for (auto& p : pairs)
+        closer.close(p.server);
     closer.stop();
     for (int const fd : fds)
         EXPECT_FALSE(descriptor_open(fd));
     EXPECT_EQ(waiting_.load(), 0);
+    for (auto& p : pairs)
+        EXPECT_TRUE(sees_end(p.client));
 
     auto late = connect();
     int const fd = late.server.native_handle();
