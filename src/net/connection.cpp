@@ -61,10 +61,24 @@ void connection::send(outbound_message message)
     enqueue(std::move(message));
 }
 
+void connection::send_text(std::string_view text)
+{
+    if (ended_ || close_)
+        return;
+    if (queue_.empty() && sent_at_once(text, false))
+        return;
+    queue(text_message(make_payload(std::string(text))));
+}
+
 void connection::enqueue(outbound_message message)
 {
-    if (queue_.empty() && sent_at_once(message))
+    if (queue_.empty() && message.payload && sent_at_once(*message.payload, message.binary))
         return;
+    queue(std::move(message));
+}
+
+void connection::queue(outbound_message message)
+{
     auto const before = queue_.bytes();
     auto const result = queue_.push(std::move(message));
     count_queue_change(before);
@@ -84,12 +98,12 @@ void connection::enqueue(outbound_message message)
     }
 }
 
-bool connection::sent_at_once(outbound_message const& message)
+bool connection::sent_at_once(std::string_view payload, bool binary)
 {
     // Nothing may go around what is queued or being written, nor past a ping or a close frame.
     if (writer_running_ || writer_failed_ || ping_requested_ || close_frame_started_ || !websocket_ || !io_)
         return false;
-    switch (io_->send_now(message)) {
+    switch (io_->send_now(payload, binary)) {
     case session_io::sent_now::no:
         return false;
     case session_io::sent_now::whole:

@@ -50,7 +50,8 @@ public:
     // way: it is taken care of). What the socket does not take (`partly`) is sent by a writer,
     // which the connection then starts.
     enum class sent_now { no, whole, partly };
-    virtual sent_now send_now(outbound_message const& /*message*/) { return sent_now::no; }
+    // The payload is copied if it is taken: the caller may free it once this returns.
+    virtual sent_now send_now(std::string_view /*payload*/, bool /*binary*/) { return sent_now::no; }
 };
 
 // The keep-alive and closing time limits of a WebSocket session (see server_options).
@@ -83,6 +84,7 @@ public:
     bool accepting() const noexcept override { return accepting_.load(std::memory_order_acquire); }  // any thread
     void push_here(outbound_message message) override { send(std::move(message)); }
     void send(outbound_message message) override;
+    void send_text(std::string_view text) override;
     void send_after(clock::duration delay, outbound_message message) override;
     void close(std::uint16_t code, std::string_view reason) override;
     void close(std::uint16_t code, std::string_view reason, std::optional<clock::duration> flush_budget);
@@ -161,8 +163,9 @@ public:
 
 private:
     void enqueue(outbound_message message);
+    void queue(outbound_message message);  // enqueue's slow path: into the queue, for the writer
     // The fast path of enqueue: the message leaves at once (session_io::send_now).
-    bool sent_at_once(outbound_message const& message);
+    bool sent_at_once(std::string_view payload, bool binary);
     // Keeps the server-wide queued_bytes gauge in step with this queue.
     void count_queue_change(std::size_t bytes_before);
     void overflow();

@@ -131,7 +131,7 @@ public:
     }
 
     void start_writer() override;
-    sent_now send_now(outbound_message const& message) override;
+    sent_now send_now(std::string_view payload, bool binary) override;
     // For the reader, when it has answered every request Beast holds: the replies its handler
     // left in the batch (send_now) leave in one write.
     void send_held_replies();
@@ -370,13 +370,12 @@ inline std::size_t whole_message_header(std::array<unsigned char, 10>& header, b
     return 2 + length_bytes;
 }
 
-// The whole frame of `message`: the header, written into `header`, and the payload.
+// The whole frame of a message: the header, written into `header`, and the payload.
 inline std::array<asio::const_buffer, 2> whole_message_frame(std::array<unsigned char, 10>& header,
-                                                             outbound_message const& message)
+                                                             std::string_view payload, bool binary)
 {
-    auto const& payload = *message.payload;
-    auto const header_size = whole_message_header(header, message.binary, payload.size());
-    return {asio::buffer(header.data(), header_size), asio::buffer(payload)};
+    auto const header_size = whole_message_header(header, binary, payload.size());
+    return {asio::buffer(header.data(), header_size), asio::buffer(payload.data(), payload.size())};
 }
 
 // A message for a session with nothing queued or being written and no writer running leaves
@@ -398,15 +397,14 @@ inline std::array<asio::const_buffer, 2> whole_message_frame(std::array<unsigned
 //  - and not for a large message, which the writer hands to the socket without a copy.
 // The connection has checked the rest: nothing queued, no writer, no ping due.
 template <class Transport>
-session_io::sent_now websocket_session<Transport>::send_now(outbound_message const& message)
+session_io::sent_now websocket_session<Transport>::send_now(std::string_view payload, bool binary)
 {
     using layer = batching_stream<session_transport<Transport>>;
     constexpr std::size_t largest = write_batch::limits{}.max_write_held;
-    auto const& payload = *message.payload;
     if (!layer::writes_without_waiting || deflate || payload.size() > largest || !ws.is_open())
         return sent_now::no;
     std::array<unsigned char, 10> header{};
-    auto const frame = whole_message_frame(header, message);
+    auto const frame = whole_message_frame(header, payload, binary);
     auto& batch = ws.next_layer();
     auto& stats = server->stats;
     if (in_handler) {
@@ -467,7 +465,7 @@ bool websocket_session<Transport>::hold_in_batch(outbound_message const& message
     if (deflate || !ws.is_open() || conn->close_frame_sent())
         return false;
     std::array<unsigned char, 10> header{};
-    if (!ws.next_layer().hold_frame(whole_message_frame(header, message)))
+    if (!ws.next_layer().hold_frame(whole_message_frame(header, *message.payload, message.binary)))
         return false;
     auto& stats = server->stats;
     stats.messages_out.fetch_add(1, std::memory_order_relaxed);

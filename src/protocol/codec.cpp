@@ -189,10 +189,16 @@ void envelope_writer::value_field(std::string_view name, json::value const& valu
 
 std::string envelope_writer::finish()
 {
-    append("}}");
+    auto const text = finish_view();
     if (!longer_.empty())
         return std::move(longer_);
-    return std::string(local_.data(), used_);
+    return std::string(text);
+}
+
+std::string_view envelope_writer::finish_view()
+{
+    append("}}");
+    return longer_.empty() ? std::string_view(local_.data(), used_) : std::string_view(longer_);
 }
 
 void envelope_writer::field_name(std::string_view name)

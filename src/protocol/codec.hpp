@@ -8,7 +8,6 @@
 #include "protocol/errc.hpp"
 #include "protocol/messages.hpp"
 
-#include <boost/json/fwd.hpp>
 #include <boost/json/value.hpp>
 #include <boost/mp11/algorithm.hpp>
 
@@ -17,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 
 namespace boost::json {
@@ -45,7 +45,9 @@ decode_result decode_request(std::string_view text);
 // The text of an envelope as `encode` writes it: type, id, then the data's fields in the order
 // given (a message's declared order). It gathers in a buffer on the stack and is copied once into
 // the string finish() returns, continuing on the heap only when it outgrows the buffer: one
-// allocation for most envelopes, and no JSON object built on the way.
+// allocation for most envelopes, and no JSON object built on the way. finish_view() returns the
+// text where it is, for a caller that only copies it (a reply framed straight into the socket's
+// batch): no allocation at all for most envelopes.
 class envelope_writer {
 public:
     envelope_writer(std::string_view type, request_id id);
@@ -54,8 +56,10 @@ public:
     void unsigned_field(std::string_view name, std::uint64_t number);
     void bool_field(std::string_view name, bool flag);
     void value_field(std::string_view name, boost::json::value const& value);
-    // Closes the data and the envelope and returns the text. Called once, last.
+    // Closes the data and the envelope and returns the text. Called once, last (one of the two).
     std::string finish();
+    // The same, as a view of the writer's own buffer: valid while the writer lives.
+    std::string_view finish_view();
 
 private:
     void field_name(std::string_view name);
@@ -97,12 +101,28 @@ void write_field(envelope_writer& out, std::string_view name, T const& value)
 // The envelope of a message: the same text as serializing to_data(message) into it, written
 // straight from the fields.
 template <class Message>
+void write_message(envelope_writer& out, Message const& message)
+{
+    boost::mp11::mp_for_each<detail::fields<Message>>(
+        [&](auto field) { detail::write_field(out, field.name, message.*field.pointer); });
+}
+
+template <class Message>
 std::string encode(Message const& message, request_id id = {})
 {
     envelope_writer out(Message::type, id);
-    boost::mp11::mp_for_each<detail::fields<Message>>(
-        [&](auto field) { detail::write_field(out, field.name, message.*field.pointer); });
+    write_message(out, message);
     return out.finish();
+}
+
+// The same text, lent to `use` (called with a std::string_view valid only during the call)
+// instead of returned in a string of its own.
+template <class Message, class Use>
+void encode_to(Message const& message, request_id id, Use&& use)
+{
+    envelope_writer out(Message::type, id);
+    write_message(out, message);
+    std::forward<Use>(use)(out.finish_view());
 }
 
 std::string encode_error(request_id id, errc code, std::string_view message);

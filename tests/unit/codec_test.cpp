@@ -87,6 +87,10 @@ TEST(codec, envelopes_of_every_length_around_the_stack_buffers_come_out_whole)
             escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
         }
         EXPECT_EQ(encode(echo{text}, 42), prefix + escaped + R"("}})") << "text of " << length << " bytes";
+        // The same text lent from the writer's buffer (a reply's path: encode_to, finish_view).
+        std::string lent;
+        encode_to(echo{text}, 42, [&](std::string_view view) { lent = view; });
+        EXPECT_EQ(lent, prefix + escaped + R"("}})") << "lent text of " << length << " bytes";
     }
 }
 

@@ -20,10 +20,10 @@ public:
     void start_writer() override { ++writers_started; }
     void abort() override { ++aborts; }
     // A session that can write a message without a writer answers `answer` (no: the default).
-    sent_now send_now(outbound_message const& message) override
+    sent_now send_now(std::string_view payload, bool /*binary*/) override
     {
         if (answer != sent_now::no)
-            sent.push_back(*message.payload);
+            sent.emplace_back(payload);
         return answer;
     }
     int writers_started = 0;
@@ -155,6 +155,35 @@ TEST_F(connection_pushes, nothing_is_sent_at_once_while_a_writer_runs)
 
     conn_->send(text_message(make_payload("three")));
     EXPECT_EQ(io_side_.sent, std::vector<std::string>{"three"}) << "the writer is done: idle again";
+}
+
+// send_text: a text the caller only lends (a reply encoded on its stack) takes the same two
+// paths as send, and the one that waits holds a copy of its own.
+TEST_F(connection_pushes, a_lent_text_for_an_idle_session_leaves_at_once_and_one_behind_a_writer_waits_as_a_copy)
+{
+    io_side_.answer = session_io::sent_now::whole;
+    std::string text = "reply";
+    conn_->send_text(text);
+    EXPECT_EQ(io_side_.sent, std::vector<std::string>{"reply"});
+    EXPECT_EQ(io_side_.writers_started, 0);
+    EXPECT_FALSE(conn_->has_queued());
+
+    io_side_.answer = session_io::sent_now::no;
+    conn_->send(text_message(make_payload("push")));  // the session cannot: a writer starts
+    ASSERT_EQ(io_side_.writers_started, 1);
+    text = "second";
+    conn_->send_text(text);
+    text = "overwritten by the caller";
+    EXPECT_EQ(drain(), (std::vector<std::string>{"push", "second"}));
+}
+
+TEST_F(connection_pushes, a_lent_text_after_close_is_dropped)
+{
+    conn_->close(1000, "done");
+    io_side_.answer = session_io::sent_now::whole;
+    conn_->send_text("late");
+    EXPECT_TRUE(io_side_.sent.empty());
+    EXPECT_FALSE(conn_->has_queued());
 }
 
 TEST_F(connection_pushes, a_session_that_cannot_send_at_once_gets_a_writer)
