@@ -75,7 +75,7 @@ TEST(codec, encode_writes_type_then_id_then_data)
 // The envelope is written into a buffer on the stack and moves to the heap when it outgrows it
 // (1 KiB): every length across that edge, with characters that are escaped on the way, comes out
 // whole and in order.
-TEST(codec, envelopes_of_every_length_around_the_stack_buffers_come_out_whole)
+TEST(codec, envelopes_of_every_length_around_the_stack_buffer_come_out_whole_returned_or_lent)
 {
     std::string const prefix = R"({"type":"echo","id":42,"data":{"text":")";
     for (std::size_t length = 900; length <= 2200; ++length) {
