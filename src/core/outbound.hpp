@@ -68,10 +68,14 @@ public:
     virtual std::uint64_t id() const noexcept = 0;
     // Queue a message now.
     virtual void send(outbound_message message) = 0;
-    // The same for a text message whose bytes the caller keeps only until this returns (a reply
-    // encoded on the stack): a connection that can send it at once copies it straight into its
-    // write batch, and only one that must queue it makes it a shared payload.
-    virtual void send_text(std::string_view text) { send(text_message(make_payload(std::string(text)))); }
+    // The same for a message whose bytes the caller keeps only until this returns (a reply
+    // encoded on the stack, an echo of the message being read): a connection that can send it at
+    // once copies it straight into its write batch, and only one that must queue it makes it a
+    // shared payload.
+    virtual void send_copy(std::string_view payload, bool binary)
+    {
+        send(outbound_message{make_payload(std::string(payload)), binary, 0});
+    }
     // Queue a message once `delay` has passed (the demo's notice), counted from when everything
     // queued before it has been written: a reply and a push `delay` later reach the client
     // `delay` apart, even when the reply waited in the queue. Ordered by due time.

@@ -1,8 +1,6 @@
 // The raw echo dialect: a copy of each message goes back with the same opcode.
 #include "demo/echo_dialect.hpp"
 
-#include <string>
-
 namespace coropush::demo {
 
 websocket_endpoint echo_endpoint(server_options const& options)
@@ -14,12 +12,12 @@ websocket_endpoint echo_endpoint(server_options const& options)
 
 void echo_dialect::on_text(std::string_view text)
 {
-    out_.send(outbound_message{make_payload(std::string(text)), false, 0});
+    out_.send_copy(text, false);
 }
 
 void echo_dialect::on_binary(std::string_view data)
 {
-    out_.send(outbound_message{make_payload(std::string(data)), true, 0});
+    out_.send_copy(data, true);
 }
 
 }  // namespace coropush::demo

@@ -61,13 +61,13 @@ void connection::send(outbound_message message)
     enqueue(std::move(message));
 }
 
-void connection::send_text(std::string_view text)
+void connection::send_copy(std::string_view payload, bool binary)
 {
     if (ended_ || close_)
         return;
-    if (queue_.empty() && sent_at_once(text, false))
+    if (queue_.empty() && sent_at_once(payload, binary))
         return;
-    queue(text_message(make_payload(std::string(text))));
+    queue(outbound_message{make_payload(std::string(payload)), binary, 0});
 }
 
 void connection::enqueue(outbound_message message)

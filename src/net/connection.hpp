@@ -84,7 +84,7 @@ public:
     bool accepting() const noexcept override { return accepting_.load(std::memory_order_acquire); }  // any thread
     void push_here(outbound_message message) override { send(std::move(message)); }
     void send(outbound_message message) override;
-    void send_text(std::string_view text) override;
+    void send_copy(std::string_view payload, bool binary) override;
     void send_after(clock::duration delay, outbound_message message) override;
     void close(std::uint16_t code, std::string_view reason) override;
     void close(std::uint16_t code, std::string_view reason, std::optional<clock::duration> flush_budget);

@@ -60,7 +60,7 @@ public:
     template <class Message>
     void reply(Message const& message, protocol::request_id id)
     {
-        protocol::encode_to(message, id, [this](std::string_view text) { out_.send_text(text); });
+        protocol::encode_to(message, id, [this](std::string_view text) { out_.send_copy(text, false); });
     }
     // An error envelope, with the request's id; the connection stays open.
     void fail(protocol::request_id id, protocol::errc code, std::string_view message);

@@ -20,16 +20,19 @@ public:
     void start_writer() override { ++writers_started; }
     void abort() override { ++aborts; }
     // A session that can write a message without a writer answers `answer` (no: the default).
-    sent_now send_now(std::string_view payload, bool /*binary*/) override
+    sent_now send_now(std::string_view payload, bool binary) override
     {
-        if (answer != sent_now::no)
+        if (answer != sent_now::no) {
             sent.emplace_back(payload);
+            sent_binary.push_back(binary);
+        }
         return answer;
     }
     int writers_started = 0;
     int aborts = 0;
     sent_now answer = sent_now::no;
     std::vector<std::string> sent;  // what send_now took
+    std::vector<bool> sent_binary;  // and whether each was binary
 };
 
 class connection_pushes : public ::testing::Test {
@@ -157,14 +160,17 @@ TEST_F(connection_pushes, nothing_is_sent_at_once_while_a_writer_runs)
     EXPECT_EQ(io_side_.sent, std::vector<std::string>{"three"}) << "the writer is done: idle again";
 }
 
-// send_text: a text the caller only lends (a reply encoded on its stack) takes the same two
-// paths as send, and the one that waits holds a copy of its own.
-TEST_F(connection_pushes, a_lent_text_for_an_idle_session_leaves_at_once_and_one_behind_a_writer_waits_as_a_copy)
+// send_copy: a message the caller only lends (a reply encoded on its stack, an echo of the
+// message being read) takes the same two paths as send, and the one that waits holds a copy of
+// its own.
+TEST_F(connection_pushes, a_lent_message_for_an_idle_session_leaves_at_once_and_one_behind_a_writer_waits_as_a_copy)
 {
     io_side_.answer = session_io::sent_now::whole;
     std::string text = "reply";
-    conn_->send_text(text);
-    EXPECT_EQ(io_side_.sent, std::vector<std::string>{"reply"});
+    conn_->send_copy(text, false);
+    conn_->send_copy("\x01\x02", true);
+    EXPECT_EQ(io_side_.sent, (std::vector<std::string>{"reply", "\x01\x02"}));
+    EXPECT_EQ(io_side_.sent_binary, (std::vector<bool>{false, true}));
     EXPECT_EQ(io_side_.writers_started, 0);
     EXPECT_FALSE(conn_->has_queued());
 
@@ -172,16 +178,22 @@ TEST_F(connection_pushes, a_lent_text_for_an_idle_session_leaves_at_once_and_one
     conn_->send(text_message(make_payload("push")));  // the session cannot: a writer starts
     ASSERT_EQ(io_side_.writers_started, 1);
     text = "second";
-    conn_->send_text(text);
+    conn_->send_copy(text, true);
     text = "overwritten by the caller";
-    EXPECT_EQ(drain(), (std::vector<std::string>{"push", "second"}));
+    EXPECT_EQ(conn_->next_message().size(), 4u);  // "push", still the head
+    conn_->message_written();
+    auto const waiting = conn_->next_message();
+    EXPECT_EQ(*waiting.payload, "second");
+    EXPECT_TRUE(waiting.binary);
+    conn_->message_written();
+    conn_->writer_done(false);
 }
 
-TEST_F(connection_pushes, a_lent_text_after_close_is_dropped)
+TEST_F(connection_pushes, a_lent_message_after_close_is_dropped)
 {
     conn_->close(1000, "done");
     io_side_.answer = session_io::sent_now::whole;
-    conn_->send_text("late");
+    conn_->send_copy("late", true);
     EXPECT_TRUE(io_side_.sent.empty());
     EXPECT_FALSE(conn_->has_queued());
 }
