@@ -7,12 +7,24 @@
 // ws_conn::record_arrival_times), not from when this tool got around to reading them: with 10 000
 // clients greeting at once, this one-threaded tool reads many welcomes hundreds of milliseconds
 // after they arrived, and the interval would measure the tool. Over TLS, or if the kernel gives
-// no timestamp, it falls back to the read times.
+// no timestamp, it falls back to the read times, and gaps_from_reads counts those intervals.
+//
+// Linux stamps arriving packets only while some socket wants timestamps, and turns that on for
+// the first one from a deferred work item: until the item has run, messages arrive with none. On
+// a machine this busy that took long enough, in some runs, for the first hundreds of welcomes to
+// come unstamped (and their intervals, from the read times, came out up to ~100 ms short). So timestamps
+// are switched on, and seen to be on, before the first greeting (seed_timestamps_on).
 #include "load/stats.hpp"
 #include "load/task_group.hpp"
 #include "load/workloads.hpp"
+#include "load/ws_conn.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -32,8 +44,9 @@ struct run_state {
     std::uint64_t notices = 0;
     std::uint64_t mismatches = 0;
     std::uint64_t unexpected_closes = 0;
-    latencies notice_delay;  // greeting sent -> notice read
-    latencies notice_gap;    // welcome read -> notice read
+    latencies notice_delay;             // greeting sent -> notice read
+    latencies notice_gap;               // welcome read -> notice read
+    std::uint64_t gaps_from_reads = 0;  // intervals taken from the read times: no kernel timestamp
 };
 
 asio::awaitable<void> demo(ws_conn& conn, std::string const& frame, run_state& state)
@@ -58,8 +71,10 @@ asio::awaitable<void> demo(ws_conn& conn, std::string const& frame, run_state& s
                     if (welcome_arrived && notice_arrived && *notice_arrived != *welcome_arrived)
                         state.notice_gap.add(
                             micros(std::chrono::duration_cast<clock::duration>(*notice_arrived - *welcome_arrived)));
-                    else
+                    else {
                         state.notice_gap.add(micros(now - welcomed));
+                        ++state.gaps_from_reads;
+                    }
                 } else {
                     ++state.mismatches;
                 }
@@ -72,11 +87,74 @@ asio::awaitable<void> demo(ws_conn& conn, std::string const& frame, run_state& s
     conn.drop();
 }
 
+// A UDP socket on loopback that asks for receive timestamps, and so keeps them on while it is
+// open. on() sends it a datagram and tells whether the kernel stamped it on arrival: loopback
+// delivers within the send, so a real stamp is no later than the send's return. (A datagram that
+// arrived unstamped is stamped when it is read instead, which is later; a TCP read gives no stamp.)
+class timestamp_probe {
+public:
+    timestamp_probe()
+        : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0))
+    {
+        int const yes = 1;
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof local;
+        auto* address = reinterpret_cast<sockaddr*>(&local);
+        usable_ = fd_ >= 0 && ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &yes, sizeof yes) == 0 &&
+                  ::bind(fd_, address, sizeof local) == 0 && ::getsockname(fd_, address, &length) == 0 &&
+                  ::connect(fd_, address, sizeof local) == 0;
+    }
+    ~timestamp_probe()
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    timestamp_probe(timestamp_probe const&) = delete;
+    timestamp_probe& operator=(timestamp_probe const&) = delete;
+    timestamp_probe(timestamp_probe&&) = delete;
+    timestamp_probe& operator=(timestamp_probe&&) = delete;
+
+    bool usable() const noexcept { return usable_; }
+    bool on() const noexcept
+    {
+        char byte = 0;
+        if (::send(fd_, &byte, 1, 0) != 1)
+            return false;
+        auto const sent = std::chrono::system_clock::now();
+        std::optional<std::chrono::system_clock::time_point> arrival;
+        return receive_stamped(fd_, &byte, 1, MSG_DONTWAIT, arrival) == 1 && arrival && *arrival <= sent;
+    }
+
+private:
+    int fd_;
+    bool usable_ = false;
+};
+
+// Waits (up to 2 s, checking every millisecond) until the kernel stamps what arrives; false if it
+// never did, and then the intervals fall back to the read times (gaps_from_reads says how many).
+asio::awaitable<bool> seed_timestamps_on(timestamp_probe const& probe)
+{
+    if (!probe.usable())
+        co_return false;
+    asio::steady_timer pause(co_await asio::this_coro::executor);
+    for (int attempt = 0; attempt < 2000; ++attempt) {
+        if (probe.on())
+            co_return true;
+        pause.expires_after(std::chrono::milliseconds(1));
+        co_await pause.async_wait(asio::use_awaitable);
+    }
+    co_return false;
+}
+
 }  // namespace
 
 asio::awaitable<int> run_seed(settings const& s)
 {
     auto executor = co_await asio::this_coro::executor;
+    timestamp_probe const probe;  // held to the end: the timestamps stay on
+    bool const stamped = co_await seed_timestamps_on(probe);
     auto open = co_await open_many(s, s.conns, "");  // no subprotocol: the plain-text dialect
     std::string frame;
     append_frame(frame, text, greeting);
@@ -97,11 +175,13 @@ asio::awaitable<int> run_seed(settings const& s)
     int const rc = state.mismatches > 0 ? 1 : (open.failed > 0 || state.notices < s.conns) ? 3 : 0;
     std::printf("mode=seed clients=%zu open=%zu welcomes=%llu notices=%llu notice_p1_ms=%.1f notice_p50_ms=%.1f "
                 "notice_p99_ms=%.1f notice_max_ms=%.1f gap_p1_ms=%.1f gap_p50_ms=%.1f gap_p99_ms=%.1f gap_max_ms=%.1f "
-                "ramp_s=%.2f mismatches=%llu failed=%zu unexpected_close=%llu cpu_pct=%d rc=%d\n",
+                "timestamps=%s gaps_from_reads=%llu ramp_s=%.2f mismatches=%llu failed=%zu unexpected_close=%llu "
+                "cpu_pct=%d rc=%d\n",
                 s.conns, open.conns.size(), static_cast<unsigned long long>(state.welcomes),
                 static_cast<unsigned long long>(state.notices), p1 / 1000.0, p50 / 1000.0, p99 / 1000.0,
                 state.notice_delay.max() / 1000.0, gap.percentile(1) / 1000.0, gap.percentile(50) / 1000.0,
-                gap.percentile(99) / 1000.0, gap.max() / 1000.0, open.ramp_seconds,
+                gap.percentile(99) / 1000.0, gap.max() / 1000.0, stamped ? "on" : "off",
+                static_cast<unsigned long long>(state.gaps_from_reads), open.ramp_seconds,
                 static_cast<unsigned long long>(state.mismatches), open.failed,
                 static_cast<unsigned long long>(state.unexpected_closes), cpu.percent(), rc);
     if (!open.first_error.empty())

@@ -94,28 +94,40 @@ void ws_conn::record_arrival_times()
     arrival_times_ = !tls_ && ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) == 0;
 }
 
+long receive_stamped(int descriptor, void* data, std::size_t size, int flags,
+                     std::optional<std::chrono::system_clock::time_point>& arrival) noexcept
+{
+    iovec io{data, size};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr message{};
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    auto const n = ::recvmsg(descriptor, &message, flags);
+    arrival.reset();
+    if (n <= 0)
+        return n;
+    for (auto* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec at{};
+            std::memcpy(&at, CMSG_DATA(c), sizeof at);
+            arrival =
+                std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                    std::chrono::seconds(at.tv_sec) + std::chrono::nanoseconds(at.tv_nsec)));
+        }
+    }
+    return n;
+}
+
 asio::awaitable<std::pair<boost::system::error_code, std::size_t>> ws_conn::read_with_arrival_time()
 {
     for (;;) {
         auto const room = buffer_.prepare();
-        iovec io{room.data(), room.size()};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-        msghdr message{};
-        message.msg_iov = &io;
-        message.msg_iovlen = 1;
-        message.msg_control = control;
-        message.msg_controllen = sizeof control;
-        auto const n = ::recvmsg(socket_.native_handle(), &message, MSG_DONTWAIT);
+        std::optional<std::chrono::system_clock::time_point> arrival;
+        auto const n = receive_stamped(socket_.native_handle(), room.data(), room.size(), MSG_DONTWAIT, arrival);
         if (n > 0) {
-            for (auto* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-                    timespec at{};
-                    std::memcpy(&at, CMSG_DATA(c), sizeof at);
-                    last_arrival_ = std::chrono::system_clock::time_point(
-                        std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                            std::chrono::seconds(at.tv_sec) + std::chrono::nanoseconds(at.tv_nsec)));
-                }
-            }
+            last_arrival_ = arrival;  // this read's, or none
             co_return std::pair{boost::system::error_code{}, static_cast<std::size_t>(n)};
         }
         if (n == 0)

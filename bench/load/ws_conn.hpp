@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,6 +28,12 @@ struct target {
     std::string path = "/";
     std::shared_ptr<boost::asio::ssl::context> tls;  // set: wss:// (load/tls_client.hpp)
 };
+
+// recvmsg on `descriptor` (with `flags`) into [data, data + size), and the kernel's receive
+// timestamp of what it read (SO_TIMESTAMPNS, if the socket asks for it) in `arrival`, or empty
+// when there is none. Returns what recvmsg returns.
+long receive_stamped(int descriptor, void* data, std::size_t size, int flags,
+                     std::optional<std::chrono::system_clock::time_point>& arrival) noexcept;
 
 class ws_conn {
 public:
