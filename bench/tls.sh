@@ -2,27 +2,28 @@
 # bench/tls.sh: what TLS costs coropush. In one run, the same release binary twice side by side,
 # plain (ws://) and with --tls-cert/--tls-key (wss://), and each workload against plain and then
 # TLS, back to back: idle RSS per connection (`conns` holding CONNS), `echo` 100x1 and 1000x4
-# (64-byte texts, 10 s), and `churn` (8 workers for 5 s; over TLS every cycle is a full handshake:
-# the tool resumes no sessions). Writes a small table with the ratio TLS/plain, and the server's
+# (64-byte texts, 10 s), `fanout` to 1 000 and 10 000 subscribers (FAN_MSGS publishes each), and
+# `churn` (8 workers for 5 s; over TLS every cycle is a full handshake: the tool resumes no
+# sessions). Writes a small table with the ratio TLS/plain, and the server's
 # CPU time per reply and per cycle, which a shared machine disturbs less than the rates.
 #
-#   bench/tls.sh                 (about 2 minutes, of which the 10 000 TLS handshakes take 20-25 s)
+#   bench/tls.sh                 (about 3 minutes; 10 000 TLS handshakes take 20-25 s, twice)
 #   QUICK=1 bench/tls.sh         reduced sizes, to check the harness
 #
 # As bench/run.sh: the servers pinned to CPU 0 (--threads 1, bench/peers/run-coropush.sh; the one
 # not measured is idle), coropush-bench to CPU 1. The certificate is a throwaway self-signed ECDSA P-256 one (KEY=rsa: RSA 2048) for
 # 127.0.0.1, made in a private temporary directory and removed at the end; the load tool verifies
 # it (--tls-ca), as a real client would.
-# Env: CONNS ECHO_SECONDS CHURN_SECONDS SIZE BASE_PORT KEY OUT
+# Env: CONNS ECHO_SECONDS FAN_MSGS CHURN_SECONDS SIZE BASE_PORT KEY OUT
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 stamp=$(date +%F-%H%M%S)
 
 CONNS=${CONNS:-10000}; ECHO_SECONDS=${ECHO_SECONDS:-10}; CHURN_SECONDS=${CHURN_SECONDS:-5}; SIZE=${SIZE:-64}
-BASE_PORT=${BASE_PORT:-19600}; KEY=${KEY:-ec}; HOLD=8
+FAN_MSGS=${FAN_MSGS:-200}; BASE_PORT=${BASE_PORT:-19600}; KEY=${KEY:-ec}; HOLD=8; FAN_BIG=10000
 if [ "${QUICK:-0}" = 1 ]; then
-  CONNS=1000; ECHO_SECONDS=2; CHURN_SECONDS=2; HOLD=2
+  CONNS=1000; ECHO_SECONDS=2; CHURN_SECONDS=2; HOLD=2; FAN_MSGS=20; FAN_BIG=2000
 fi
 mkdir -p "$here/results"
 OUT=${OUT:-$here/results/tls-$stamp.md}
@@ -76,6 +77,8 @@ for srv in plain tls; do
 done
 for run in "echo100 echo --conns 100 --depth 1 --seconds $ECHO_SECONDS --size $SIZE" \
            "echo1000 echo --conns 1000 --depth 4 --seconds $ECHO_SECONDS --size $SIZE" \
+           "fan1000 fanout --subs 1000 --msgs $FAN_MSGS --size $SIZE" \
+           "fanbig fanout --subs $FAN_BIG --msgs $FAN_MSGS --size $SIZE" \
            "churn churn --workers 8 --seconds $CHURN_SECONDS"; do
   for srv in plain tls; do
     extra=(); [ "$srv" = tls ] && extra=("${tls_args[@]}")
@@ -98,6 +101,9 @@ row() { echo "| $1 | $2 | $3 | $(ratio "$4" "$5") |"; }
 per() { awk -v r="$(v "$1" "$2" "$3")" -v c="${R[$1.$2.srvcpu]:-}" 'BEGIN{ if (r == "-" || r == 0 || c == "") print "-"; else printf "%.1f", c/100/r*1e6 }'; }
 cpu_row() { local p t; p=$(per plain "$2" "$3"); t=$(per tls "$2" "$3"); row "$1" "$p" "$t" "$t" "$p"; }
 echo_cell() { echo "$(k "$(v "$1" "$2" msgs_per_s)") ($(v "$1" "$2" p50_us)/$(v "$1" "$2" p99_us))$(flag "$1" "$2")"; }
+fan_cell() {
+  echo "$(ms "$(v "$1" "$2" p50_us)")/$(ms "$(v "$1" "$2" p99_us)"), $(k "$(v "$1" "$2" deliveries_per_s)")$(flag "$1" "$2")"
+}
 cpu_cell() { echo "${R[$1.$2.srvcpu]:-?}/$(v "$1" "$2" cpu_pct)/${R[$1.$2.machine]:-?}"; }
 {
   echo "# coropush plain against TLS, $stamp"
@@ -120,10 +126,15 @@ cpu_cell() { echo "${R[$1.$2.srvcpu]:-?}/$(v "$1" "$2" cpu_pct)/${R[$1.$2.machin
     "$(v tls echo100 msgs_per_s)" "$(v plain echo100 msgs_per_s)"
   row "echo 1000x4, msg/s (p50/p99 µs)" "$(echo_cell plain echo1000)" "$(echo_cell tls echo1000)" \
     "$(v tls echo1000 msgs_per_s)" "$(v plain echo1000 msgs_per_s)"
+  row "fan-out to 1000: p50/p99 ms, deliveries/s (ratio: p99)" "$(fan_cell plain fan1000)" "$(fan_cell tls fan1000)" \
+    "$(v tls fan1000 p99_us)" "$(v plain fan1000 p99_us)"
+  row "fan-out to $FAN_BIG: p50/p99 ms, deliveries/s (ratio: p99)" "$(fan_cell plain fanbig)" "$(fan_cell tls fanbig)" \
+    "$(v tls fanbig p99_us)" "$(v plain fanbig p99_us)"
   row "churn, cycles/s (TLS: full handshakes/s)" "$(v plain churn cycles_per_s)$(flag plain churn)" \
     "$(v tls churn cycles_per_s)$(flag tls churn)" "$(v tls churn cycles_per_s)" "$(v plain churn cycles_per_s)"
   cpu_row "server CPU per echo 100x1 reply, µs" echo100 msgs_per_s
   cpu_row "server CPU per echo 1000x4 reply, µs" echo1000 msgs_per_s
+  cpu_row "server CPU per delivery, fan-out to $FAN_BIG, µs" fanbig deliveries_per_s
   cpu_row "server CPU per churn cycle, µs" churn cycles_per_s
   row "peak RSS, MiB" "$(awk -v h="${R[plain.hwm]:-0}" 'BEGIN{printf "%.1f", h/1024}')" \
     "$(awk -v h="${R[tls.hwm]:-0}" 'BEGIN{printf "%.1f", h/1024}')" "${R[tls.hwm]:--}" "${R[plain.hwm]:--}"
@@ -131,16 +142,16 @@ cpu_cell() { echo "${R[$1.$2.srvcpu]:-?}/$(v "$1" "$2" cpu_pct)/${R[$1.$2.machin
   echo "CPU share during each run, server / load tool / whole machine (of $(nproc)00 %; above the first two is"
   echo "other work); the server alive at the end:"
   echo
-  echo "| server | echo100 | echo1000 | churn | alive |"
-  echo "|---|---|---|---|---|"
+  echo "| server | echo100 | echo1000 | fan1000 | fan$FAN_BIG | churn | alive |"
+  echo "|---|---|---|---|---|---|---|"
   for s in plain tls; do
-    echo "| $s | $(cpu_cell "$s" echo100) | $(cpu_cell "$s" echo1000) | $(cpu_cell "$s" churn) | ${R[$s.alive]:-?} |"
+    echo "| $s | $(cpu_cell "$s" echo100) | $(cpu_cell "$s" echo1000) | $(cpu_cell "$s" fan1000) | $(cpu_cell "$s" fanbig) | $(cpu_cell "$s" churn) | ${R[$s.alive]:-?} |"
   done
   echo
   echo "The server's VmRSS before \`conns\` and while holding: plain ${R[plain.rss0]:-?} and ${R[plain.rss1]:-?} KiB,"
   echo "TLS ${R[tls.rss0]:-?} and ${R[tls.rss1]:-?} KiB."
   echo
-  raw_lines "plain tls" "conns echo100 echo1000 churn"
+  raw_lines "plain tls" "conns echo100 echo1000 fan1000 fanbig churn"
 } >"$OUT"
 echo "wrote $OUT" >&2
 cat "$OUT"
