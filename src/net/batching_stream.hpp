@@ -30,6 +30,9 @@
 //     written at once, without Beast and without a writer (write_lone_frame): a fan-out's
 //     delivery or a scheduled push to a connection with nothing else to send. What the socket
 //     does not take is held, and leaves with the next write or flush, before anything else.
+//     Where the next layer cannot be written without waiting (TLS), the frame is held and its
+//     flush started at once instead (flush_lone_frame): the write is under way when the call
+//     returns, and a plain callback learns when it is out.
 //  8. The session may also copy a whole frame it framed itself into the open batch
 //     (hold_frame), as if Beast had written it, while the frame fits the batch's bounds and no
 //     write is in flight (what is held may be part of that write: rule 5): the writer while it
@@ -227,7 +230,8 @@ public:
     };
 
     // Rule 7: writes `frame` (a whole WebSocket frame, header and payload) in one non-blocking
-    // gathered write, when the layer is idle and the next layer is a socket (never over TLS).
+    // gathered write, when the layer is idle and the next layer is a socket (over TLS:
+    // flush_lone_frame).
     template <class ConstBufferSequence>
     lone_write write_lone_frame(ConstBufferSequence const& frame, boost::beast::error_code& ec)
     {
@@ -258,6 +262,26 @@ public:
             batch_.hold(rest);
             return lone_write::rest_held;
         }
+    }
+
+    // Rule 7 where the next layer cannot be written without waiting (TLS): holds `frame` (a whole
+    // WebSocket frame) and starts its flush (async_flush), which calls `handler(error_code)` when
+    // it is out; never from inside this call. False, with nothing held and the handler dropped,
+    // when the layer is not idle, the connection has failed, or the frame does not fit a batch:
+    // the caller then writes it another way.
+    template <class ConstBufferSequence, class FlushHandler>
+    bool flush_lone_frame(ConstBufferSequence const& frame, FlushHandler&& handler)
+    {
+        if (writing_ || failed_ || batch_.is_open() || !batch_.empty())
+            return false;
+        batch_.open();
+        if (batch_.plan_for(boost::asio::buffer_size(frame)) != write_batch::plan::hold) {
+            batch_.close();
+            return false;
+        }
+        batch_.hold(frame);
+        async_flush(std::forward<FlushHandler>(handler));
+        return true;
     }
 
 private:

@@ -112,6 +112,9 @@ bool connection::sent_at_once(std::string_view payload, bool binary)
         writer_running_ = true;  // it sends the rest first: whatever is queued next waits for it
         io_->start_writer();
         return true;
+    case session_io::sent_now::writing:
+        writer_running_ = true;  // the write in flight is the writer: whatever is queued next waits for it
+        return true;
     }
     return false;
 }

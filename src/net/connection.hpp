@@ -44,12 +44,14 @@ public:
     // Drop the TCP connection now: every pending operation of the session fails.
     virtual void abort() = 0;
     // A message for a session with nothing queued or being written, and no writer: sent without
-    // starting a writer, when the session can (a plain WebSocket session without
-    // permessage-deflate: see websocket_session::send_now). A push is written now; a reply, from
+    // starting a writer, when the session can (a WebSocket session without permessage-deflate:
+    // see websocket_session::send_now). Over plain TCP a push is written now; a reply, from
     // inside the reader's handler, waits in the batch for the reader to send it (`whole` either
     // way: it is taken care of). What the socket does not take (`partly`) is sent by a writer,
-    // which the connection then starts.
-    enum class sent_now { no, whole, partly };
+    // which the connection then starts. Over TLS a push cannot be written without waiting: its
+    // write starts now and completes later (`writing`); until then it counts as the writer, and
+    // the session calls writer_done, or starts a writer, when it is out.
+    enum class sent_now { no, whole, partly, writing };
     // The payload is copied if it is taken: the caller may free it once this returns.
     virtual sent_now send_now(std::string_view /*payload*/, bool /*binary*/) { return sent_now::no; }
 };
@@ -129,6 +131,13 @@ public:
     void message_written();
     bool take_ping_request() noexcept { return std::exchange(ping_requested_, false); }
     void writer_done(bool failed);
+    // What a writer would find to do now: queued messages, a ping, the close frame. For a write
+    // that was not a writer's (send_now's `writing`), when it is out: work left means a writer
+    // takes over; none, writer_done.
+    bool writer_has_work() const noexcept
+    {
+        return !ended_ && !writer_failed_ && (!queue_.empty() || ping_requested_ || (close_ && !close_frame_started_));
+    }
     // The session holds bytes that only a writer can send (the rest of what the socket did not
     // take): starts one, unless one is running or cannot run.
     void writer_needed() { wake_writer(); }

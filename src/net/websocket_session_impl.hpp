@@ -132,6 +132,8 @@ public:
 
     void start_writer() override;
     sent_now send_now(std::string_view payload, bool binary) override;
+    // Over TLS: the push send_now started writing is out, or failed.
+    void lone_flush_done(beast::error_code ec);
     // For the reader, when it has answered every request Beast holds: the replies its handler
     // left in the batch (send_now) leave in one write.
     void send_held_replies();
@@ -384,13 +386,14 @@ inline std::array<asio::const_buffer, 2> whole_message_frame(std::array<unsigned
 // write, and a writer costs it a coroutine frame, a copy into the batch and rounds through the
 // scheduler.
 //  - A push (a fan-out's delivery, a scheduled push) is written at once, in one non-blocking
-//    write (the layer's rule 7).
+//    write (the layer's rule 7). Over TLS, which cannot be written without waiting, its flush
+//    starts at once instead, and a callback (lone_flush_done) takes the writer's place until it
+//    is out.
 //  - A reply, sent from inside the reader's handler, is held in the batch (rule 8): the reader
 //    sends what is held once it has answered every request Beast has already received
 //    (send_held_replies), so a burst of requests is answered in one write and a lone request at
-//    once.
+//    once. Not over TLS: there the writer sends replies.
 // Only when nothing can be disturbed by a write that bypasses Beast:
-//  - not over TLS (the frame would have to go through the TLS stream, which can block);
 //  - not with permessage-deflate (Beast compresses, with a state shared by every message);
 //  - not while Beast writes (a pong, the close reply: the layer refuses when a write is in flight)
 //    or after a close frame (the connection asks for none then);
@@ -401,12 +404,21 @@ session_io::sent_now websocket_session<Transport>::send_now(std::string_view pay
 {
     using layer = batching_stream<session_transport<Transport>>;
     constexpr std::size_t largest = write_batch::limits{}.max_write_held;
-    if (!layer::writes_without_waiting || deflate || payload.size() > largest || !ws.is_open())
+    if (deflate || payload.size() > largest || !ws.is_open())
         return sent_now::no;
     std::array<unsigned char, 10> header{};
     auto const frame = whole_message_frame(header, payload, binary);
     auto& batch = ws.next_layer();
     auto& stats = server->stats;
+    if constexpr (!layer::writes_without_waiting) {
+        if (in_handler || !batch.flush_lone_frame(frame, [self = this->shared_from_this()](beast::error_code ec) {
+                self->lone_flush_done(ec);
+            }))
+            return sent_now::no;
+        stats.messages_out.fetch_add(1, std::memory_order_relaxed);
+        stats.bytes_out.fetch_add(payload.size(), std::memory_order_relaxed);
+        return sent_now::writing;
+    }
     if (in_handler) {
         batch.open_batch();
         if (!batch.hold_frame(frame)) {
@@ -429,6 +441,22 @@ session_io::sent_now websocket_session<Transport>::send_now(std::string_view pay
     stats.messages_out.fetch_add(1, std::memory_order_relaxed);
     stats.bytes_out.fetch_add(payload.size(), std::memory_order_relaxed);
     return result == layer::lone_write::sent ? sent_now::whole : sent_now::partly;
+}
+
+// Over TLS, a push that send_now started writing is out (or failed): the connection counted it
+// as its writer until now. What was queued meanwhile (or a ping, or a close) goes to a writer,
+// started here; otherwise the connection is idle again. A write error ends the writing as the
+// writer's would: nothing more is written, and the reader, which sees the failure too, ends the
+// session.
+template <class Transport>
+void websocket_session<Transport>::lone_flush_done(beast::error_code ec)
+{
+    server->stats.socket_writes.fetch_add(ws.next_layer().take_writes(), std::memory_order_relaxed);
+    if (!ec && conn->writer_has_work()) {
+        asio::co_spawn(conn->get_executor(), writer(this->shared_from_this()), log_exceptions("writer"));
+        return;
+    }
+    conn->writer_done(static_cast<bool>(ec));
 }
 
 // The replies held by send_now leave in one non-blocking write. A writer started meanwhile (a

@@ -106,6 +106,52 @@ TEST(tls, pipelined_replies_of_every_size_arrive_whole_and_in_order)
     EXPECT_EQ(server.metrics().websocket_sessions_total.load(), 1u);
 }
 
+// A push over TLS leaves without a writer when nothing else is being written: its write starts
+// at once, and the writer's place is taken by a callback until it is out (websocket_session::
+// send_now); what comes meanwhile waits in the queue, and a writer takes over when the write is
+// out. Here the subscribers read nothing until every publish is acknowledged: 8 MB each, more
+// than loopback holds for a reader that does not read with Linux's default limits (a receive
+// buffer of 128 KiB that grows only as the reader reads, a send buffer of at most 4 MiB), so
+// writes stay under way while the next pushes come, and those wait (the queue's limit raised to
+// hold them). Every subscriber then gets every message
+// once and in order, and its session goes on. (Messages of 15,000 bytes: under the 16 KiB a lone
+// frame may be.)
+TEST(tls, pushes_that_come_while_one_is_under_way_reach_every_subscriber_once_and_in_order)
+{
+    constexpr int subscribers = 2;
+    constexpr int messages = 550;
+    auto const text = [](int n) {
+        return std::to_string(n) + ":" + std::string(15'000, static_cast<char>('a' + n % 26));
+    };
+    test_certificates const certificates;
+    auto options = tls_test_options(certificates);
+    options.max_queue_bytes = std::size_t{32} * 1024 * 1024;
+    test_server server(options);
+    run_client(
+        [&]() -> awaitable<void> {
+            auto const connect = wss_options(server.port(), certificates);  // named: GCC 12, CONTRIBUTING.md
+            std::vector<ws_client> subs;
+            subs.reserve(subscribers);
+            for (int i = 0; i < subscribers; ++i)
+                subs.push_back(co_await subscriber(connect, "tls-fan"));
+            auto publisher = co_await ws_client::connect(connect);
+            for (int n = 0; n < messages; ++n)
+                EXPECT_EQ(co_await publish(publisher, "tls-fan", text(n), static_cast<std::uint64_t>(n) + 1),
+                          static_cast<std::uint64_t>(subscribers));
+            for (auto& sub : subs) {
+                for (int n = 0; n < messages; ++n)
+                    EXPECT_TRUE(co_await next_text(sub) == text(n)) << "message " << n;
+                co_await still_open(sub, 2);
+                co_await sub.close();
+            }
+            co_await publisher.close();
+        },
+        std::chrono::seconds(60));
+    server.stop();
+    EXPECT_EQ(server.metrics().deliveries.load(), static_cast<std::uint64_t>(subscribers * messages));
+    EXPECT_EQ(server.metrics().slow_consumer_closes.load(), 0u);
+}
+
 TEST(tls, pages_and_healthz_are_served_over_https)
 {
     test_certificates const certificates;

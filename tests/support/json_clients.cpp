@@ -24,7 +24,12 @@ client::connect_options plain(std::uint16_t port, std::string path)
 
 awaitable<ws_client> subscriber(std::uint16_t port, std::string topic)
 {
-    auto c = co_await ws_client::connect(json(port));
+    return subscriber(json(port), std::move(topic));
+}
+
+awaitable<ws_client> subscriber(client::connect_options options, std::string topic)
+{
+    auto c = co_await ws_client::connect(options);
     protocol::subscribe const request{std::move(topic)};
     co_await c.send(request, 1);
     auto const reply = co_await c.receive_as<protocol::subscribed>();

@@ -15,8 +15,10 @@ namespace coropush::testing {
 client::connect_options json(std::uint16_t port, std::string path = "/");
 client::connect_options plain(std::uint16_t port, std::string path = "/");
 
-// A client subscribed to `topic` (request id 1).
+// A client subscribed to `topic` (request id 1): on a loopback port, JSON dialect, or connected
+// with `options` (over TLS, say).
 boost::asio::awaitable<client::ws_client> subscriber(std::uint16_t port, std::string topic);
+boost::asio::awaitable<client::ws_client> subscriber(client::connect_options options, std::string topic);
 
 // Publishes on `topic` and returns `published.delivered`.
 boost::asio::awaitable<std::uint64_t> publish(client::ws_client& c, std::string topic, std::string text,

@@ -11,6 +11,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -44,12 +45,14 @@ using error_code = boost::system::error_code;
 constexpr auto as_values = asio::as_tuple(asio::use_awaitable);
 
 // A TCP socket that records the size of each write it is asked for, and fails the next one when
-// told to (without touching the socket).
-class recording_socket {
+// told to (without touching the socket). With `WritesNow` false it offers no write that does not
+// wait (no non_blocking, no write_some): the layer then treats it as it treats TLS.
+template <bool WritesNow>
+class basic_recording_socket {
 public:
     using executor_type = tcp::socket::executor_type;
 
-    explicit recording_socket(tcp::socket socket)
+    explicit basic_recording_socket(tcp::socket socket)
         : socket_(std::move(socket))
     {
     }
@@ -80,13 +83,13 @@ public:
     }
 
     template <class Buffers>
-    std::size_t write_some(Buffers const& buffers, error_code& ec)
+    std::size_t write_some(Buffers const& buffers, error_code& ec) requires WritesNow
     {
         writes.push_back(asio::buffer_size(buffers));
         return socket_.write_some(buffers, ec);
     }
 
-    void non_blocking(bool mode, error_code& ec) { socket_.non_blocking(mode, ec); }
+    void non_blocking(bool mode, error_code& ec) requires WritesNow { socket_.non_blocking(mode, ec); }
 
     std::vector<std::size_t> writes;  // the size of each write asked of the socket
     error_code fail_next_write;
@@ -95,14 +98,20 @@ private:
     tcp::socket socket_;
 };
 
+using recording_socket = basic_recording_socket<true>;
+using awaited_socket = basic_recording_socket<false>;
+
 // Found by Beast (through the layer's own teardown) by argument-dependent lookup.
-template <class Handler>
-void async_teardown(beast::role_type role, recording_socket& socket, Handler&& handler)
+template <bool WritesNow, class Handler>
+void async_teardown(beast::role_type role, basic_recording_socket<WritesNow>& socket, Handler&& handler)
 {
     beast::websocket::async_teardown(role, socket.next_layer(), std::forward<Handler>(handler));
 }
 
 using layer = batching_stream<recording_socket>;
+using awaited_layer = batching_stream<awaited_socket>;
+static_assert(layer::writes_without_waiting);
+static_assert(!awaited_layer::writes_without_waiting);
 
 struct connected_pair {
     tcp::socket server;
@@ -472,6 +481,121 @@ TEST(batching_stream, a_lone_frame_after_a_write_error_is_refused_with_that_erro
         error_code ec;
         EXPECT_EQ(stream.write_lone_frame(lone_frame(header, payload), ec), layer::lone_write::refused);
         EXPECT_EQ(ec, asio::error::connection_reset);
+        EXPECT_EQ(stream.next_layer().writes.size(), 1u) << "the socket was not asked again";
+    });
+}
+
+// Rule 7 where the socket cannot be written without waiting (as over TLS): a lone frame is held
+// and its flush started at once; the handler hears when it is out.
+void with_awaited_layer(std::function<asio::awaitable<void>(awaited_layer&, tcp::socket&)> const& body,
+                        int buffer_bytes = 0)
+{
+    run_client([&]() -> asio::awaitable<void> {
+        auto [server, client] = co_await connect_pair(buffer_bytes);
+        awaited_layer stream(std::move(server));
+        co_await body(stream, client);
+    });
+}
+
+// What a flush_lone_frame handler reports, and a timer it cancels, to await it.
+struct flush_report {
+    explicit flush_report(asio::any_io_executor const& ex)
+        : called(ex, asio::steady_timer::time_point::max())
+    {
+    }
+    auto handler()
+    {
+        return [this](error_code ec) {
+            result = ec;
+            called.cancel();
+        };
+    }
+    asio::awaitable<error_code> wait()
+    {
+        if (!result)
+            co_await called.async_wait(as_values);
+        co_return result.value_or(asio::error::operation_aborted);
+    }
+    std::optional<error_code> result;
+    asio::steady_timer called;
+};
+
+TEST(batching_stream, where_the_socket_must_be_awaited_a_lone_frame_leaves_in_one_write_started_at_once)
+{
+    with_awaited_layer([](awaited_layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+        std::string const header = "h:";
+        std::string const payload = "lone";
+        flush_report report(co_await asio::this_coro::executor);
+        EXPECT_TRUE(stream.flush_lone_frame(lone_frame(header, payload), report.handler()));
+        EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{6})) << "under way, header and payload";
+        EXPECT_FALSE(report.result.has_value()) << "the handler is not called from inside the call";
+        EXPECT_FALSE(stream.batch_open()) << "the flush closed the batch";
+        EXPECT_FALSE(co_await report.wait()) << "out, without an error";
+        EXPECT_EQ(co_await read_exactly(client, 6), "h:lone");
+        EXPECT_FALSE(stream.holds_writes());
+        EXPECT_EQ(stream.held_capacity(), 0u);
+        EXPECT_EQ(stream.take_writes(), 1u);
+
+        flush_report again(co_await asio::this_coro::executor);
+        EXPECT_TRUE(stream.flush_lone_frame(lone_frame(header, "next"), again.handler())) << "idle again";
+        EXPECT_FALSE(co_await again.wait());
+        EXPECT_EQ(co_await read_exactly(client, 6), "h:next");
+    });
+}
+
+TEST(batching_stream, where_the_socket_must_be_awaited_a_lone_frame_is_refused_unless_the_layer_is_idle)
+{
+    with_awaited_layer(
+        [](awaited_layer& stream, tcp::socket& client) -> asio::awaitable<void> {
+            std::string const header = "h:";
+            std::string const payload = "lone";
+            flush_report unused(co_await asio::this_coro::executor);
+            stream.open_batch();
+            EXPECT_FALSE(stream.flush_lone_frame(lone_frame(header, payload), unused.handler()))
+                << "a batch is open: the frame would go around it";
+            auto [held, n] = co_await asio::async_write(stream, asio::buffer("held", 4), as_values);
+            EXPECT_FALSE(held);
+            error_code ec;
+            EXPECT_FALSE(stream.flush_now(ec)) << "the socket cannot be written without waiting";
+            EXPECT_FALSE(ec);
+            EXPECT_FALSE(stream.flush_lone_frame(lone_frame(header, payload), unused.handler()))
+                << "the layer holds writes: the frame would go around them";
+
+            auto flush = [&]() -> asio::awaitable<void> {
+                auto [flushed] = co_await stream.async_flush(as_values);
+                require(!flushed, "the flush succeeds once the peer reads");
+            };
+            auto try_lone = [&]() -> asio::awaitable<void> {
+                require(!stream.flush_lone_frame(lone_frame(header, payload), unused.handler()),
+                        "refused: a write is in flight");
+                require(co_await read_exactly(client, 4) == "held", "nothing went around the write in flight");
+            };
+            co_await (flush() && try_lone());
+
+            std::string const too_large(write_batch::limits{}.max_write_held + 1, 'x');
+            EXPECT_FALSE(stream.flush_lone_frame(lone_frame(header, too_large), unused.handler()))
+                << "larger than a batch holds";
+            EXPECT_FALSE(stream.batch_open());
+            EXPECT_FALSE(stream.holds_writes());
+            EXPECT_EQ(stream.next_layer().writes, (std::vector<std::size_t>{4}));
+            EXPECT_FALSE(unused.result.has_value()) << "a refused frame's handler is never called";
+        },
+        8 * 1024);
+}
+
+TEST(batching_stream, where_the_socket_must_be_awaited_a_lone_frame_that_fails_reports_it_and_fails_later_writes)
+{
+    with_awaited_layer([](awaited_layer& stream, tcp::socket& /*client*/) -> asio::awaitable<void> {
+        std::string const header = "h:";
+        std::string const payload = "lone";
+        stream.next_layer().fail_next_write = asio::error::connection_reset;
+        flush_report report(co_await asio::this_coro::executor);
+        EXPECT_TRUE(stream.flush_lone_frame(lone_frame(header, payload), report.handler()));
+        EXPECT_EQ(co_await report.wait(), asio::error::connection_reset);
+        flush_report later(co_await asio::this_coro::executor);
+        EXPECT_FALSE(stream.flush_lone_frame(lone_frame(header, payload), later.handler()));
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer("d", 1), as_values);
+        EXPECT_EQ(ec, asio::error::connection_reset) << "a later write fails with the same error";
         EXPECT_EQ(stream.next_layer().writes.size(), 1u) << "the socket was not asked again";
     });
 }

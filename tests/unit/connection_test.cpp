@@ -147,6 +147,35 @@ TEST_F(connection_pushes, what_the_socket_did_not_take_is_sent_by_a_writer_and_l
     EXPECT_EQ(io_side_.writers_started, 1);
 }
 
+// Over TLS a push's write starts at once and ends later (`writing`): until the session reports it
+// out, it counts as the writer, so what comes next waits in the queue; writer_has_work says
+// whether a writer must then take over (queued messages, the close frame) or none is needed.
+TEST_F(connection_pushes, a_push_whose_write_is_under_way_counts_as_the_writer_until_it_is_out)
+{
+    io_side_.answer = session_io::sent_now::writing;
+    conn_->send(text_message(make_payload("one")));
+    EXPECT_EQ(io_side_.sent, std::vector<std::string>{"one"});
+    EXPECT_TRUE(conn_->writer_running());
+    EXPECT_EQ(io_side_.writers_started, 0) << "no writer: the write is under way";
+    EXPECT_FALSE(conn_->writer_has_work()) << "when it is out, nothing is left for a writer";
+
+    conn_->send(text_message(make_payload("two")));
+    EXPECT_EQ(io_side_.sent, std::vector<std::string>{"one"}) << "not offered: it would go around the write";
+    EXPECT_EQ(io_side_.writers_started, 0);
+    EXPECT_TRUE(conn_->writer_has_work()) << "a writer must take over when the write is out";
+    EXPECT_EQ(drain(), std::vector<std::string>{"two"});  // the writer that took over
+    EXPECT_FALSE(conn_->writer_running());
+
+    conn_->send(text_message(make_payload("three")));
+    EXPECT_EQ(io_side_.sent, (std::vector<std::string>{"one", "three"})) << "idle again: at once";
+    conn_->close(1000, "done");
+    EXPECT_EQ(io_side_.writers_started, 0) << "the write in flight is the writer";
+    EXPECT_TRUE(conn_->writer_has_work()) << "the close frame is left for a writer";
+    conn_->close_frame_started();
+    EXPECT_FALSE(conn_->writer_has_work());
+    conn_->writer_done(false);
+}
+
 TEST_F(connection_pushes, nothing_is_sent_at_once_while_a_writer_runs)
 {
     conn_->send(text_message(make_payload("one")));  // the session could not: a writer runs
