@@ -4,6 +4,7 @@
 #include "auth/bearer_token.hpp"
 #include "auth/same_secret.hpp"
 #include "auth/token_bucket.hpp"
+#include "core/json_numbers.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
@@ -189,6 +190,10 @@ asio::awaitable<http_response> server_api::answer(http_request const& request)
         body = json::parse(request.body(), ec);
         if (ec)
             co_return error_json({http::status::bad_request, "bad_json", "the body is not valid JSON: " + ec.message()},
+                                 version, keep_alive);
+        if (!finite_numbers_only(body))
+            co_return error_json({http::status::bad_request, "bad_json",
+                                  std::string("the body is not valid JSON: ") + non_finite_number_reason},
                                  version, keep_alive);
     }
     if (auto reason = services_.unavailable())

@@ -1,6 +1,8 @@
 // Envelope decoding (with a stable error code per class of bad input) and encoding.
 #include "protocol/codec.hpp"
 
+#include "core/json_numbers.hpp"
+
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serializer.hpp>
@@ -124,6 +126,8 @@ decode_result decode_request(std::string_view text)
     json::value const document = json::parse(text, ec, &arena);
     if (ec)
         return decode_error{{}, errc::invalid_json, "not valid JSON: " + ec.message()};
+    if (!finite_numbers_only(document))
+        return decode_error{{}, errc::invalid_json, std::string("not valid JSON: ") + non_finite_number_reason};
 
     auto const* object = document.if_object();
     if (!object)

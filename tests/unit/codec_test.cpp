@@ -225,6 +225,25 @@ TEST(codec, utf8_prefix_never_splits_a_character_and_always_gives_utf8)
     EXPECT_EQ(utf8_prefix("\xFF", 64), replacement);
 }
 
+// JSON has no infinity: a number too large for a double (which Boost.JSON reads as infinity, and
+// would write out as no JSON parser reads it) makes the message invalid JSON, wherever it is; the
+// largest finite double is still a number.
+TEST(codec, a_number_too_large_for_a_double_is_invalid_json_at_any_depth)
+{
+    for (std::string_view const text : {R"({"type":"publish","id":2,"data":{"topic":"x","data":1e999}})",
+                                        R"({"type":"publish","id":2,"data":{"topic":"x","data":{"a":[1,[2,-1e400]]}}})",
+                                        R"({"type":"echo","id":2,"data":{"text":"x"},"extra":123456789e999})"}) {
+        auto const result = decode_request(text);
+        ASSERT_TRUE(std::holds_alternative<decode_error>(result)) << text;
+        auto const& e = std::get<decode_error>(result);
+        EXPECT_EQ(e.code, errc::invalid_json) << text;
+        EXPECT_NE(e.message.find("infinity"), std::string::npos) << e.message;
+    }
+    auto const largest =
+        decode_request(R"({"type":"publish","id":2,"data":{"topic":"x","data":1.7976931348623157e308}})");
+    EXPECT_FALSE(std::holds_alternative<decode_error>(largest));
+}
+
 TEST(codec, deeply_nested_json_is_refused_not_recursed_into)
 {
     std::string deep(100000, '[');

@@ -251,6 +251,8 @@ TEST_F(server_api_test, every_bad_request_gets_its_status_and_error_code_and_pub
          post("/api/publish", "topic=t", std::string("Bearer ") + key, "application/x-www-form-urlencoded"),
          http::status::unsupported_media_type, "unsupported_media_type"},
         {"not JSON", post("/api/publish", "{topic:"), http::status::bad_request, "bad_json"},
+        {"a number JSON cannot carry", post("/api/publish", R"({"topic":"t","data":{"n":[1e999]}})"),
+         http::status::bad_request, "bad_json"},
         {"not an object", post("/api/publish", "[1]"), http::status::bad_request, "bad_request"},
         {"no topic", post("/api/publish", R"({"text":"x"})"), http::status::bad_request, "bad_request"},
         {"topic not a string", post("/api/publish", R"({"topic":5,"text":"x"})"), http::status::bad_request,
