@@ -107,13 +107,14 @@ http::message_generator admin(http_request const& request, std::string_view path
 {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
+    bool const head = request.method() == http::verb::head;  // every answer but the POST's may be to a HEAD
     if (context.admin_token.empty() || path != "/admin/disconnect")
-        return text_response(http::status::not_found, "not found\n", version, keep_alive);
+        return text_response(http::status::not_found, "not found\n", version, keep_alive, head);
     auto const token = auth::bearer_token(request[http::field::authorization]);
     if (!token || !auth::same_secret(*token, context.admin_token))
-        return text_response(http::status::unauthorized, "missing or wrong bearer token\n", version, keep_alive);
+        return text_response(http::status::unauthorized, "missing or wrong bearer token\n", version, keep_alive, head);
     if (request.method() != http::verb::post) {
-        auto response = text_message(http::status::method_not_allowed, "use POST\n", version, keep_alive);
+        auto response = text_message(http::status::method_not_allowed, "use POST\n", version, keep_alive, head);
         response.set(http::field::allow, "POST");
         return response;
     }

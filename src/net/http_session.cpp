@@ -76,7 +76,14 @@ asio::awaitable<http::message_generator> answer(http_request request, http_route
 {
     if (route == nullptr)
         co_return route_http(request, server.http);
+    bool const head = request.method() == http::verb::head;
     auto response = co_await route->answer(std::move(request));
+    if (head) {
+        // RFC 9110 9.3.2: the header a GET would get, and no body (Content-Length stays, saying
+        // what GET would send): a body here would be read as the start of the next response.
+        response.prepare_payload();
+        response.body().clear();
+    }
     co_return http::message_generator(std::move(response));
 }
 
@@ -151,7 +158,16 @@ serve_requests(Stream stream, connection& conn, session_context& server)
         // limit is set for the header, and the right one checked here.)
         parser.body_limit(std::max(options.max_body_bytes, server.routes.largest_body()));
         auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, nothrow);
-        http_route const* const route = ec ? nullptr : server.routes.route_for(parser.get().target());
+        // A Content-Length over even the largest limit fails the header's read, once the header
+        // is whole: its route is still known, and refuses in its own format.
+        http_route const* const route =
+            !ec || ec == http::error::body_limit ? server.routes.route_for(parser.get().target()) : nullptr;
+        // RFC 9112 6.3: a Transfer-Encoding that does not end in chunked leaves the body's length
+        // unknown. Beast reads such a request as one without a body, and would then take the body
+        // for the next request (request smuggling, behind a proxy that frames it otherwise): 400,
+        // and the connection is closed.
+        if (!ec && parser.get().count(http::field::transfer_encoding) != 0 && !parser.chunked())
+            ec = http::error::bad_transfer_encoding;
         if (!ec) {
             auto const body_limit = route ? route->max_body_bytes : options.max_body_bytes;
             parser.body_limit(body_limit);  // what a chunked body may add up to

@@ -195,6 +195,48 @@ TEST(api, a_body_that_cannot_be_read_gets_a_json_400_and_refusals_count_as_answe
     EXPECT_EQ(server.metrics().api_answers(413), 1u);
 }
 
+// A Content-Length over every limit the server has (the API's, 1 MiB by default, the largest)
+// is refused as the header ends, before the route's own check: still the API's JSON 413, counted.
+TEST(api, a_body_announced_over_every_limit_gets_the_apis_json_413)
+{
+    test_server server(api_options());
+    run_client([&]() -> awaitable<void> {
+        auto connection = co_await raw_connection::connect(server.port());
+        co_await connection.write("POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                  std::string(api_key) +
+                                  "\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n");
+        auto const reply = co_await connection.read_http();
+        EXPECT_EQ(reply.status, 413u);
+        EXPECT_EQ(reply.headers.at("content-type"), "application/json");
+        EXPECT_EQ(error_code_of(reply), "too_large");
+    });
+    EXPECT_EQ(server.metrics().api_answers(413), 1u);
+}
+
+// RFC 9110 9.3.2: an answer to HEAD has no body, or the client reads it as the next response's
+// start. The API's answers (a 405 here, with its JSON error) and the admin endpoint's keep to it:
+// the GET behind each HEAD is answered right after its header.
+TEST(api, answers_to_head_have_no_body_and_the_next_response_follows_them)
+{
+    test_server server(api_options());
+    run_client([&]() -> awaitable<void> {
+        auto connection = co_await raw_connection::connect(server.port());
+        co_await connection.write(
+            "HEAD /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(api_key) +
+            "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            "HEAD /api/nothing HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            "HEAD /admin/disconnect HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        for (unsigned const status : {405u, 401u, 404u}) {
+            auto const head = co_await connection.read_http(true);
+            EXPECT_EQ(head.status, status);
+            EXPECT_NE(head.headers.at("content-length"), "0") << status << ": the length a GET's body would have";
+            auto const next = co_await connection.read_http();
+            EXPECT_EQ(next.status, 200u) << "after the " << status;
+            EXPECT_EQ(next.body, "ok\n") << "after the " << status;
+        }
+    });
+}
+
 TEST(api, while_draining_publishes_get_503)
 {
     auto options = api_options();

@@ -155,6 +155,28 @@ TEST_F(http_fixture, health_readiness_and_metrics_endpoints)
     EXPECT_NE(metrics.body.find("# TYPE coropush_messages_received_total counter"), std::string::npos);
 }
 
+// RFC 9112 6.3: a request whose Transfer-Encoding does not end in chunked has a body of unknown
+// length: 400, and the connection is closed. Read as a request without a body, its body would be
+// taken for the next request (request smuggling): here a GET that must never be answered.
+TEST_F(http_fixture, a_transfer_encoding_that_does_not_end_in_chunked_is_refused_and_the_connection_closed)
+{
+    for (std::string const coding : {"gzip", "identity", "chunked, gzip", "chunkedx"}) {
+        run_client([&]() -> awaitable<void> {
+            auto connection = co_await raw_connection::connect(server_->port());
+            co_await connection.write("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
+                                      "\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+            auto const reply = co_await connection.read_http();
+            EXPECT_EQ(reply.status, 400u) << coding;
+            bool const closed = co_await connection.closed_by_server();
+            EXPECT_TRUE(closed) << coding;
+        });
+    }
+    EXPECT_EQ(server_->metrics().http_requests.load(), 0u) << "the GET in the body was never answered";
+    auto const chunked =
+        request("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
+    EXPECT_EQ(chunked.status, 405u) << "ending in chunked, the body's length is known: the request is answered";
+}
+
 TEST_F(http_fixture, keep_alive_serves_several_requests_on_one_connection)
 {
     run_client([&]() -> awaitable<void> {
