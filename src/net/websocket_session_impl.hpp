@@ -40,6 +40,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <boost/beast/zlib/error.hpp>
 
 #include <algorithm>
 #include <array>
@@ -168,6 +169,54 @@ private:
     connection::io_guard attached_;  // declared last: detached first, before the stream goes
 };
 
+// Fails the connection with a close frame Beast cannot be asked to send: `code` and `reason` (at
+// most 123 bytes), written through the batching layer behind whatever the batch holds and in the
+// same write, then the socket's sending side is shut, so that nothing Beast tries next goes out.
+// When a write is in flight, or the socket would block, the frame cannot be slipped in whole: the
+// connection is dropped instead (also allowed by RFC 6455 7.1.7). Over TLS it is always dropped
+// (the layer refuses): bytes written past the TLS stream would corrupt it, and a synchronous write
+// through it could block the io thread. `violation` says why, for the session's end.
+template <class Transport>
+void fail_past_beast(websocket_stream<Transport>& ws, connection& conn, metrics& stats, std::uint16_t code,
+                     std::string_view reason, std::string const& violation)
+{
+    auto& socket = tcp_socket(ws.next_layer());
+    // A server's close frame: FIN + opcode 8, unmasked, 2-byte code and a short reason.
+    std::string frame{'\x88', static_cast<char>(2 + reason.size()), static_cast<char>(code >> 8),
+                      static_cast<char>(code & 0xff)};
+    frame += reason;
+    boost::system::error_code ec;
+    if (ws.next_layer().write_now(asio::buffer(frame), ec)) {
+        conn.record_end(violation + " (closed with " + std::to_string(code) + ")");
+        stats.close_sent(code);
+        socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        return;
+    }
+    conn.record_end(violation + " (connection dropped)");
+    socket.close(ec);
+}
+
+// The peer's close frame carries a code no endpoint may send: fail the connection with 1002
+// (protocol error) instead of Beast's echo. Beast is about to write its reply (it calls this from
+// inside the read, before writing), so the 1002 frame goes out first, and the echo Beast tries
+// next goes nowhere.
+template <class Transport>
+void refuse_close_code(websocket_stream<Transport>& ws, connection& conn, metrics& stats)
+{
+    fail_past_beast<Transport>(ws, conn, stats, websocket::close_code::protocol_error, "invalid close code",
+                               "protocol violation: close code " + std::to_string(ws.reason().code));
+}
+
+// permessage-deflate: a message whose compressed data does not inflate (an invalid block, a
+// distance past the window, data after the final block). Beast fails the read with zlib's error
+// and marks the stream failed without a close frame, which a browser would report as 1006, an
+// abnormal end, and a client could take for the network's fault. RFC 7692 asks to fail the
+// connection; 1007 (data inconsistent with the message's type) says what happened.
+inline bool inflate_failed(beast::error_code ec)
+{
+    return ec.category() == beast::zlib::make_error_code(beast::zlib::error::general).category();
+}
+
 // Awaits each message and hands it to the dialect. Ends when the connection does: the reader is
 // the one that learns first, because a read is always pending.
 template <class Transport>
@@ -198,7 +247,11 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
             payload = std::string_view(static_cast<char const*>(longer.cdata().data()), longer.size());
         }
         if (ec) {
-            conn.record_end(describe_read_end(ec, ws.reason(), stats));
+            if (inflate_failed(ec))
+                fail_past_beast<Transport>(ws, conn, stats, websocket::close_code::bad_payload,
+                                           "invalid compressed data", "invalid compressed data: " + ec.message());
+            else
+                conn.record_end(describe_read_end(ec, ws.reason(), stats));
             break;
         }
         conn.note_activity();
@@ -507,34 +560,6 @@ bool websocket_session<Transport>::hold_in_batch(outbound_message const& message
 inline bool close_code_allowed_on_the_wire(std::uint16_t code) noexcept
 {
     return code < 5000;
-}
-
-// The peer's close frame carries a code no endpoint may send: fail the connection with 1002
-// (protocol error) instead of Beast's echo. Beast is about to write its reply (it calls this from
-// inside the read, before writing), so the 1002 frame goes out first, through the batching layer,
-// behind whatever the batch holds and in the same write, and the socket's sending side is then
-// shut, so the echo Beast tries next goes nowhere. When a write is in flight, or the socket would
-// block, the frame cannot be slipped in whole: the connection is dropped instead (also allowed by
-// 7.1.7). Over TLS it is always dropped (the layer refuses): bytes written past the TLS stream
-// would corrupt it, and a synchronous write through it could block the io thread.
-template <class Transport>
-void refuse_close_code(websocket_stream<Transport>& ws, connection& conn, metrics& stats)
-{
-    auto const violation = "protocol violation: close code " + std::to_string(ws.reason().code);
-    auto& socket = tcp_socket(ws.next_layer());
-    // A server's close frame: FIN + opcode 8, unmasked, 2-byte code and a short reason.
-    static constexpr char reason[] = "invalid close code";
-    std::string frame{'\x88', static_cast<char>(2 + sizeof reason - 1), '\x03', '\xea'};
-    frame += reason;
-    boost::system::error_code ec;
-    if (ws.next_layer().write_now(asio::buffer(frame), ec)) {
-        conn.record_end(violation + " (closed with 1002)");
-        stats.close_sent(websocket::close_code::protocol_error);
-        socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-        return;
-    }
-    conn.record_end(violation + " (connection dropped)");
-    socket.close(ec);
 }
 
 // The WebSocket handshake, then the session proper: the reader, started as a coroutine of its own.

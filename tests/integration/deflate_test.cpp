@@ -247,6 +247,39 @@ TEST(deflate, a_message_that_inflates_past_the_limit_is_closed_with_1009)
     EXPECT_EQ(server.metrics().closes_sent(1009), 1u);
 }
 
+// Compressed data that does not inflate fails the connection with a close frame saying so
+// (1007), not a bare end of TCP, which a browser reports as 1006, an abnormal end; other sessions
+// go on.
+TEST(deflate, a_message_whose_compressed_data_does_not_inflate_is_closed_with_1007)
+{
+    test_server server(deflate_options());
+    run_client([&]() -> awaitable<void> {
+        // Deflate data with a block of the reserved type 3, then a fixed-Huffman block whose first
+        // symbol is a match (length 3, distance 1) with nothing before it to copy from (zlib:
+        // "invalid block type", "invalid distance too far back").
+        for (std::string const& data : {std::string("\xff\xff\xff\xff\xff"), std::string("\x03\x02\x00", 3)}) {
+            auto c = co_await raw_connection::connect(server.port());
+            auto const reply = co_await c.upgrade("/echo", "Sec-WebSocket-Extensions: permessage-deflate\r\n");
+            require(reply.status == 101, "upgraded");
+            auto compressed = raw_connection::frame(1, data);
+            compressed[0] = static_cast<char>(compressed[0] | 0x40);  // RSV1: the payload is deflated
+            co_await c.write(compressed);
+            auto const close = co_await c.read_frame();
+            EXPECT_EQ(close.opcode, 8);
+            EXPECT_EQ(close.close_code(), 1007);
+            bool const closed = co_await c.closed_by_server();
+            EXPECT_TRUE(closed);
+        }
+        auto j = json(server.port());
+        j.deflate = true;
+        auto good = co_await ws_client::connect(j);
+        co_await still_open(good, 1);
+        co_await good.close();
+    });
+    server.stop();
+    EXPECT_EQ(server.metrics().closes_sent(1007), 2u);
+}
+
 TEST(deflate, is_negotiated_over_wss_and_a_large_compressible_message_comes_back_byte_for_byte)
 {
     test_certificates const certificates;
