@@ -168,6 +168,10 @@ serve_requests(Stream stream, connection& conn, session_context& server)
         // and the connection is closed.
         if (!ec && parser.get().count(http::field::transfer_encoding) != 0 && !parser.chunked())
             ec = http::error::bad_transfer_encoding;
+        // RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host; one without, or with two (which
+        // a proxy in front may read differently), is answered 400.
+        if (!ec && parser.get().version() >= 11 && parser.get().count(http::field::host) != 1)
+            ec = http::error::bad_field;
         if (!ec) {
             auto const body_limit = route ? route->max_body_bytes : options.max_body_bytes;
             parser.body_limit(body_limit);  // what a chunked body may add up to

@@ -177,6 +177,16 @@ TEST_F(http_fixture, a_transfer_encoding_that_does_not_end_in_chunked_is_refused
     EXPECT_EQ(chunked.status, 405u) << "ending in chunked, the body's length is known: the request is answered";
 }
 
+// RFC 9112 3.2: an HTTP/1.1 request without a Host, or with two, is 400 (and the connection
+// closed); HTTP/1.0 has no Host to require.
+TEST_F(http_fixture, an_http_1_1_request_without_exactly_one_host_is_refused)
+{
+    EXPECT_EQ(request("GET /healthz HTTP/1.1\r\n\r\n").status, 400u);
+    EXPECT_EQ(request("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").status, 400u);
+    EXPECT_EQ(request("GET /healthz HTTP/1.0\r\n\r\n").status, 200u);
+    EXPECT_EQ(request("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status, 200u);
+}
+
 TEST_F(http_fixture, keep_alive_serves_several_requests_on_one_connection)
 {
     run_client([&]() -> awaitable<void> {
