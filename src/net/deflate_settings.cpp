@@ -46,12 +46,28 @@ bool lets_server_choose_client_window(std::string_view offer)
     return false;
 }
 
+// Whether an offer asks the server for a window of 8 bits (server_max_window_bits=8). zlib's raw
+// deflate has no 8-bit window (it makes it 9), and Beast answers such an offer with 9, which RFC
+// 7692 7.1.2.1 forbids (the answer may not be larger than the offer): such an offer is declined.
+bool asks_for_an_8_bit_server_window(std::string_view offer)
+{
+    for (auto const& extension : boost::beast::http::ext_list(offer)) {
+        if (!boost::beast::iequals(extension.first, "permessage-deflate"))
+            continue;
+        for (auto const& parameter : extension.second)
+            if (boost::beast::iequals(parameter.first, "server_max_window_bits") &&
+                (parameter.second == "8" || parameter.second == "\"8\""))
+                return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 websocket::permessage_deflate deflate_settings(std::string_view offer, bool context_takeover)
 {
     websocket::permessage_deflate settings;
-    settings.server_enable = true;
+    settings.server_enable = !asks_for_an_8_bit_server_window(offer);
     settings.server_max_window_bits = window_bits;
     // Where the offer does not let the server choose, the RFC forbids naming the client's window
     // and Beast, asked for less than 15 bits, would decline the extension altogether: such a

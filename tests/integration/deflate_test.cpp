@@ -247,6 +247,24 @@ TEST(deflate, a_message_that_inflates_past_the_limit_is_closed_with_1009)
     EXPECT_EQ(server.metrics().closes_sent(1009), 1u);
 }
 
+// RFC 7692 7.1.2.1: an offer of an 8-bit server window, which zlib cannot honour, is declined
+// (Beast would answer with 9, larger than asked): the session goes on uncompressed.
+TEST(deflate, an_offer_of_a_window_the_server_cannot_honour_is_declined)
+{
+    test_server server(deflate_options());
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await raw_connection::connect(server.port());
+        auto const reply =
+            co_await c.upgrade("/echo", "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=8\r\n");
+        require(reply.status == 101, "upgraded");
+        EXPECT_EQ(reply.headers.count("sec-websocket-extensions"), 0u);
+        co_await c.write(raw_connection::frame(1, std::string(4096, 'x')));
+        auto const echo = co_await c.read_frame();
+        EXPECT_FALSE(echo.compressed);
+        EXPECT_EQ(echo.payload, std::string(4096, 'x'));
+    });
+}
+
 // Compressed data that does not inflate fails the connection with a close frame saying so
 // (1007), not a bare end of TCP, which a browser reports as 1006, an abnormal end; other sessions
 // go on.

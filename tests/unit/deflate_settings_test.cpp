@@ -42,5 +42,15 @@ TEST(deflate_settings, the_client_window_is_chosen_only_where_the_offer_lets_the
     EXPECT_EQ(deflate_settings("", false).client_max_window_bits, 15);
 }
 
+// RFC 7692 7.1.2.1: the server's window may not be larger than the offer asks. zlib has no 8-bit
+// window (Beast would answer 9): an offer of 8 is declined; 9 and up are answered as usual.
+TEST(deflate_settings, an_offer_of_an_8_bit_server_window_is_declined)
+{
+    EXPECT_FALSE(deflate_settings("permessage-deflate; server_max_window_bits=8", false).server_enable);
+    EXPECT_FALSE(deflate_settings("permessage-deflate; Server_Max_Window_Bits=\"8\"", false).server_enable);
+    EXPECT_TRUE(deflate_settings("permessage-deflate; server_max_window_bits=9", false).server_enable);
+    EXPECT_TRUE(deflate_settings("permessage-deflate", false).server_enable);
+}
+
 }  // namespace
 }  // namespace coropush::net
