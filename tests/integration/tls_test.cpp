@@ -113,9 +113,8 @@ TEST(tls, pipelined_replies_of_every_size_arrive_whole_and_in_order)
 // than loopback holds for a reader that does not read with Linux's default limits (a receive
 // buffer of 128 KiB that grows only as the reader reads, a send buffer of at most 4 MiB), so
 // writes stay under way while the next pushes come, and those wait (the queue's limit raised to
-// hold them). Every subscriber then gets every message
-// once and in order, and its session goes on. (Messages of 15,000 bytes: under the 16 KiB a lone
-// frame may be.)
+// hold them). Every subscriber then gets every message once and in order, and its session goes
+// on. (Messages of 15,000 bytes: under the 16 KiB a lone frame may be.)
 TEST(tls, pushes_that_come_while_one_is_under_way_reach_every_subscriber_once_and_in_order)
 {
     constexpr int subscribers = 2;
