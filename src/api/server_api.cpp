@@ -152,16 +152,8 @@ asio::awaitable<http_response> server_api::answer(http_request const& request)
 {
     auto const version = request.version();
     auto const keep_alive = request.keep_alive();
-    if (!enabled())
-        co_return error_json(
-            {http::status::not_found, "not_found", "no API here: the server has no API key configured"}, version,
-            keep_alive);
-
-    auto const given = auth::bearer_token(request[http::field::authorization]);
-    if (!given || !auth::same_secret(*given, settings_.key))
-        co_return error_json(
-            {http::status::unauthorized, "unauthorized", "missing or wrong API key (Authorization: Bearer KEY)"},
-            version, keep_alive);
+    if (auto refused = screen(request))
+        co_return std::move(*refused);
     if (!limiter_->try_take())
         co_return error_json({http::status::too_many_requests, "rate_limited", "too many requests for this API key"},
                              version, keep_alive);
@@ -209,6 +201,25 @@ asio::awaitable<http_response> server_api::answer(http_request const& request)
     co_return response;
 }
 
+std::optional<http_response> server_api::screen(http_request const& header) const
+{
+    auto const version = header.version();
+    auto const keep_alive = header.keep_alive();
+    if (!enabled())
+        return error_json({http::status::not_found, "not_found", "no API here: the server has no API key configured"},
+                          version, keep_alive);
+    // Two keys are one too many: which one a proxy in front passes on, or logs, is anyone's guess.
+    if (header.count(http::field::authorization) > 1)
+        return error_json({http::status::bad_request, "bad_request", "more than one Authorization header"}, version,
+                          keep_alive);
+    auto const given = auth::bearer_token(header[http::field::authorization]);
+    if (!given || !auth::same_secret(*given, settings_.key))
+        return error_json(
+            {http::status::unauthorized, "unauthorized", "missing or wrong API key (Authorization: Bearer KEY)"},
+            version, keep_alive);
+    return std::nullopt;
+}
+
 asio::awaitable<api_result> server_api::work(route const& to, std::string_view path, json::value body)
 {
     switch (to.to) {
@@ -248,8 +259,14 @@ http_route server_api::as_route(std::size_t max_body_bytes)
             services_.answered(static_cast<unsigned>(status));
         return error_response(status, code, message, version, false);
     };
+    auto screen_header = [this](http_request const& header) {
+        auto refused = screen(header);
+        if (refused && services_.answered)
+            services_.answered(refused->result_int());
+        return refused;
+    };
     return http_route{"/api/", max_body_bytes, [this](http_request request) { return handle(std::move(request)); },
-                      std::move(refuse)};
+                      std::move(refuse), std::move(screen_header)};
 }
 
 }  // namespace coropush::api

@@ -101,9 +101,15 @@ public:
     // executor (it may wait for a job's strand, or for Redis).
     boost::asio::awaitable<http_response> handle(http_request request);
 
+    // The refusal a request earns by its header alone (no API: 404; more than one Authorization
+    // header: 400; no key or the wrong one: 401), or nothing when it may go on. `handle` checks
+    // the same; the route checks it as the header ends, so that a request without the key is
+    // answered before its body is read, and the server never holds a body for it.
+    std::optional<http_response> screen(http_request const& header) const;
+
     // Its route, for the server's table (core/endpoints.hpp): /api/, bodies up to
-    // `max_body_bytes` (--api-max-body-bytes), refusals as the API's JSON errors, counted as its
-    // answers are.
+    // `max_body_bytes` (--api-max-body-bytes), headers screened, refusals as the API's JSON
+    // errors, counted as its answers are.
     http_route as_route(std::size_t max_body_bytes);
 
 private:

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,11 @@ struct http_route {
     std::function<http_response(boost::beast::http::status status, std::string_view code, std::string_view message,
                                 unsigned version)>
         refuse;
+    // Optional: the answer to a request refused on its header alone, before its body is read
+    // (the server API's 401 for a request without the key), or nothing to read the body and go
+    // on. The body of a request refused so is never held: what of it comes is read and dropped,
+    // and the connection closes after the answer (one without a body keeps its connection).
+    std::function<std::optional<http_response>(http_request const& header)> screen = {};
 };
 
 class endpoints {

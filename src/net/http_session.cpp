@@ -69,6 +69,18 @@ private:
     beast::tcp_stream& transport_;
 };
 
+// A route's answer to a HEAD request: RFC 9110 9.3.2, the header a GET would get, and no body
+// (Content-Length stays, saying what GET would send): a body here would be read as the start of
+// the next response.
+http_response& fit_for(http::verb method, http_response& response)
+{
+    if (method == http::verb::head) {
+        response.prepare_payload();
+        response.body().clear();
+    }
+    return response;
+}
+
 // The answer to a request that is not an upgrade. A registered route (the server API) may wait
 // (for a job's strand, or for Redis), so its answer is awaited; the built-in endpoints and the
 // static files answer at once.
@@ -76,15 +88,36 @@ asio::awaitable<http::message_generator> answer(http_request request, http_route
 {
     if (route == nullptr)
         co_return route_http(request, server.http);
-    bool const head = request.method() == http::verb::head;
+    auto const method = request.method();
     auto response = co_await route->answer(std::move(request));
-    if (head) {
-        // RFC 9110 9.3.2: the header a GET would get, and no body (Content-Length stays, saying
-        // what GET would send): a body here would be read as the start of the next response.
-        response.prepare_payload();
-        response.body().clear();
+    co_return http::message_generator(std::move(fit_for(method, response)));
+}
+
+// After a refusal that left the request's body unread (a body over the limit, a request a route
+// refused on its header): closing the socket with unread data in it would send a reset, and a
+// reset can destroy the refusal before the client has read it (RFC 9112 9.6). So the server
+// stops sending, then reads and drops what the client still sends, until it stops (its FIN, once
+// it has read the answer), up to `limit` bytes or the handshake timeout: a lingering close, as
+// nginx and Apache do it. Nothing is held; the connection closes after it. (Over TLS the server
+// cannot stop sending without a close_notify, which OpenSSL would not read past: the client's
+// own close ends the reading there.)
+template <class Stream>
+asio::awaitable<void> linger(Stream& stream, beast::flat_buffer& buffer, std::size_t limit, session_context& server)
+{
+    auto& transport = beast::get_lowest_layer(stream);
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        beast::error_code ignored;
+        transport.socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
-    co_return http::message_generator(std::move(response));
+    transport.expires_after(server.options.handshake_timeout);
+    std::size_t dropped = buffer.size();
+    buffer.consume(buffer.size());
+    while (dropped <= limit) {
+        auto [ec, bytes] = co_await stream.async_read_some(buffer.prepare(4096), nothrow);
+        if (ec)
+            break;
+        dropped += bytes;
+    }
 }
 
 // A request refused while it was read: in its route's own format (the server API's JSON errors),
@@ -172,6 +205,26 @@ serve_requests(Stream stream, connection& conn, session_context& server)
         // a proxy in front may read differently), is answered 400.
         if (!ec && parser.get().version() >= 11 && parser.get().count(http::field::host) != 1)
             ec = http::error::bad_field;
+        // A route may refuse a request on its header alone (the server API, one without the key):
+        // answered before the body is read, so that such a client cannot make the server hold one.
+        if (!ec && route != nullptr && route->screen) {
+            if (auto refused = route->screen(parser.get())) {
+                server.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
+                bool const body_unread = !parser.is_done();
+                if (body_unread || server.draining.load(std::memory_order_relaxed))
+                    refused->keep_alive(false);
+                bool const keep_alive = refused->keep_alive();
+                log_info(conn.id(), "refused on its header: ", refused->result_int());
+                transport.expires_after(options.handshake_timeout);
+                auto [write_ec, written] = co_await beast::async_write(
+                    stream, http::message_generator(std::move(fit_for(parser.get().method(), *refused))), nothrow);
+                if (!write_ec && body_unread)
+                    co_await linger(stream, buffer, route->max_body_bytes, server);
+                if (write_ec || !keep_alive)
+                    break;
+                continue;
+            }
+        }
         if (!ec) {
             auto const body_limit = route ? route->max_body_bytes : options.max_body_bytes;
             parser.body_limit(body_limit);  // what a chunked body may add up to
@@ -194,7 +247,10 @@ serve_requests(Stream stream, connection& conn, session_context& server)
                 server.stats.handshake_failed(answer->reason);
                 log_info(conn.id(), "bad request (", ec.message(), "): ", static_cast<unsigned>(answer->status));
                 transport.expires_after(options.handshake_timeout);
-                co_await beast::async_write(stream, refusal(*answer, route), nothrow);
+                auto [write_ec, written] = co_await beast::async_write(stream, refusal(*answer, route), nothrow);
+                if (!write_ec && answer->status == http::status::payload_too_large)
+                    co_await linger(stream, buffer, std::max(options.max_body_bytes, server.routes.largest_body()),
+                                    server);
             }
             break;
         }

@@ -133,7 +133,68 @@ TEST(api, without_a_key_the_api_is_not_there)
         co_await connection.write(api_post("/api/publish", R"({"topic":"t","text":"x"})"));
         auto const reply = co_await connection.read_http();
         EXPECT_EQ(reply.status, 404u);
+        // Nor is its body limit: a request there is answered before its body is read.
+        auto announced = api_post("/api/publish", std::string(100'000, ' '));
+        announced.resize(announced.size() - 100'000);
+        auto another = co_await raw_connection::connect(server.port());
+        co_await another.write(announced);
+        auto const large = co_await another.read_http();
+        EXPECT_EQ(large.status, 404u);
+        EXPECT_EQ(large.headers.at("connection"), "close");
     });
+}
+
+// Without the key, a request is refused as its header ends: the server answers before the body
+// comes, and never holds it. The client that sends the body anyway has it read and dropped (its
+// write completes), then sees the connection end.
+TEST(api, a_request_without_the_key_is_answered_before_its_body_comes)
+{
+    test_server server(api_options());
+    run_client([&]() -> awaitable<void> {
+        auto connection = co_await raw_connection::connect(server.port());
+        std::size_t const body_size = 1'000'000;  // within --api-max-body (1 MiB)
+        co_await connection.write("POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                  "Content-Length: " +
+                                  std::to_string(body_size) + "\r\n\r\n");
+        auto const reply = co_await connection.read_http();
+        EXPECT_EQ(reply.status, 401u);
+        EXPECT_EQ(error_code_of(reply), "unauthorized");
+        EXPECT_EQ(reply.headers.at("connection"), "close");
+        co_await connection.write(std::string(body_size, ' '));
+        EXPECT_TRUE(co_await connection.closed_by_server());
+    });
+    EXPECT_EQ(server.metrics().api_answers(401), 1u);
+}
+
+// A refusal of a request without a body keeps the connection, as any answer would.
+TEST(api, a_refused_request_without_a_body_keeps_its_connection)
+{
+    test_server server(api_options());
+    run_client([&]() -> awaitable<void> {
+        auto connection = co_await raw_connection::connect(server.port());
+        co_await connection.write("GET /api/jobs/j1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto const refused = co_await connection.read_http();
+        EXPECT_EQ(refused.status, 401u);
+        EXPECT_EQ(refused.headers.count("connection"), 0u);
+        co_await connection.write(api_post("/api/publish", R"({"topic":"t","text":"x"})"));
+        auto const reply = co_await connection.read_http();
+        EXPECT_EQ(reply.status, 200u);
+    });
+}
+
+// Two Authorization headers are refused: which one a proxy in front passes on is anyone's guess.
+TEST(api, a_request_with_two_authorization_headers_gets_400)
+{
+    test_server server(api_options());
+    run_client([&]() -> awaitable<void> {
+        auto connection = co_await raw_connection::connect(server.port());
+        co_await connection.write(
+            api_post("/api/publish", R"({"topic":"t","text":"x"})", "Authorization: Bearer another-key\r\n"));
+        auto const reply = co_await connection.read_http();
+        EXPECT_EQ(reply.status, 400u);
+        EXPECT_EQ(error_code_of(reply), "bad_request");
+    });
+    EXPECT_EQ(server.metrics().api_answers(200), 0u);
 }
 
 TEST(api, a_client_that_expects_100_continue_gets_it_then_the_answer)
@@ -187,7 +248,8 @@ TEST(api, a_body_that_cannot_be_read_gets_a_json_400_and_refusals_count_as_answe
         EXPECT_EQ(error_code_of(reply), "bad_request");
 
         auto large = co_await raw_connection::connect(server.port());
-        co_await large.write("POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+        co_await large.write("POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(api_key) +
+                             "\r\nContent-Length: 5000\r\n\r\n");
         auto const too_large = co_await large.read_http();
         EXPECT_EQ(too_large.status, 413u);
     });

@@ -172,6 +172,32 @@ TEST(tls, pages_and_healthz_are_served_over_https)
     });
 }
 
+// An API request without the key is answered as its header ends; over TLS too, the body the
+// client sends anyway is read and dropped until the client closes (its write completes), and the
+// server's close follows.
+TEST(tls, a_request_refused_on_its_header_has_its_body_dropped_before_the_close)
+{
+    test_certificates const certificates;
+    auto options = tls_test_options(certificates);
+    options.api_key = "the-tls-tests-api-key";
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto https = co_await raw_connection::connect_tls(server.port(), certificates.ca_file().string());
+        std::size_t const body_size = 1'000'000;  // within --api-max-body (1 MiB)
+        co_await https.write("POST /api/publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                             "Content-Length: " +
+                             std::to_string(body_size) + "\r\n\r\n");
+        auto const reply = co_await https.read_http();
+        EXPECT_EQ(reply.status, 401u);
+        EXPECT_EQ(reply.headers.at("connection"), "close");
+        co_await https.write(std::string(body_size, ' '));
+        https.stop_sending();  // as a client does once it has read a Connection: close answer
+        bool const closed = co_await https.closed_by_server();
+        EXPECT_TRUE(closed);
+    });
+    EXPECT_EQ(server.metrics().api_answers(401), 1u);
+}
+
 TEST(tls, plain_http_to_the_tls_port_is_refused_by_the_handshake_and_counted)
 {
     test_certificates const certificates;
