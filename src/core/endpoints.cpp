@@ -39,17 +39,29 @@ void endpoints::add(http_route route)
     http_.push_back(std::move(route));
 }
 
+namespace {
+
+// Whether `offered` (a comma-separated list) names `subprotocol`. Exactly: subprotocol names are
+// case-sensitive (RFC 6455 4.1 compares them as strings), and a browser fails a connection whose
+// answer is not one of its offers byte for byte (Beast's token_list::exists ignores case).
+bool offers_subprotocol(std::string_view offered, std::string_view subprotocol)
+{
+    boost::beast::http::token_list offers{offered};
+    return std::any_of(offers.begin(), offers.end(), [subprotocol](auto const& offer) { return offer == subprotocol; });
+}
+
+}  // namespace
+
 websocket_endpoint const* endpoints::websocket_at(std::string_view path, std::string_view offered) const
 {
     websocket_endpoint const* without_subprotocol = nullptr;
-    boost::beast::http::token_list offers{offered};  // (its exists() is not const)
     for (auto const& endpoint : websocket_) {
         if (std::find(endpoint.paths.begin(), endpoint.paths.end(), path) == endpoint.paths.end())
             continue;
         if (endpoint.subprotocol.empty()) {
             if (without_subprotocol == nullptr)
                 without_subprotocol = &endpoint;
-        } else if (offers.exists(endpoint.subprotocol)) {
+        } else if (offers_subprotocol(offered, endpoint.subprotocol)) {
             return &endpoint;
         }
     }

@@ -70,7 +70,7 @@ public:
 
     // The endpoint at `path` for a client offering `offered` (the Sec-WebSocket-Protocol header,
     // a comma-separated list): the first endpoint, in the order added, whose subprotocol the
-    // client offers, else the path's endpoint without one. Nothing when the path has none (404),
+    // client offers (case-sensitive), else the path's endpoint without one. Nothing when the path has none (404),
     // or when it has only subprotocol endpoints and the client offers none of them.
     websocket_endpoint const* websocket_at(std::string_view path, std::string_view offered) const;
     bool has_websocket_path(std::string_view path) const;

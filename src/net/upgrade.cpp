@@ -40,6 +40,20 @@ std::optional<std::string_view> target_path(std::string_view target)
     return std::string_view(parsed->encoded_path());
 }
 
+// Every Sec-WebSocket-Protocol line of the request as one list: the header may come on several
+// lines, which mean the same as one line with all of their values (RFC 6455 11.3.4).
+std::string offered_subprotocols(http_request const& request)
+{
+    std::string offered;
+    auto const [first, last] = request.equal_range(http::field::sec_websocket_protocol);
+    for (auto line = first; line != last; ++line) {
+        if (!offered.empty())
+            offered += ", ";
+        offered += line->value();
+    }
+    return offered;
+}
+
 }  // namespace
 
 std::variant<accepted_upgrade, refused_upgrade>
@@ -48,8 +62,7 @@ decide_upgrade(http_request const& request, std::string const& client_address, s
     auto const& options = server.options;
     auto const path = target_path(request.target());
 
-    auto const* endpoint =
-        path ? server.routes.websocket_at(*path, request[http::field::sec_websocket_protocol]) : nullptr;
+    auto const* endpoint = path ? server.routes.websocket_at(*path, offered_subprotocols(request)) : nullptr;
     if (endpoint == nullptr) {
         if (path && server.routes.has_websocket_path(*path))
             return refuse(http::status::bad_request, "none of the offered subprotocols is spoken at this path",
@@ -57,9 +70,14 @@ decide_upgrade(http_request const& request, std::string const& client_address, s
         return refuse(http::status::not_found, "no WebSocket endpoint at this path", handshake_failure::not_found);
     }
 
-    if (!valid_websocket_key(request[http::field::sec_websocket_key]))
-        return refuse(http::status::bad_request, "missing or malformed Sec-WebSocket-Key",
+    if (request.count(http::field::sec_websocket_key) != 1 ||
+        !valid_websocket_key(request[http::field::sec_websocket_key]))
+        return refuse(http::status::bad_request, "missing, repeated or malformed Sec-WebSocket-Key",
                       handshake_failure::bad_request);
+    // One Origin at most (RFC 6454 7.3): with two, the check would pass on the one it reads while
+    // a proxy in front, or the application behind, may read the other.
+    if (request.count(http::field::origin) > 1)
+        return refuse(http::status::bad_request, "more than one Origin header", handshake_failure::bad_request);
 
     auto const origin = request[http::field::origin];
     if (endpoint->check_origin && !origin_allowed(origin, request[http::field::host], options.allowed_origins)) {

@@ -129,6 +129,9 @@ TEST(bad_input, malformed_upgrades_get_http_errors_not_dropped_sockets)
              "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\nearly frame bytes",
              400},
             {"GARBAGE\r\n\r\n", 400},
+            // Headers that must come once: two keys, two origins.
+            {raw_connection::upgrade_request("/", "Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n"), 400},
+            {raw_connection::upgrade_request("/", "Origin: http://127.0.0.1\r\nOrigin: http://evil.example\r\n"), 400},
         };
         for (auto const& a : attempts) {
             auto connection = co_await raw_connection::connect(server.port());
@@ -140,6 +143,25 @@ TEST(bad_input, malformed_upgrades_get_http_errors_not_dropped_sockets)
         // And the server still accepts a proper client afterwards.
         auto client = co_await ws_client::connect(json(server.port()));
         co_await client.close();
+    });
+}
+
+// A subprotocol is chosen by its exact name (a browser fails a connection whose answer differs
+// from its offer, in case too), and an offer may come on several header lines (RFC 6455 11.3.4).
+TEST(bad_input, subprotocols_are_matched_exactly_and_across_header_lines)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto shouting = co_await raw_connection::connect(server.port());
+        auto const plain = co_await shouting.upgrade("/", "Sec-WebSocket-Protocol: COROPUSH.V1\r\n");
+        EXPECT_EQ(plain.status, 101u);
+        EXPECT_EQ(plain.headers.count("sec-websocket-protocol"), 0u) << "the plain demo, which names none";
+
+        auto two_lines = co_await raw_connection::connect(server.port());
+        auto const json =
+            co_await two_lines.upgrade("/", "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: coropush.v1\r\n");
+        EXPECT_EQ(json.status, 101u);
+        EXPECT_EQ(json.headers.at("sec-websocket-protocol"), "coropush.v1");
     });
 }
 

@@ -53,6 +53,7 @@ TEST(endpoints, the_offered_subprotocol_chooses_and_no_offer_falls_back_to_the_p
     EXPECT_EQ(table_name_at(table, "/ws", "coropush.v2"), "plain") << "v2 is not served at /ws";
     EXPECT_EQ(table_name_at(table, "/", ""), "plain");
     EXPECT_EQ(table_name_at(table, "/", "mqtt"), "plain") << "an offer the path does not speak";
+    EXPECT_EQ(table_name_at(table, "/", "COROPUSH.V1"), "plain") << "names are case-sensitive";
     EXPECT_EQ(table_name_at(table, "/echo", "coropush.v1"), "echo");
     EXPECT_EQ(table_name_at(table, "/nowhere", ""), "(none)");
     EXPECT_FALSE(table.has_websocket_path("/nowhere"));
