@@ -14,6 +14,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/url/parse.hpp>
 
 namespace coropush::net {
 namespace asio = boost::asio;
@@ -68,6 +69,26 @@ public:
 private:
     beast::tcp_stream& transport_;
 };
+
+// RFC 9112 3.2.2: a server accepts a request target in absolute form ("GET http://host/page"),
+// which clients send to proxies, and some to servers; its authority stands for the Host header.
+// Rewritten here to the origin form the routes and endpoints know ("/page", Host: host). Other
+// targets are left as they are, for the routes to refuse (the asterisk form, garbage: 404).
+void to_origin_form(http_request& header)
+{
+    auto const target = header.target();
+    if (target.empty() || target.front() == '/')
+        return;
+    auto const parsed = boost::urls::parse_absolute_uri(target);
+    if (!parsed || !parsed->has_authority() || parsed->encoded_host().empty() ||
+        (parsed->scheme_id() != boost::urls::scheme::http && parsed->scheme_id() != boost::urls::scheme::https))
+        return;
+    std::string origin_form = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
+    if (parsed->has_query())
+        origin_form.append("?").append(parsed->encoded_query());
+    header.set(http::field::host, parsed->encoded_host_and_port());
+    header.target(origin_form);
+}
 
 // A route's answer to a HEAD request: RFC 9110 9.3.2, the header a GET would get, and no body
 // (Content-Length stays, saying what GET would send): a body here would be read as the start of
@@ -191,6 +212,9 @@ serve_requests(Stream stream, connection& conn, session_context& server)
         // limit is set for the header, and the right one checked here.)
         parser.body_limit(std::max(options.max_body_bytes, server.routes.largest_body()));
         auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, nothrow);
+        bool const one_host = parser.get().count(http::field::host) == 1;
+        if (!ec || ec == http::error::body_limit)
+            to_origin_form(parser.get());
         // A Content-Length over even the largest limit fails the header's read, once the header
         // is whole: its route is still known, and refuses in its own format.
         http_route const* const route =
@@ -203,7 +227,7 @@ serve_requests(Stream stream, connection& conn, session_context& server)
             ec = http::error::bad_transfer_encoding;
         // RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host; one without, or with two (which
         // a proxy in front may read differently), is answered 400.
-        if (!ec && parser.get().version() >= 11 && parser.get().count(http::field::host) != 1)
+        if (!ec && parser.get().version() >= 11 && !one_host)
             ec = http::error::bad_field;
         // A route may refuse a request on its header alone (the server API, one without the key):
         // answered before the body is read, so that such a client cannot make the server hold one.

@@ -148,7 +148,7 @@ TEST(bad_input, malformed_upgrades_get_http_errors_not_dropped_sockets)
 
 // A subprotocol is chosen by its exact name (a browser fails a connection whose answer differs
 // from its offer, in case too), and an offer may come on several header lines (RFC 6455 11.3.4).
-TEST(bad_input, subprotocols_are_matched_exactly_and_across_header_lines)
+TEST(bad_input, subprotocols_are_matched_exactly_across_header_lines_and_absolute_targets)
 {
     test_server server;
     run_client([&]() -> awaitable<void> {
@@ -162,6 +162,13 @@ TEST(bad_input, subprotocols_are_matched_exactly_and_across_header_lines)
             co_await two_lines.upgrade("/", "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: coropush.v1\r\n");
         EXPECT_EQ(json.status, 101u);
         EXPECT_EQ(json.headers.at("sec-websocket-protocol"), "coropush.v1");
+
+        // A target in absolute form reaches the same endpoint (RFC 9112 3.2.2).
+        auto absolute = co_await raw_connection::connect(server.port());
+        auto const also_json =
+            co_await absolute.upgrade("http://127.0.0.1/ws", "Sec-WebSocket-Protocol: coropush.v1\r\n");
+        EXPECT_EQ(also_json.status, 101u);
+        EXPECT_EQ(also_json.headers.at("sec-websocket-protocol"), "coropush.v1");
     });
 }
 

@@ -187,6 +187,20 @@ TEST_F(http_fixture, an_http_1_1_request_without_exactly_one_host_is_refused)
     EXPECT_EQ(request("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n").status, 200u);
 }
 
+// RFC 9112 3.2.2: a server accepts a target in absolute form; it is served as its path and query,
+// its authority standing for the Host.
+TEST_F(http_fixture, a_target_in_absolute_form_is_served_as_its_path)
+{
+    auto const script = get("http://127.0.0.1/app.js");
+    EXPECT_EQ(script.status, 200u);
+    EXPECT_EQ(script.body, "export const x = 1;");
+    EXPECT_EQ(get("http://example.com").body, "<!doctype html><title>home</title>") << "no path: /";
+    EXPECT_EQ(get("https://example.com:8443/sub/?x=1").body, "sub page");
+    EXPECT_EQ(get("ftp://127.0.0.1/app.js").status, 404u) << "not HTTP";
+    EXPECT_EQ(request("GET http://a/healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n").status, 400u)
+        << "two Hosts are still two";
+}
+
 TEST_F(http_fixture, keep_alive_serves_several_requests_on_one_connection)
 {
     run_client([&]() -> awaitable<void> {
