@@ -94,4 +94,8 @@ public:
 // True for what new_job_id makes: 32 lower-case hex digits (anything else is no job's id).
 bool well_formed_job_id(std::string_view id) noexcept;
 
+// The message of an unknown_job error about `id`: "no job ID"; for what is not a job id, no echo
+// of it (a client's string of any length, back in the error).
+std::string no_job_message(std::string_view id);
+
 }  // namespace coropush::jobs

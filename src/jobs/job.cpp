@@ -149,7 +149,7 @@ void job::watch(std::shared_ptr<push_target> watcher, std::uint64_t after_seq, p
     // Everything goes through the watcher's push from this strand, in this order, so the client
     // sees: job_resumed, the events it missed, then the live stream, with no gap or duplicate.
     auto const first_kept = history_.empty() ? last_seq_ + 1 : history_.front().seq;
-    bool const complete = after_seq + 1 >= first_kept;
+    bool const complete = after_seq >= first_kept - 1;  // (first_kept >= 1; after_seq + 1 could wrap)
     watcher->push(text_message(wire_.resumed(protocol::job_resumed{id_, last_seq_, complete}, id)));
     if (complete) {
         for (auto const& e : history_)

@@ -46,6 +46,13 @@ bool well_formed_job_id(std::string_view id) noexcept
            std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
+std::string no_job_message(std::string_view id)
+{
+    if (well_formed_job_id(id))
+        return "no job " + std::string(id);
+    return "no job: not a job id (32 lower-case hex digits)";
+}
+
 namespace {
 
 // A backend's report and a status read, run on the job's strand (see job_manager::report).
@@ -199,7 +206,7 @@ std::variant<std::shared_ptr<job>, job_refusal> job_manager::find_for(std::strin
 {
     auto j = find(job_id);
     if (!j)
-        return job_refusal{protocol::errc::unknown_job, "no job " + job_id};
+        return job_refusal{protocol::errc::unknown_job, no_job_message(job_id)};
     if (limits_.owners_only && !j->user().empty() && j->user() != user)
         return job_refusal{protocol::errc::forbidden, "job " + job_id + " belongs to another user"};
     return j;
@@ -274,7 +281,7 @@ asio::awaitable<std::variant<backend_job_status, job_refusal>> job_manager::repo
 {
     auto j = find_backend_job(job_id);
     if (!j)
-        co_return job_refusal{protocol::errc::unknown_job, "no job " + job_id};
+        co_return job_refusal{protocol::errc::unknown_job, no_job_message(job_id)};
     // The job's state belongs to its strand: the report runs there, and the answer comes back.
     auto on_strand = report_on_strand(j, std::move(update));
     co_return co_await asio::co_spawn(j->get_executor(), std::move(on_strand), asio::use_awaitable);
@@ -284,7 +291,7 @@ asio::awaitable<std::variant<backend_job_status, job_refusal>> job_manager::stat
 {
     auto j = find_backend_job(job_id);
     if (!j)
-        co_return job_refusal{protocol::errc::unknown_job, "no job " + job_id};
+        co_return job_refusal{protocol::errc::unknown_job, no_job_message(job_id)};
     auto on_strand = status_on_strand(j);
     co_return co_await asio::co_spawn(j->get_executor(), std::move(on_strand), asio::use_awaitable);
 }

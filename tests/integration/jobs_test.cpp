@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace coropush::testing {
 namespace {
 using namespace std::chrono_literals;
@@ -114,6 +116,12 @@ TEST(jobs, unknown_job_ids_are_errors)
         auto const resume_error = co_await c.receive_as<protocol::error>();
         EXPECT_EQ(resume_error.first.code, "unknown_job");
         EXPECT_EQ(resume_error.second, 2u);
+        // What is not a job id is not echoed back: a client's string of any length.
+        protocol::job_resume const long_id{std::string(10'000, 'x'), 0};
+        co_await c.send(long_id, 3);
+        auto const long_error = co_await c.receive_as<protocol::error>();
+        EXPECT_EQ(long_error.first.code, "unknown_job");
+        EXPECT_EQ(long_error.first.message.find("xxx"), std::string::npos) << long_error.first.message;
         co_await c.close();
     });
 }
@@ -192,6 +200,34 @@ TEST(jobs, a_finished_job_can_be_resumed_within_retention_and_is_forgotten_after
             for (int i = 0; i < 3; ++i)
                 co_await c.receive_envelope();
         }
+        co_await c.close();
+    });
+}
+
+// A resume from past the last event replays nothing (2^64-1, plus one, once wrapped to zero, and
+// the last event was replayed).
+TEST(jobs, a_resume_past_the_last_event_replays_nothing)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await ws_client::connect(json(server.port()));
+        auto const job_id = co_await start(c, job(2, 1), 1);
+        for (int i = 0; i < 2; ++i)
+            co_await c.receive_as<protocol::job_progress>();
+        co_await c.receive_as<protocol::job_done>();
+        for (std::uint64_t const after :
+             {std::uint64_t{3}, std::uint64_t{1000}, std::numeric_limits<std::uint64_t>::max()}) {
+            protocol::job_resume const past{job_id, after};
+            co_await c.send(past, 2);
+            auto const resumed = co_await c.receive_as<protocol::job_resumed>();
+            EXPECT_EQ(resumed.first.last_seq, 3u);
+            EXPECT_TRUE(resumed.first.replayed);
+        }
+        protocol::job_resume const last_one{job_id, 2};
+        co_await c.send(last_one, 3);
+        auto const resumed = co_await c.receive_as<protocol::job_resumed>();  // so the three replayed nothing
+        EXPECT_EQ(resumed.second, 3u);
+        co_await c.receive_as<protocol::job_done>();
         co_await c.close();
     });
 }

@@ -14,6 +14,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace coropush::testing {
 namespace {
 using namespace std::chrono_literals;
@@ -134,7 +136,20 @@ TEST(redis_jobs, a_job_created_on_one_node_is_watched_resumed_and_cancelled_from
             auto const final_state = co_await resume(later, job, 32, 4);
             EXPECT_EQ(final_state.last_seq, 33u);
             (void)co_await later.receive_as<protocol::job_failed>();
-            for (auto* client : {&page, &watcher, &again, &later})
+
+            // Resumed from past its last event, through Redis: nothing is replayed (a large seq
+            // used to reach the stream's range as a number written with an exponent, an error).
+            auto past = co_await ws_client::connect(json(b.port()));
+            for (std::uint64_t const after :
+                 {std::uint64_t{33}, std::uint64_t{1'000'000'000'000'000}, std::numeric_limits<std::uint64_t>::max()}) {
+                auto const nothing_more = co_await resume(past, job, after, 5);
+                EXPECT_EQ(nothing_more.last_seq, 33u);
+                EXPECT_TRUE(nothing_more.replayed);
+            }
+            auto const last_one = co_await resume(past, job, 32, 6);  // so the three replayed nothing
+            EXPECT_EQ(last_one.last_seq, 33u);
+            (void)co_await past.receive_as<protocol::job_failed>();
+            for (auto* client : {&page, &watcher, &again, &later, &past})
                 co_await client->close();
         },
         true, with_api_key);

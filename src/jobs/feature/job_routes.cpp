@@ -97,7 +97,7 @@ asio::awaitable<api::api_result> report_job(jobs::backend_jobs& jobs, job_path c
     if (auto const* e = std::get_if<api_error>(&update))
         co_return *e;
     if (!jobs::well_formed_job_id(to.job_id))
-        co_return job_error({protocol::errc::unknown_job, "no job " + to.job_id});
+        co_return job_error({protocol::errc::unknown_job, jobs::no_job_message(to.job_id)});
     auto pending = jobs.report(to.job_id, std::get<jobs::backend_report>(std::move(update)));
     auto reported = co_await std::move(pending);
     if (auto const* refusal = std::get_if<jobs::job_refusal>(&reported))
@@ -115,7 +115,7 @@ asio::awaitable<api::api_result> report_job(jobs::backend_jobs& jobs, job_path c
 asio::awaitable<api::api_result> job_status(jobs::backend_jobs& jobs, job_path const& to)
 {
     if (!jobs::well_formed_job_id(to.job_id))
-        co_return job_error({protocol::errc::unknown_job, "no job " + to.job_id});
+        co_return job_error({protocol::errc::unknown_job, jobs::no_job_message(to.job_id)});
     auto found = co_await jobs.status(to.job_id);
     if (auto const* refusal = std::get_if<jobs::job_refusal>(&found))
         co_return job_error(*refusal);

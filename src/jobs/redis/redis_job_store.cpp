@@ -124,6 +124,9 @@ if op == 'resume' then
   local first = redis.call('XRANGE', events, '-', '+', 'COUNT', 1)
   local first_kept = last + 1
   if #first > 0 then first_kept = tonumber(string.match(first[1][1], '%d+$')) end
+  -- Past the last event: nothing to replay (and an ID built from a large number would be written
+  -- with an exponent, which XRANGE refuses).
+  if after >= last then return reply('ok', 1, {}) end
   if after + 1 >= first_kept then
     return reply('ok', 1, redis.call('XRANGE', events, '0-' .. (after + 1), '+'))
   end
@@ -313,7 +316,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
         auto a = read_answer(std::move(reply));
         abandoned(id, a);
         if (a.status == "unknown")
-            return job_refusal{protocol::errc::unknown_job, "no job " + id};
+            return job_refusal{protocol::errc::unknown_job, jobs::no_job_message(id)};
         return a;
     }
 
@@ -417,7 +420,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
             abandoned(id, a);
             if (a.status == "unknown") {
                 push_error(*p.who.target, p.id, protocol::errc::unknown_job,
-                           p.catch_up ? "job " + id + " is gone: Redis no longer knows it" : "no job " + id);
+                           p.catch_up ? "job " + id + " is gone: Redis no longer knows it" : jobs::no_job_message(id));
             } else if (a.status == "forbidden") {
                 stats.forbidden_operations.fetch_add(1, std::memory_order_relaxed);
                 push_error(*p.who.target, p.id, protocol::errc::forbidden, "job " + id + " belongs to another user");
@@ -534,7 +537,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
         if (a.status == "ok")
             requester->push(text_message(wire.cancelling(protocol::job_cancelling{id}, request)));
         else if (a.status == "unknown")
-            push_error(*requester, request, protocol::errc::unknown_job, "no job " + id);
+            push_error(*requester, request, protocol::errc::unknown_job, jobs::no_job_message(id));
         else if (a.status == "forbidden")
             push_error(*requester, request, protocol::errc::forbidden, "job " + id + " belongs to another user");
         else
@@ -656,7 +659,7 @@ void redis_job_store::resume(std::string job_id, std::string user, std::uint64_t
         if (s->stopped)
             return;
         if (!jobs::well_formed_job_id(id)) {
-            s->push_error(*watcher, request_id, protocol::errc::unknown_job, "no job " + id);
+            s->push_error(*watcher, request_id, protocol::errc::unknown_job, jobs::no_job_message(id));
             return;
         }
         if (!s->link.healthy()) {
@@ -676,7 +679,7 @@ void redis_job_store::cancel(std::string job_id, std::string user, std::shared_p
         if (s->stopped)
             return;
         if (!jobs::well_formed_job_id(id)) {
-            s->push_error(*requester, request_id, protocol::errc::unknown_job, "no job " + id);
+            s->push_error(*requester, request_id, protocol::errc::unknown_job, jobs::no_job_message(id));
             return;
         }
         asio::co_spawn(s->strand, s->run_cancel(std::move(id), std::move(user), std::move(requester), request_id),
