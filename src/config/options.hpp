@@ -46,6 +46,7 @@ struct server_options {
     std::size_t max_header_bytes = std::size_t{8} * 1024;    // larger HTTP headers get 431
     std::size_t max_body_bytes = std::size_t{16} * 1024;     // larger HTTP bodies get 413
     std::size_t max_connections = 10000;                     // upgrades past it get 503
+    std::size_t max_http_connections = 10000;                // connections not yet upgraded; past it, accepting waits
     // Origins an upgrade is accepted from; others get 403. Empty: the default policy of
     // net/origin_policy.hpp (no Origin, the server's own origin, or a localhost origin).
     std::vector<std::string> allowed_origins;

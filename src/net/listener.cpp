@@ -11,13 +11,28 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
+#include <utility>
 
 namespace coropush::net {
 namespace asio = boost::asio;
 
 asio::awaitable<void> listen(std::shared_ptr<session_context> server)
 {
+    bool paused = false;
     for (;;) {
+        // --max-http-connections: while that many connections are still in their HTTP part (a
+        // flood of clients that send nothing, or trickle), new ones wait in the kernel's backlog
+        // rather than each taking memory here. Checked every 10 ms while full, which only an
+        // overload makes it.
+        while (server->http_slots_full() && !server->stopped()) {
+            if (!std::exchange(paused, true))
+                log_warn(0, server->http_connections(),
+                         " connections not yet upgraded (--max-http-connections): accepting paused");
+            asio::steady_timer pause(server->control, std::chrono::milliseconds(10));
+            co_await pause.async_wait(nothrow);
+        }
+        if (std::exchange(paused, false))
+            log_info(0, "accepting again");
         // Each connection lives on one shard (server_shards.hpp: a strand per io thread, none
         // needed on a single io thread): its coroutines never run concurrently with each other,
         // while the shards run in parallel on --threads io threads.
@@ -36,7 +51,8 @@ asio::awaitable<void> listen(std::shared_ptr<session_context> server)
         auto const executor = socket.get_executor();
         // The session owns the socket (moved into its frame). `detached` would lose an exception,
         // so the completion handler logs it: an exception here means a bug, not a bad client.
-        asio::co_spawn(executor, run_session(std::move(socket), server, shard), log_exceptions("session"));
+        asio::co_spawn(executor, run_session(std::move(socket), server, shard, server->take_http_slot()),
+                       log_exceptions("session"));
     }
     log_info(0, "no longer accepting connections");
 }

@@ -67,11 +67,12 @@ asio::awaitable<bool> tls_handshake(tls_stream& stream, connection& conn, sessio
 //    reader runs on by itself. `Stream` is the plain tcp_stream or the TLS stream.
 template <class Stream>
 asio::awaitable<void> serve(Stream stream, std::shared_ptr<connection> conn, std::shared_ptr<session_context> server,
-                            connection_registry::entry listed)
+                            connection_registry::entry listed, session_context::http_slot& http_slot)
 {
     // (clang-tidy 14 takes the co_awaits of a coroutine template for uses of the parameter moved
     // below: a false positive.)
     auto upgrade = co_await serve_http(std::move(stream), *conn, *server);  // NOLINT(bugprone-use-after-move)
+    http_slot.release();  // a WebSocket session now, or about to end: no longer in the HTTP part
     if (!upgrade)
         co_return;
     co_await run_websocket(std::move(*upgrade), conn, std::move(server), std::move(listed));
@@ -79,7 +80,8 @@ asio::awaitable<void> serve(Stream stream, std::shared_ptr<connection> conn, std
 
 }  // namespace
 
-asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<session_context> server, std::size_t shard)
+asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<session_context> server, std::size_t shard,
+                                  session_context::http_slot http_slot)
 {
     // Everything this connection uses is owned by this coroutine's frame (the socket, the
     // connection state) or kept alive by it (`server`, which serve gets a copy of: this frame's
@@ -96,14 +98,14 @@ asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<session_co
     socket.set_option(tcp::no_delay(true), ignored);  // small pushes go out now, not after Nagle's delay
 
     if (!server->tls) {
-        co_await serve(beast::tcp_stream(std::move(socket)), conn, server, std::move(listed));
+        co_await serve(beast::tcp_stream(std::move(socket)), conn, server, std::move(listed), http_slot);
         co_return;
     }
     // 0. With --tls-cert, TLS first, with the certificate loaded last (a reload on SIGHUP
     //    changes it for connections accepted afterwards; this one keeps what it starts with).
     tls_stream stream(std::move(socket), *server->tls->current());
     if (co_await tls_handshake(stream, *conn, *server))
-        co_await serve(std::move(stream), conn, server, std::move(listed));
+        co_await serve(std::move(stream), conn, server, std::move(listed), http_slot);
 }
 
 }  // namespace coropush::net

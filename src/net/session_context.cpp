@@ -82,6 +82,23 @@ void session_context::release_websocket()
         last_session_ended();
 }
 
+session_context::http_slot session_context::take_http_slot() noexcept
+{
+    http_count_.fetch_add(1, std::memory_order_relaxed);
+    return http_slot(this);
+}
+
+bool session_context::http_slots_full() const noexcept
+{
+    return http_count_.load(std::memory_order_relaxed) >= options.max_http_connections;
+}
+
+void session_context::http_slot::release() noexcept
+{
+    if (auto* state = std::exchange(state_, nullptr))
+        state->http_count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
 std::optional<session_context::address_slot> session_context::try_reserve_address(std::string address)
 {
     if (options.max_connections_per_ip == 0)

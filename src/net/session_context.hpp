@@ -121,6 +121,34 @@ public:
     // With no cap, every session gets an empty slot and nothing is counted or locked.
     std::optional<address_slot> try_reserve_address(std::string address);
 
+    // A connection's place among those not yet upgraded (in the TLS handshake or at HTTP
+    // requests), counted against --max-http-connections: taken by the listener as it accepts,
+    // released once the connection is a WebSocket session or ends (any thread). While they are
+    // all taken, the listener stops accepting (new clients wait in the kernel's backlog): what
+    // the HTTP part may hold is bounded by the cap times its header and body limits.
+    class http_slot {
+    public:
+        explicit http_slot(session_context* s)
+            : state_(s)
+        {
+        }
+        http_slot(http_slot&& other) noexcept
+            : state_(std::exchange(other.state_, nullptr))
+        {
+        }
+        http_slot(http_slot const&) = delete;
+        http_slot& operator=(http_slot const&) = delete;
+        http_slot& operator=(http_slot&&) = delete;
+        ~http_slot() { release(); }
+        void release() noexcept;
+
+    private:
+        session_context* state_;
+    };
+    http_slot take_http_slot() noexcept;
+    bool http_slots_full() const noexcept;
+    std::size_t http_connections() const noexcept { return http_count_.load(std::memory_order_relaxed); }
+
     // The admin endpoint's action: close (1012) or drop every WebSocket session; returns how many.
     std::size_t disconnect_all(bool drop) const;
 
@@ -137,6 +165,7 @@ private:
 
     std::atomic<std::uint64_t> next_id_{1};
     std::atomic<std::size_t> websocket_count_{0};
+    std::atomic<std::size_t> http_count_{0};
     std::atomic<bool> stopped_{false};
     std::mutex address_mutex_;
     auth::connection_cap sessions_per_address_;  // guarded by address_mutex_

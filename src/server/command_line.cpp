@@ -291,6 +291,10 @@ std::vector<option_spec> const& options_table()
         t.push_back(size("max-body", "largest HTTP request body (larger: 413)", &o::max_body_bytes, 0, 64 * mib));
         t.push_back(number<std::size_t>("max-connections", "WebSocket sessions at once (more: 503)",
                                         &o::max_connections, 1, 10'000'000));
+        t.push_back(number<std::size_t>("max-http-connections",
+                                        "connections not yet upgraded (TLS handshake, HTTP requests) at once; "
+                                        "while there are this many, new ones wait to be accepted",
+                                        &o::max_http_connections, 1, 10'000'000));
         t.push_back({"allow-origin", "ORIGIN", "accept upgrades from this Origin only (repeatable; * for any)",
                      [](o& opts, std::string_view v) -> problem {
                          if (v.empty())

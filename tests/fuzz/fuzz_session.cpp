@@ -199,7 +199,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
 
     bool session_done = false;
     bool client_done = false;
-    asio::co_spawn(f.state->shards.executor(shard), coropush::net::run_session(std::move(server_side), f.state, shard),
+    asio::co_spawn(f.state->shards.executor(shard),
+                   coropush::net::run_session(std::move(server_side), f.state, shard, f.state->take_http_slot()),
                    [&](std::exception_ptr e) {
                        if (e)
                            std::abort();  // the session's edge must not throw on any input
