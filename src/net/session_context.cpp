@@ -69,13 +69,7 @@ std::optional<session_context::websocket_slot> session_context::try_reserve_webs
     return websocket_slot(this);
 }
 
-session_context::websocket_slot::~websocket_slot()
-{
-    if (state_)
-        state_->release_websocket();
-}
-
-void session_context::release_websocket()
+void session_context::release_websocket() noexcept
 {
     auto const before = websocket_count_.fetch_sub(1, std::memory_order_acq_rel);
     if (before == 1 && draining.load(std::memory_order_acquire))
@@ -93,10 +87,9 @@ bool session_context::http_slots_full() const noexcept
     return http_count_.load(std::memory_order_relaxed) >= options.max_http_connections;
 }
 
-void session_context::http_slot::release() noexcept
+void session_context::release_http() noexcept
 {
-    if (auto* state = std::exchange(state_, nullptr))
-        state->http_count_.fetch_sub(1, std::memory_order_relaxed);
+    http_count_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 std::optional<session_context::address_slot> session_context::try_reserve_address(std::string address)

@@ -73,25 +73,40 @@ public:
     queue_limits outbound_limits() const noexcept;
     session_timing timing() const noexcept;
 
-    // A WebSocket session slot, counted against --max-connections; released by its destructor.
-    class websocket_slot {
+private:
+    void release_websocket() noexcept;
+    void release_http() noexcept;
+
+public:
+    // A place counted against one of the server's limits, given back by `Release` when the slot
+    // is destroyed (or released early). Moves; never copied.
+    template <void (session_context::*Release)() noexcept>
+    class counted_slot {
     public:
-        explicit websocket_slot(session_context* s)
+        explicit counted_slot(session_context* s)
             : state_(s)
         {
         }
-        websocket_slot(websocket_slot&& other) noexcept
+        counted_slot(counted_slot&& other) noexcept
             : state_(std::exchange(other.state_, nullptr))
         {
         }
-        websocket_slot(websocket_slot const&) = delete;
-        websocket_slot& operator=(websocket_slot const&) = delete;
-        websocket_slot& operator=(websocket_slot&&) = delete;
-        ~websocket_slot();
+        counted_slot(counted_slot const&) = delete;
+        counted_slot& operator=(counted_slot const&) = delete;
+        counted_slot& operator=(counted_slot&&) = delete;
+        ~counted_slot() { release(); }
+        void release() noexcept
+        {
+            if (auto* state = std::exchange(state_, nullptr))
+                (state->*Release)();
+        }
 
     private:
         session_context* state_;
     };
+
+    // A WebSocket session slot, counted against --max-connections.
+    using websocket_slot = counted_slot<&session_context::release_websocket>;
     std::optional<websocket_slot> try_reserve_websocket();
     std::size_t websocket_sessions() const noexcept { return websocket_count_.load(std::memory_order_relaxed); }
 
@@ -126,25 +141,7 @@ public:
     // released once the connection is a WebSocket session or ends (any thread). While they are
     // all taken, the listener stops accepting (new clients wait in the kernel's backlog): what
     // the HTTP part may hold is bounded by the cap times its header and body limits.
-    class http_slot {
-    public:
-        explicit http_slot(session_context* s)
-            : state_(s)
-        {
-        }
-        http_slot(http_slot&& other) noexcept
-            : state_(std::exchange(other.state_, nullptr))
-        {
-        }
-        http_slot(http_slot const&) = delete;
-        http_slot& operator=(http_slot const&) = delete;
-        http_slot& operator=(http_slot&&) = delete;
-        ~http_slot() { release(); }
-        void release() noexcept;
-
-    private:
-        session_context* state_;
-    };
+    using http_slot = counted_slot<&session_context::release_http>;
     http_slot take_http_slot() noexcept;
     bool http_slots_full() const noexcept;
     std::size_t http_connections() const noexcept { return http_count_.load(std::memory_order_relaxed); }
@@ -161,8 +158,6 @@ protected:
     bool mark_stopped() noexcept { return !stopped_.exchange(true); }
 
 private:
-    void release_websocket();
-
     std::atomic<std::uint64_t> next_id_{1};
     std::atomic<std::size_t> websocket_count_{0};
     std::atomic<std::size_t> http_count_{0};
