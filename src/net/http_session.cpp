@@ -86,7 +86,8 @@ void to_origin_form(http_request& header)
     std::string origin_form = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
     if (parsed->has_query())
         origin_form.append("?").append(parsed->encoded_query());
-    header.set(http::field::host, parsed->encoded_host_and_port());
+    std::string const host(parsed->encoded_host_and_port());  // (copied: `parsed` views the target)
+    header.set(http::field::host, host);
     header.target(origin_form);
 }
 
