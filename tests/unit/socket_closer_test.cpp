@@ -181,6 +181,28 @@ TEST_F(held_closer_test, what_waited_too_long_is_closed_by_the_next_caller_with_
     EXPECT_EQ(waiting_.load(), 0);
 }
 
+// stop() while sockets wait: the thread is held in its first close, two more wait behind it when
+// stop() comes. stop() returns only once the thread has closed all three.
+TEST_F(held_closer_test, stop_with_sockets_waiting_returns_once_the_thread_has_closed_them)
+{
+    socket_closer closer(waiting_, 100, std::chrono::hours(1), held_close);
+    hold_the_first(closer);
+    closer.close(pairs_[1].server);
+    closer.close(pairs_[2].server);
+    EXPECT_TRUE(descriptor_open(fds_[1]));
+    EXPECT_TRUE(descriptor_open(fds_[2]));
+    EXPECT_EQ(waiting_.load(), 3);
+    auto stopping = std::async(std::launch::async, [&] { closer.stop(); });
+    EXPECT_EQ(stopping.wait_for(std::chrono::seconds(0)), std::future_status::timeout) << "the thread is held";
+    release();
+    stopping.get();
+    for (int const fd : fds_)
+        EXPECT_FALSE(descriptor_open(fd));
+    EXPECT_EQ(waiting_.load(), 0);
+    for (auto& p : pairs_)
+        EXPECT_TRUE(sees_end(p.client));
+}
+
 // stop() returns only once every socket handed over is closed (some perhaps by the thread before
 // it); after it, the caller closes at once. Every connection is made before the first hand-over:
 // a descriptor the thread has closed could otherwise be reused by the next connection, and seem
