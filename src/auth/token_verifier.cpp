@@ -232,6 +232,9 @@ std::optional<std::string> rules_problem(token_rules const& rules)
         return "the server needs the public key, not the private one";
     if (rules.key.find("-----BEGIN PUBLIC KEY-----") == std::string::npos)
         return std::string(to_string(rules.algorithm)) + " needs a PEM public key (-----BEGIN PUBLIC KEY-----)";
+    if (!usable_public_key(rules.key, rules.algorithm))
+        return rules.algorithm == token_algorithm::rs256 ? "RS256 needs an RSA public key, and this one is not"
+                                                         : "ES256 needs an EC public key on P-256, and this one is not";
     return std::nullopt;
 }
 

@@ -1,8 +1,12 @@
-// Test keys from OpenSSL 3's one-call key generation, tokens from libjwt's encoder.
+// Test keys from OpenSSL 3's one-call key generation, tokens from libjwt's encoder (and, for
+// payloads libjwt cannot write, signed here with OpenSSL).
 #include "support/auth_test_tokens.hpp"
 
 #include <jwt.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 
 #include <cstdlib>
@@ -85,6 +89,45 @@ std::string sign(std::string_view algorithm, std::string_view key, std::string c
     if (!text)
         throw std::runtime_error("jwt_encode_str failed");
     return text.get();
+}
+
+std::string sign_exactly(std::string_view algorithm, std::string_view key, std::string_view payload_json)
+{
+    std::string const input =
+        base64url(R"({"alg":")" + std::string(algorithm) + R"(","typ":"JWT"})") + "." + base64url(payload_json);
+    auto const* data = reinterpret_cast<unsigned char const*>(input.data());
+    if (algorithm == "HS256") {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int length = 0;
+        if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data, input.size(), mac, &length) == nullptr)
+            throw std::runtime_error("HMAC failed");
+        return input + "." + base64url(std::string_view(reinterpret_cast<char const*>(mac), length));
+    }
+    bio_ptr const in(BIO_new_mem_buf(key.data(), static_cast<int>(key.size())), &BIO_free);
+    pkey_ptr const private_key(in ? PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr) : nullptr,
+                               &EVP_PKEY_free);
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> const context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    std::size_t length = 0;
+    if (!private_key || !context ||
+        EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, private_key.get()) != 1 ||
+        EVP_DigestSign(context.get(), nullptr, &length, data, input.size()) != 1)
+        throw std::runtime_error("cannot sign with this key");
+    std::string signature(length, '\0');
+    if (EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length, data,
+                       input.size()) != 1)
+        throw std::runtime_error("cannot sign with this key");
+    signature.resize(length);
+    if (algorithm == "ES256") {  // DER to JWS: R and S, 32 bytes each
+        auto const* der = reinterpret_cast<unsigned char const*>(signature.data());
+        std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> const sig(
+            d2i_ECDSA_SIG(nullptr, &der, static_cast<long>(signature.size())), &ECDSA_SIG_free);
+        std::string raw(64, '\0');
+        if (!sig || BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), reinterpret_cast<unsigned char*>(raw.data()), 32) != 32 ||
+            BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), reinterpret_cast<unsigned char*>(raw.data()) + 32, 32) != 32)
+            throw std::runtime_error("cannot convert an ECDSA signature");
+        signature = std::move(raw);
+    }
+    return input + "." + base64url(signature);
 }
 
 std::string craft(std::string_view header_json, std::string_view payload_json, std::string_view signature)

@@ -22,6 +22,10 @@ key_pair const& ec_key();
 // private PEM).
 std::string sign(std::string_view algorithm, std::string_view key, std::string const& claims_json);
 
+// A token whose payload is exactly `payload_json`, signed with OpenSSL (libjwt rewrites the claims,
+// and refuses some JSON: integers past int64, \u0000): `algorithm` "HS256", "RS256" or "ES256".
+std::string sign_exactly(std::string_view algorithm, std::string_view key, std::string_view payload_json);
+
 // header.payload.signature from the given texts, for tokens no library would sign.
 std::string craft(std::string_view header_json, std::string_view payload_json, std::string_view signature);
 

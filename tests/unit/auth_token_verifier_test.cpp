@@ -181,6 +181,25 @@ TEST(token_verifier, rs256_and_es256_tokens_verify_with_the_public_key)
     EXPECT_EQ(std::get<identity>(es).subject, "alice");
 }
 
+// Claims are JSON the verifier reads itself once the signature holds: a claim it does not use may
+// hold anything JSON allows (libjwt's parser, which the check used to go through, refused integers
+// past int64 and \u0000, and the token was called a bad signature).
+TEST(token_verifier, any_json_in_claims_it_does_not_use_leaves_a_valid_token_valid)
+{
+    for (std::string const more :
+         {R"("n":9223372036854775808)", R"("n":-9223372036854775809)", R"("s":"a\u0000b")", R"("n":1e400)"}) {
+        auto const payload = claims_with(more);
+        auto const hs = verify_hs(tokens::sign_exactly("HS256", hs_secret, payload));
+        EXPECT_FALSE(refusal_code(hs)) << more;
+        auto const rs = token_verifier(rules_for(token_algorithm::rs256, tokens::rsa_key().public_pem), frozen_clock)
+                            .verify(tokens::sign_exactly("RS256", tokens::rsa_key().private_pem, payload));
+        EXPECT_FALSE(refusal_code(rs)) << more;
+        auto const es = token_verifier(rules_for(token_algorithm::es256, tokens::ec_key().public_pem), frozen_clock)
+                            .verify(tokens::sign_exactly("ES256", tokens::ec_key().private_pem, payload));
+        EXPECT_FALSE(refusal_code(es)) << more;
+    }
+}
+
 TEST(token_verifier, rs256_signed_by_another_key_is_a_bad_signature)
 {
     EXPECT_EQ(refusal_code(verify_hs(tokens::sign("RS256", tokens::other_rsa_key().private_pem, claims_with()),
@@ -311,6 +330,13 @@ TEST(token_verifier, algorithm_names_and_rules_problems)
     EXPECT_EQ(rules_problem(rules_for(token_algorithm::rs256, tokens::rsa_key().public_pem)), std::nullopt);
     EXPECT_NE(rules_problem(rules_for(token_algorithm::rs256, tokens::rsa_key().private_pem)), std::nullopt);
     EXPECT_NE(rules_problem(rules_for(token_algorithm::es256, hs_secret)), std::nullopt);
+    // A public key of the other kind would verify nothing: said at start, not at every token.
+    EXPECT_EQ(rules_problem(rules_for(token_algorithm::es256, tokens::ec_key().public_pem)), std::nullopt);
+    EXPECT_NE(rules_problem(rules_for(token_algorithm::es256, tokens::rsa_key().public_pem)), std::nullopt);
+    EXPECT_NE(rules_problem(rules_for(token_algorithm::rs256, tokens::ec_key().public_pem)), std::nullopt);
+    auto const& whole = tokens::rsa_key().public_pem;
+    auto const cut = whole.substr(0, whole.find('\n', whole.size() / 2) + 1) + "-----END PUBLIC KEY-----\n";
+    EXPECT_NE(rules_problem(rules_for(token_algorithm::rs256, cut)), std::nullopt) << "half a key";
 }
 
 TEST(base64url, decodes_unpadded_text_and_refuses_anything_else)
