@@ -1,8 +1,6 @@
 // The table of endpoints and routes, and how a request finds its entry.
 #include "core/endpoints.hpp"
 
-#include <boost/beast/http/rfc7230.hpp>
-
 #include <algorithm>
 #include <stdexcept>
 
@@ -41,13 +39,27 @@ void endpoints::add(http_route route)
 
 namespace {
 
-// Whether `offered` (a comma-separated list) names `subprotocol`. Exactly: subprotocol names are
-// case-sensitive (RFC 6455 4.1 compares them as strings), and a browser fails a connection whose
-// answer is not one of its offers byte for byte (Beast's token_list::exists ignores case).
+// Whether `offered` (a comma-separated list) names `subprotocol`: one whole element of the list,
+// between its commas and optional white space, equal to it byte for byte. Subprotocol names are
+// case-sensitive (RFC 6455 4.1), and a browser fails a connection whose answer is not one of its
+// offers exactly (Beast's token_list ignores case, and stops a token at the first character that
+// cannot be in one: "coropush.v1@x" would have been taken for "coropush.v1").
 bool offers_subprotocol(std::string_view offered, std::string_view subprotocol)
 {
-    boost::beast::http::token_list offers{offered};
-    return std::any_of(offers.begin(), offers.end(), [subprotocol](auto const& offer) { return offer == subprotocol; });
+    auto const trimmed = [](std::string_view element) {
+        auto const first = element.find_first_not_of(" \t");
+        if (first == std::string_view::npos)
+            return std::string_view();
+        return element.substr(first, element.find_last_not_of(" \t") - first + 1);
+    };
+    for (;;) {
+        auto const comma = offered.find(',');
+        if (trimmed(offered.substr(0, comma)) == subprotocol)
+            return true;
+        if (comma == std::string_view::npos)
+            return false;
+        offered.remove_prefix(comma + 1);
+    }
 }
 
 }  // namespace

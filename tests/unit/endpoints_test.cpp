@@ -54,6 +54,11 @@ TEST(endpoints, the_offered_subprotocol_chooses_and_no_offer_falls_back_to_the_p
     EXPECT_EQ(table_name_at(table, "/", ""), "plain");
     EXPECT_EQ(table_name_at(table, "/", "mqtt"), "plain") << "an offer the path does not speak";
     EXPECT_EQ(table_name_at(table, "/", "COROPUSH.V1"), "plain") << "names are case-sensitive";
+    for (auto const* offer :
+         {"coropush.v1@evil", "coropush.v1/x", "coropush.v1;q=1", "coropush.v1 foo", "coropush.v10"})
+        EXPECT_EQ(table_name_at(table, "/", offer), "plain") << "the whole element, not its start: " << offer;
+    EXPECT_EQ(table_name_at(table, "/", " \tchat ,\tcoropush.v1 \t"), "json") << "white space around elements";
+    EXPECT_EQ(table_name_at(table, "/", ",,coropush.v1,"), "json") << "empty elements";
     EXPECT_EQ(table_name_at(table, "/echo", "coropush.v1"), "echo");
     EXPECT_EQ(table_name_at(table, "/nowhere", ""), "(none)");
     EXPECT_FALSE(table.has_websocket_path("/nowhere"));
