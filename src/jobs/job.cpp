@@ -40,8 +40,13 @@ void job::emit(job_event const& what)
 {
     auto const envelope = wire_.event(what);
     history_.push_back({last_seq_, envelope});
-    if (history_.size() > history_limit_)
+    history_bytes_ += envelope->size();
+    // At most history_limit_ events, and at most history_byte_budget bytes of them: a backend's
+    // events carry data of any size up to the API's body limit. The latest is always kept.
+    while (history_.size() > history_limit_ || (history_bytes_ > history_byte_budget && history_.size() > 1)) {
+        history_bytes_ -= history_.front().envelope->size();
         history_.pop_front();
+    }
     // All of a job's events share one coalesce key: a client too slow to read every update gets
     // the newest one instead of a queue of stale ones (and is not closed for it).
     for (auto const& watcher : watchers_)

@@ -24,6 +24,11 @@ namespace coropush::jobs {
 
 class job final : public job_context {
 public:
+    // The bytes of envelopes a job keeps for resuming clients, beside its count of events (the
+    // latest event is kept whatever its size): a backend's events may each carry up to the API's
+    // body limit.
+    static constexpr std::size_t history_byte_budget = std::size_t{256} * 1024;
+
     // `wire` (which outlives the job) writes its messages.
     job(boost::asio::any_io_executor strand, job_wire const& wire, std::string id, std::uint64_t coalesce_key,
         std::uint64_t owner, std::string user, job_spec spec, std::size_t history_limit);
@@ -93,6 +98,7 @@ private:
         shared_payload envelope;
     };
     std::deque<event> history_;
+    std::size_t history_bytes_ = 0;  // of the envelopes in history_
     std::uint64_t last_seq_ = 0;
     std::uint32_t percent_ = 0;
     std::optional<job_outcome> outcome_;

@@ -1,7 +1,8 @@
 // Conversion between a described message struct and the JSON object of an envelope's "data".
 // Boost.Describe lists the fields; Boost.JSON's value_from / try_value_to convert each one. The
 // rules, the same on every Boost version: a std::optional field may be absent or null, any other
-// field must be present; unknown fields are ignored; a failure names the field and what it needed.
+// field must be present; an integer field takes JSON integers only (not 2.0 or 1e3); unknown fields
+// are ignored; a failure names the field and what it needed.
 #pragma once
 
 #include <boost/describe/members.hpp>
@@ -45,6 +46,24 @@ constexpr char const* expected_json()
         return "a string";
     else
         return "an object";
+}
+
+template <class T>
+struct unwrapped {
+    using type = T;
+};
+template <class T>
+struct unwrapped<std::optional<T>> {
+    using type = T;
+};
+
+// An integer field takes a JSON integer only: Boost.JSON would also convert 2.0 or 1e3, written
+// as numbers with a fraction or an exponent, and the protocol's numbers are plain integers.
+template <class T>
+constexpr bool is_integer_field()
+{
+    using type = typename unwrapped<T>::type;
+    return std::is_integral_v<type> && !std::is_same_v<type, bool>;
 }
 
 template <class Message>
@@ -108,7 +127,7 @@ std::optional<std::string> from_data(boost::json::object const& data, Message& m
             return;
         }
         auto converted = boost::json::try_value_to<field_type>(found->value());
-        if (!converted) {
+        if (!converted || (detail::is_integer_field<field_type>() && found->value().is_double())) {
             failure = std::string("data.") + field.name + " must be " + detail::expected_json<field_type>();
             return;
         }

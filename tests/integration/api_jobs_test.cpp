@@ -135,7 +135,9 @@ TEST(backend_jobs, every_job_error_has_its_status_and_code)
         std::vector<error_case> const cases{
             {"POST", "/api/jobs/" + job + "/progress", R"({"percent":59,"message":"back"})", 400, "bad_request"},
             {"POST", "/api/jobs/" + job + "/progress", R"({"percent":101,"message":"m"})", 400, "bad_request"},
+            {"POST", "/api/jobs/" + job + "/progress", R"({"percent":61.0,"message":"m"})", 400, "bad_request"},
             {"POST", "/api/jobs", R"({"topic":"t"})", 400, "bad_request"},
+            {"POST", "/api/jobs", R"({"label":"l","user":")" + std::string(257, 'u') + R"("})", 400, "bad_request"},
             {"POST", "/api/jobs", "{", 400, "bad_json"},
             {"GET", "/api/jobs/00000000000000000000000000000000", "", 404, "unknown_job"},
             {"POST", "/api/jobs/00000000000000000000000000000000/done", R"({"result":"r"})", 404, "unknown_job"},

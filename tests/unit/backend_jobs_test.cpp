@@ -2,6 +2,7 @@
 // them, ownership, the silence after which the server fails them, and the job limit. Driven on an
 // io_context the test runs until the event it waits for has happened (no sleeps).
 #include "jobs/feature/json_job_wire.hpp"
+#include "jobs/job.hpp"
 #include "jobs/job_manager.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/errc.hpp"
@@ -129,6 +130,28 @@ TEST_F(backend_jobs_test, a_browser_resumes_gap_free_and_its_cancel_reaches_the_
     EXPECT_EQ(browser->received[4].type, "job_failed");
     EXPECT_EQ(browser->received[4].data.at("reason"), "cancelled");
     EXPECT_EQ(browser->received[4].data.at("seq"), 4);
+}
+
+// A job's history is bounded in bytes as well as in events: large events push the old ones out,
+// and a resume from before them gets the latest state (replayed false), as past the event count.
+TEST_F(backend_jobs_test, large_events_are_kept_within_the_history_byte_budget)
+{
+    auto const id = create();
+    std::string const large(100'000, 'x');
+    for (std::uint32_t percent = 1; percent <= 5; ++percent)
+        report(id, {jobs::backend_report::kind::progress, percent, "big", boost::json::value(large)});
+    auto browser = std::make_shared<job_watcher_stub>(7);
+    EXPECT_FALSE(jobs->resume(id, "", 0, browser, 3));
+    run_until([&] { return !browser->received.empty(); });
+    EXPECT_EQ(browser->received[0].data.at("replayed"), false) << "the first events are gone";
+    // Two 100 KB events fit in the budget with the latest: resuming after the third replays both.
+    auto after_third = std::make_shared<job_watcher_stub>(8);
+    EXPECT_FALSE(jobs->resume(id, "", 3, after_third, 4));
+    run_until([&] { return after_third->received.size() == 3; });
+    EXPECT_EQ(after_third->received[0].data.at("replayed"), true);
+    EXPECT_EQ(after_third->received[1].data.at("seq"), 4);
+    EXPECT_EQ(after_third->received[2].data.at("seq"), 5);
+    static_assert(jobs::job::history_byte_budget / 100'000 == 2, "the test's sizes assume a 256 KiB budget");
 }
 
 TEST_F(backend_jobs_test, a_job_of_a_user_is_that_users_and_a_job_of_nobody_is_anyones)

@@ -170,7 +170,11 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_case{R"({"type":"publish","id":3,"data":{"text":"no topic"}})", errc::bad_data, 3},
                       bad_case{R"({"type":"job_start","id":3,"data":{"steps":-2}})", errc::bad_data, 3},
                       bad_case{R"({"type":"job_start","id":3,"data":{"steps":4294967296}})", errc::bad_data, 3},
-                      bad_case{R"({"type":"job_resume","id":3,"data":{"job":"j","after_seq":"1"}})", errc::bad_data,
+                      bad_case{R"({"type":"job_resume","id":3,"data":{"job":"j","after_seq":"1"}})", errc::bad_data, 3},
+                      // Integers are written as integers, as the ids are: not 2.0, not 1e3.
+                      bad_case{R"({"type":"job_start","id":3,"data":{"steps":2.0}})", errc::bad_data, 3},
+                      bad_case{R"({"type":"job_start","id":3,"data":{"steps":2,"step_ms":1e3}})", errc::bad_data, 3},
+                      bad_case{R"({"type":"job_resume","id":3,"data":{"job":"j","after_seq":2.0}})", errc::bad_data,
                                3}),
     [](::testing::TestParamInfo<bad_case> const& param) {
         return std::string(to_string(param.param.code)) + "_" + std::to_string(param.index);
@@ -182,6 +186,8 @@ TEST(codec, bad_data_messages_name_the_field)
     EXPECT_EQ(e.message, "data.text must be a string");
     e = std::get<decode_error>(decode_request(R"({"type":"publish","data":{"text":"t"}})"));
     EXPECT_EQ(e.message, "data.topic is missing");
+    e = std::get<decode_error>(decode_request(R"({"type":"job_start","data":{"steps":2.0}})"));
+    EXPECT_EQ(e.message, "data.steps must be an unsigned 32-bit integer");
 }
 
 TEST(codec, error_envelopes_have_the_documented_shape)

@@ -14,6 +14,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t max_label_bytes = 200;
+constexpr std::size_t max_user_bytes = 256;  // a user id: the `sub` of the user's tokens
 
 api_error bad_job_field(std::string message)
 {
@@ -64,8 +65,9 @@ std::variant<jobs::backend_job_spec, api_error> read_job_spec(json::value const&
     if (auto const* e = std::get_if<api_error>(&user))
         return *e;
     if (auto& sub = std::get<std::optional<std::string>>(user)) {
-        if (sub->empty())
-            return bad_job_field("user must be a non-empty string (or left out)");
+        if (sub->empty() || sub->size() > max_user_bytes)
+            return bad_job_field("user must be a non-empty string of at most " + std::to_string(max_user_bytes) +
+                                 " bytes (or left out)");
         spec.user = std::move(*sub);
     }
     return spec;
@@ -81,7 +83,7 @@ std::variant<jobs::backend_report, api_error> read_job_report(jobs::backend_repo
     char const* text_name = "message";
     if (what == jobs::backend_report::kind::progress) {
         auto const* percent = object->if_contains("percent");
-        if (!percent || !percent->is_number())
+        if (!percent || !(percent->is_int64() || percent->is_uint64()))  // not 60.0: a plain integer
             return bad_job_field("percent must be an integer from 0 to 100");
         boost::system::error_code ec;
         auto const value = percent->to_number<std::int64_t>(ec);
