@@ -59,24 +59,20 @@ http::message_generator serve_file(http_request const& request, http_context con
     if (!file || ec)
         return text_response(http::status::not_found, "not found\n", request.version(), request.keep_alive(), head);
 
+    // The same header for GET and HEAD (RFC 9110 9.3.2); HEAD's has no body after it.
     auto const size = body.size();
-    auto const type = mime_type(*file);
-    if (head) {
-        http::response<http::empty_body> response{http::status::ok, request.version()};
+    auto const with_header = [&](auto response) {
         response.set(http::field::server, server_name);
-        response.set(http::field::content_type, type);
+        response.set(http::field::content_type, mime_type(*file));
+        response.set(http::field::cache_control, "no-cache");
         response.content_length(size);
         response.keep_alive(request.keep_alive());
-        return response;
-    }
-    http::response<http::file_body> response{std::piecewise_construct, std::make_tuple(std::move(body)),
-                                             std::make_tuple(http::status::ok, request.version())};
-    response.set(http::field::server, server_name);
-    response.set(http::field::content_type, type);
-    response.set(http::field::cache_control, "no-cache");
-    response.content_length(size);
-    response.keep_alive(request.keep_alive());
-    return response;
+        return http::message_generator(std::move(response));
+    };
+    if (head)
+        return with_header(http::response<http::empty_body>{http::status::ok, request.version()});
+    return with_header(http::response<http::file_body>{std::piecewise_construct, std::make_tuple(std::move(body)),
+                                                       std::make_tuple(http::status::ok, request.version())});
 }
 
 // How /admin/disconnect ends the sessions: close (the default) or drop.

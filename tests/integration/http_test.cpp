@@ -95,6 +95,10 @@ TEST_F(http_fixture, head_answers_headers_without_a_body)
         EXPECT_EQ(head.status, 200u);
         EXPECT_EQ(head.headers.at("content-length"), "19");
         EXPECT_EQ(next.body, "body{}");
+        // The header a GET gets, every field of it (RFC 9110 9.3.2).
+        co_await connection.write("GET /app.js HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto const get = co_await connection.read_http();
+        EXPECT_EQ(head.headers, get.headers);
 
         // The endpoints and a 404 keep to it too.
         co_await connection.write("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nHEAD /missing HTTP/1.1\r\nHost: "
