@@ -299,6 +299,9 @@ serve_requests(Stream stream, connection& conn, session_context& server)
                                                 nothrow);
                     break;
                 }
+                // An upgrade has no body to wait for: Beast's accept would answer an Expect:
+                // 100-continue with a needless 100 before the 101.
+                request.erase(http::field::expect);
                 co_return upgrade_to_websocket<websocket_transport_of<Stream>>{
                     websocket_transport(std::move(stream)), std::move(request), std::move(*accepted)};
             }

@@ -163,6 +163,11 @@ TEST(bad_input, subprotocols_are_matched_exactly_across_header_lines_and_absolut
         EXPECT_EQ(json.status, 101u);
         EXPECT_EQ(json.headers.at("sec-websocket-protocol"), "coropush.v1");
 
+        // An upgrade has no body to wait for: Expect: 100-continue gets the 101, no 100 first.
+        auto expecting = co_await raw_connection::connect(server.port());
+        auto const switched = co_await expecting.upgrade("/", "Expect: 100-continue\r\n");
+        EXPECT_EQ(switched.status, 101u);
+
         // A target in absolute form reaches the same endpoint (RFC 9112 3.2.2).
         auto absolute = co_await raw_connection::connect(server.port());
         auto const also_json =

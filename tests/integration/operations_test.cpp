@@ -136,6 +136,11 @@ TEST(admin, disconnect_needs_the_token_and_a_post)
     std::string const path = "/admin/disconnect HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n";
     EXPECT_EQ(admin_request(server.port(), "POST " + path + "\r\n").status, 401u);
     EXPECT_EQ(admin_request(server.port(), "POST " + path + "Authorization: Bearer wrong!\r\n\r\n").status, 401u);
+    EXPECT_EQ(admin_request(server.port(),
+                            "POST " + path + "Authorization: Bearer wrong!\r\nAuthorization: Bearer s3cret\r\n\r\n")
+                  .status,
+              401u)
+        << "two tokens, one of them right";
     auto const get = admin_request(server.port(), "GET " + path + "Authorization: Bearer s3cret\r\n\r\n");
     EXPECT_EQ(get.status, 405u);
     EXPECT_EQ(get.headers.at("allow"), "POST") << "the one method this endpoint takes";

@@ -265,6 +265,9 @@ TEST_F(server_api_test, every_bad_request_gets_its_status_and_error_code_and_pub
          "bad_request"},
         {"empty batch", post("/api/publish", R"({"messages":[]})"), http::status::bad_request, "bad_request"},
         {"batch not an array", post("/api/publish", R"({"messages":{}})"), http::status::bad_request, "bad_request"},
+        {"a batch and a message at once",
+         post("/api/publish", R"({"topic":"t","text":"x","messages":[{"topic":"a","text":"y"}]})"),
+         http::status::bad_request, "bad_request"},
     };
     for (auto const& c : cases) {
         auto const response = api.handle(c.request);

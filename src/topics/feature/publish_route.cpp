@@ -69,6 +69,13 @@ api::api_result publish(service::topic_publisher const& to_topics, std::size_t m
     std::vector<publish_item> items;
     auto const* batch = body.is_object() ? body.get_object().if_contains("messages") : nullptr;
     if (batch) {
+        // A body that is a batch and a message at once is ambiguous: which did the backend mean?
+        auto const& object = body.get_object();
+        for (std::string_view const field : {"topic", "text", "data"})
+            if (object.contains(field))
+                return api_error{http::status::bad_request, "bad_request",
+                                 "a batch (messages) has no " + std::string(field) +
+                                     " of its own: put it in a message"};
         if (!batch->is_array() || batch->get_array().empty() || batch->get_array().size() > max_batch)
             return api_error{http::status::bad_request, "bad_request",
                              "messages must be an array of 1 to " + std::to_string(max_batch) + " messages"};
