@@ -55,6 +55,7 @@ private:
 
 // Runs `body` on a fresh io_context on this thread until it finishes, rethrowing what it throws.
 // Fails (throws) if it has not finished within `deadline`: tests wait for events, never for time.
+// (In a sanitized build every deadline here is three times as long: such builds run slower.)
 void run_client(std::function<boost::asio::awaitable<void>()> body,
                 std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
