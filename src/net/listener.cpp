@@ -54,7 +54,8 @@ asio::awaitable<void> listen(std::shared_ptr<session_context> server)
         asio::co_spawn(executor, run_session(std::move(socket), server, shard, server->take_http_slot()),
                        log_exceptions("session"));
     }
-    log_info(0, "no longer accepting connections");
+    if (!server->stopped())  // (a stopping server says so itself, before its last line)
+        log_info(0, "no longer accepting connections");
 }
 
 }  // namespace coropush::net

@@ -91,10 +91,16 @@ tcp::socket& tcp_socket(batching_stream<Transport>& stream)
 // protocol violation with the matching close frame (1002, 1007 or 1009) before returning. A close
 // frame from the peer (`received`) makes it a close by the peer even when the teardown after it
 // failed: over TLS, a peer that ends the TCP connection without a close_notify, as browsers do.
-inline std::string describe_read_end(beast::error_code ec, websocket::close_reason const& received, metrics& stats)
+// `first_end`: nothing ended the session before (no close of the server's, no violation it
+// answered itself); a close by the peer then had Beast echo its code (1000 for none), counted too.
+inline std::string describe_read_end(beast::error_code ec, websocket::close_reason const& received, metrics& stats,
+                                     bool first_end)
 {
     if (ec == websocket::error::closed || received.code != websocket::close_code::none) {
         auto const& reason = received;
+        if (ec == websocket::error::closed && first_end)
+            stats.close_sent(reason.code == websocket::close_code::none ? std::uint16_t{websocket::close_code::normal}
+                                                                        : reason.code);
         return "closed by peer: " + std::to_string(reason.code) +
                (reason.reason.empty() ? std::string() : " " + std::string(reason.reason.data(), reason.reason.size()));
     }
@@ -251,7 +257,7 @@ asio::awaitable<void> reader(std::shared_ptr<websocket_session<Transport>> sessi
                 fail_past_beast<Transport>(ws, conn, stats, websocket::close_code::bad_payload,
                                            "invalid compressed data", "invalid compressed data: " + ec.message());
             else
-                conn.record_end(describe_read_end(ec, ws.reason(), stats));
+                conn.record_end(describe_read_end(ec, ws.reason(), stats, conn.end_reason().empty()));
             break;
         }
         conn.note_activity();

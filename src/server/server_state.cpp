@@ -170,6 +170,7 @@ void server_state::finish_shutdown()
     deadlines.stop();
     boost::system::error_code ignored;
     acceptor.close(ignored);
+    log_info(0, "no longer accepting connections");
     for (auto const& c : registry.snapshot())
         c->abort("server stopped");
     for (auto const& feature : features)

@@ -284,6 +284,32 @@ TEST(bad_input, a_refused_origin_is_logged_with_the_option_that_would_allow_it)
     EXPECT_NE(text.find("--allow-origin null would allow it"), std::string::npos) << text;
 }
 
+// A client's close is echoed with its code (1000 when it gave none), and the echo counts among the
+// close frames sent as the server's own closes do; a code no endpoint may send gets 1002 instead,
+// counted once.
+TEST(bad_input, a_clients_close_is_echoed_and_counted_and_a_forbidden_code_gets_1002)
+{
+    test_server server;
+    run_client([&]() -> awaitable<void> {
+        std::vector<std::pair<std::string, std::uint16_t>> const closes{{raw_connection::close_frame(4000), 4000},
+                                                                        {raw_connection::frame(0x8, ""), 1000},
+                                                                        {raw_connection::close_frame(5000), 1002}};
+        for (auto const& [close, answer] : closes) {
+            auto connection = co_await raw_connection::connect(server.port());
+            auto const reply = co_await connection.upgrade("/");
+            require(reply.status == 101, "upgrade");
+            co_await connection.write(close);
+            auto const frame = co_await connection.read_frame();
+            EXPECT_EQ(frame.opcode, 8);
+            EXPECT_EQ(frame.close_code(), answer);
+        }
+    });
+    server.shutdown_and_wait();
+    EXPECT_EQ(server.metrics().closes_sent(4000), 1u);
+    EXPECT_EQ(server.metrics().closes_sent(1000), 1u);
+    EXPECT_EQ(server.metrics().closes_sent(1002), 1u);
+}
+
 TEST(bad_input, a_websocket_protocol_violation_is_closed_with_1002_and_invalid_utf8_with_1007)
 {
     test_server server;
