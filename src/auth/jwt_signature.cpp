@@ -12,6 +12,7 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -123,7 +124,9 @@ bool public_key_verifies(std::string_view signing_input, std::string_view signat
 
 bool usable_public_key(std::string_view pem, token_algorithm algorithm)
 {
-    return algorithm != token_algorithm::hs256 && public_key(pem, algorithm) != nullptr;
+    bool const usable = algorithm != token_algorithm::hs256 && public_key(pem, algorithm) != nullptr;
+    ERR_clear_error();
+    return usable;
 }
 
 bool signature_verifies(std::string_view token, token_algorithm algorithm, std::string_view key)
@@ -137,14 +140,13 @@ bool signature_verifies(std::string_view token, token_algorithm algorithm, std::
     auto const signature = decode_base64url(token.substr(last_dot + 1));
     if (!signature || signature->empty())
         return false;
-    switch (algorithm) {
-    case token_algorithm::hs256:
-        return hmac_verifies(signing_input, *signature, key);
-    case token_algorithm::rs256:
-    case token_algorithm::es256:
-        return public_key_verifies(signing_input, *signature, key, algorithm);
-    }
-    return false;
+    bool const verified = algorithm == token_algorithm::hs256
+                              ? hmac_verifies(signing_input, *signature, key)
+                              : public_key_verifies(signing_input, *signature, key, algorithm);
+    // A failure leaves OpenSSL's reasons in this thread's error queue, which the TLS code on the
+    // same io thread would otherwise find later.
+    ERR_clear_error();
+    return verified;
 }
 
 }  // namespace coropush::auth
