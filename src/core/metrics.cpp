@@ -122,6 +122,9 @@ std::string metrics::render(code_labels const& labels) const
     single(out, "coropush_tcp_connections_total", "counter", "TCP connections accepted.", tcp_connections_total);
     single(out, "coropush_tcp_connections_open", "gauge", "TCP connections open now (HTTP or WebSocket).",
            tcp_connections_open);
+    single(out, "coropush_accepting_paused", "gauge",
+           "1 while the server does not accept: --max-http-connections connections are not yet upgraded.",
+           accepting_paused);
     single(out, "coropush_sockets_closing", "gauge",
            "Sockets of ended WebSocket sessions waiting to be closed, at the lowest priority, off the io threads.",
            sockets_closing);

@@ -49,7 +49,8 @@ public:
     // Connections.
     counter tcp_connections_total{0};
     gauge tcp_connections_open{0};
-    gauge sockets_closing{0};  // sockets of ended sessions waiting for the closer (net/socket_closer.hpp)
+    gauge accepting_paused{0};  // 1 while --max-http-connections connections are not yet upgraded
+    gauge sockets_closing{0};   // sockets of ended sessions waiting for the closer (net/socket_closer.hpp)
     counter websocket_sessions_total{0};
     gauge websocket_sessions_open{0};
     counter websocket_sessions_deflate{0};  // sessions that negotiated permessage-deflate (--deflate)

@@ -25,14 +25,18 @@ asio::awaitable<void> listen(std::shared_ptr<session_context> server)
         // rather than each taking memory here. Checked every 10 ms while full, which only an
         // overload makes it.
         while (server->http_slots_full() && !server->stopped()) {
-            if (!std::exchange(paused, true))
+            if (!std::exchange(paused, true)) {
+                server->stats.accepting_paused.store(1, std::memory_order_relaxed);
                 log_warn(0, server->http_connections(),
                          " connections not yet upgraded (--max-http-connections): accepting paused");
+            }
             asio::steady_timer pause(server->control, std::chrono::milliseconds(10));
             co_await pause.async_wait(nothrow);
         }
-        if (std::exchange(paused, false))
+        if (std::exchange(paused, false)) {
+            server->stats.accepting_paused.store(0, std::memory_order_relaxed);
             log_info(0, "accepting again");
+        }
         // Each connection lives on one shard (server_shards.hpp: a strand per io thread, none
         // needed on a single io thread): its coroutines never run concurrently with each other,
         // while the shards run in parallel on --threads io threads.

@@ -235,27 +235,29 @@ TEST(limits, upgrades_past_the_connection_limit_get_503_and_the_open_sessions_go
     EXPECT_EQ(server.metrics().handshake_failures(handshake_failure::too_many_connections), 1u);
 }
 
-// --max-http-connections: while that many connections are in their HTTP part, the next one waits
-// in the kernel's backlog, unaccepted, and is served once one of them leaves.
+// --max-http-connections: while that many connections are in their HTTP part, the listener stops
+// accepting (and says so in coropush_accepting_paused); the next client waits in the kernel's
+// backlog, unaccepted, and is served once one of them leaves.
 TEST(limits, past_the_http_connection_limit_new_connections_wait_to_be_accepted)
 {
     auto options = test_options();
     options.max_http_connections = 2;
     test_server server(options);
+    auto const& stats = server.metrics();
     run_client([&]() -> awaitable<void> {
         auto first = co_await raw_connection::connect(server.port());
         auto second = co_await raw_connection::connect(server.port());
+        co_await eventually([&] { return stats.accepting_paused.load() == 1; }, "accepting paused");
+        EXPECT_EQ(stats.tcp_connections_total.load(), 2u);
         auto waiting = co_await raw_connection::connect(server.port());  // the kernel completes it
         co_await waiting.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-        // A round trip on one of the two, after the third connected: a listener that accepts
-        // would have taken the third by now (the acceptor was ready before this request came).
         co_await second.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-        EXPECT_EQ((co_await second.read_http()).status, 200u);
-        EXPECT_EQ(server.metrics().tcp_connections_total.load(), 2u) << "the third is not accepted yet";
+        EXPECT_EQ((co_await second.read_http()).status, 200u);  // the two are served meanwhile
+        EXPECT_EQ(stats.tcp_connections_total.load(), 2u) << "the third is not accepted while paused";
         first.stop_sending();  // leaves: its slot frees
         auto const served = co_await waiting.read_http();
         EXPECT_EQ(served.status, 200u);
-        EXPECT_EQ(server.metrics().tcp_connections_total.load(), 3u);
+        EXPECT_EQ(stats.tcp_connections_total.load(), 3u);
     });
 }
 
