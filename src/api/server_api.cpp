@@ -208,12 +208,12 @@ std::optional<http_response> server_api::screen(http_request const& header) cons
     if (!enabled())
         return error_json({http::status::not_found, "not_found", "no API here: the server has no API key configured"},
                           version, keep_alive);
-    // Two keys are one too many: which one a proxy in front passes on, or logs, is anyone's guess.
-    if (header.count(http::field::authorization) > 1)
+    auto const given =
+        auth::request_bearer_token(header.count(http::field::authorization), header[http::field::authorization]);
+    if (given.repeated)
         return error_json({http::status::bad_request, "bad_request", "more than one Authorization header"}, version,
                           keep_alive);
-    auto const given = auth::bearer_token(header[http::field::authorization]);
-    if (!given || !auth::same_secret(*given, settings_.key))
+    if (!given.token || !auth::same_secret(*given.token, settings_.key))
         return error_json(
             {http::status::unauthorized, "unauthorized", "missing or wrong API key (Authorization: Bearer KEY)"},
             version, keep_alive);

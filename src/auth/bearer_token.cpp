@@ -21,4 +21,11 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) noe
     return token;
 }
 
+request_credentials request_bearer_token(std::size_t header_lines, std::string_view first) noexcept
+{
+    if (header_lines > 1)
+        return {.token = std::nullopt, .repeated = true};
+    return {.token = bearer_token(first), .repeated = false};
+}
+
 }  // namespace coropush::auth

@@ -106,10 +106,12 @@ http::message_generator admin(http_request const& request, std::string_view path
     bool const head = request.method() == http::verb::head;  // every answer but the POST's may be to a HEAD
     if (context.admin_token.empty() || path != "/admin/disconnect")
         return text_response(http::status::not_found, "not found\n", version, keep_alive, head);
-    auto const token = request.count(http::field::authorization) == 1
-                           ? auth::bearer_token(request[http::field::authorization])
-                           : std::nullopt;  // none, or two: which one a proxy passes on is anyone's guess
-    if (!token || !auth::same_secret(*token, context.admin_token))
+    auto const given =
+        auth::request_bearer_token(request.count(http::field::authorization), request[http::field::authorization]);
+    if (given.repeated)
+        return text_response(http::status::bad_request, "more than one Authorization header\n", version, keep_alive,
+                             head);
+    if (!given.token || !auth::same_secret(*given.token, context.admin_token))
         return text_response(http::status::unauthorized, "missing or wrong bearer token\n", version, keep_alive, head);
     if (request.method() != http::verb::post) {
         auto response = text_message(http::status::method_not_allowed, "use POST\n", version, keep_alive, head);

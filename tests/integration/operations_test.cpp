@@ -139,8 +139,8 @@ TEST(admin, disconnect_needs_the_token_and_a_post)
     EXPECT_EQ(admin_request(server.port(),
                             "POST " + path + "Authorization: Bearer wrong!\r\nAuthorization: Bearer s3cret\r\n\r\n")
                   .status,
-              401u)
-        << "two tokens, one of them right";
+              400u)
+        << "two tokens, one of them right: which one a proxy passes on is anyone's guess";
     auto const get = admin_request(server.port(), "GET " + path + "Authorization: Bearer s3cret\r\n\r\n");
     EXPECT_EQ(get.status, 405u);
     EXPECT_EQ(get.headers.at("allow"), "POST") << "the one method this endpoint takes";
