@@ -100,12 +100,9 @@ std::optional<std::string> der_from_jws(std::string_view signature)
 }
 
 // RFC 7518 3.3 and 3.4: RSASSA-PKCS1-v1_5 or ECDSA, over SHA-256, with the public key.
-bool public_key_verifies(std::string_view signing_input, std::string_view signature, std::string_view pem,
+bool public_key_verifies(std::string_view signing_input, std::string_view signature, EVP_PKEY* key,
                          token_algorithm algorithm)
 {
-    auto const key = public_key(pem, algorithm);
-    if (!key)
-        return false;
     std::string der;
     if (algorithm == token_algorithm::es256) {
         auto converted = der_from_jws(signature);
@@ -115,23 +112,29 @@ bool public_key_verifies(std::string_view signing_input, std::string_view signat
         signature = der;
     }
     digest_ptr const context(EVP_MD_CTX_new());
-    return context && EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
+    return context && EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
            EVP_DigestVerify(context.get(), bytes(signature), signature.size(), bytes(signing_input),
                             signing_input.size()) == 1;
 }
 
 }  // namespace
 
-bool usable_public_key(std::string_view pem, token_algorithm algorithm)
+signature_key::signature_key(token_algorithm algorithm, std::string_view key)
+    : algorithm_(algorithm)
 {
-    bool const usable = algorithm != token_algorithm::hs256 && public_key(pem, algorithm) != nullptr;
-    ERR_clear_error();
-    return usable;
+    if (algorithm == token_algorithm::hs256) {
+        secret_ = key;
+        usable_ = !secret_.empty();
+        return;
+    }
+    public_ = std::shared_ptr<EVP_PKEY>(public_key(key, algorithm).release(), EVP_PKEY_free);
+    usable_ = public_ != nullptr;
+    ERR_clear_error();  // a key that does not parse leaves its reasons in this thread's queue
 }
 
-bool signature_verifies(std::string_view token, token_algorithm algorithm, std::string_view key)
+bool signature_key::verifies(std::string_view token) const
 {
-    if (key.empty())
+    if (!usable_)
         return false;
     auto const last_dot = token.rfind('.');
     if (last_dot == std::string_view::npos)
@@ -140,13 +143,18 @@ bool signature_verifies(std::string_view token, token_algorithm algorithm, std::
     auto const signature = decode_base64url(token.substr(last_dot + 1));
     if (!signature || signature->empty())
         return false;
-    bool const verified = algorithm == token_algorithm::hs256
-                              ? hmac_verifies(signing_input, *signature, key)
-                              : public_key_verifies(signing_input, *signature, key, algorithm);
+    bool const verified = algorithm_ == token_algorithm::hs256
+                              ? hmac_verifies(signing_input, *signature, secret_)
+                              : public_key_verifies(signing_input, *signature, public_.get(), algorithm_);
     // A failure leaves OpenSSL's reasons in this thread's error queue, which the TLS code on the
     // same io thread would otherwise find later.
     ERR_clear_error();
     return verified;
+}
+
+bool signature_verifies(std::string_view token, token_algorithm algorithm, std::string_view key)
+{
+    return signature_key(algorithm, key).verifies(token);
 }
 
 }  // namespace coropush::auth

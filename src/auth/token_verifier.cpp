@@ -232,7 +232,7 @@ std::optional<std::string> rules_problem(token_rules const& rules)
         return "the server needs the public key, not the private one";
     if (rules.key.find("-----BEGIN PUBLIC KEY-----") == std::string::npos)
         return std::string(to_string(rules.algorithm)) + " needs a PEM public key (-----BEGIN PUBLIC KEY-----)";
-    if (!usable_public_key(rules.key, rules.algorithm))
+    if (!signature_key(rules.algorithm, rules.key).usable())
         return rules.algorithm == token_algorithm::rs256 ? "RS256 needs an RSA public key, and this one is not"
                                                          : "ES256 needs an EC public key on P-256, and this one is not";
     return std::nullopt;
@@ -240,6 +240,7 @@ std::optional<std::string> rules_problem(token_rules const& rules)
 
 token_verifier::token_verifier(token_rules rules, clock now)
     : rules_(std::move(rules)),
+      key_(std::make_shared<signature_key const>(rules_.algorithm, rules_.key)),
       now_(std::move(now))
 {
 }
@@ -262,8 +263,7 @@ token_result token_verifier::verify(std::string_view token) const
     auto const claims = decode_json_object(parts->payload);
     if (!claims)
         return refusal(token_errc::malformed, "the token payload is not base64url-encoded JSON");
-    if (parts->signature.empty() || !decode_base64url(parts->signature) ||
-        !signature_verifies(token, rules_.algorithm, rules_.key))
+    if (parts->signature.empty() || !decode_base64url(parts->signature) || !key_->verifies(token))
         return refusal(token_errc::bad_signature, "the token signature does not verify");
     return read_claims(*claims, rules_, now_());
 }

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,8 @@ struct token_rules {
 // shorter than 32 bytes (RFC 7518 §3.2), a key that is not a PEM public key for RS256/ES256.
 std::optional<std::string> rules_problem(token_rules const& rules);
 
+class signature_key;  // auth/jwt_signature.hpp
+
 class token_verifier {
 public:
     using clock = std::function<std::chrono::system_clock::time_point()>;
@@ -64,6 +67,7 @@ public:
 
 private:
     token_rules rules_;
+    std::shared_ptr<signature_key const> key_;  // rules_.key, read once
     clock now_;
 };
 

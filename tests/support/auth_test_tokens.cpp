@@ -74,6 +74,12 @@ key_pair const& ec_key()
     return key;
 }
 
+key_pair const& other_ec_key()
+{
+    static key_pair const key = pem_pair(EVP_EC_gen("P-256"));
+    return key;
+}
+
 std::string sign(std::string_view algorithm, std::string_view key, std::string const& claims_json)
 {
     jwt_t* raw = nullptr;

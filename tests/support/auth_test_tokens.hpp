@@ -12,10 +12,11 @@ struct key_pair {
     std::string public_pem;
 };
 
-// Generated once per test run: a 2048-bit RSA key (two of them) and a P-256 key.
+// Generated once per test run: 2048-bit RSA keys and P-256 keys, two of each.
 key_pair const& rsa_key();
 key_pair const& other_rsa_key();
 key_pair const& ec_key();
+key_pair const& other_ec_key();
 
 // A token with `claims_json` (a JSON object) as its payload, signed by libjwt with `algorithm`
 // ("HS256", "RS256", "ES256", or "none" for an unsigned one) and `key` (the secret or the

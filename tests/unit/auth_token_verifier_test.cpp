@@ -8,6 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 namespace coropush::auth {
 namespace {
 using namespace std::chrono_literals;
@@ -197,6 +201,37 @@ TEST(token_verifier, any_json_in_claims_it_does_not_use_leaves_a_valid_token_val
         auto const es = token_verifier(rules_for(token_algorithm::es256, tokens::ec_key().public_pem), frozen_clock)
                             .verify(tokens::sign_exactly("ES256", tokens::ec_key().private_pem, payload));
         EXPECT_FALSE(refusal_code(es)) << more;
+    }
+}
+
+// The public key is parsed once, when the verifier is made, and shared by every io thread: one
+// verifier checks tokens on several threads at once, good and forged alike.
+TEST(token_verifier, one_verifier_checks_public_key_tokens_on_several_threads_at_once)
+{
+    for (auto const algorithm : {token_algorithm::rs256, token_algorithm::es256}) {
+        bool const rs = algorithm == token_algorithm::rs256;
+        auto const& key = rs ? tokens::rsa_key() : tokens::ec_key();
+        auto const& other = rs ? tokens::other_rsa_key() : tokens::other_ec_key();
+        std::string const alg = rs ? "RS256" : "ES256";
+        token_verifier const verifier(rules_for(algorithm, key.public_pem), frozen_clock);
+        auto const good = tokens::sign(alg, key.private_pem, claims_with());
+        auto const forged = tokens::sign(alg, other.private_pem, claims_with());
+        std::atomic<int> accepted{0};
+        std::atomic<int> refused{0};
+        {
+            std::vector<std::jthread> threads;
+            for (int t = 0; t < 4; ++t)
+                threads.emplace_back([&] {
+                    for (int i = 0; i < 25; ++i) {
+                        if (!refusal_code(verifier.verify(good)))
+                            ++accepted;
+                        if (refusal_code(verifier.verify(forged)) == token_errc::bad_signature)
+                            ++refused;
+                    }
+                });
+        }
+        EXPECT_EQ(accepted.load(), 100) << alg;
+        EXPECT_EQ(refused.load(), 100) << alg;
     }
 }
 
