@@ -3,6 +3,7 @@
 // cancel reaches the backend through any node, a silent backend's job is failed on time, and a
 // Redis restart without persistence loses the job (as docs/scaling.md says).
 #include "client/ws_client.hpp"
+#include "jobs/job.hpp"
 #include "redis/cluster.hpp"
 #include "support/api_client.hpp"
 #include "support/auth_test_tokens.hpp"
@@ -173,6 +174,39 @@ TEST(redis_jobs, a_silent_backends_job_is_failed_by_the_node_that_created_it)
             with_api_key(options, i);
             options.job_retention = 300ms;
         });
+}
+
+// The stream keeps at most 256 KiB of a job's events, as a node keeps them in memory: large
+// events push the old ones out, and a resume from before them gets the latest (replayed false).
+TEST(redis_jobs, large_events_are_kept_within_the_history_byte_budget_in_redis)
+{
+    with_nodes(
+        2,
+        [](cluster& c) -> awaitable<void> {
+            auto const job = co_await create_backend_job(c[0].port(), node_key, R"({"label":"big"})");
+            std::string const large(100'000, 'x');
+            for (int percent = 1; percent <= 5; ++percent)
+                EXPECT_EQ((co_await on_node(c[0], "POST", "/api/jobs/" + job + "/progress",
+                                            R"({"percent":)" + std::to_string(percent) +
+                                                R"(,"message":"big","data":")" + large + "\"}"))
+                              .status,
+                          200u);
+            auto from_start = co_await ws_client::connect(json(c[1].port()));
+            auto const latest = co_await resume(from_start, job, 0, 1);
+            EXPECT_EQ(latest.last_seq, 5u);
+            EXPECT_FALSE(latest.replayed) << "the first events are gone";
+            auto const [only, no_id] = co_await from_start.receive_as<protocol::job_progress>();
+            EXPECT_EQ(only.seq, 5u);
+            // Two 100 KB events fit with the latest: resuming after the third replays both.
+            auto after_third = co_await ws_client::connect(json(c[1].port()));
+            auto const replayed = co_await resume(after_third, job, 3, 2);
+            EXPECT_TRUE(replayed.replayed);
+            co_await expect_progress_from(after_third, 4, 2);
+            for (auto* client : {&from_start, &after_third})
+                co_await client->close();
+        },
+        true, with_api_key);
+    static_assert(jobs::job::history_byte_budget / 100'000 == 2, "the test's sizes assume a 256 KiB budget");
 }
 
 TEST(redis_jobs, unknown_jobs_and_other_users_jobs_are_refused_from_any_node)

@@ -3,6 +3,7 @@
 
 #include "core/async.hpp"
 #include "core/log.hpp"
+#include "jobs/job.hpp"
 #include "protocol/errc.hpp"
 #include "pubsub/redis_backplane.hpp"
 
@@ -33,14 +34,16 @@ namespace asio = boost::asio;
 namespace {
 
 // One script for every operation, so that each is atomic and they share their rules.
-// KEYS: the job's hash, its stream, the jobs' index. ARGV: op, id, channel, history, silence ms,
-// retention ms, the abandoned event's envelope before and after its seq, then the op's own.
+// KEYS: the job's hash, its stream, the jobs' index. ARGV: op, id, channel, history (events),
+// silence ms, retention ms, history bytes, the abandoned event's envelope before and after its
+// seq, then the op's own.
 // Every op but create answers {status, state, percent, seq, cancel, user, topic, label,
 // abandoned seq (0: none), extra, events}.
 constexpr char job_script[] = R"lua(
 local state, events, all = KEYS[1], KEYS[2], KEYS[3]
 local op, id, channel = ARGV[1], ARGV[2], ARGV[3]
 local history, silence, retention = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local history_bytes = tonumber(ARGV[7])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
@@ -51,11 +54,21 @@ local function keep(ms)
   redis.call('ZADD', all, now + ms, id)
 end
 
--- One event: the next seq, kept in the stream and published to the nodes watching the job.
+-- One event: the next seq, kept in the stream and published to the nodes watching the job. The
+-- stream keeps the last `history` events and at most `history_bytes` of them, the latest whatever
+-- its size, as a node keeps them in memory (job.cpp); the hash's `bytes` counts what it holds.
 local function append(before, after)
   local seq = redis.call('HINCRBY', state, 'seq', 1)
   local envelope = before .. seq .. after
-  redis.call('XADD', events, 'MAXLEN', '~', history, '0-' .. seq, 'e', envelope)
+  redis.call('XADD', events, '0-' .. seq, 'e', envelope)
+  local bytes = redis.call('HINCRBY', state, 'bytes', #envelope)
+  local count = redis.call('XLEN', events)
+  while count > history or (bytes > history_bytes and count > 1) do
+    local oldest = redis.call('XRANGE', events, '-', '+', 'COUNT', 1)[1]
+    redis.call('XDEL', events, oldest[1])
+    bytes = redis.call('HINCRBY', state, 'bytes', -#oldest[2][2])
+    count = count - 1
+  end
   redis.call('PUBLISH', channel, seq .. '\n' .. envelope)
   return seq
 end
@@ -69,9 +82,9 @@ end
 
 if op == 'create' then
   redis.call('ZREMRANGEBYSCORE', all, '-inf', now)
-  if redis.call('ZCARD', all) >= tonumber(ARGV[12]) then return {'full'} end
+  if redis.call('ZCARD', all) >= tonumber(ARGV[13]) then return {'full'} end
   if redis.call('EXISTS', state) == 1 then return {'exists'} end
-  redis.call('HSET', state, 'label', ARGV[9], 'user', ARGV[10], 'topic', ARGV[11], 'state', 'running',
+  redis.call('HSET', state, 'label', ARGV[10], 'user', ARGV[11], 'topic', ARGV[12], 'state', 'running',
              'percent', 0, 'seq', 0, 'cancel', 0, 'deadline', now + silence)
   keep(silence + retention)
   return {'ok'}
@@ -83,7 +96,7 @@ if not job[1] then return {'unknown'} end
 -- first; the node that created it comes at the deadline.
 local abandoned = 0
 if job[1] == 'running' and now >= tonumber(job[8]) then
-  abandoned = finish('failed', ARGV[7], ARGV[8])
+  abandoned = finish('failed', ARGV[8], ARGV[9])
   job[1], job[3] = 'failed', tostring(abandoned)
 end
 local function reply(status, extra, list)
@@ -93,13 +106,13 @@ end
 
 if op == 'report' then
   if job[1] ~= 'running' then return reply('finished') end
-  if ARGV[9] ~= 'progress' then
-    job[3], job[1] = tostring(finish(ARGV[9], ARGV[11], ARGV[12])), ARGV[9]
+  if ARGV[10] ~= 'progress' then
+    job[3], job[1] = tostring(finish(ARGV[10], ARGV[12], ARGV[13])), ARGV[10]
     return reply('ok')
   end
-  if tonumber(ARGV[10]) < tonumber(job[2]) then return reply('decrease') end
-  job[3], job[2] = tostring(append(ARGV[11], ARGV[12])), ARGV[10]
-  redis.call('HSET', state, 'percent', ARGV[10], 'deadline', now + silence)
+  if tonumber(ARGV[11]) < tonumber(job[2]) then return reply('decrease') end
+  job[3], job[2] = tostring(append(ARGV[12], ARGV[13])), ARGV[11]
+  redis.call('HSET', state, 'percent', ARGV[11], 'deadline', now + silence)
   keep(silence + retention)
   return reply('ok')
 end
@@ -111,8 +124,8 @@ if op == 'status' or op == 'settle' then
   end
   return reply('ok', job[1] == 'running' and tonumber(job[8]) - now or 0)
 end
--- A browser's request: a job of a user is that user's only (ARGV[10] '1': tokens are in use).
-if ARGV[10] == '1' and job[5] ~= '' and job[5] ~= ARGV[9] then return reply('forbidden') end
+-- A browser's request: a job of a user is that user's only (ARGV[11] '1': tokens are in use).
+if ARGV[11] == '1' and job[5] ~= '' and job[5] ~= ARGV[10] then return reply('forbidden') end
 if op == 'cancel' then
   if job[1] ~= 'running' then return reply('finished') end
   redis.call('HSET', state, 'cancel', 1)
@@ -120,7 +133,7 @@ if op == 'cancel' then
   return reply('ok')
 end
 if op == 'resume' then
-  local after, last = tonumber(ARGV[11]), tonumber(job[3])
+  local after, last = tonumber(ARGV[12]), tonumber(job[3])
   local first = redis.call('XRANGE', events, '-', '+', 'COUNT', 1)
   local first_kept = last + 1
   if #first > 0 then first_kept = tonumber(string.match(first[1][1], '%d+$')) end
@@ -271,6 +284,7 @@ struct redis_job_store::state : std::enable_shared_from_this<state> {
                                       std::to_string(limits.history),
                                       std::to_string(milliseconds(limits.retention)),
                                       std::to_string(milliseconds(limits.retention)),
+                                      std::to_string(jobs::job::history_byte_budget),
                                       abandoned.before,
                                       abandoned.after};
         for (auto& a : more)
