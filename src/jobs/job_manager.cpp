@@ -94,19 +94,33 @@ bool job_manager::has_kind(std::string const& name) const
     return kinds_.contains(name);
 }
 
-bool job_manager::make_room_locked()
+bool job_manager::make_room_locked(bool backend)
 {
-    if (jobs_.size() < limits_.total)
+    if (kept_[backend ? 1 : 0] < limits_.total)
         return true;
-    // Full: a finished job makes room early (its retention is a courtesy, not a promise).
+    // Full: a finished job of the same pool makes room early (its retention is a courtesy, not a
+    // promise). Browsers' jobs and the backend's are kept apart, so neither crowds out the other.
     for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
-        if (it->second->finished()) {
+        if (it->second->run_by_backend() == backend && it->second->finished()) {
             asio::post(it->second->get_executor(), [j = it->second] { j->interrupt(); });
-            jobs_.erase(it);
+            erase_locked(it);
             return true;
         }
     }
     return false;
+}
+
+void job_manager::keep_locked(std::shared_ptr<job> j)
+{
+    ++kept_[j->run_by_backend() ? 1 : 0];
+    auto id = j->id();
+    jobs_.emplace(std::move(id), std::move(j));
+}
+
+void job_manager::erase_locked(std::unordered_map<std::string, std::shared_ptr<job>>::iterator it)
+{
+    --kept_[it->second->run_by_backend() ? 1 : 0];
+    jobs_.erase(it);
 }
 
 std::variant<std::string, job_refusal> job_manager::start(job_spec spec, std::shared_ptr<push_target> starter,
@@ -125,12 +139,12 @@ std::variant<std::string, job_refusal> job_manager::start(job_spec spec, std::sh
         if (running >= limits_.per_connection)
             return job_refusal{protocol::errc::too_many_jobs,
                                "at most " + std::to_string(limits_.per_connection) + " running jobs per connection"};
-        if (!make_room_locked())
+        if (!make_room_locked(false))
             return job_refusal{protocol::errc::too_many_jobs, "the server is running as many jobs as it can"};
         ++running;
         j = std::make_shared<job>(asio::make_strand(io_), wire_, new_job_id(), next_key_++, starter->id(),
                                   std::move(user), std::move(spec), limits_.history);
-        jobs_.emplace(j->id(), j);
+        keep_locked(j);
     }
     j->add_watcher(std::move(starter));  // not yet running: no other strand touches it
     stats_.jobs_started.fetch_add(1, std::memory_order_relaxed);
@@ -185,7 +199,8 @@ asio::awaitable<void> job_manager::wind_down(std::shared_ptr<job> j, job_outcome
 void job_manager::forget(std::string const& job_id)
 {
     std::lock_guard lock(mutex_);
-    jobs_.erase(job_id);
+    if (auto const it = jobs_.find(job_id); it != jobs_.end())
+        erase_locked(it);
 }
 
 std::shared_ptr<job> job_manager::find(std::string const& job_id) const
@@ -260,12 +275,12 @@ asio::awaitable<std::variant<std::string, job_refusal>> job_manager::create(back
         std::lock_guard lock(mutex_);
         if (shutting_down_)
             co_return job_refusal{protocol::errc::shutting_down, "the server is shutting down"};
-        if (!make_room_locked())
+        if (!make_room_locked(true))
             co_return job_refusal{protocol::errc::too_many_jobs, "the server is keeping as many jobs as it can"};
         job_spec kind{"backend", 0, {}, std::move(spec.label)};
         j = std::make_shared<job>(asio::make_strand(io_), wire_, new_job_id(), next_key_++, std::move(spec.user),
                                   std::move(kind), limits_.history, std::move(spec.topic), publish_);
-        jobs_.emplace(j->id(), j);
+        keep_locked(j);
     }
     stats_.jobs_started.fetch_add(1, std::memory_order_relaxed);
     stats_.jobs_running.fetch_add(1, std::memory_order_relaxed);

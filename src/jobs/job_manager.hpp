@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,7 +27,9 @@ class job;
 
 struct job_limits {
     unsigned per_connection = 4;  // running jobs one connection may have started
-    unsigned total = 1000;        // jobs kept at once, running or retained (backend jobs too)
+    // Jobs kept at once, running or retained: browsers' jobs up to this many, and the backend's
+    // as many again (two pools, so that neither crowds out the other).
+    unsigned total = 1000;
     // How long a finished job can still be resumed; and how long a backend job may go without a
     // word from its backend before it is failed as abandoned.
     std::chrono::steady_clock::duration retention = std::chrono::minutes(5);
@@ -70,8 +73,9 @@ public:
     // cancel or an unwatch of a job unknown here goes there. Set once, before serving.
     void share_with(remote_jobs* elsewhere) noexcept { elsewhere_ = elsewhere; }
 
-    // backend_jobs: jobs a backend runs, kept here. Each counts against `total`, not against any
-    // connection's limit; each is failed as abandoned after `retention` without a word.
+    // backend_jobs: jobs a backend runs, kept here. Each counts against `total` (a pool apart
+    // from the browsers' jobs), not against any connection's limit; each is failed as abandoned after `retention`
+    // without a word.
     boost::asio::awaitable<std::variant<std::string, job_refusal>> create(backend_job_spec spec) override;
     boost::asio::awaitable<std::variant<backend_job_status, job_refusal>> report(std::string job_id,
                                                                                  backend_report update) override;
@@ -90,7 +94,9 @@ private:
     std::shared_ptr<job> find_backend_job(std::string const& job_id) const;
     std::shared_ptr<job> find(std::string const& job_id) const;
     std::variant<std::shared_ptr<job>, job_refusal> find_for(std::string const& job_id, std::string_view user) const;
-    bool make_room_locked();
+    bool make_room_locked(bool backend);
+    void keep_locked(std::shared_ptr<job> j);
+    void erase_locked(std::unordered_map<std::string, std::shared_ptr<job>>::iterator it);
 
     boost::asio::any_io_executor io_;
     job_wire const& wire_;
@@ -101,7 +107,8 @@ private:
     std::map<std::string, job_body, std::less<>> kinds_;
 
     mutable std::mutex mutex_;
-    std::unordered_map<std::string, std::shared_ptr<job>> jobs_;          // guarded by mutex_
+    std::unordered_map<std::string, std::shared_ptr<job>> jobs_;  // guarded by mutex_
+    std::array<std::size_t, 2> kept_{};  // jobs_ by pool: [0] browsers', [1] the backend's; guarded
     std::unordered_map<std::uint64_t, unsigned> running_per_connection_;  // guarded by mutex_
     std::uint64_t next_key_ = 1;                                          // guarded by mutex_
     bool shutting_down_ = false;                                          // guarded by mutex_

@@ -346,8 +346,9 @@ std::vector<option_spec> const& options_table()
         t.push_back(number<std::size_t>("max-topic-length", "longest topic name", &o::max_topic_length, 1, 1024));
         t.push_back(number<unsigned>("max-jobs-per-connection", "running jobs one connection may start",
                                      &o::max_jobs_per_connection, 1, 100'000));
-        t.push_back(
-            number<unsigned>("max-jobs", "jobs kept at once, running or finished", &o::max_jobs_total, 1, 10'000'000));
+        t.push_back(number<unsigned>("max-jobs",
+                                     "jobs kept at once, running or finished (browsers' and the backend's apart)",
+                                     &o::max_jobs_total, 1, 10'000'000));
         t.push_back(number<unsigned>("max-job-steps", "most steps a job may ask for", &o::max_job_steps, 1, 1'000'000));
         t.push_back(
             time("job-step-time", "length of a job step when the client does not say", &o::job_step_time, true));

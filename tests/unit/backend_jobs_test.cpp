@@ -201,6 +201,34 @@ TEST_F(backend_jobs_test, backend_jobs_count_against_the_servers_job_limit_only)
     EXPECT_EQ(stats.jobs_started.load(), 3u);
 }
 
+// Browsers' jobs and the backend's are two pools of `total` each: browsers that fill theirs
+// (anonymous ones, under --auth off) leave the backend its own, and the other way round.
+TEST_F(backend_jobs_test, browsers_jobs_and_the_backends_are_kept_in_two_pools)
+{
+    jobs::job_limits limits;
+    limits.total = 2;
+    make(limits);
+    auto starter = std::make_shared<job_watcher_stub>(1);
+    jobs::job_spec long_one;
+    long_one.steps = 1000;
+    long_one.step_time = 1h;
+    for (int i = 0; i < 2; ++i)
+        EXPECT_TRUE(std::holds_alternative<std::string>(jobs->start(long_one, starter)));
+    auto const browsers_third = jobs->start(long_one, starter);
+    ASSERT_TRUE(std::holds_alternative<jobs::job_refusal>(browsers_third));
+    EXPECT_EQ(std::get<jobs::job_refusal>(browsers_third).code, protocol::errc::too_many_jobs);
+    create();
+    auto const second = create();
+    auto backends_third = await_on_io(jobs->create({"third", "", ""}));
+    ASSERT_TRUE(std::holds_alternative<jobs::job_refusal>(backends_third));
+    EXPECT_EQ(std::get<jobs::job_refusal>(backends_third).code, protocol::errc::too_many_jobs);
+    // A finished backend job makes room for the backend, not for browsers.
+    report(second, {jobs::backend_report::kind::done, 0, "ok", std::nullopt});
+    EXPECT_TRUE(std::holds_alternative<jobs::job_refusal>(jobs->start(long_one, starter)));
+    create();
+    EXPECT_EQ(jobs->size(), 4u);
+}
+
 TEST_F(backend_jobs_test, a_built_in_job_is_not_the_backends_to_report_on)
 {
     auto starter = std::make_shared<job_watcher_stub>(1);
