@@ -220,6 +220,7 @@ TEST(token_verifier, one_verifier_checks_public_key_tokens_on_several_threads_at
         std::atomic<int> refused{0};
         {
             std::vector<std::jthread> threads;
+            threads.reserve(4);
             for (int t = 0; t < 4; ++t)
                 threads.emplace_back([&] {
                     for (int i = 0; i < 25; ++i) {
