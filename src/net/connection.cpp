@@ -221,9 +221,12 @@ void connection::peer_closing()
 
 void connection::close_websocket(std::uint16_t code, std::string reason, std::optional<clock::duration> flush_budget)
 {
-    asio::dispatch(executor_, [self = shared_from_this(), code, reason = std::move(reason), flush_budget] {
+    asio::dispatch(executor_, [self = shared_from_this(), code, reason = std::move(reason), flush_budget]() mutable {
         if (self->websocket_)
             self->close(code, reason, flush_budget);
+        else if (self->upgrading_ && !self->end_when_open_)
+            self->end_when_open_ = std::make_unique<end_when_open>(
+                end_when_open{false, close_request{code, std::move(reason), flush_budget}});
     });
 }
 
@@ -232,6 +235,9 @@ void connection::abort_websocket(std::string reason)
     asio::dispatch(executor_, [self = shared_from_this(), reason = std::move(reason)]() mutable {
         if (self->websocket_)
             self->abort_here(std::move(reason));
+        else if (self->upgrading_ && (!self->end_when_open_ || !self->end_when_open_->drop))
+            self->end_when_open_ =
+                std::make_unique<end_when_open>(end_when_open{true, close_request{0, std::move(reason), {}}});
     });
 }
 
@@ -260,6 +266,12 @@ void connection::websocket_opened()
     websocket_ = true;
     last_heard_ = clock::now();
     arm_deadline();  // the first ping, and a deadline set before the handshake ended
+    if (auto const end = std::move(end_when_open_)) {
+        if (end->drop)
+            abort_here(std::move(end->close.reason));
+        else
+            close(end->close.code, end->close.reason, end->close.flush_budget);
+    }
 }
 
 void connection::session_ended()

@@ -112,7 +112,11 @@ public:
     class io_guard;
     [[nodiscard]] io_guard attach(session_io& io);
 
-    // The WebSocket handshake is done: from now on the keep-alive pings and the deadline apply.
+    // The HTTP part accepted the upgrade (the session counts against --max-connections from now
+    // on): a close or an abort from outside that comes before the handshake is done waits for it.
+    void upgrade_accepted() noexcept { upgrading_ = true; }
+    // The WebSocket handshake is done: from now on the keep-alive pings and the deadline apply,
+    // and an end asked for during the handshake is carried out.
     void websocket_opened();
 
     // The reader has returned: the session has ended. Nothing more is queued or written, and no
@@ -202,6 +206,14 @@ private:
     // what was queued before them (writer_done), so the interval the client sees is the delay.
     std::vector<std::pair<clock::duration, outbound_message>> after_queue_;
     std::optional<close_request> close_;
+    // close_websocket or abort_websocket while upgrading_: the session is counted (the admin
+    // endpoint's answer includes it) but its handshake is under way, which a writer or an abort
+    // must not cut into. websocket_opened carries it out.
+    struct end_when_open {
+        bool drop;
+        close_request close;
+    };
+    std::unique_ptr<end_when_open> end_when_open_;
     struct deadline_close {
         clock::time_point when = clock::time_point::max();
         std::uint16_t code = 0;
@@ -216,6 +228,7 @@ private:
     clock::time_point ping_answer_by_ = clock::time_point::max();
     clock::time_point heard_before_ping_;
     clock::time_point close_phase_ends_ = clock::time_point::max();  // the flush's, then the handshake's
+    bool upgrading_ = false;
     bool websocket_ = false;
     bool ended_ = false;
     bool ping_requested_ = false;

@@ -289,6 +289,7 @@ serve_requests(Stream stream, connection& conn, session_context& server)
             auto const peer = transport.socket().remote_endpoint(no_peer);
             auto decision = decide_upgrade(request, no_peer ? std::string() : peer.address().to_string(), server);
             if (auto* accepted = std::get_if<accepted_upgrade>(&decision)) {
+                conn.upgrade_accepted();  // before any co_await: an end asked from now on waits for the handshake
                 if (buffer.size() != 0) {
                     // RFC 6455 4.1: a client sends nothing more before the handshake response.
                     server.stats.handshake_failed(handshake_failure::bad_request);

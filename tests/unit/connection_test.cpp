@@ -35,7 +35,19 @@ public:
     std::vector<bool> sent_binary;  // and whether each was binary
 };
 
-class connection_pushes : public ::testing::Test {
+// A connection on an io_context run by the test, attached to a recording session.
+class connection_test : public ::testing::Test {
+protected:
+    boost::asio::io_context io_;
+    metrics stats_;
+    deadline_scheduler deadlines_{{io_.get_executor()}};
+    std::shared_ptr<connection> conn_ =
+        std::make_shared<connection>(io_.get_executor(), 1, 0, queue_limits{}, session_timing{}, deadlines_, stats_);
+    recording_io io_side_;
+    connection::io_guard attached_ = conn_->attach(io_side_);
+};
+
+class connection_pushes : public connection_test {
 protected:
     connection_pushes() { conn_->websocket_opened(); }  // no pings: session_timing{} has none
 
@@ -60,14 +72,6 @@ protected:
                 break;
         return conn_->has_queued();
     }
-
-    boost::asio::io_context io_;
-    metrics stats_;
-    deadline_scheduler deadlines_{{io_.get_executor()}};
-    std::shared_ptr<connection> conn_ =
-        std::make_shared<connection>(io_.get_executor(), 1, 0, queue_limits{}, session_timing{}, deadlines_, stats_);
-    recording_io io_side_;
-    connection::io_guard attached_ = conn_->attach(io_side_);
 };
 
 TEST_F(connection_pushes, a_push_after_a_reply_starts_its_delay_when_the_reply_has_been_written)
@@ -232,6 +236,54 @@ TEST_F(connection_pushes, a_session_that_cannot_send_at_once_gets_a_writer)
     conn_->send(text_message(make_payload("one")));  // recording_io answers `no` by default
     EXPECT_EQ(io_side_.writers_started, 1);
     EXPECT_EQ(drain(), std::vector<std::string>{"one"});
+}
+
+// An end asked from outside (the admin endpoint, shutdown) while the session's handshake is under
+// way: the session is already counted among those ended, so the end waits for the handshake (a
+// writer or an abort now would cut into it) and is carried out as the session opens. It was
+// dropped: the admin endpoint answered "closed 1" and the session went on.
+class connection_in_handshake : public connection_test {
+protected:
+    void run() { io_.poll(); }
+};
+
+TEST_F(connection_in_handshake, a_close_asked_during_the_handshake_is_carried_out_when_the_session_opens)
+{
+    conn_->upgrade_accepted();
+    conn_->close_websocket(1012, "service restart");
+    run();
+    EXPECT_FALSE(conn_->pending_close().has_value());
+    EXPECT_EQ(io_side_.writers_started, 0) << "nothing is written during the handshake";
+    conn_->websocket_opened();
+    ASSERT_TRUE(conn_->pending_close().has_value());
+    EXPECT_EQ(conn_->pending_close()->code, 1012);
+    EXPECT_EQ(conn_->pending_close()->reason, "service restart");
+    EXPECT_EQ(io_side_.writers_started, 1) << "the writer sends the close frame";
+    EXPECT_FALSE(conn_->accepting());
+}
+
+TEST_F(connection_in_handshake, a_drop_asked_during_the_handshake_is_carried_out_when_the_session_opens)
+{
+    conn_->upgrade_accepted();
+    conn_->close_websocket(1012, "service restart");
+    conn_->abort_websocket("dropped by an administrator");  // the drop wins over the close
+    run();
+    EXPECT_EQ(io_side_.aborts, 0);
+    conn_->websocket_opened();
+    EXPECT_EQ(io_side_.aborts, 1);
+    EXPECT_EQ(conn_->end_reason(), "dropped by an administrator");
+}
+
+TEST_F(connection_in_handshake, an_http_connection_is_left_alone_and_later_upgrades_untouched)
+{
+    conn_->close_websocket(1012, "service restart");  // not upgrading: an HTTP request under way
+    conn_->abort_websocket("dropped by an administrator");
+    run();
+    conn_->upgrade_accepted();
+    conn_->websocket_opened();
+    EXPECT_FALSE(conn_->pending_close().has_value());
+    EXPECT_EQ(io_side_.aborts, 0);
+    EXPECT_TRUE(conn_->accepting());
 }
 
 }  // namespace
