@@ -11,6 +11,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 namespace coropush::protocol {
 namespace json = boost::json;
@@ -186,9 +187,61 @@ void envelope_writer::bool_field(std::string_view name, bool flag)
 void envelope_writer::value_field(std::string_view name, json::value const& value)
 {
     field_name(name);
-    json::serializer serializer;
-    serializer.reset(&value);
-    append_serialized(serializer);
+    append_value(value);
+}
+
+// A client's JSON as it came, but for the spelling of its fractions: Boost.JSON writes 101.5 as
+// 1.015E2, so those are written here (append_double); the rest as Boost.JSON writes it.
+void envelope_writer::append_value(
+    json::value const& value)  // NOLINT(misc-no-recursion): as deep as the parser let it be
+{
+    switch (value.kind()) {
+    case json::kind::object: {
+        append("{");
+        bool first = true;
+        for (auto const& member : value.get_object()) {
+            append(std::exchange(first, false) ? "" : ",");
+            append_string(member.key());
+            append(":");
+            append_value(member.value());
+        }
+        append("}");
+        return;
+    }
+    case json::kind::array: {
+        append("[");
+        bool first = true;
+        for (auto const& element : value.get_array()) {
+            append(std::exchange(first, false) ? "" : ",");
+            append_value(element);
+        }
+        append("]");
+        return;
+    }
+    case json::kind::double_:
+        append_double(value.get_double());
+        return;
+    default: {  // null, bool, integers, strings
+        json::serializer serializer;
+        serializer.reset(&value);
+        append_serialized(serializer);
+        return;
+    }
+    }
+}
+
+// The shortest text that reads back as the same double (std::to_chars), in plain notation where
+// that is no longer (101.5, 0.1, 1e+21), and with ".0" where it would read as an integer (1e3
+// is 1000.0), so that a client's fraction comes back a fraction. The parser admits no NaN or
+// infinity.
+void envelope_writer::append_double(double number)
+{
+    std::array<char, 32> text{};
+    auto const end = std::to_chars(text.data(), text.data() + text.size(), number).ptr;
+    std::string_view const written(text.data(), static_cast<std::size_t>(end - text.data()));
+    append(written);
+    if (written.find_first_of(".e") == std::string_view::npos)
+        append(".0");
 }
 
 std::string envelope_writer::finish()

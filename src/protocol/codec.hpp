@@ -65,6 +65,8 @@ private:
     void field_name(std::string_view name);
     void append_string(std::string_view text);
     void append_number(std::uint64_t number);
+    void append_value(boost::json::value const& value);
+    void append_double(double number);
     void append_serialized(boost::json::serializer& serializer);
     void append(std::string_view piece);
 

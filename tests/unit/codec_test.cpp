@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 namespace coropush::protocol {
 namespace {
@@ -36,6 +38,38 @@ void expect_round_trip(Message const& original, request_id id)
     EXPECT_EQ(encode(std::get<Message>(decoded), id), text);
 }
 
+// A client's fractions come back as it would write them, not as Boost.JSON does (101.5 was
+// 1.015E2): the shortest text that reads back as the same double, and never as an integer.
+TEST(codec, fractions_in_data_come_back_in_their_shortest_form_and_read_back_the_same)
+{
+    for (auto const& [sent, written] : std::initializer_list<std::pair<char const*, char const*>>{
+             {"101.5", "101.5"},
+             {"0.1", "0.1"},
+             {"-2.5", "-2.5"},
+             {"1e3", "1000.0"},
+             {"1E3", "1000.0"},
+             {"-0.0", "-0.0"},
+             {"1e21", "1e+21"},
+             {"1.5e-7", "1.5e-07"},
+             {"5e-324", "5e-324"},
+             {"1.7976931348623157e308", "1.7976931348623157e+308"},
+             {"123456789012345678901234567890", "1.2345678901234568e+29"}}) {
+        auto const data = boost::json::parse(std::string(R"({"n":)") + sent + R"(,"list":[)" + sent + "]}");
+        auto const text = encode(message{"prices", std::nullopt, data}, std::nullopt);
+        EXPECT_EQ(text, std::string(R"({"type":"message","data":{"topic":"prices","data":{"n":)") + written +
+                            R"(,"list":[)" + written + "]}}}")
+            << sent;
+        auto const back = boost::json::parse(text).at("data").at("data");
+        EXPECT_TRUE(back.at("n").is_double()) << sent;
+        EXPECT_EQ(back, data) << sent << ": the same value";
+    }
+    auto const integers = boost::json::parse(R"({"a":12345678901234567890,"b":-9223372036854775808,"c":0})");
+    EXPECT_EQ(
+        encode(message{"t", std::nullopt, integers}, std::nullopt),
+        R"({"type":"message","data":{"topic":"t","data":{"a":12345678901234567890,"b":-9223372036854775808,"c":0}}})")
+        << "integers as written";
+}
+
 TEST(codec, every_message_type_round_trips)
 {
     expect_round_trip(hello{"亲爱的服务器！我连上你啦！"}, 1);
@@ -49,7 +83,7 @@ TEST(codec, every_message_type_round_trips)
     expect_round_trip(unsubscribed{"news"}, 5);
     expect_round_trip(publish{"news", "hi"}, 6);
     expect_round_trip(message{"news", "hi"}, std::nullopt);
-    expect_round_trip(publish{"news", std::nullopt, boost::json::parse(R"({"price":3.5,"tags":["a"],"ok":true})")}, 6);
+    expect_round_trip(publish{"news", std::nullopt, boost::json::parse(R"({"price":35,"tags":["a"],"ok":true})")}, 6);
     expect_round_trip(message{"news", "both", boost::json::value("a string is JSON too")}, std::nullopt);
     expect_round_trip(message{"news", std::nullopt, boost::json::parse("[1,2,3]")}, std::nullopt);
     expect_round_trip(published{"news", 12}, 6);
