@@ -306,7 +306,7 @@ std::vector<option_spec> const& options_table()
                          std::string all;
                          for (auto const& a : opts.allowed_origins)
                              all += (all.empty() ? "" : " ") + a;
-                         return all.empty() ? std::string("(same origin or localhost)") : all;
+                         return all.empty() ? std::string("(same origin or loopback)") : all;
                      }});
         t.push_back(number<std::size_t>("queue-messages", "outbound queue limit per connection, in messages",
                                         &o::max_queue_messages, 1, 1'000'000));

@@ -66,7 +66,8 @@ api::api_services server_state::make_api_services(server_state& server)
                                  if (server.draining.load(std::memory_order_relaxed))
                                      return "the server is shutting down";
                                  if (!server.link->healthy())
-                                     return "the backplane is unavailable: a message would not reach the other nodes";
+                                     return "the backplane is unavailable: a message would not reach the other "
+                                            "nodes, and jobs kept in Redis are out of reach";
                                  return std::nullopt;
                              },
                              [&server](std::string_view user) { return server.disconnect_user(user); },
