@@ -1,6 +1,7 @@
 // The connection's scheduled pushes (send_after), driven by hand: the test plays the session's
 // writer (start_writer is recorded, the queue is drained with next_message / message_written /
-// writer_done) over a real deadline scheduler on an io_context run here.
+// writer_done) over a real deadline scheduler on an io_context run here. And an end asked for
+// from outside while the session's handshake is under way.
 #include "net/connection.hpp"
 
 #include <boost/asio/io_context.hpp>
