@@ -110,6 +110,25 @@ TEST(bad_input, a_message_over_the_size_limit_is_closed_with_1009_and_others_go_
     EXPECT_EQ(server.metrics().closes_sent(1009), 1u);
 }
 
+// The rest of the refused message is read and dropped before the server's end: closed with it
+// unread, the connection was reset (Beast 1.81's teardown reads once), and a browser that had not
+// yet read the close frame lost it and reported 1006.
+TEST(bad_input, the_rest_of_a_message_over_the_limit_is_read_so_the_1009_is_not_lost_to_a_reset)
+{
+    test_server server;  // --max-message 64k
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await raw_connection::connect(server.port());
+        auto const reply = co_await c.upgrade("/", "Sec-WebSocket-Protocol: coropush.v1\r\n");
+        EXPECT_EQ(reply.status, 101u);
+        co_await c.write(raw_connection::frame(1, std::string(std::size_t{100} * 1024, 'x')));
+        auto const closing = co_await c.read_frame();
+        EXPECT_EQ(closing.opcode, 8);
+        EXPECT_EQ(closing.close_code(), 1009);
+        c.stop_sending();  // the client's end: what the server's teardown waits for
+        EXPECT_EQ(co_await c.how_the_server_ended(), boost::asio::error::eof) << "an orderly end, not a reset";
+    });
+}
+
 TEST(bad_input, malformed_upgrades_get_http_errors_not_dropped_sockets)
 {
     test_server server;

@@ -139,6 +139,12 @@ asio::awaitable<http_reply> raw_connection::read_http(bool head)
 
 asio::awaitable<bool> raw_connection::closed_by_server()
 {
+    auto const ec = co_await how_the_server_ended();
+    co_return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated;
+}
+
+asio::awaitable<boost::system::error_code> raw_connection::how_the_server_ended()
+{
     impl_->buffer.consume(impl_->buffer.size());
     auto const reading = [&](auto& stream) {
         return stream.async_read_some(impl_->buffer.prepare(4096), asio::as_tuple(asio::use_awaitable));
@@ -146,8 +152,7 @@ asio::awaitable<bool> raw_connection::closed_by_server()
     for (;;) {
         auto [ec, n] = co_await impl_->with_stream(reading);
         if (ec)
-            co_return ec == asio::error::eof || ec == asio::error::connection_reset ||
-                ec == asio::ssl::error::stream_truncated;
+            co_return ec;
         impl_->buffer.commit(n);
         impl_->buffer.consume(n);
     }

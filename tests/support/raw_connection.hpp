@@ -50,6 +50,9 @@ public:
     // True when the server has closed the connection (reads EOF or reset, discarding data; over
     // TLS, a close_notify or the end of TCP).
     boost::asio::awaitable<bool> closed_by_server();
+    // Reads, discarding, to the server's end, and says how it ended: asio::error::eof for an
+    // orderly end (a FIN), connection_reset for a reset.
+    boost::asio::awaitable<boost::system::error_code> how_the_server_ended();
     // Ends the client's side of the TCP connection (a FIN, no closing handshake), still reading.
     void stop_sending();
 
