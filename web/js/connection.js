@@ -9,8 +9,23 @@
 
 export const PROTOCOL = 'coropush.v1';
 
-// Close codes that say the client did something wrong: reconnecting would only repeat it.
-export const CLIENT_FAULT_CODES = new Set([1002, 1003, 1007, 1008, 1009]);
+// Close codes after which the page stays closed (docs/protocol.md, close codes): the client did
+// something wrong, and reconnecting would only repeat it (1002, 1003, 1007, 1008, 1009); the
+// application ended the session (4000); or it needs a token this page does not have (4001, 4401).
+// One 1008 is not the client's doing: "slow consumer", a queue filled by others' messages; the
+// page reconnects after it (with backoff).
+export const STAY_CLOSED_CODES = new Set([1002, 1003, 1007, 1008, 1009, 4000, 4001, 4401]);
+
+export function staysClosed(code, reason = '') {
+  return STAY_CLOSED_CODES.has(code) && !(code === 1008 && reason.startsWith('slow consumer'));
+}
+
+// Appends `item` to a log list, keeping only its last `keep` items: a page left open under a flood
+// of messages does not grow without bound.
+export function appendBounded(list, item, keep = 500) {
+  list.append(item);
+  while (list.childElementCount > keep) list.firstElementChild.remove();
+}
 
 export class ProtocolError extends Error {
   constructor(data) {
@@ -88,9 +103,12 @@ export class Connection extends EventTarget {
       return;
     }
     this.#emit('envelope', { envelope, direction: 'in' });
-    const waiting = envelope.id !== undefined ? this.#pending.get(envelope.id) : undefined;
+    // The server answers a connection's requests in order, so an error without an id (a
+    // request it did not read: rate_limited, invalid_json) answers the oldest one still waiting.
+    const key = envelope.id === undefined && envelope.type === 'error' ? this.#pending.keys().next().value : envelope.id;
+    const waiting = key !== undefined ? this.#pending.get(key) : undefined;
     if (waiting) {
-      this.#pending.delete(envelope.id);
+      this.#pending.delete(key);
       if (envelope.type === 'error') waiting.reject(new ProtocolError(envelope.data));
       else waiting.resolve(envelope);
       return;
@@ -101,8 +119,8 @@ export class Connection extends EventTarget {
   #closed(event) {
     for (const { reject } of this.#pending.values()) reject(new Error('connection closed'));
     this.#pending.clear();
-    if (CLIENT_FAULT_CODES.has(event.code)) {
-      // Our fault: say why and stay closed until the page is reloaded.
+    if (staysClosed(event.code, event.reason)) {
+      // Say why and stay closed until the page is reloaded.
       this.#emit('status', { state: 'closed', code: event.code, reason: event.reason });
       return;
     }

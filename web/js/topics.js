@@ -1,6 +1,8 @@
 // Topics: subscribe and unsubscribe, publish, and see what arrives. Subscriptions are restored
 // after a reconnect (the server forgets a connection's subscriptions when it ends).
 
+import { appendBounded } from './connection.js';
+
 export function setupTopics(connection, ui) {
   const subscribed = new Set();
 
@@ -74,10 +76,36 @@ export function setupTopics(connection, ui) {
     label.textContent = `${topic}: `;
     const shown = [text, data === undefined ? undefined : JSON.stringify(data)].filter((part) => part !== undefined);
     item.append(label, shown.join(' '));
-    ui.messages.append(item);
+    appendBounded(ui.messages, item);
   });
 
+  // After a reconnect, one subscribe at a time (a burst of them could pass the server's rate
+  // limit); one refused on rate_limited is tried again a second later. A topic the server does
+  // not take back (its subscription limit may be lower now) leaves the list, and the note says so.
+  const restore = async () => {
+    const lost = [];
+    for (const topic of [...subscribed]) {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          await connection.request('subscribe', { topic });
+          break;
+        } catch (error) {
+          if (error.code === 'rate_limited' && attempt < 3) {
+            await new Promise((resume) => setTimeout(resume, 1000));
+            continue;
+          }
+          if (error.code !== undefined) lost.push(`${topic} (${error.code})`);
+          else return;  // the connection ended: the next open restores them
+          subscribed.delete(topic);
+          break;
+        }
+      }
+    }
+    render();
+    note(lost.length ? `Not subscribed again: ${lost.join(', ')}.` : `Subscriptions restored (${subscribed.size}).`);
+  };
+
   connection.addEventListener('open', ({ detail }) => {
-    if (detail.reconnected) for (const topic of subscribed) subscribe(topic);
+    if (detail.reconnected && subscribed.size > 0) restore();
   });
 }
