@@ -47,12 +47,15 @@ export function setupJobs(connection, ui) {
     row.cancel.disabled = FINAL.has(job.state);
   };
 
+  const cancelling = new Set();  // jobs whose cancel was accepted: the note says when they end
+
   const update = (id, seq, change) => {
     const job = jobs.get(id);
     if (!job || seq <= job.lastSeq) return; // unknown, or already seen (a replay overlapping the live stream)
     Object.assign(job, change, { lastSeq: seq });
     draw(job);
     save();
+    if (FINAL.has(job.state) && cancelling.delete(id)) note(`${job.label || job.kind}: ${job.state} (${job.message}).`);
   };
 
   connection.addEventListener('job_progress', ({ detail }) => {
@@ -75,6 +78,7 @@ export function setupJobs(connection, ui) {
   const cancelJob = async (id) => {
     try {
       await connection.request('job_cancel', { job: id });
+      cancelling.add(id);
       note('Cancelling…');
     } catch (error) {
       note(`Could not cancel: ${error.message}`);

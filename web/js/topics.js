@@ -75,7 +75,10 @@ export function setupTopics(connection, ui) {
     const label = document.createElement('strong');
     label.textContent = `${topic}: `;
     const shown = [text, data === undefined ? undefined : JSON.stringify(data)].filter((part) => part !== undefined);
-    item.append(label, shown.join(' '));
+    // <bdi>: a right-to-left override in someone's message cannot reorder the rest of the line.
+    const body = document.createElement('bdi');
+    body.textContent = shown.join(' ');
+    item.append(label, body);
     appendBounded(ui.messages, item);
   });
 
