@@ -24,12 +24,15 @@
 // never overwritten while the TLS stream still reads it.
 #pragma once
 
+#include "core/tcp_drain.hpp"
+
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/compose.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -182,16 +185,47 @@ private:
     std::vector<char> flat_;  // the copy a gathered write sends
 };
 
+namespace detail {
+
+// The teardown of a TLS connection after a WebSocket close: the close_notify exchange (ours,
+// then the peer's), then the TCP connection's end, read to the peer's FIN (tcp_drain_op, as for a
+// plain socket; Beast's own TCP teardown would stop after one read and reset the connection).
+// When application data comes after our close_notify, the rest of a message over
+// --max-message, OpenSSL 3 fails the exchange ("application data after close notify"): the drain
+// then reads and drops the rest as TCP bytes, so the close does not reset the connection before
+// the peer has read the close frame. What the teardown reports is how the connection ended, the
+// drain's outcome: the exchange's failure says nothing more once the peer has ended cleanly.
+struct tls_teardown_op {
+    tls_stream& stream;
+    boost::beast::role_type role;
+    enum class step { shut_down, drain, done } at = step::shut_down;
+
+    template <class Self>
+    void operator()(Self& self, boost::beast::error_code ec = {})
+    {
+        switch (at) {
+        case step::shut_down:
+            at = step::drain;
+            return stream.async_shutdown(std::move(self));
+        case step::drain:  // whatever the exchange's outcome
+            at = step::done;
+            return async_drain_teardown(role, stream.next_layer().socket(), std::move(self));
+        case step::done:
+            return self.complete(ec);
+        }
+    }
+};
+
+}  // namespace detail
+
 // Beast's websocket close ends with a teardown of the next layer (found by argument-dependent
-// lookup): over TLS, the close_notify exchange, then the TCP connection's end. Not type-erased:
-// it is built for the one handler the batching layer's teardown passes, and Beast 1.81's TCP
-// teardown posts to the handler's executor with blocking.never, which the executor of an
-// any_completion_handler does not support before Boost 1.82.
+// lookup): detail::tls_teardown_op. Not type-erased: it is built for the one handler the batching
+// layer's teardown passes (and the client's websocket stream its own).
 template <class TeardownHandler>
 void async_teardown(boost::beast::role_type role, tls_transport& transport, TeardownHandler&& handler)
 {
-    using boost::beast::async_teardown;
-    async_teardown(role, transport.next_layer(), std::forward<TeardownHandler>(handler));
+    boost::asio::async_compose<TeardownHandler, void(boost::beast::error_code)>(
+        detail::tls_teardown_op{transport.next_layer(), role}, handler, transport.next_layer());
 }
 
 }  // namespace coropush

@@ -54,9 +54,10 @@
 #include "net/frame_counter.hpp"
 #include "net/write_batch.hpp"
 
-#include <boost/asio/append.hpp>
+#include "core/tcp_drain.hpp"
 #include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -70,7 +71,6 @@
 #include <boost/beast/websocket/teardown.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -465,55 +465,6 @@ private:
 
 namespace detail {
 
-// The teardown of a TCP socket after a close: shut down sending (a server), then read and drop
-// what the peer still sends, to its end. Beast 1.81's own (websocket/impl/teardown.hpp) stops
-// after its first read, since the byte count it tests is never set, and closes: with more unread,
-// such as the rest of a message over --max-message, the close resets the connection, and a
-// browser that had not yet read the close frame reports 1006 instead of the 1009 it was sent.
-// The socket is left open: the session hands it to the closer as it ends. A peer that never
-// finishes is cut off by the close timeout (the connection's deadline aborts the socket).
-template <class Socket>
-struct tcp_drain_op {
-    Socket& socket;
-    boost::beast::role_type role;
-    bool started = false;
-
-    template <class Self>
-    void operator()(Self& self, boost::beast::error_code ec = {})
-    {
-        if (!started) {
-            started = true;
-            socket.non_blocking(true, ec);
-            if (!ec && role == boost::beast::role_type::server)
-                socket.shutdown(Socket::shutdown_send, ec);
-            if (ec)  // completed later, never inside the initiating call
-                return boost::asio::post(socket.get_executor(), boost::asio::append(std::move(self), ec));
-            return socket.async_wait(Socket::wait_read, std::move(self));
-        }
-        // At most 16 reads at a time, then a wait, so a peer that keeps sending does not hold the
-        // io thread.
-        for (int reads = 0; !ec && reads < 16; ++reads) {
-            std::array<char, 2048> discard;  // NOLINT(cppcoreguidelines-pro-type-member-init): written by the read
-            socket.read_some(boost::asio::buffer(discard), ec);
-        }
-        if (!ec || ec == boost::asio::error::would_block)
-            return socket.async_wait(Socket::wait_read, std::move(self));
-        if (ec == boost::asio::error::eof) {
-            ec = {};
-            if (role == boost::beast::role_type::client)
-                socket.shutdown(Socket::shutdown_send, ec);
-        }
-        self.complete(ec);
-    }
-};
-
-template <class Socket, class Handler>
-void async_drain_teardown(boost::beast::role_type role, Socket& socket, Handler&& handler)
-{
-    boost::asio::async_compose<Handler, void(boost::beast::error_code)>(tcp_drain_op<Socket>{socket, role}, handler,
-                                                                        socket);
-}
-
 // Flushes the layer, then tears down the next layer (see async_teardown below).
 template <class NextLayer>
 struct batching_teardown_op {
@@ -533,7 +484,7 @@ struct batching_teardown_op {
                 return self.complete(ec);
             at = step::done;
             if constexpr (std::is_same_v<NextLayer, boost::asio::ip::tcp::socket>) {
-                return async_drain_teardown(role, s.next_layer(), std::move(self));
+                return async_drain_teardown(role, s.next_layer(), std::move(self));  // core/tcp_drain.hpp
             } else {
                 using boost::beast::websocket::async_teardown;
                 return async_teardown(role, s.next_layer(), std::move(self));

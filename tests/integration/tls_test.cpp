@@ -230,6 +230,28 @@ TEST(tls, a_peer_that_never_answers_the_close_notify_is_cut_off_at_the_close_tim
     });
 }
 
+TEST(tls, a_message_over_the_limit_gets_its_1009_and_an_orderly_end)
+{
+    // As over plain TCP (bad_input.the_rest_of_a_message_over_the_limit_is_read_so_the_1009_is_not
+    // _lost_to_a_reset): the rest of the message is read, not left unread under a close that
+    // would reset the connection. Over TLS that is the TLS shutdown's doing: after its
+    // close_notify, OpenSSL reads and drops the peer's application data until the peer's end.
+    test_certificates const certificates;
+    test_server server(tls_test_options(certificates));  // --max-message 64k
+    run_client([&]() -> awaitable<void> {
+        auto peer = co_await raw_connection::connect_tls(server.port(), certificates.ca_file().string());
+        auto const reply = co_await peer.upgrade("/", "Sec-WebSocket-Protocol: coropush.v1\r\n");
+        EXPECT_EQ(reply.status, 101u);
+        co_await peer.write(raw_connection::frame(1, std::string(std::size_t{1} << 20, 'x')));
+        auto const closing = co_await peer.read_frame();
+        EXPECT_EQ(closing.opcode, 8);
+        EXPECT_EQ(closing.close_code(), 1009);
+        peer.stop_sending();
+        EXPECT_EQ(co_await peer.how_the_server_ended(), boost::asio::error::eof)
+            << "the server's close_notify, not a truncation or a reset";
+    });
+}
+
 TEST(tls, a_close_code_no_endpoint_may_send_drops_the_connection)
 {
     test_certificates const certificates;
