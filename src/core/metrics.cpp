@@ -185,12 +185,13 @@ std::string metrics::render(code_labels const& labels) const
            backplane_reconnects);
     single(out, "coropush_backplane_channels", "gauge", "Topics the backplane confirmed this node subscribed to.",
            backplane_channels);
-    single(out, "coropush_backplane_published_total", "counter", "Messages forwarded to the other nodes.",
-           backplane_published);
+    single(out, "coropush_backplane_published_total", "counter",
+           "Messages forwarded to the other nodes: PUBLISHes the backplane answered.", backplane_published);
     single(out, "coropush_backplane_received_total", "counter", "Messages received from the other nodes.",
            backplane_received);
     single(out, "coropush_backplane_publish_drops_total", "counter",
-           "Messages not forwarded to the other nodes because the backplane was unreachable or not answering.",
+           "Messages not forwarded to the other nodes: the backplane was unreachable, or stopped answering before it "
+           "took them.",
            backplane_publish_drops);
     single(out, "coropush_backplane_unanswered_bytes", "gauge",
            "Bytes sent to the backplane whose reply has not arrived yet.", backplane_unanswered_bytes);

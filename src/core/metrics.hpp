@@ -90,9 +90,9 @@ public:
     gauge backplane_up{1};
     counter backplane_reconnects{0};
     gauge backplane_channels{0};          // topics the broker confirmed this node subscribed to
-    counter backplane_published{0};       // messages forwarded to the other nodes
+    counter backplane_published{0};       // messages forwarded to the other nodes: Redis answered
     counter backplane_received{0};        // messages from other nodes
-    counter backplane_publish_drops{0};   // not forwarded: the broker was unreachable or not answering
+    counter backplane_publish_drops{0};   // not forwarded: refused, or unanswered when the link gave up
     gauge backplane_unanswered_bytes{0};  // sent to the broker, reply not yet received (both connections)
     counter backplane_reply_timeouts{0};  // connections given up: a heartbeat went unanswered too long
     counter backplane_overloads{0};       // connections given up: too many bytes awaited a reply

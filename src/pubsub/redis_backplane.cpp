@@ -59,6 +59,11 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
           liveness(limits)
     {
     }
+    state(state const&) = delete;
+    state& operator=(state const&) = delete;
+    // Destroyed without stop() (the io_context gone first): the links, destroyed after this,
+    // hand their pending PUBLISHes nullptr replies, which must then not be counted in `stats`.
+    ~state() { stopped = true; }
 
     asio::strand<asio::io_context::executor_type> strand;
     std::string const prefix;           // a topic's channel: prefix + topic
@@ -366,10 +371,22 @@ struct redis_backplane::state : std::enable_shared_from_this<state> {
         std::string value;
         value.reserve(node.size() + 1 + envelope->size());
         value.append(node).append(1, '\n').append(*envelope);
-        if (publisher->command({"PUBLISH", prefix + topic, value}))
-            stats->backplane_published.fetch_add(1, std::memory_order_relaxed);
-        else
+        if (!publisher->command({"PUBLISH", prefix + topic, value}, &state::on_publish_reply, this))
             stats->backplane_publish_drops.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    // A forwarded message counts as published once Redis answers its PUBLISH. One still
+    // unanswered when the link gives up on Redis counts as dropped, like one the link refused:
+    // the connection is reset, and only what Redis's socket already held may still be read when
+    // it resumes. At stop, what is in flight is counted neither way.
+    static void on_publish_reply(redisAsyncContext*, void* reply, void* privdata)
+    {
+        auto const& self = *static_cast<state const*>(privdata);
+        auto const* r = static_cast<redisReply const*>(reply);
+        if (r != nullptr && r->type != REDIS_REPLY_ERROR)
+            self.stats->backplane_published.fetch_add(1, std::memory_order_relaxed);
+        else if (!self.stopped)
+            self.stats->backplane_publish_drops.fetch_add(1, std::memory_order_relaxed);
     }
 };
 
