@@ -14,7 +14,10 @@
 #include <boost/beast/http/file_body.hpp>
 #include <boost/url/parse.hpp>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 
 namespace coropush::net {
@@ -59,16 +62,32 @@ http::message_generator serve_file(http_request const& request, http_context con
     if (!file || ec)
         return text_response(http::status::not_found, "not found\n", request.version(), request.keep_alive(), head);
 
-    // The same header for GET and HEAD (RFC 9110 9.3.2); HEAD's has no body after it.
+    // The validators of the file opened (not of the path, which may have changed since): the
+    // browser revalidates on each use (no-cache) and gets a 304 while the file is unchanged.
+    struct ::stat status {};
+    if (::fstat(body.file().native_handle(), &status) != 0)
+        return text_response(http::status::not_found, "not found\n", request.version(), request.keep_alive(), head);
     auto const size = body.size();
+    auto const etag = entity_tag(size, std::int64_t{status.st_mtim.tv_sec} * 1'000'000'000 + status.st_mtim.tv_nsec);
+    auto const modified = http_date(status.st_mtim.tv_sec);
+
+    // The same header for GET and HEAD (RFC 9110 9.3.2); HEAD's has no body after it. A 304 has
+    // the validators and Cache-Control a 200 would have (RFC 9110 15.4.5), and no body.
     auto const with_header = [&](auto response) {
         response.set(http::field::server, server_name);
-        response.set(http::field::content_type, mime_type(*file));
         response.set(http::field::cache_control, "no-cache");
-        response.content_length(size);
+        response.set(http::field::etag, etag);
+        if (!modified.empty())
+            response.set(http::field::last_modified, modified);
+        if (response.result() == http::status::ok) {
+            response.set(http::field::content_type, mime_type(*file));
+            response.content_length(size);
+        }
         response.keep_alive(request.keep_alive());
         return http::message_generator(std::move(response));
     };
+    if (not_modified(request[http::field::if_none_match], request[http::field::if_modified_since], etag, modified))
+        return with_header(http::response<http::empty_body>{http::status::not_modified, request.version()});
     if (head)
         return with_header(http::response<http::empty_body>{http::status::ok, request.version()});
     return with_header(http::response<http::file_body>{std::piecewise_construct, std::make_tuple(std::move(body)),

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <utility>
 
 namespace coropush::net {
@@ -135,6 +136,55 @@ std::string_view mime_type(fs::path const& file)
         if (ext == extension)
             return type;
     return "application/octet-stream";
+}
+
+std::string entity_tag(std::uintmax_t size, std::int64_t modified_ns)
+{
+    std::array<char, 48> text{};
+    auto const length =
+        std::snprintf(text.data(), text.size(), "\"%jx-%jx\"", size, static_cast<std::uintmax_t>(modified_ns));
+    return {text.data(), static_cast<std::size_t>(length)};
+}
+
+std::string http_date(std::time_t when)
+{
+    static constexpr std::array<char const*, 7> days{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr std::array<char const*, 12> months{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    std::tm utc{};
+    if (::gmtime_r(&when, &utc) == nullptr)
+        return {};
+    std::array<char, 40> text{};
+    auto const length = std::snprintf(text.data(), text.size(), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                                      days.at(static_cast<std::size_t>(utc.tm_wday)), utc.tm_mday,
+                                      months.at(static_cast<std::size_t>(utc.tm_mon)), utc.tm_year + 1900, utc.tm_hour,
+                                      utc.tm_min, utc.tm_sec);
+    return {text.data(), static_cast<std::size_t>(length)};
+}
+
+bool not_modified(std::string_view if_none_match, std::string_view if_modified_since, std::string_view etag,
+                  std::string_view last_modified)
+{
+    auto const opaque = [](std::string_view tag) { return tag.substr(0, 2) == "W/" ? tag.substr(2) : tag; };
+    auto const trim = [](std::string_view text) {
+        auto const first = text.find_first_not_of(" \t");
+        if (first == std::string_view::npos)
+            return std::string_view{};
+        return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+    };
+    if (!trim(if_none_match).empty()) {
+        // A list of entity tags, or "*". Tags are quoted and hold no comma (RFC 9110 8.8.3).
+        for (std::string_view rest = if_none_match;;) {
+            auto const comma = rest.find(',');
+            auto const tag = trim(rest.substr(0, comma));
+            if (tag == "*" || (!tag.empty() && opaque(tag) == opaque(etag)))
+                return true;
+            if (comma == std::string_view::npos)
+                return false;
+            rest.remove_prefix(comma + 1);
+        }
+    }
+    return !if_modified_since.empty() && trim(if_modified_since) == last_modified;
 }
 
 }  // namespace coropush::net

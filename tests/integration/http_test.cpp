@@ -113,6 +113,43 @@ TEST_F(http_fixture, head_answers_headers_without_a_body)
     });
 }
 
+TEST_F(http_fixture, an_unchanged_file_is_answered_304_and_a_changed_one_sent_again)
+{
+    auto const first = get("/app.js");
+    ASSERT_EQ(first.status, 200u);
+    EXPECT_EQ(first.headers.at("cache-control"), "no-cache");
+    auto const etag = first.headers.at("etag");
+    auto const modified = first.headers.at("last-modified");
+    EXPECT_EQ(etag.front(), '"');
+    EXPECT_EQ(modified.substr(modified.size() - 4), " GMT");
+
+    run_client([&]() -> awaitable<void> {
+        auto connection = co_await raw_connection::connect(server_->port());
+        // A 304 has no body: the next response on the connection follows its header.
+        co_await connection.write("GET /app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag +
+                                  "\r\n\r\nHEAD /app.js HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: " + modified +
+                                  "\r\n\r\nGET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto const by_tag = co_await connection.read_http();
+        auto const by_date = co_await connection.read_http(true);
+        auto const next = co_await connection.read_http();
+        for (auto const* reply : {&by_tag, &by_date}) {
+            EXPECT_EQ(reply->status, 304u);
+            EXPECT_EQ(reply->body, "");
+            EXPECT_EQ(reply->headers.at("etag"), etag);
+            EXPECT_EQ(reply->headers.at("last-modified"), modified);
+            EXPECT_EQ(reply->headers.count("content-type"), 0u);
+        }
+        EXPECT_EQ(next.body, "body{}");
+    });
+    EXPECT_NE(get("/style.css").headers.at("etag"), etag) << "each file has its own";
+
+    write(base_ / "root" / "app.js", "export const x = 2; // changed");
+    auto const again = request("GET /app.js HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag + "\r\n\r\n");
+    EXPECT_EQ(again.status, 200u);
+    EXPECT_EQ(again.body, "export const x = 2; // changed");
+    EXPECT_NE(again.headers.at("etag"), etag);
+}
+
 TEST_F(http_fixture, missing_files_are_404_and_other_methods_405)
 {
     EXPECT_EQ(get("/nope.html").status, 404u);

@@ -1,4 +1,4 @@
-// Request-target decoding, web-root resolution and content types.
+// Request-target decoding, web-root resolution, content types and validators.
 #include "net/static_files.hpp"
 
 #include <gtest/gtest.h>
@@ -107,6 +107,32 @@ TEST(static_files, content_types_by_extension)
     EXPECT_EQ(mime_type("a.svg"), "image/svg+xml");
     EXPECT_EQ(mime_type("a.bin"), "application/octet-stream");
     EXPECT_EQ(mime_type("Makefile"), "application/octet-stream");
+}
+
+TEST(static_files, validators_are_spelled_as_http_has_them)
+{
+    EXPECT_EQ(entity_tag(0x1f, 0x17c3a5e2b9d04f00), "\"1f-17c3a5e2b9d04f00\"");
+    EXPECT_EQ(entity_tag(0, 0), "\"0-0\"");
+    EXPECT_EQ(http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT") << "RFC 9110's own example";
+    EXPECT_EQ(http_date(951782400), "Tue, 29 Feb 2000 00:00:00 GMT");
+}
+
+TEST(static_files, a_matching_validator_means_not_modified)
+{
+    std::string_view const tag = "\"1f-abc\"";
+    std::string_view const date = "Sun, 06 Nov 1994 08:49:37 GMT";
+    EXPECT_TRUE(not_modified(tag, "", tag, date));
+    EXPECT_TRUE(not_modified("\"0-1\", \"1f-abc\"", "", tag, date)) << "one of a list";
+    EXPECT_TRUE(not_modified(" W/\"1f-abc\" ", "", tag, date)) << "If-None-Match compares weakly";
+    EXPECT_TRUE(not_modified("*", "", tag, date));
+    EXPECT_FALSE(not_modified("\"1f-abd\"", "", tag, date));
+    EXPECT_FALSE(not_modified("\"0-1\", \"2-2\"", date, tag, date))
+        << "an If-None-Match that does not match wins over a matching If-Modified-Since";
+    EXPECT_FALSE(not_modified("\"1f-abc", "", tag, date)) << "an unterminated tag is not the tag";
+    EXPECT_TRUE(not_modified("", date, tag, date));
+    EXPECT_FALSE(not_modified("", "Sun, 06 Nov 1994 08:49:38 GMT", tag, date)) << "only the date it was sent";
+    EXPECT_FALSE(not_modified("", "", tag, date)) << "no condition: the file";
+    EXPECT_FALSE(not_modified(" , ", "", tag, date));
 }
 
 }  // namespace
