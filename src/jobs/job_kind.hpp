@@ -10,11 +10,16 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
 
 namespace coropush::jobs {
+
+// The longest label a job may have, in bytes of UTF-8: a browser's job_start and the backend's
+// POST /api/v1/jobs are held to the same bound.
+inline constexpr std::size_t max_label_bytes = 200;
 
 struct job_spec {
     std::string kind = "sample";

@@ -57,8 +57,9 @@ void start_job(service::json_dialect& connection, jobs::job_manager& manager, st
         connection.fail(id, protocol::errc::bad_data, "data.step_ms must be at most 60000");
         return;
     }
-    if (spec.label.size() > 200) {
-        connection.fail(id, protocol::errc::bad_data, "data.label must be at most 200 bytes");
+    if (spec.label.size() > jobs::max_label_bytes) {
+        connection.fail(id, protocol::errc::bad_data,
+                        "data.label must be at most " + std::to_string(jobs::max_label_bytes) + " bytes");
         return;
     }
     if (services.draining.load(std::memory_order_relaxed)) {

@@ -1,6 +1,7 @@
 // Reading the job endpoints' bodies; writing a job's state.
 #include "jobs/feature/job_requests.hpp"
 
+#include "jobs/job_kind.hpp"
 #include "protocol/topic_name.hpp"
 
 #include <boost/beast/http/status.hpp>
@@ -13,7 +14,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t max_label_bytes = 200;
 constexpr std::size_t max_user_bytes = 256;  // a user id: the `sub` of the user's tokens
 
 api_error bad_job_field(std::string message)
@@ -48,8 +48,8 @@ std::variant<jobs::backend_job_spec, api_error> read_job_spec(json::value const&
     if (auto const* e = std::get_if<api_error>(&label))
         return *e;
     spec.label = *std::get<std::optional<std::string>>(std::move(label));
-    if (spec.label.size() > max_label_bytes)
-        return bad_job_field("label must be at most " + std::to_string(max_label_bytes) + " bytes");
+    if (spec.label.size() > jobs::max_label_bytes)
+        return bad_job_field("label must be at most " + std::to_string(jobs::max_label_bytes) + " bytes");
 
     auto topic = string_field(*object, "topic", false);
     if (auto const* e = std::get_if<api_error>(&topic))
