@@ -1,5 +1,5 @@
 // web/js/connection.js without a browser: a stand-in WebSocket, driven by hand. How the page ties
-// an error without an id to its request, and after which close codes it reconnects.
+// an error without an id to its request, after which close codes it reconnects, and retryNow().
 import assert from 'node:assert/strict';
 
 class FakeSocket extends EventTarget {
@@ -79,5 +79,27 @@ for (const [code, reason] of [
   [4001, 'token expired'],
   [4401, 'authentication required'],
 ]) assert.equal(await after(code, reason), 'closed', `${code} ${reason}`);
+
+// retryNow() (the page calls it when the browser is back online or the tab is shown) connects at
+// once during a reconnect's wait, and does nothing while connected or after a stay-closed code.
+{
+  const connection = new Connection('ws://test/ws', { baseDelay: 60000, maxDelay: 60000 });
+  connection.start();
+  const first = FakeSocket.made.at(-1);
+  first.open();
+  assert.equal(connection.retryNow(), false, 'connected: nothing to cut short');
+  first.closedBy(1006);
+  const made = FakeSocket.made.length;
+  assert.equal(connection.retryNow(), true, 'waiting to reconnect: connects now');
+  assert.equal(FakeSocket.made.length, made + 1, 'one new socket');
+  assert.equal(connection.retryNow(), false, 'connecting: no second socket');
+  assert.equal(FakeSocket.made.length, made + 1);
+  const second = FakeSocket.made.at(-1);
+  second.open();
+  assert.equal(connection.reconnects, 1);
+  second.closedBy(4000, 'disconnected by the application');
+  assert.equal(connection.retryNow(), false, 'closed for good: stays closed');
+  assert.equal(FakeSocket.made.length, made + 1);
+}
 
 console.log('connection.js: ok');

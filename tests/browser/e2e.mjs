@@ -7,7 +7,8 @@
 // servers run with --deflate); the seed's page (web/original.html, unmodified) against a server
 // started as scripts/run.sh starts it (no flag, port 1337), loaded over HTTP and from disk; a page
 // from disk refused by the JSON dialect; a topic message from one page to another; a job's bar to
-// 100%; and a job that survives the server dropping the page's connection. The dashboard's steps
+// 100%; a job that survives the server dropping the page's connection; and, across a reload, the
+// job list trimmed to its latest finished jobs and the label field counting bytes. The dashboard's steps
 // run twice: over HTTP and ws://, then over HTTPS and wss:// against a server started with
 // --tls-cert, whose certificate a CA made here signed (Chromium is told to trust that CA's key).
 // Any console error, uncaught page error, failed request or HTTP error answer on any page fails
@@ -282,6 +283,27 @@ async function dashboardSteps(context, server, base, label, ca) {
     check(backwards === -1, `the bar went back: ${JSON.stringify(values)}`);
     check(values.at(-1) === 100, `the bar ended at ${values.at(-1)}`);
     console.log(`     bar values seen: ${values.join(' ')}`);
+  });
+
+  // 5. Across a reload the job list keeps its latest 20 finished jobs (the tab's storage too), and
+  //    the label field counts bytes of UTF-8, as the server does (maxlength counts characters).
+  await step(`${label}the job list keeps the latest finished jobs; the label counts bytes`, pageA, async () => {
+    await pageA.evaluate(() => sessionStorage.setItem('coropush.jobs', JSON.stringify(Array.from({ length: 25 }, (_, i) => (
+      { id: `old-${i}`, label: `old ${i}`, kind: 'sample', steps: 1, lastSeq: 2, percent: 100, message: 'ok', state: 'done' })))));
+    await pageA.reload();
+    await pageA.waitForSelector('#status[data-state="open"]', { timeout: WAIT });
+    const kept = Array.from({ length: 20 }, (_, i) => `old-${i + 5}`);
+    const shown = await pageA.$$eval('.job', (items) => items.map((item) => item.dataset.jobId));
+    check(JSON.stringify(shown) === JSON.stringify(kept), `the list shows ${JSON.stringify(shown)}`);
+    const stored = await pageA.evaluate(() => JSON.parse(sessionStorage.getItem('coropush.jobs')).map((job) => job.id));
+    check(JSON.stringify(stored) === JSON.stringify(kept), `the tab stores ${JSON.stringify(stored)}`);
+    const valid = (text) => pageA.$eval('#job-label', (input, value) => {
+      input.value = value;
+      input.dispatchEvent(new Event('input'));
+      return input.validity.valid;
+    }, text);
+    check(!(await valid('\u00e9'.repeat(101))), 'a label of 101 characters and 202 bytes was accepted');
+    check(await valid('\u00e9'.repeat(100)), 'a label of 200 bytes was refused');
   });
   await pageA.close();
   await pageB.close();

@@ -61,6 +61,16 @@ export class Connection extends EventTarget {
     this.#connect();
   }
 
+  // Cuts the wait before a reconnect short: the browser is back online, or the tab is shown
+  // again. The backoff is not reset, so a page whose server is still away keeps backing off.
+  // Returns whether it started a connection (not while connected, connecting or closed for good).
+  retryNow() {
+    if (this.#timer === null) return false;
+    clearTimeout(this.#timer);
+    this.#connect();
+    return true;
+  }
+
   // Sends a request and resolves with the reply envelope (same id); rejects with a ProtocolError
   // for an error envelope, or an Error if the connection ends first.
   request(type, data = {}) {

@@ -4,12 +4,27 @@
 
 const STORE = 'coropush.jobs';
 const FINAL = new Set(['done', 'failed', 'gone']);
+const KEEP_FINISHED = 20; // finished jobs kept in the list (and the tab's storage); the oldest go first
+const MAX_LABEL_BYTES = 200; // the server's bound (docs/protocol.md, job_start), in bytes of UTF-8
 
 export function setupJobs(connection, ui) {
   const jobs = new Map(); // id -> {id, label, kind, steps, lastSeq, percent, message, state}
   const rows = new Map(); // id -> {item, bar, figure, message, state, cancel}
 
-  const save = () => sessionStorage.setItem(STORE, JSON.stringify([...jobs.values()]));
+  // Unfinished jobs are all kept (the server bounds them, --max-jobs); finished ones only the
+  // latest KEEP_FINISHED, so that a tab that runs jobs all day keeps a short list.
+  const prune = () => {
+    const finished = [...jobs.values()].filter((job) => FINAL.has(job.state));
+    for (const job of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) {
+      jobs.delete(job.id);
+      rows.get(job.id)?.item.remove();
+      rows.delete(job.id);
+    }
+  };
+  const save = () => {
+    prune();
+    sessionStorage.setItem(STORE, JSON.stringify([...jobs.values()]));
+  };
 
   const draw = (job) => {
     let row = rows.get(job.id);
@@ -85,6 +100,12 @@ export function setupJobs(connection, ui) {
     }
   };
 
+  // The field's maxlength counts characters, the server bytes: say so before it is sent.
+  ui.label.addEventListener('input', () => {
+    const bytes = new TextEncoder().encode(ui.label.value.trim()).length;
+    ui.label.setCustomValidity(bytes > MAX_LABEL_BYTES ? `At most ${MAX_LABEL_BYTES} bytes of UTF-8 (this is ${bytes}).` : '');
+  });
+
   ui.form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const data = {
@@ -129,10 +150,9 @@ export function setupJobs(connection, ui) {
   };
 
   // Jobs from before a reload, then every (re)connection resumes what is unfinished.
-  for (const job of JSON.parse(sessionStorage.getItem(STORE) || '[]')) {
-    jobs.set(job.id, job);
-    draw(job);
-  }
+  for (const job of JSON.parse(sessionStorage.getItem(STORE) || '[]')) jobs.set(job.id, job);
+  save();
+  for (const job of jobs.values()) draw(job);
   connection.addEventListener('open', () => {
     for (const job of jobs.values()) if (!FINAL.has(job.state)) resume(job);
   });

@@ -34,3 +34,8 @@ setupJobs(connection, {
 // For the end-to-end test and the curious: the connection, from the console.
 window.coropush = connection;
 connection.start();
+// Back online, or the tab shown again: reconnect now rather than at the end of the backoff.
+window.addEventListener('online', () => connection.retryNow());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') connection.retryNow();
+});
