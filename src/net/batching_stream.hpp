@@ -51,13 +51,12 @@
 // Beast's ssl_stream does), so a batch leaves as few TLS records as its size allows.
 #pragma once
 
+#include "core/tcp_drain.hpp"
 #include "net/frame_counter.hpp"
 #include "net/write_batch.hpp"
 
-#include "core/tcp_drain.hpp"
 #include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
