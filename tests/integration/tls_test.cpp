@@ -234,8 +234,9 @@ TEST(tls, a_message_over_the_limit_gets_its_1009_and_an_orderly_end)
 {
     // As over plain TCP (bad_input.the_rest_of_a_message_over_the_limit_is_read_so_the_1009_is_not
     // _lost_to_a_reset): the rest of the message is read, not left unread under a close that
-    // would reset the connection. Over TLS that is the TLS shutdown's doing: after its
-    // close_notify, OpenSSL reads and drops the peer's application data until the peer's end.
+    // would reset the connection. Over TLS, OpenSSL 3 abandons the close_notify exchange when
+    // application data follows its close_notify; the teardown then reads the rest as TCP bytes,
+    // to the peer's end (tls_teardown_op). Without that, this client's write met a broken pipe.
     test_certificates const certificates;
     test_server server(tls_test_options(certificates));  // --max-message 64k
     run_client([&]() -> awaitable<void> {
