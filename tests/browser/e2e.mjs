@@ -285,18 +285,24 @@ async function dashboardSteps(context, server, base, label, ca) {
     console.log(`     bar values seen: ${values.join(' ')}`);
   });
 
-  // 5. Across a reload the job list keeps its latest 20 finished jobs (the tab's storage too), and
-  //    the label field counts bytes of UTF-8, as the server does (maxlength counts characters).
+  // 5. Across a reload the job list keeps its latest 20 finished jobs (the tab's storage too), in
+  //    the order they finished: a job started first but ending last (here: one the server no
+  //    longer knows, which the page's resume finds "gone") stays. And the label field counts bytes
+  //    of UTF-8, as the server does (maxlength counts characters).
   await step(`${label}the job list keeps the latest finished jobs; the label counts bytes`, pageA, async () => {
-    await pageA.evaluate(() => sessionStorage.setItem('coropush.jobs', JSON.stringify(Array.from({ length: 25 }, (_, i) => (
-      { id: `old-${i}`, label: `old ${i}`, kind: 'sample', steps: 1, lastSeq: 2, percent: 100, message: 'ok', state: 'done' })))));
+    await pageA.evaluate(() => sessionStorage.setItem('coropush.jobs', JSON.stringify([
+      { id: 'old-run', label: 'old run', kind: 'sample', steps: 9, lastSeq: 1, percent: 10, message: 'x', state: 'running' },
+      ...Array.from({ length: 25 }, (_, i) => (
+        { id: `old-${i}`, label: `old ${i}`, kind: 'sample', steps: 1, lastSeq: 2, percent: 100, message: 'ok', state: 'done' })),
+    ])));
     await pageA.reload();
-    await pageA.waitForSelector('#status[data-state="open"]', { timeout: WAIT });
-    const kept = Array.from({ length: 20 }, (_, i) => `old-${i + 5}`);
+    await pageA.waitForSelector('.job[data-job-id="old-run"][data-state="gone"]', { timeout: WAIT });
+    const kept = ['old-run', ...Array.from({ length: 19 }, (_, i) => `old-${i + 6}`)];
     const shown = await pageA.$$eval('.job', (items) => items.map((item) => item.dataset.jobId));
     check(JSON.stringify(shown) === JSON.stringify(kept), `the list shows ${JSON.stringify(shown)}`);
     const stored = await pageA.evaluate(() => JSON.parse(sessionStorage.getItem('coropush.jobs')).map((job) => job.id));
-    check(JSON.stringify(stored) === JSON.stringify(kept), `the tab stores ${JSON.stringify(stored)}`);
+    const finishOrder = [...kept.slice(1), 'old-run'];
+    check(JSON.stringify(stored) === JSON.stringify(finishOrder), `the tab stores ${JSON.stringify(stored)}`);
     const valid = (text) => pageA.$eval('#job-label', (input, value) => {
       input.value = value;
       input.dispatchEvent(new Event('input'));

@@ -21,6 +21,12 @@ export function setupJobs(connection, ui) {
       rows.delete(job.id);
     }
   };
+  // A job that has just finished moves to the end of the map, so finished jobs are pruned in the
+  // order they finished: a long job started first is not dropped the moment it ends.
+  const settled = (job) => {
+    jobs.delete(job.id);
+    jobs.set(job.id, job);
+  };
   const save = () => {
     prune();
     sessionStorage.setItem(STORE, JSON.stringify([...jobs.values()]));
@@ -68,6 +74,7 @@ export function setupJobs(connection, ui) {
     const job = jobs.get(id);
     if (!job || seq <= job.lastSeq) return; // unknown, or already seen (a replay overlapping the live stream)
     Object.assign(job, change, { lastSeq: seq });
+    if (FINAL.has(job.state)) settled(job);
     draw(job);
     save();
     if (FINAL.has(job.state) && cancelling.delete(id)) note(`${job.label || job.kind}: ${job.state} (${job.message}).`);
@@ -143,6 +150,7 @@ export function setupJobs(connection, ui) {
       if (error.code === 'unknown_job') {
         job.state = 'gone';
         job.message = 'no longer on the server';
+        settled(job);
         draw(job);
         save();
       }
