@@ -119,22 +119,30 @@ bool public_key_verifies(std::string_view signing_input, std::string_view signat
 
 }  // namespace
 
+void signature_key::public_key_free::operator()(evp_pkey_st* key) const noexcept
+{
+    EVP_PKEY_free(key);
+}
+
 signature_key::signature_key(token_algorithm algorithm, std::string_view key)
     : algorithm_(algorithm)
 {
     if (algorithm == token_algorithm::hs256) {
         secret_ = key;
-        usable_ = !secret_.empty();
         return;
     }
-    public_ = std::shared_ptr<EVP_PKEY>(public_key(key, algorithm).release(), EVP_PKEY_free);
-    usable_ = public_ != nullptr;
+    public_.reset(public_key(key, algorithm).release());
     ERR_clear_error();  // a key that does not parse leaves its reasons in this thread's queue
+}
+
+bool signature_key::usable() const noexcept
+{
+    return algorithm_ == token_algorithm::hs256 ? !secret_.empty() : public_ != nullptr;
 }
 
 bool signature_key::verifies(std::string_view token) const
 {
-    if (!usable_)
+    if (!usable())
         return false;
     auto const last_dot = token.rfind('.');
     if (last_dot == std::string_view::npos)

@@ -23,16 +23,19 @@ public:
 
     // Whether it is a key `algorithm` can verify with: RS256 an RSA public key, ES256 an EC one on
     // P-256, HS256 any non-empty secret.
-    bool usable() const noexcept { return usable_; }
+    bool usable() const noexcept;
 
     // Whether `token`'s signature verifies with this key under its algorithm.
     bool verifies(std::string_view token) const;
 
 private:
+    struct public_key_free {
+        void operator()(evp_pkey_st* key) const noexcept;  // EVP_PKEY_free
+    };
+
     token_algorithm algorithm_;
-    std::string secret_;                   // HS256
-    std::shared_ptr<evp_pkey_st> public_;  // RS256, ES256 (OpenSSL's EVP_PKEY)
-    bool usable_ = false;
+    std::string secret_;                                    // HS256
+    std::unique_ptr<evp_pkey_st, public_key_free> public_;  // RS256, ES256 (OpenSSL's EVP_PKEY)
 };
 
 // One check with a key read for it alone (tests; the verifier keeps its signature_key).
