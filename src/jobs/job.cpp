@@ -149,14 +149,24 @@ void job::add_watcher(std::shared_ptr<push_target> watcher)
     watchers_.push_back(std::move(watcher));
 }
 
+// Whether every event after `after_seq` is still in the history.
+bool job::kept_after(std::uint64_t after_seq) const noexcept
+{
+    auto const first_kept = history_.empty() ? last_seq_ + 1 : history_.front().seq;
+    return after_seq >= first_kept - 1;  // (first_kept >= 1; after_seq + 1 could wrap)
+}
+
 void job::watch(std::shared_ptr<push_target> watcher, std::uint64_t after_seq, protocol::request_id id)
 {
     // Everything goes through the watcher's push from this strand, in this order, so the client
     // sees: job_resumed, the events it missed, then the live stream, with no gap or duplicate.
-    auto const first_kept = history_.empty() ? last_seq_ + 1 : history_.front().seq;
-    bool const complete = after_seq >= first_kept - 1;  // (first_kept >= 1; after_seq + 1 could wrap)
-    watcher->push(text_message(wire_.resumed(protocol::job_resumed{id_, last_seq_, complete}, id)));
-    if (complete) {
+    watcher->push(text_message(wire_.resumed(protocol::job_resumed{id_, last_seq_, kept_after(after_seq)}, id)));
+    watch_from(std::move(watcher), after_seq);
+}
+
+void job::watch_from(std::shared_ptr<push_target> watcher, std::uint64_t after_seq)
+{
+    if (kept_after(after_seq)) {
         for (auto const& e : history_)
             if (e.seq > after_seq)
                 watcher->push(outbound_message{e.envelope, false, coalesce_key_});

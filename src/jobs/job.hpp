@@ -65,9 +65,11 @@ public:
     backend_job_status status();
     boost::asio::awaitable<job_outcome> await_backend(std::chrono::steady_clock::duration silence);
     bool abandoned() const noexcept { return abandoned_; }
-    // Sends job_resumed (with the request's id), then the events after `after_seq` (or the latest
-    // one, if older ones are gone), then every live event, to `watcher`.
+    // Sends job_resumed (with the request's id), then what watch_from sends, to `watcher`.
     void watch(std::shared_ptr<push_target> watcher, std::uint64_t after_seq, protocol::request_id id);
+    // Sends the events after `after_seq` (or the latest one, if older ones are gone), then every
+    // live event, to `watcher`.
+    void watch_from(std::shared_ptr<push_target> watcher, std::uint64_t after_seq);
     void add_watcher(std::shared_ptr<push_target> watcher);
     void unwatch(std::uint64_t watcher_id);
     // Answers `requester` with job_cancelling (or job_finished) and stops the job at its next wait.
@@ -79,6 +81,7 @@ public:
 
 private:
     void emit(job_event const& what);
+    bool kept_after(std::uint64_t after_seq) const noexcept;
     backend_job_status snapshot() const;
 
     boost::asio::any_io_executor strand_;

@@ -26,6 +26,7 @@ struct job_spec {
     std::uint32_t steps = 10;
     std::chrono::steady_clock::duration step_time = std::chrono::milliseconds(500);
     std::string label;
+    std::string key;  // the starting client's key for it (job_start's `key`), or empty
 };
 
 // How a job ended.

@@ -46,6 +46,14 @@ bool well_formed_job_id(std::string_view id) noexcept
            std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
+bool well_formed_job_key(std::string_view key) noexcept
+{
+    return key.size() >= 16 && key.size() <= 64 && std::all_of(key.begin(), key.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+                      c == '_';
+           });
+}
+
 std::string no_job_message(std::string_view id)
 {
     if (well_formed_job_id(id))
@@ -113,6 +121,8 @@ bool job_manager::make_room_locked(bool backend)
 void job_manager::keep_locked(std::shared_ptr<job> j)
 {
     ++kept_[j->run_by_backend() ? 1 : 0];
+    if (!j->spec().key.empty())
+        keyed_.emplace(std::pair(j->user(), j->spec().key), j);
     auto id = j->id();
     jobs_.emplace(std::move(id), std::move(j));
 }
@@ -120,11 +130,13 @@ void job_manager::keep_locked(std::shared_ptr<job> j)
 void job_manager::erase_locked(std::unordered_map<std::string, std::shared_ptr<job>>::iterator it)
 {
     --kept_[it->second->run_by_backend() ? 1 : 0];
+    if (auto const& key = it->second->spec().key; !key.empty())
+        keyed_.erase(std::pair(it->second->user(), key));
     jobs_.erase(it);
 }
 
-std::variant<std::string, job_refusal> job_manager::start(job_spec spec, std::shared_ptr<push_target> starter,
-                                                          std::string user)
+std::variant<std::string, started_before, job_refusal>
+job_manager::start(job_spec spec, std::shared_ptr<push_target> starter, std::string user)
 {
     auto const kind = kinds_.find(spec.kind);
     if (kind == kinds_.end())
@@ -135,6 +147,16 @@ std::variant<std::string, job_refusal> job_manager::start(job_spec spec, std::sh
         std::lock_guard lock(mutex_);
         if (shutting_down_)
             return job_refusal{protocol::errc::shutting_down, "the server is shutting down"};
+        if (!spec.key.empty()) {
+            if (auto const it = keyed_.find(std::pair(user, spec.key)); it != keyed_.end()) {
+                // Asked again (the client lost the first answer): the same job, watched anew.
+                auto const& again = it->second;
+                asio::post(again->get_executor(), [again, starter = std::move(starter)]() mutable {
+                    again->watch_from(std::move(starter), 0);
+                });
+                return started_before{again->id(), again->spec()};
+            }
+        }
         auto& running = running_per_connection_[starter->id()];
         if (running >= limits_.per_connection)
             return job_refusal{protocol::errc::too_many_jobs,
@@ -277,7 +299,7 @@ asio::awaitable<std::variant<std::string, job_refusal>> job_manager::create(back
             co_return job_refusal{protocol::errc::shutting_down, "the server is shutting down"};
         if (!make_room_locked(true))
             co_return job_refusal{protocol::errc::too_many_jobs, "the server is keeping as many jobs as it can"};
-        job_spec kind{"backend", 0, {}, std::move(spec.label)};
+        job_spec kind{"backend", 0, {}, std::move(spec.label), {}};
         j = std::make_shared<job>(asio::make_strand(io_), wire_, new_job_id(), next_key_++, std::move(spec.user),
                                   std::move(kind), limits_.history, std::move(spec.topic), publish_);
         keep_locked(j);

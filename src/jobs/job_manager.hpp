@@ -19,11 +19,20 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 
 namespace coropush::jobs {
 
 class job;
+
+// What start() answers for a job_start whose key names a job the manager still keeps for the
+// same user: that job's id and spec. Nothing new started; the starter watches that job from its
+// first kept event.
+struct started_before {
+    std::string job_id;
+    job_spec spec;
+};
 
 struct job_limits {
     unsigned per_connection = 4;  // running jobs one connection may have started
@@ -54,8 +63,12 @@ public:
 
     // Starts a job for `starter`, which watches it from the start, on behalf of `user` (the
     // starter's authenticated user, or "" for nobody in particular). Returns the new job's id.
-    std::variant<std::string, job_refusal> start(job_spec spec, std::shared_ptr<push_target> starter,
-                                                 std::string user = {});
+    // When `spec.key` names a job kept for `user` (started with that key, running or retained),
+    // starts nothing and counts against no limit: `starter` watches that job from its first kept
+    // event, from the job's strand (through the connection's own, so after what the caller
+    // sends it now: its answer).
+    std::variant<std::string, started_before, job_refusal> start(job_spec spec, std::shared_ptr<push_target> starter,
+                                                                 std::string user = {});
 
     // These answer through `requester`, from the job's strand (job_cancelling / job_resumed and
     // the replay), so the answer is ordered with the job's own events. A refusal is returned
@@ -108,6 +121,8 @@ private:
 
     mutable std::mutex mutex_;
     std::unordered_map<std::string, std::shared_ptr<job>> jobs_;  // guarded by mutex_
+    // The jobs started with a key, by (user, key), as long as jobs_ keeps them; guarded by mutex_.
+    std::map<std::pair<std::string, std::string>, std::shared_ptr<job>> keyed_;
     std::array<std::size_t, 2> kept_{};  // jobs_ by pool: [0] browsers', [1] the backend's; guarded
     std::unordered_map<std::uint64_t, unsigned> running_per_connection_;  // guarded by mutex_
     std::uint64_t next_key_ = 1;                                          // guarded by mutex_
@@ -116,5 +131,8 @@ private:
 
 // A new unguessable job id: 128 bits from the OS's random source, as 32 hex digits.
 std::string new_job_id();
+
+// True for what job_start may carry as its key: 16 to 64 letters, digits, '-' or '_'.
+bool well_formed_job_key(std::string_view key) noexcept;
 
 }  // namespace coropush::jobs

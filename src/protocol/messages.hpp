@@ -142,8 +142,12 @@ struct job_start {
     std::optional<std::uint32_t> steps;
     std::optional<std::uint32_t> step_ms;
     std::optional<std::string> label;
+    // The client's name for this start, so that it can ask again after losing the reply: a
+    // job_start with the key of a job the server still keeps (for the same user) starts nothing
+    // and is answered with that job.
+    std::optional<std::string> key;
 };
-BOOST_DESCRIBE_STRUCT(job_start, (), (kind, steps, step_ms, label))
+BOOST_DESCRIBE_STRUCT(job_start, (), (kind, steps, step_ms, label, key))
 
 // The reply to job_start. `job` is the job's id: unguessable, it is what resumes or cancels it.
 // Also what a topic learns when a backend creates a job for it (kind "backend", no steps).

@@ -94,7 +94,7 @@ awaitable<void> send(ws_client& c, std::uint64_t id, Fields... fields)
 
 awaitable<std::string> job_started_by(ws_client& c, std::uint64_t id)
 {
-    protocol::job_start const start{"sample", 1000, 50, std::nullopt};  // long enough to outlast the test
+    protocol::job_start const start{"sample", 1000, 50, std::nullopt, std::nullopt};  // outlasts the test
     co_return co_await start_job(c, start, id);
 }
 
@@ -229,6 +229,23 @@ TEST(auth, a_job_belongs_to_the_user_who_started_it)
         co_await send<protocol::job_cancel>(alice_again, 2, job);
         auto const [cancelling, id] = co_await alice_again.receive_as<protocol::job_cancelling>();
         EXPECT_EQ(cancelling.job, job);
+    });
+}
+
+// A job_start's key names a job for its user only: the same key from another user starts a job
+// of that user's, and tells nothing of the first.
+TEST(auth, a_start_key_is_the_users_own)
+{
+    test_server server(with_auth(auth::auth_mode::required));
+    run_client([&]() -> awaitable<void> {
+        protocol::job_start const start{"sample", 1000, 50, std::nullopt, std::string("shared-key-0123456789")};
+        auto alice = co_await signed_in(server.port(), token_for("alice"));
+        auto const alices = co_await start_job(alice, start, 2);
+        auto bob = co_await signed_in(server.port(), token_for("bob"));
+        auto const bobs = co_await start_job(bob, start, 2);
+        EXPECT_NE(bobs, alices);
+        auto alice_again = co_await signed_in(server.port(), token_for("alice"));
+        EXPECT_EQ(co_await start_job(alice_again, start, 2), alices);
     });
 }
 

@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <limits>
+#include <string>
 
 namespace coropush::testing {
 namespace {
@@ -17,7 +19,7 @@ using client::ws_client;
 
 protocol::job_start job(std::uint32_t steps, std::uint32_t step_ms, std::string kind = "sample")
 {
-    return protocol::job_start{std::move(kind), steps, step_ms, std::string("test")};
+    return protocol::job_start{std::move(kind), steps, step_ms, std::string("test"), std::nullopt};
 }
 
 awaitable<std::string> start(ws_client& c, protocol::job_start const& request, std::uint64_t id)
@@ -166,6 +168,63 @@ TEST(jobs, a_job_goes_on_when_its_connection_drops_and_resume_replays_exactly_wh
     });
 }
 
+// The reply to a job_start can be lost with its connection. Asked again with the same key, the
+// start is answered with the job it started, and the events from the first on, each once and in
+// order, as the first answer would have been; it starts nothing and counts against no limit.
+TEST(jobs, a_start_asked_again_with_its_key_gets_the_job_it_started_and_every_event_from_the_first)
+{
+    auto options = test_options();
+    options.max_jobs_per_connection = 1;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        std::string const key = "4f1d0c2e-9b7a-4e3c-8d6b-2a4e7c91f08b";
+        auto keyed = job(3, 20);
+        keyed.key = key;
+        std::string job_id;
+        {
+            auto first = co_await ws_client::connect(json(server.port()));
+            job_id = co_await start(first, keyed, 1);
+            co_await first.receive_as<protocol::job_progress>();
+        }  // dropped mid-job
+        auto second = co_await ws_client::connect(json(server.port()));
+        co_await start(second, job(1000, 60'000), 1);  // its one running job, silent for a minute
+        auto other_fields = job(7, 1);
+        other_fields.label = "other";
+        other_fields.key = key;
+        // Twice: while the job runs, or just after; and once it has ended, from its history.
+        for (std::uint64_t const request : {2, 3}) {
+            co_await second.send(other_fields, request);
+            auto const [started, id] = co_await second.receive_as<protocol::job_started>();
+            EXPECT_EQ(id, request);
+            EXPECT_EQ(started.job, job_id);
+            EXPECT_EQ(started.steps, 3u);
+            EXPECT_EQ(started.label, "test");
+            for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+                auto const [progress, no_id] = co_await second.receive_as<protocol::job_progress>();
+                EXPECT_EQ(progress.job, job_id);
+                EXPECT_EQ(progress.seq, seq);
+            }
+            auto const [done, no_id] = co_await second.receive_as<protocol::job_done>();
+            EXPECT_EQ(done.job, job_id);
+            EXPECT_EQ(done.seq, 4u);
+        }
+        // Another key is another job; and a key that is not one is refused.
+        auto third = co_await ws_client::connect(json(server.port()));
+        keyed.key = "another-key-0123456789";
+        EXPECT_NE(co_await start(third, keyed, 1), job_id);
+        std::array<std::string, 3> const bad_keys{"short", "has a space in it, 0123456789", std::string(65, 'k')};
+        for (auto const& bad : bad_keys) {
+            keyed.key = bad;
+            co_await third.send(keyed, 2);
+            auto const [refused, id] = co_await third.receive_as<protocol::error>();
+            EXPECT_EQ(refused.code, "bad_data");
+            EXPECT_EQ(refused.message, "data.key must be 16 to 64 letters, digits, '-' or '_'");
+        }
+        co_await second.close();
+        co_await third.close();
+    });
+}
+
 TEST(jobs, a_finished_job_can_be_resumed_within_retention_and_is_forgotten_after)
 {
     auto options = test_options();
@@ -173,7 +232,9 @@ TEST(jobs, a_finished_job_can_be_resumed_within_retention_and_is_forgotten_after
     test_server server(options);
     run_client([&]() -> awaitable<void> {
         auto c = co_await ws_client::connect(json(server.port()));
-        auto const job_id = co_await start(c, job(2, 1), 1);
+        auto keyed = job(2, 1);
+        keyed.key = "a-key-forgotten-with-its-job";
+        auto const job_id = co_await start(c, keyed, 1);
         for (int i = 0; i < 2; ++i)
             co_await c.receive_as<protocol::job_progress>();
         auto const done = co_await c.receive_as<protocol::job_done>();
@@ -200,6 +261,8 @@ TEST(jobs, a_finished_job_can_be_resumed_within_retention_and_is_forgotten_after
             for (int i = 0; i < 3; ++i)
                 co_await c.receive_envelope();
         }
+        // Its key went with it: the same start is a new job.
+        EXPECT_NE(co_await start(c, keyed, 100), job_id);
         co_await c.close();
     });
 }

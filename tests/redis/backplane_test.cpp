@@ -163,7 +163,7 @@ TEST(redis_backplane, jobs_stay_on_their_node_and_resuming_elsewhere_is_a_clear_
 {
     with_nodes(2, [](cluster& c) -> awaitable<void> {
         auto on_a = co_await ws_client::connect(json(c[0].port()));
-        protocol::job_start const request{"sample", 3, 1, "test"};
+        protocol::job_start const request{"sample", 3, 1, "test", std::nullopt};
         co_await on_a.send(request, 1);
         auto const [started, id] = co_await on_a.receive_as<protocol::job_started>();
         co_await on_a.close();

@@ -87,7 +87,8 @@ TEST(codec, every_message_type_round_trips)
     expect_round_trip(message{"news", "both", boost::json::value("a string is JSON too")}, std::nullopt);
     expect_round_trip(message{"news", std::nullopt, boost::json::parse("[1,2,3]")}, std::nullopt);
     expect_round_trip(published{"news", 12}, 6);
-    expect_round_trip(job_start{"sample", 5, 100, "label"}, 7);
+    expect_round_trip(job_start{"sample", 5, 100, "label", std::nullopt}, 7);
+    expect_round_trip(job_start{"sample", 5, 100, "label", "4f1d0c2e-9b7a-4e3c-8d6b-2a4e7c91f08b"}, 7);
     expect_round_trip(job_start{}, 7);
     expect_round_trip(job_started{"abc", "sample", 5, ""}, 7);
     expect_round_trip(job_progress{"abc", 3, 60, "step 3 of 5"}, std::nullopt);
@@ -130,7 +131,7 @@ TEST(codec, envelopes_of_every_length_around_the_stack_buffer_come_out_whole_ret
 
 TEST(codec, absent_optional_fields_are_left_out)
 {
-    EXPECT_EQ(encode(job_start{std::nullopt, 3, std::nullopt, std::nullopt}),
+    EXPECT_EQ(encode(job_start{std::nullopt, 3, std::nullopt, std::nullopt, std::nullopt}),
               R"({"type":"job_start","data":{"steps":3}})");
 }
 
@@ -151,7 +152,7 @@ TEST(codec, every_request_type_decodes_to_its_struct)
     check(R"({"type":"publish","id":2,"data":{"topic":"t","text":"s"}})", publish{"t", "s"});
     check(R"({"type":"job_start","id":2})", job_start{});
     check(R"({"type":"job_start","id":2,"data":{"steps":4,"step_ms":null,"kind":"sample"}})",
-          job_start{"sample", 4, std::nullopt, std::nullopt});
+          job_start{"sample", 4, std::nullopt, std::nullopt, std::nullopt});
     check(R"({"type":"job_cancel","data":{"job":"j"}})", job_cancel{"j"});
     check(R"({"type":"job_resume","data":{"job":"j","after_seq":3}})", job_resume{"j", 3});
 }

@@ -48,6 +48,7 @@ void start_job(service::json_dialect& connection, jobs::job_manager& manager, st
     spec.steps = request.steps.value_or(10);
     spec.step_time = request.step_ms ? std::chrono::milliseconds(*request.step_ms) : options.job_step_time;
     spec.label = request.label.value_or("");
+    spec.key = request.key.value_or("");
     if (spec.steps == 0 || spec.steps > options.max_job_steps) {
         connection.fail(id, protocol::errc::bad_data,
                         "data.steps must be 1 to " + std::to_string(options.max_job_steps));
@@ -62,6 +63,10 @@ void start_job(service::json_dialect& connection, jobs::job_manager& manager, st
                         "data.label must be at most " + std::to_string(jobs::max_label_bytes) + " bytes");
         return;
     }
+    if (request.key && !jobs::well_formed_job_key(*request.key)) {
+        connection.fail(id, protocol::errc::bad_data, "data.key must be 16 to 64 letters, digits, '-' or '_'");
+        return;
+    }
     if (services.draining.load(std::memory_order_relaxed)) {
         connection.fail(id, protocol::errc::shutting_down, "the server is shutting down");
         return;
@@ -71,9 +76,17 @@ void start_job(service::json_dialect& connection, jobs::job_manager& manager, st
         connection.fail(id, refusal->code, refusal->message);
         return;
     }
-    auto const& job_id = std::get<std::string>(started);
-    connection.state<watched_jobs>(slot, [&] { return std::make_unique<watched_jobs>(manager); }).add(job_id);
+    auto& watched = connection.state<watched_jobs>(slot, [&] { return std::make_unique<watched_jobs>(manager); });
     // Queued now, on this strand; the job's first event arrives through a post, so after this.
+    // A start asked again with its key gets the same answer, for the job it started then.
+    if (auto const* before = std::get_if<jobs::started_before>(&started)) {
+        watched.add(before->job_id);
+        connection.reply(
+            protocol::job_started{before->job_id, before->spec.kind, before->spec.steps, before->spec.label}, id);
+        return;
+    }
+    auto const& job_id = std::get<std::string>(started);
+    watched.add(job_id);
     connection.reply(protocol::job_started{job_id, spec.kind, spec.steps, spec.label}, id);
 }
 
