@@ -79,7 +79,8 @@ void job::finish(job_outcome const& outcome)
     else
         emit(protocol::job_failed{id_, last_seq_, outcome.text});
     outcome_ = outcome;
-    finished_.store(true, std::memory_order_release);
+    auto const now = std::chrono::steady_clock::now().time_since_epoch().count();
+    finished_at_.store(std::max<std::chrono::steady_clock::rep>(now, 1), std::memory_order_release);
 }
 
 void job::announce() const

@@ -13,6 +13,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -44,7 +45,10 @@ public:
     // so any thread may read it.
     std::string const& user() const noexcept { return user_; }
     job_spec const& spec() const noexcept { return spec_; }
-    bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+    bool finished() const noexcept { return finished_at() != 0; }
+    // When it finished, in steady-clock ticks (0 while it runs): any thread may read it. The job
+    // manager, full, forgets the finished job that ended first.
+    std::chrono::steady_clock::rep finished_at() const noexcept { return finished_at_.load(std::memory_order_acquire); }
     bool run_by_backend() const noexcept { return backend_; }
 
     // job_context (called by the job's body, on the job's strand).
@@ -111,7 +115,7 @@ private:
     wake_signal wake_;  // cut short by cancel(), interrupt() and a backend's final report
     bool cancel_requested_ = false;
     bool interrupted_ = false;
-    std::atomic<bool> finished_{false};
+    std::atomic<std::chrono::steady_clock::rep> finished_at_{0};
 };
 
 }  // namespace coropush::jobs

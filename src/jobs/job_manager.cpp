@@ -107,15 +107,21 @@ bool job_manager::make_room_locked(bool backend)
     if (kept_[backend ? 1 : 0] < limits_.total)
         return true;
     // Full: a finished job of the same pool makes room early (its retention is a courtesy, not a
-    // promise). Browsers' jobs and the backend's are kept apart, so neither crowds out the other.
+    // promise): the one that ended first, the nearest to being forgotten anyway, not one that
+    // has just ended and whose client may be about to resume it. Browsers' jobs and the
+    // backend's are kept apart, so neither crowds out the other.
+    auto oldest = jobs_.end();
     for (auto it = jobs_.begin(); it != jobs_.end(); ++it) {
-        if (it->second->run_by_backend() == backend && it->second->finished()) {
-            asio::post(it->second->get_executor(), [j = it->second] { j->interrupt(); });
-            erase_locked(it);
-            return true;
-        }
+        auto const ended = it->second->finished_at();
+        if (ended != 0 && it->second->run_by_backend() == backend &&
+            (oldest == jobs_.end() || ended < oldest->second->finished_at()))
+            oldest = it;
     }
-    return false;
+    if (oldest == jobs_.end())
+        return false;
+    asio::post(oldest->second->get_executor(), [j = oldest->second] { j->interrupt(); });
+    erase_locked(oldest);
+    return true;
 }
 
 void job_manager::keep_locked(std::shared_ptr<job> j)

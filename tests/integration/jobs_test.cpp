@@ -10,6 +10,7 @@
 #include <array>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace coropush::testing {
 namespace {
@@ -330,6 +331,44 @@ TEST(jobs, limits_per_connection_and_in_total_and_bad_requests)
         EXPECT_EQ(step_error.first.code, "bad_data");
         co_await a.close();
         co_await b.close();
+    });
+}
+
+// A full table forgets the finished job that ended first, not whichever comes first in it: one that
+// has just ended is the one a reconnecting client is about to resume.
+TEST(jobs, a_full_table_forgets_the_job_that_ended_first)
+{
+    auto options = test_options();
+    options.max_jobs_total = 3;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await ws_client::connect(json(server.port()));
+        std::uint64_t request = 1;
+        auto run_one = [&]() -> awaitable<std::string> {
+            auto const job_id = co_await start(c, job(1, 0), request++);
+            co_await c.receive_as<protocol::job_progress>();
+            co_await c.receive_as<protocol::job_done>();
+            co_return job_id;
+        };
+        auto is_kept = [&](std::string const& job_id) -> awaitable<bool> {
+            protocol::job_resume const resume{job_id, 1};  // after its progress: replays the done
+            co_await c.send(resume, request++);
+            auto const envelope = co_await c.receive_envelope();
+            if (envelope.type == protocol::error::type)
+                co_return false;
+            co_await c.receive_as<protocol::job_done>();
+            co_return true;
+        };
+        std::vector<std::string> ended;  // in the order they ended
+        for (int i = 0; i < 3; ++i)
+            ended.push_back(co_await run_one());
+        for (int i = 0; i < 3; ++i) {
+            ended.push_back(co_await run_one());  // the table is full: one makes room
+            EXPECT_FALSE(co_await is_kept(ended[static_cast<std::size_t>(i)])) << "job " << i;
+            for (auto k = static_cast<std::size_t>(i) + 1; k < ended.size(); ++k)
+                EXPECT_TRUE(co_await is_kept(ended[k])) << "job " << k << " after job " << i + 3;
+        }
+        co_await c.close();
     });
 }
 

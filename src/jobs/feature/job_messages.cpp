@@ -77,8 +77,8 @@ void start_job(service::json_dialect& connection, jobs::job_manager& manager, st
         return;
     }
     auto& watched = connection.state<watched_jobs>(slot, [&] { return std::make_unique<watched_jobs>(manager); });
-    // Queued now, on this strand; the job's first event arrives through a post, so after this.
-    // A start asked again with its key gets the same answer, for the job it started then.
+    // The reply is queued now, on this strand; the job's first event (or, for a start asked
+    // again with its key, its replay) arrives through a post, so after it.
     if (auto const* before = std::get_if<jobs::started_before>(&started)) {
         watched.add(before->job_id);
         connection.reply(
