@@ -7,14 +7,16 @@
 // servers run with --deflate); the seed's page (web/original.html, unmodified) against a server
 // started as scripts/run.sh starts it (no flag, port 1337), loaded over HTTP and from disk; a page
 // from disk refused by the JSON dialect; a topic message from one page to another; a job's bar to
-// 100%; a job that survives the server dropping the page's connection; and, across a reload, the
-// job list trimmed to its latest finished jobs and the label field counting bytes. The dashboard's steps
+// 100%; a job that survives the server dropping the page's connection; across a reload, the job
+// list trimmed to its latest finished jobs and the label field counting bytes; and a job start
+// whose answer was lost (the connection dropped, or the page reloaded) sent again with its key,
+// which gets the job that key started, not a second one. The dashboard's steps
 // run twice: over HTTP and ws://, then over HTTPS and wss:// against a server started with
 // --tls-cert, whose certificate a CA made here signed (Chromium is told to trust that CA's key).
 // Any console error, uncaught page error, failed request or HTTP error answer on any page fails
 // the step it happens in (and the run), unless the step says it expects it.
 import { execFileSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -310,6 +312,106 @@ async function dashboardSteps(context, server, base, label, ca) {
     }, text);
     check(!(await valid('\u00e9'.repeat(101))), 'a label of 101 characters and 202 bytes was accepted');
     check(await valid('\u00e9'.repeat(100)), 'a label of 200 bytes was refused');
+  });
+
+  // The rows of the page's job list whose label is `name`: [{id, state, percent}].
+  const jobsNamed = (page, name) => page.$$eval('.job', (items, name) => items
+    .filter((item) => item.querySelector('.job-title').textContent.startsWith(`${name} (`))
+    .map((item) => ({ id: item.dataset.jobId, state: item.dataset.state, percent: item.querySelector('progress').value })), name);
+  const storedStarts = (page) => page.evaluate(() => JSON.parse(sessionStorage.getItem('coropush.jobs.starts') || '[]'));
+
+  // 6. The connection drops after the server has read a job_start but before the page reads the
+  //    answer: the page closes its socket right after sending it (the server reads the start
+  //    before the close; a message that comes while the socket is closing is not delivered). The
+  //    start is sent again on the next connection with its key: one job, which runs to done.
+  await step(`${label}a start whose answer the connection lost is sent again: one job`, pageA, async () => {
+    const startedBefore = await server.metric('coropush_jobs_started_total');
+    await pageA.evaluate(() => {
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (text) {
+        send.call(this, text);
+        if (JSON.parse(text).type === 'job_start') {
+          WebSocket.prototype.send = send;
+          this.close();
+        }
+      };
+      const status = document.getElementById('jobs-status');
+      window.e2eNotes = [];
+      new MutationObserver((records) => {
+        for (const record of records) for (const node of record.addedNodes) window.e2eNotes.push(node.textContent);
+      }).observe(status, { childList: true });
+    });
+    await pageA.fill('#job-steps', '3');
+    await pageA.fill('#job-step-ms', '100');
+    await pageA.fill('#job-label', 'answer lost');
+    await pageA.click('#job-form button[type=submit]');
+    await pageA.waitForFunction(
+      () => [...document.querySelectorAll('.job')].some((j) => j.textContent.startsWith('answer lost (') && j.dataset.state === 'done'),
+      null, { timeout: WAIT });
+    const rows = await jobsNamed(pageA, 'answer lost');
+    check(rows.length === 1 && rows[0].percent === 100, `the list shows ${JSON.stringify(rows)}`);
+    const notes = await pageA.evaluate(() => window.e2eNotes);
+    check(notes.some((n) => n.includes('will be sent again')) && notes.at(-1) === 'Started answer lost.',
+      `the status line said ${JSON.stringify(notes)}`);
+    check((await storedStarts(pageA)).length === 0, `unanswered starts stored: ${JSON.stringify(await storedStarts(pageA))}`);
+    const started = await server.metric('coropush_jobs_started_total');
+    check(started === startedBefore + 1, `the server started ${started - startedBefore} jobs`);
+  });
+
+  // 7. A start left unanswered in the tab's storage across a reload: its key names a job another
+  //    connection started (and which has ended: all its events come in the replay right after
+  //    the answer), so the page shows that job, with its id, done, and the server starts nothing.
+  //    A start whose key the server does not know starts a new job; one it refuses (a key too
+  //    short) is dropped, and the status line says why.
+  await step(`${label}a start unanswered before a reload gets the job its key started, a new one, or a refusal`, pageA, async () => {
+    const key = randomUUID();
+    const request = { kind: 'sample', steps: 3, step_ms: 100, label: 'keyed' };
+    // Another connection starts the job with that key and watches it to the end.
+    const first = await pageA.evaluate(({ request, key }) => new Promise((resolve, reject) => {
+      const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+      const socket = new WebSocket(`${scheme}://${location.host}/ws`, 'coropush.v1');
+      const types = [];
+      let job;
+      socket.onerror = () => reject(new Error('the WebSocket failed'));
+      socket.onclose = () => reject(new Error(`closed before job_done: ${types.join(' ')}`));
+      socket.onopen = () => socket.send(JSON.stringify({ type: 'job_start', id: 1, data: { ...request, key } }));
+      socket.onmessage = (event) => {
+        const envelope = JSON.parse(event.data);
+        types.push(envelope.type);
+        if (envelope.type === 'job_started') job = envelope.data.job;
+        if (envelope.type === 'job_done' || envelope.type === 'error') {
+          socket.onclose = null;
+          socket.close();
+          resolve({ job, types });
+        }
+      };
+    }), { request, key });
+    check(first.job && first.types.at(-1) === 'job_done', `the other connection got ${first.types.join(' ')}`);
+    const startedBefore = await server.metric('coropush_jobs_started_total');
+
+    await pageA.evaluate((starts) => sessionStorage.setItem('coropush.jobs.starts', JSON.stringify(starts)), [
+      { ...request, key },
+      { kind: 'sample', steps: 2, step_ms: 100, label: 'new key', key: randomUUID() },
+      { kind: 'sample', steps: 2, step_ms: 100, label: 'bad key', key: 'too-short' },
+    ]);
+    await pageA.reload();
+    await pageA.waitForSelector(`.job[data-job-id="${first.job}"][data-state="done"]`, { timeout: WAIT });
+    await pageA.waitForFunction(
+      () => [...document.querySelectorAll('.job')].some((j) => j.textContent.startsWith('new key (') && j.dataset.state === 'done'),
+      null, { timeout: WAIT });
+    // The answers come in order, the refusal last.
+    await pageA.waitForFunction(
+      () => document.getElementById('jobs-status').textContent.startsWith('Could not start bad key: bad_data:'),
+      null, { timeout: WAIT });
+    const keyed = await jobsNamed(pageA, 'keyed');
+    check(keyed.length === 1 && keyed[0].id === first.job && keyed[0].percent === 100,
+      `the list shows ${JSON.stringify(keyed)} for the job ${first.job}`);
+    const fresh = await jobsNamed(pageA, 'new key');
+    check(fresh.length === 1 && fresh[0].id !== first.job, `the list shows ${JSON.stringify(fresh)} for the new key`);
+    check((await jobsNamed(pageA, 'bad key')).length === 0, 'the refused start is in the list');
+    check((await storedStarts(pageA)).length === 0, `unanswered starts stored: ${JSON.stringify(await storedStarts(pageA))}`);
+    const started = await server.metric('coropush_jobs_started_total');
+    check(started === startedBefore + 1, `the server started ${started - startedBefore} jobs (the new key's alone expected)`);
   });
   await pageA.close();
   await pageB.close();

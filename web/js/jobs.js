@@ -1,15 +1,28 @@
 // Jobs: start server-side jobs, watch their progress bars, cancel them, and pick up where they
 // were after a reconnect (or a reload): every unfinished job is resumed with the last event seq
-// the page saw, and the server sends what was missed, then the live stream.
+// the page saw, and the server sends what was missed, then the live stream. A start whose answer
+// the connection lost is sent again with the same key, which the server answers with the job that
+// start made, if it did (docs/protocol.md, job_start).
+
+import { ProtocolError } from './connection.js';
 
 const STORE = 'coropush.jobs';
+const STARTS_STORE = 'coropush.jobs.starts'; // job_start data sent but not answered, key included
 const FINAL = new Set(['done', 'failed', 'gone']);
 const KEEP_FINISHED = 20; // finished jobs kept in the list (and the tab's storage); the oldest go first
 const MAX_LABEL_BYTES = 200; // the server's bound (docs/protocol.md, job_start), in bytes of UTF-8
 
+// A start's key: unguessable, since under --auth off every page is the same user. randomUUID is
+// there only in a secure context (https, or http from localhost); elsewhere 16 random bytes in hex.
+function newStartKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 export function setupJobs(connection, ui) {
   const jobs = new Map(); // id -> {id, label, kind, steps, lastSeq, percent, message, state}
   const rows = new Map(); // id -> {item, bar, figure, message, state, cancel}
+  const starts = new Map(); // key -> the job_start data, until the server has answered it
 
   // Unfinished jobs are all kept (the server bounds them, --max-jobs); finished ones only the
   // latest KEEP_FINISHED, so that a tab that runs jobs all day keeps a short list.
@@ -30,6 +43,9 @@ export function setupJobs(connection, ui) {
   const save = () => {
     prune();
     sessionStorage.setItem(STORE, JSON.stringify([...jobs.values()]));
+  };
+  const saveStarts = () => {
+    sessionStorage.setItem(STARTS_STORE, JSON.stringify([...starts.values()]));
   };
 
   const draw = (job) => {
@@ -113,16 +129,21 @@ export function setupJobs(connection, ui) {
     ui.label.setCustomValidity(bytes > MAX_LABEL_BYTES ? `At most ${MAX_LABEL_BYTES} bytes of UTF-8 (this is ${bytes}).` : '');
   });
 
-  ui.form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const data = {
-      kind: ui.kind.value,
-      steps: Number(ui.steps.value),
-      step_ms: Number(ui.stepMs.value),
-      label: ui.label.value.trim(),
-    };
+  // Sends a start, recorded first (in the tab's storage too) so that a start whose answer is lost,
+  // with the connection or a reload, is sent again when the connection is back: the same key, so
+  // the server does not start a second job. Its answer is the first start's, replayed events and
+  // all, so it is handled as one.
+  const start = async (data) => {
+    starts.set(data.key, data);
+    saveStarts();
+    const name = data.label || data.kind;
     try {
       const reply = await connection.request('job_start', data);
+      // The job's events follow the reply at once (a repeated start replays them all), and none is
+      // dropped as unknown: the browser runs this continuation (a microtask) as soon as the reply's
+      // listener returns, before it dispatches the next message.
+      starts.delete(data.key);
+      saveStarts();
       const started = reply.data;
       const job = {
         id: started.job,
@@ -139,8 +160,26 @@ export function setupJobs(connection, ui) {
       save();
       note(`Started ${job.label || job.kind}.`);
     } catch (error) {
-      note(`Could not start: ${error.message}`);
+      if (error instanceof ProtocolError) {
+        // Refused (bad_data, too_many_jobs, shutting_down, forbidden...): sending it again would not help.
+        starts.delete(data.key);
+        saveStarts();
+        note(`Could not start ${name}: ${error.message}`);
+      } else {
+        note(`Could not start ${name} yet (${error.message}): it will be sent again when the connection is back.`);
+      }
     }
+  };
+
+  ui.form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    start({
+      kind: ui.kind.value,
+      steps: Number(ui.steps.value),
+      step_ms: Number(ui.stepMs.value),
+      label: ui.label.value.trim(),
+      key: newStartKey(),
+    });
   });
 
   const resume = async (job) => {
@@ -157,11 +196,14 @@ export function setupJobs(connection, ui) {
     }
   };
 
-  // Jobs from before a reload, then every (re)connection resumes what is unfinished.
+  // Jobs and unanswered starts from before a reload, then every (re)connection resumes what is
+  // unfinished and sends the unanswered starts again.
   for (const job of JSON.parse(sessionStorage.getItem(STORE) || '[]')) jobs.set(job.id, job);
+  for (const data of JSON.parse(sessionStorage.getItem(STARTS_STORE) || '[]')) starts.set(data.key, data);
   save();
   for (const job of jobs.values()) draw(job);
   connection.addEventListener('open', () => {
     for (const job of jobs.values()) if (!FINAL.has(job.state)) resume(job);
+    for (const data of [...starts.values()]) start(data);
   });
 }
