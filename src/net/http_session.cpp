@@ -210,16 +210,19 @@ serve_requests(Stream stream, connection& conn, session_context& server)
         // The header first: what it asks for decides how large a body may be (the server API
         // takes larger ones), and whether the client waits for a 100 Continue before sending it.
         // (Beast checks a Content-Length against the limit as the header ends, so the larger
-        // limit is set for the header, and the right one checked here.)
+        // limit is set for the header, and the right one checked below.)
         parser.body_limit(std::max(options.max_body_bytes, server.routes.largest_body()));
         auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, nothrow);
+        // A Content-Length over even the largest limit fails the read once the header is whole.
+        // Such a header is judged as any other, the length last: a route may refuse it first (the
+        // server API's 401 to a client without the key, which then learns nothing of the limit),
+        // and the check below answers 413 in the route's format.
+        if (ec == http::error::body_limit)
+            ec = {};
         bool const one_host = parser.get().count(http::field::host) == 1;
-        if (!ec || ec == http::error::body_limit)
+        if (!ec)
             to_origin_form(parser.get());
-        // A Content-Length over even the largest limit fails the header's read, once the header
-        // is whole: its route is still known, and refuses in its own format.
-        http_route const* const route =
-            !ec || ec == http::error::body_limit ? server.routes.route_for(parser.get().target()) : nullptr;
+        http_route const* const route = !ec ? server.routes.route_for(parser.get().target()) : nullptr;
         // RFC 9112 6.3: a Transfer-Encoding that does not end in chunked leaves the body's length
         // unknown. Beast reads such a request as one without a body, and would then take the body
         // for the next request (request smuggling, behind a proxy that frames it otherwise): 400,

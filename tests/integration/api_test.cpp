@@ -275,6 +275,30 @@ TEST(api, a_body_announced_over_every_limit_gets_the_apis_json_413)
     EXPECT_EQ(server.metrics().api_answers(413), 1u);
 }
 
+// The key is checked first, whatever length the header announces: a client without it gets its
+// 401, and does not learn the API's limit from a 413 (api.md).
+TEST(api, a_body_announced_over_the_limits_without_the_key_gets_401)
+{
+    auto options = api_options();
+    options.api_max_body_bytes = 100;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        // Over the API's limit only, then over every limit the server has.
+        for (std::string const length : {"5000", "2000000"}) {
+            for (std::string const key : {"", "Authorization: Bearer not-the-key\r\n"}) {
+                auto connection = co_await raw_connection::connect(server.port());
+                co_await connection.write("POST /api/publish HTTP/1.1\r\nHost: x\r\n" + key +
+                                          "Content-Type: application/json\r\nContent-Length: " + length + "\r\n\r\n");
+                auto const reply = co_await connection.read_http();
+                EXPECT_EQ(reply.status, 401u) << length << " bytes, " << (key.empty() ? "no key" : "a wrong key");
+                EXPECT_EQ(error_code_of(reply), "unauthorized");
+            }
+        }
+    });
+    EXPECT_EQ(server.metrics().api_answers(401), 4u);
+    EXPECT_EQ(server.metrics().api_answers(413), 0u);
+}
+
 // RFC 9110 9.3.2: an answer to HEAD has no body, or the client reads it as the next response's
 // start. The API's answers (a 405 here, with its JSON error) and the admin endpoint's keep to it:
 // the GET behind each HEAD is answered right after its header.
