@@ -51,6 +51,19 @@ std::optional<urls::url_view> parse_web_origin(std::string_view origin)
     return url;
 }
 
+// For a well-formed origin: a port that is its scheme's default, which browsers leave out.
+std::optional<std::string> allowed_default_port(std::string_view origin)
+{
+    auto const url = parse_web_origin(origin);
+    if (!url || !url->has_port())
+        return std::nullopt;
+    bool const http = url->scheme_id() == urls::scheme::http;
+    if (url->port() != (http ? "80" : "443"))
+        return std::nullopt;
+    return "a browser leaves out the scheme's default port: write " + std::string(url->scheme()) + "://" +
+           std::string(url->encoded_host());
+}
+
 bool well_formed(std::string_view origin)
 {
     return origin == "null" || parse_web_origin(origin).has_value();
@@ -115,6 +128,23 @@ bool origin_allowed(std::string_view origin, std::string_view host, std::vector<
     if (!web_origin)
         return false;  // "null" and anything malformed
     return same_host(*web_origin, host) || loopback(*web_origin);
+}
+
+std::optional<std::string> allowed_origin_problem(std::string_view value)
+{
+    if (value == "*" || value == "null" || parse_web_origin(value))
+        return allowed_default_port(value);
+    auto const parsed = urls::parse_uri(value);
+    if (!parsed || (parsed->scheme_id() != urls::scheme::http && parsed->scheme_id() != urls::scheme::https) ||
+        !parsed->has_authority() || parsed->encoded_host().empty() || parsed->host_type() == urls::host_type::ipvfuture)
+        return std::string("expects an origin as a browser sends it, scheme://host[:port] with http or https "
+                           "(such as https://example.com), or null, or *");
+    if (parsed->has_port() && !valid_port(parsed->port()))
+        return std::string("expects a port from 1 to 65535");
+    std::string origin = std::string(parsed->scheme()) + "://" + std::string(parsed->encoded_host());
+    if (parsed->has_port())
+        origin += ":" + std::string(parsed->port());
+    return "a browser's Origin has no path, query, user or trailing slash: write " + origin;
 }
 
 std::string origin_refusal_note(std::string_view origin, std::vector<std::string> const& allowed)

@@ -3,6 +3,7 @@
 // a visitor's browser against this server (cross-site WebSocket hijacking).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,12 @@ namespace coropush::net {
 // `allowed` not empty: only a well-formed origin in the list (case-insensitive), or any origin at
 // all when the list holds "*".
 bool origin_allowed(std::string_view origin, std::string_view host, std::vector<std::string> const& allowed);
+
+// What is wrong with `value` as an --allow-origin entry, or nothing: "*", "null", or an origin as
+// a browser sends it. An entry that no browser's Origin can equal (a trailing slash, a path, no
+// scheme, the scheme's default port, which browsers leave out) would refuse its site's pages
+// without a word: the command line refuses it instead, saying what to write.
+std::optional<std::string> allowed_origin_problem(std::string_view value);
 
 // Why `origin` was refused, for the log: the origin (quoted, unprintable bytes escaped) and the
 // --allow-origin value that would let it in, or why none would.

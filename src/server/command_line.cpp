@@ -2,6 +2,7 @@
 #include "server/command_line.hpp"
 
 #include "auth/topic_pattern.hpp"
+#include "net/origin_policy.hpp"
 #include "pubsub/redis_url.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -297,8 +298,8 @@ std::vector<option_spec> const& options_table()
                                         &o::max_http_connections, 1, 10'000'000));
         t.push_back({"allow-origin", "ORIGIN", "accept upgrades from this Origin only (repeatable; * for any)",
                      [](o& opts, std::string_view v) -> problem {
-                         if (v.empty())
-                             return "expects an origin such as https://example.com, or *";
+                         if (auto wrong = net::allowed_origin_problem(v))
+                             return wrong;
                          opts.allowed_origins.emplace_back(v);
                          return std::nullopt;
                      },

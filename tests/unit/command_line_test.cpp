@@ -92,6 +92,7 @@ TEST(command_line, bad_input_is_an_error_that_says_what_is_wrong)
              {{"--overflow", "sometimes"}, "close or drop"},
              {{"--log-level", "loud"}, "trace, debug"},
              {{"--backplane", "http://x"}, "redis://"},
+             {{"--allow-origin", "https://a.example/"}, "write https://a.example"},
              {{"stray"}, "unexpected argument"},
          }) {
         auto const c = parse(b.args);

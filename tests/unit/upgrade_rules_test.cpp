@@ -117,6 +117,37 @@ TEST(origin_policy, a_refusal_note_names_the_origin_and_the_option_that_would_al
     EXPECT_EQ(malformed.find("would allow it"), std::string::npos) << malformed;
 }
 
+// What no browser's Origin can equal is refused as an --allow-origin entry, with what to write:
+// a trailing slash would otherwise refuse every page of that site, silently.
+TEST(origin_policy, an_allowed_origin_must_be_one_a_browser_can_send)
+{
+    for (std::string_view const fine :
+         {"*", "null", "https://a.example", "http://a.example:8080", "HTTPS://A.Example", "http://[::1]:3000"})
+        EXPECT_EQ(allowed_origin_problem(fine), std::nullopt) << fine;
+    struct wrong {
+        std::string_view value;
+        std::string_view says;
+    };
+    for (auto const& w : std::vector<wrong>{
+             {"", "expects an origin"},
+             {"a.example", "expects an origin"},
+             {"ftp://a.example", "expects an origin"},
+             {"https://", "expects an origin"},
+             {"https://a.example/", "write https://a.example"},
+             {"https://a.example/app", "write https://a.example"},
+             {"https://a.example:8443/?x", "write https://a.example:8443"},
+             {"https://user@a.example", "write https://a.example"},
+             {"http://a.example:99999", "a port from 1 to 65535"},
+             {"http://a.example:0", "a port from 1 to 65535"},
+             {"http://a.example:80", "default port: write http://a.example"},
+             {"https://a.example:443", "default port: write https://a.example"},
+         }) {
+        auto const problem = allowed_origin_problem(w.value);
+        ASSERT_TRUE(problem.has_value()) << w.value;
+        EXPECT_NE(problem->find(w.says), std::string::npos) << w.value << ": " << *problem;
+    }
+}
+
 TEST(upgrade_rules, websocket_keys_must_be_16_bytes_of_base64)
 {
     EXPECT_TRUE(valid_websocket_key("dGhlIHNhbXBsZSBub25jZQ=="));
