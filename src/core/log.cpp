@@ -74,7 +74,19 @@ void logger::write(log_level level, std::uint64_t session, std::string_view mess
     line += ' ';
     line += to_string(level);
     line += session == 0 ? std::string(" [-] ") : " [session " + std::to_string(session) + "] ";
-    line += message;
+    // A message may quote what a client sent (a token's subject): its control characters are
+    // written as \xNN, so that one event stays one line and no client can forge another.
+    for (char const c : message) {
+        auto const byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte != 0x7f) {
+            line += c;
+            continue;
+        }
+        constexpr char digits[] = "0123456789abcdef";
+        line += "\\x";
+        line += digits[byte >> 4];
+        line += digits[byte & 0xf];
+    }
     line += '\n';
 
     std::lock_guard lock(sink_mutex);

@@ -1,5 +1,6 @@
-// One line per event: UTC timestamp, level, session id (or "-"), message. Thread-safe; a line is
-// written with one call so lines from several io threads never interleave.
+// One line per event: UTC timestamp, level, session id (or "-"), message (its control characters
+// escaped as \xNN). Thread-safe; a line is written with one call so lines from several io threads
+// never interleave.
 #pragma once
 
 #include <chrono>
