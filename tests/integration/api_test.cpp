@@ -286,9 +286,13 @@ TEST(api, a_body_announced_over_the_limits_without_the_key_gets_401)
         // Over the API's limit only, then over every limit the server has.
         for (std::string const length : {"5000", "2000000"}) {
             for (std::string const key : {"", "Authorization: Bearer not-the-key\r\n"}) {
+                std::string request = "POST /api/publish HTTP/1.1\r\nHost: x\r\n";
+                request += key;
+                request += "Content-Type: application/json\r\nContent-Length: ";
+                request += length;
+                request += "\r\n\r\n";
                 auto connection = co_await raw_connection::connect(server.port());
-                co_await connection.write("POST /api/publish HTTP/1.1\r\nHost: x\r\n" + key +
-                                          "Content-Type: application/json\r\nContent-Length: " + length + "\r\n\r\n");
+                co_await connection.write(request);
                 auto const reply = co_await connection.read_http();
                 EXPECT_EQ(reply.status, 401u) << length << " bytes, " << (key.empty() ? "no key" : "a wrong key");
                 EXPECT_EQ(error_code_of(reply), "unauthorized");

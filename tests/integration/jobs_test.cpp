@@ -360,6 +360,7 @@ TEST(jobs, a_full_table_forgets_the_job_that_ended_first)
             co_return true;
         };
         std::vector<std::string> ended;  // in the order they ended
+        ended.reserve(6);
         for (int i = 0; i < 3; ++i)
             ended.push_back(co_await run_one());
         for (int i = 0; i < 3; ++i) {

@@ -24,8 +24,9 @@ TEST(logger, control_characters_in_a_message_are_escaped_and_an_event_stays_one_
     ASSERT_EQ(lines.size(), 1u);
     auto const& line = lines.front();
     EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
-    EXPECT_NE(line.find("[session 7] authenticated as bob\\x0a2026-12-06T00:00:00Z error [-] fake\\x00\\x1b[31m\\x7f, ok\n"),
-              std::string::npos)
+    EXPECT_NE(
+        line.find("[session 7] authenticated as bob\\x0a2026-12-06T00:00:00Z error [-] fake\\x00\\x1b[31m\\x7f, ok\n"),
+        std::string::npos)
         << line;
 }
 
