@@ -164,11 +164,13 @@ asio::awaitable<http_response> server_api::answer(http_request const& request)
     if (!to)
         co_return error_json({http::status::not_found, "not_found", "no API endpoint at " + std::string(path)}, version,
                              keep_alive);
-    if (request.method() != to->method) {
+    // RFC 9110 9.3.2: where GET is answered, so is HEAD (the session sends its header alone).
+    bool const get = to->method == http::verb::get;
+    if (request.method() != to->method && !(get && request.method() == http::verb::head)) {
         auto const method = std::string(http::to_string(to->method));
         auto response =
             error_json({http::status::method_not_allowed, "method_not_allowed", "use " + method}, version, keep_alive);
-        response.set(http::field::allow, method);
+        response.set(http::field::allow, get ? "GET, HEAD" : method);
         co_return response;
     }
 

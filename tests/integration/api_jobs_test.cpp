@@ -6,6 +6,7 @@
 #include "support/api_client.hpp"
 #include "support/auth_test_tokens.hpp"
 #include "support/json_clients.hpp"
+#include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/json/parse.hpp>
@@ -149,12 +150,32 @@ TEST(backend_jobs, every_job_error_has_its_status_and_code)
             EXPECT_EQ(reply.status, c.status) << c.method << " " << c.target << " " << c.body;
             EXPECT_EQ(reply.error_code(), c.code) << c.method << " " << c.target << " " << c.body;
             if (c.status == 405) {
-                EXPECT_EQ(reply.headers.at("allow"), c.method == "GET" ? "POST" : "GET");
+                EXPECT_EQ(reply.headers.at("allow"), c.method == "GET" ? "POST" : "GET, HEAD");
             }
         }
         auto const state = co_await ask_backend(port, "GET", "/api/jobs/" + job);
         EXPECT_EQ(state.body.at("percent"), 60);
         EXPECT_EQ(state.body.at("seq"), 1);
+    });
+}
+
+// RFC 9110 9.3.2: where GET is answered, HEAD is too, with the header alone (a body would be read
+// as the next response's start: the GET behind it is answered right after).
+TEST(backend_jobs, a_jobs_status_answers_head_with_the_header_a_get_gets)
+{
+    test_server server(backend_job_options());
+    run_client([&]() -> awaitable<void> {
+        auto const job = co_await create_backend_job(server.port(), backend_key, R"({"label":"l"})");
+        std::string const ask = " /api/jobs/" + job + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                std::string(backend_key) + "\r\n\r\n";
+        auto connection = co_await raw_connection::connect(server.port());
+        co_await connection.write("HEAD" + ask + "GET" + ask);
+        auto const head = co_await connection.read_http(true);
+        auto const get = co_await connection.read_http();
+        EXPECT_EQ(head.status, 200u);
+        EXPECT_EQ(get.status, 200u);
+        EXPECT_EQ(head.headers.at("content-length"), std::to_string(get.body.size()));
+        EXPECT_EQ(boost::json::parse(get.body).at("state"), "running");
     });
 }
 
