@@ -54,7 +54,23 @@ http::message_generator serve_file(http_request const& request, http_context con
 {
     bool const head = request.method() == http::verb::head;
     auto const path = decode_target_path(request.target());
-    auto const file = path ? resolve_web_path(context.web_root, *path) : std::nullopt;
+    bool directory = false;
+    auto const file = path ? resolve_web_path(context.web_root, *path, &directory) : std::nullopt;
+    if (file && directory && !path->ends_with('/')) {
+        // "/docs" is the directory's page, whose relative links ("app.js") mean "/docs/app.js"
+        // only under "/docs/": send the browser there, as nginx and Apache do.
+        // One leading slash, whatever the target had: "//host/" would send the browser to a host.
+        auto const target = request.target();
+        auto const query = target.find('?');
+        auto const raw_path = target.substr(0, query);
+        std::string location = "/" + std::string(raw_path.substr(raw_path.find_first_not_of('/'))) + "/";
+        if (query != std::string_view::npos)
+            location += target.substr(query);
+        auto response = text_message(http::status::moved_permanently, "moved to " + location + "\n", request.version(),
+                                     request.keep_alive(), head);
+        response.set(http::field::location, location);
+        return http::message_generator(std::move(response));
+    }
     http::file_body::value_type body;
     beast::error_code ec;
     if (file)

@@ -76,7 +76,7 @@ std::optional<std::string> decode_target_path(std::string_view target)
     return path;
 }
 
-std::optional<fs::path> resolve_web_path(fs::path const& root, std::string_view path)
+std::optional<fs::path> resolve_web_path(fs::path const& root, std::string_view path, bool* directory)
 {
     if (path.empty() || path.front() != '/' || path.find('\\') != std::string_view::npos ||
         path.find('\0') != std::string_view::npos)
@@ -101,8 +101,11 @@ std::optional<fs::path> resolve_web_path(fs::path const& root, std::string_view 
 
     std::error_code ec;
     fs::path candidate = root / relative;
-    if (fs::is_directory(candidate, ec))
+    bool const is_directory = fs::is_directory(candidate, ec);
+    if (is_directory)
         candidate /= "index.html";
+    if (directory != nullptr)
+        *directory = is_directory;
 
     // canonical() resolves every symlink; a link that points outside the root fails this check.
     auto const resolved = fs::canonical(candidate, ec);

@@ -18,8 +18,11 @@ namespace coropush::net {
 std::optional<std::string> decode_target_path(std::string_view target);
 
 // The file to serve for a decoded path, or nothing (treated as 404 by the caller). `root` must be
-// canonical (see std::filesystem::canonical). A directory maps to its index.html.
-std::optional<std::filesystem::path> resolve_web_path(std::filesystem::path const& root, std::string_view path);
+// canonical (see std::filesystem::canonical). A directory maps to its index.html (and, when
+// `directory` is given, sets it: the caller redirects "/docs" to "/docs/", where the page's
+// relative links lead where they should).
+std::optional<std::filesystem::path> resolve_web_path(std::filesystem::path const& root, std::string_view path,
+                                                      bool* directory = nullptr);
 
 // Content-Type for a file name, by extension; application/octet-stream when unknown.
 std::string_view mime_type(std::filesystem::path const& file);

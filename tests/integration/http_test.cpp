@@ -7,6 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace coropush::testing {
 namespace {
@@ -79,6 +82,14 @@ TEST_F(http_fixture, serves_files_with_their_content_types)
     EXPECT_EQ(script.headers["content-type"], "text/javascript; charset=utf-8");
     EXPECT_EQ(get("/style.css").headers["content-type"], "text/css; charset=utf-8");
     EXPECT_EQ(get("/sub/").body, "sub page");
+    // A directory without its slash is sent to it (its page's relative links need it), query and
+    // all, and with one leading slash whatever the request had (no "//host/" in the Location).
+    for (auto const& [target, location] : std::vector<std::pair<std::string, std::string>>{
+             {"/sub", "/sub/"}, {"/sub?x=1", "/sub/?x=1"}, {"//sub", "/sub/"}, {"/./sub", "/./sub/"}}) {
+        auto const moved = get(target);
+        EXPECT_EQ(moved.status, 301u) << target;
+        EXPECT_EQ(moved.headers.at("location"), location) << target;
+    }
     EXPECT_EQ(get("/a%20b.txt").body, "spaced");
     EXPECT_EQ(get("/app.js?v=3").status, 200u);
     EXPECT_EQ(get("/alias.js").status, 200u) << "a symlink that stays inside the root is fine";
