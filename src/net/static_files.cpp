@@ -104,6 +104,8 @@ std::optional<fs::path> resolve_web_path(fs::path const& root, std::string_view 
     bool const is_directory = fs::is_directory(candidate, ec);
     if (is_directory)
         candidate /= "index.html";
+    else if (path.back() == '/')
+        return std::nullopt;  // "/app.js/" names a directory, and there is none
     if (directory != nullptr)
         *directory = is_directory;
 

@@ -82,6 +82,8 @@ TEST_F(http_fixture, serves_files_with_their_content_types)
     EXPECT_EQ(script.headers["content-type"], "text/javascript; charset=utf-8");
     EXPECT_EQ(get("/style.css").headers["content-type"], "text/css; charset=utf-8");
     EXPECT_EQ(get("/sub/").body, "sub page");
+    EXPECT_EQ(get("/app.js/").status, 404u) << "a file is not a directory";
+    EXPECT_EQ(get("/index.html/").status, 404u) << "a file is not a directory";
     // A directory without its slash is sent to it (its page's relative links need it), query and
     // all, and with one leading slash whatever the request had (no "//host/" in the Location).
     for (auto const& [target, location] : std::vector<std::pair<std::string, std::string>>{

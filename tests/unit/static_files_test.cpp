@@ -50,6 +50,13 @@ TEST_F(web_root, maps_paths_and_directories_to_files)
     EXPECT_EQ(resolve_web_path(root_, "/"), root_ / "index.html");
     EXPECT_EQ(resolve_web_path(root_, "/page.html"), root_ / "page.html");
     EXPECT_EQ(resolve_web_path(root_, "/dir"), root_ / "dir" / "index.html");
+    EXPECT_EQ(resolve_web_path(root_, "/dir/"), root_ / "dir" / "index.html");
+    bool directory = false;
+    EXPECT_TRUE(resolve_web_path(root_, "/dir", &directory));
+    EXPECT_TRUE(directory);
+    EXPECT_TRUE(resolve_web_path(root_, "/page.html", &directory));
+    EXPECT_FALSE(directory);
+    EXPECT_FALSE(resolve_web_path(root_, "/page.html/")) << "a file is not a directory";
     EXPECT_EQ(resolve_web_path(root_, "/./dir//index.html"), root_ / "dir" / "index.html");
     EXPECT_EQ(resolve_web_path(root_, "/link-in"), root_ / "page.html");
     EXPECT_FALSE(resolve_web_path(root_, "/missing.html"));
