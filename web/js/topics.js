@@ -85,9 +85,14 @@ export function setupTopics(connection, ui) {
   // After a reconnect, one subscribe at a time (a burst of them could pass the server's rate
   // limit); one refused on rate_limited is tried again a second later. A topic the server does
   // not take back (its subscription limit may be lower now) leaves the list, and the note says so.
+  // A restore that a newer one has replaced (the connection dropped and came back while it waited)
+  // stops at its next step: one restore runs at a time.
+  let restores = 0;
   const restore = async () => {
+    const run = ++restores;
     const lost = [];
     for (const topic of [...subscribed]) {
+      if (run !== restores) return;
       for (let attempt = 0; ; attempt += 1) {
         try {
           await connection.request('subscribe', { topic });
@@ -95,6 +100,7 @@ export function setupTopics(connection, ui) {
         } catch (error) {
           if (error.code === 'rate_limited' && attempt < 3) {
             await new Promise((resume) => setTimeout(resume, 1000));
+            if (run !== restores) return;
             continue;
           }
           if (error.code !== undefined) lost.push(`${topic} (${error.code})`);
