@@ -193,7 +193,7 @@ TEST(jobs, a_start_asked_again_with_its_key_gets_the_job_it_started_and_every_ev
         other_fields.label = "other";
         other_fields.key = key;
         // Twice: while the job runs, or just after; and once it has ended, from its history.
-        for (std::uint64_t const request : {2, 3}) {
+        for (std::uint64_t const request : {std::uint64_t{2}, std::uint64_t{3}}) {
             co_await second.send(other_fields, request);
             auto const [started, id] = co_await second.receive_as<protocol::job_started>();
             EXPECT_EQ(id, request);
@@ -333,6 +333,23 @@ TEST(jobs, limits_per_connection_and_in_total_and_bad_requests)
         EXPECT_EQ(step_error.first.code, "bad_data");
         co_await a.close();
         co_await b.close();
+    });
+}
+
+// A start that names no steps gets 10, or the server's limit when that is lower: the default is
+// never refused as a value the client did not send.
+TEST(jobs, a_start_without_steps_gets_ten_or_the_limit_when_it_is_lower)
+{
+    auto options = test_options();
+    options.max_job_steps = 5;
+    test_server server(options);
+    run_client([&]() -> awaitable<void> {
+        auto c = co_await ws_client::connect(json(server.port()));
+        protocol::job_start const no_steps{std::nullopt, std::nullopt, 60'000, std::nullopt, std::nullopt};
+        co_await c.send(no_steps, 1);
+        auto const [started, id] = co_await c.receive_as<protocol::job_started>();
+        EXPECT_EQ(started.steps, 5u);
+        co_await c.close();
     });
 }
 

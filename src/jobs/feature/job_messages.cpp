@@ -5,6 +5,7 @@
 #include "service/json_dialect.hpp"
 #include "service/json_extensions.hpp"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -45,7 +46,7 @@ void start_job(service::json_dialect& connection, jobs::job_manager& manager, st
     }
     jobs::job_spec spec;
     spec.kind = request.kind.value_or("sample");
-    spec.steps = request.steps.value_or(10);
+    spec.steps = request.steps.value_or(std::min(10U, options.max_job_steps));  // a default within the limit
     spec.step_time = request.step_ms ? std::chrono::milliseconds(*request.step_ms) : options.job_step_time;
     spec.label = request.label.value_or("");
     spec.key = request.key.value_or("");
