@@ -162,7 +162,8 @@ std::string metrics::render(code_labels const& labels) const
     coded(out, "coropush_auth_failures_total", "Tokens refused, by reason.", "code", labels.token_errors,
           auth_failures_);
     single(out, "coropush_forbidden_operations_total", "counter",
-           "Subscribes, publishes and job requests refused as forbidden.", forbidden_operations);
+           "Subscribes, publishes, job requests and auth messages (another user's token) refused as forbidden.",
+           forbidden_operations);
     single(out, "coropush_rate_limited_messages_total", "counter",
            "Messages refused, not handled, because their connection exceeded --rate-messages.", rate_limited_messages);
     single(out, "coropush_rate_limit_closes_total", "counter",

@@ -135,8 +135,8 @@ public:
     std::string render(code_labels const& labels) const;
 
     // Close codes counted one by one; any other code is counted as "other".
-    static constexpr std::array<std::uint16_t, 12> tracked_close_codes{1000, 1001, 1002, 1003, 1007, 1008,
-                                                                       1009, 1011, 4000, 4001, 4401, 0};
+    static constexpr std::array<std::uint16_t, 13> tracked_close_codes{1000, 1001, 1002, 1003, 1007, 1008, 1009,
+                                                                       1011, 1012, 4000, 4001, 4401, 0};
     // The server API's answers counted by status; any other status is counted as "other".
     static constexpr std::array<std::uint16_t, 12> tracked_api_statuses{200, 201, 400, 401, 404, 405,
                                                                         409, 413, 415, 429, 503, 0};

@@ -202,6 +202,8 @@ TEST(admin, how_is_a_query_parameter_and_an_unknown_one_is_refused)
         EXPECT_EQ(closed.body, "closed 1 WebSocket session(s)\n");
         auto const a_end = co_await a.receive_close();
         EXPECT_EQ(a_end.close_code, 1012) << "closed, not dropped";
+        EXPECT_EQ(server.metrics().closes_sent(1012), 1u) << "counted under its own code";
+        EXPECT_EQ(server.metrics().closes_sent(0), 0u) << "not among the other codes";
 
         auto b = co_await ws_client::connect(json(server.port()));
         auto const dropped = co_await request("?x=1&how=%64rop");  // a percent-encoded value is decoded
