@@ -216,8 +216,10 @@ serve_requests(Stream stream, connection& conn, session_context& server)
         // A Content-Length over even the largest limit fails the read once the header is whole.
         // Such a header is judged as any other, the length last: a route may refuse it first (the
         // server API's 401 to a client without the key, which then learns nothing of the limit),
-        // and the check below answers 413 in the route's format.
-        if (ec == http::error::body_limit)
+        // and the check below answers 413 in the route's format. (The parser, failed, does not
+        // count its header as done: its content_length() is not to be asked.)
+        bool const over_every_limit = ec == http::error::body_limit;
+        if (over_every_limit)
             ec = {};
         bool const one_host = parser.get().count(http::field::host) == 1;
         if (!ec)
@@ -256,7 +258,7 @@ serve_requests(Stream stream, connection& conn, session_context& server)
         if (!ec) {
             auto const body_limit = route ? route->max_body_bytes : options.max_body_bytes;
             parser.body_limit(body_limit);  // what a chunked body may add up to
-            if (parser.content_length() && *parser.content_length() > body_limit)
+            if (over_every_limit || (parser.content_length() && *parser.content_length() > body_limit))
                 ec = http::error::body_limit;
         }
         if (!ec) {
