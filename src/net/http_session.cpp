@@ -261,6 +261,22 @@ serve_requests(Stream stream, connection& conn, session_context& server)
             if (over_every_limit || (parser.content_length() && *parser.content_length() > body_limit))
                 ec = http::error::body_limit;
         }
+        // The built-in endpoints and the static files read no body. One that the client holds back
+        // until a 100 Continue is not asked for: the final answer comes on the header alone (RFC
+        // 9110 10.1.1 lets a server send it instead of the 100), and the connection closes after
+        // it, lingering over whatever of the body still comes.
+        if (!ec && route == nullptr && !parser.is_done() && wants_continue(parser.get()) &&
+            !websocket::is_upgrade(parser.get())) {
+            server.stats.http_requests.fetch_add(1, std::memory_order_relaxed);
+            http_request header = parser.release();
+            header.keep_alive(false);
+            log_info(conn.id(), "answered on its header (Expect: 100-continue, no body read)");
+            transport.expires_after(options.handshake_timeout);
+            auto [write_ec, written] = co_await beast::async_write(stream, route_http(header, server.http), nothrow);
+            if (!write_ec)
+                co_await linger(stream, buffer, options.max_body_bytes, server);
+            break;
+        }
         if (!ec) {
             if (!parser.is_done() && wants_continue(parser.get())) {
                 http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};

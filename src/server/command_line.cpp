@@ -566,8 +566,8 @@ std::string help_text()
            "A C++20 coroutine WebSocket push server. Serves the page in the web root, /healthz,\n"
            "/readyz, /metrics, and WebSocket sessions on / and /ws (plain-text demo, or typed JSON\n"
            "with the subprotocol coropush.v1).\n\n"
-           "Options (--name VALUE or --name=VALUE; a flag such as --deflate alone; durations like 250ms,\n"
-           "10s, 5m; sizes like 64k, 16m).\n"
+           "Options (--name VALUE or --name=VALUE; a flag such as --deflate alone, or --deflate=off;\n"
+           "durations like 250ms, 10s, 5m; sizes like 64k, 16m).\n"
            "Each can also be set in the environment as COROPUSH_NAME (COROPUSH_BACKPLANE for\n"
            "--backplane); the command line wins:\n";
     for (auto const& spec : options_table()) {

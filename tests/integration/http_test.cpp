@@ -231,6 +231,26 @@ TEST_F(http_fixture, a_transfer_encoding_that_does_not_end_in_chunked_is_refused
     EXPECT_EQ(chunked.status, 405u) << "ending in chunked, the body's length is known: the request is answered";
 }
 
+// Outside /api/ nothing reads a body: a body held back for a 100 Continue is never asked for. The
+// final answer comes on the header alone (RFC 9110 10.1.1), then the connection closes.
+TEST_F(http_fixture, a_body_held_back_for_100_continue_is_not_asked_for_where_none_is_read)
+{
+    std::vector<std::pair<std::string, unsigned>> const cases{{"POST /", 405u}, {"GET /healthz", 200u}};
+    for (auto const& [request_line, status] : cases) {
+        run_client([&]() -> awaitable<void> {
+            auto connection = co_await raw_connection::connect(server_->port());
+            co_await connection.write(request_line +
+                                      " HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+            auto reply = co_await connection.read_http();
+            EXPECT_EQ(reply.status, status) << request_line << ": no 100 first";
+            EXPECT_EQ(reply.headers["connection"], "close") << request_line;
+            co_await connection.write("hello");  // a client that stopped waiting sends it anyway
+            bool const closed = co_await connection.closed_by_server();
+            EXPECT_TRUE(closed) << request_line;
+        });
+    }
+}
+
 // RFC 9112 3.2: an HTTP/1.1 request without a Host, or with two, is 400 (and the connection
 // closed); HTTP/1.0 has no Host to require.
 TEST_F(http_fixture, an_http_1_1_request_without_exactly_one_host_is_refused)
