@@ -176,6 +176,11 @@ asio::awaitable<http_response> server_api::answer(http_request const& request)
 
     json::value body;
     if (to->method == http::verb::post) {
+        // RFC 9110 8.3: one Content-Type. Two may be read differently by a proxy in front, and
+        // neither is more the body's type than the other.
+        if (request.count(http::field::content_type) > 1)
+            co_return error_json({http::status::bad_request, "bad_request", "more than one Content-Type header"},
+                                 version, keep_alive);
         if (!is_json_content(request[http::field::content_type]))
             co_return error_json({http::status::unsupported_media_type, "unsupported_media_type",
                                   "the body must be JSON (Content-Type: application/json)"},

@@ -103,6 +103,11 @@ TEST(api, every_error_has_its_status_and_a_json_body)
          "POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(api_key) +
              "\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\nx",
          415, "unsupported_media_type"},
+        {"two Content-Types",
+         "POST /api/publish HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(api_key) +
+             "\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body,
+         400, "bad_request"},
         {"too large", api_post("/api/publish", R"({"topic":"t","text":")" + std::string(2000, 'x') + R"("})"), 413,
          "too_large"},
     };
@@ -119,7 +124,7 @@ TEST(api, every_error_has_its_status_and_a_json_body)
     // Every answer is counted by its status.
     auto const& stats = server.metrics();
     EXPECT_EQ(stats.api_answers(401), 2u);
-    EXPECT_EQ(stats.api_answers(400), 2u);
+    EXPECT_EQ(stats.api_answers(400), 3u);
     for (unsigned status : {404u, 405u, 413u, 415u})
         EXPECT_EQ(stats.api_answers(status), 1u) << status;
     EXPECT_EQ(stats.api_answers(200), 0u);
