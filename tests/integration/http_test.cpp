@@ -235,18 +235,22 @@ TEST_F(http_fixture, a_transfer_encoding_that_does_not_end_in_chunked_is_refused
 // final answer comes on the header alone (RFC 9110 10.1.1), then the connection closes.
 TEST_F(http_fixture, a_body_held_back_for_100_continue_is_not_asked_for_where_none_is_read)
 {
-    std::vector<std::pair<std::string, unsigned>> const cases{{"POST /", 405u}, {"GET /healthz", 200u}};
-    for (auto const& [request_line, status] : cases) {
+    struct held_back {
+        std::string request_line;
+        unsigned status;
+    };
+    std::vector<held_back> const cases{{"POST /", 405u}, {"GET /healthz", 200u}};
+    for (auto const& c : cases) {
         run_client([&]() -> awaitable<void> {
             auto connection = co_await raw_connection::connect(server_->port());
-            co_await connection.write(request_line +
+            co_await connection.write(c.request_line +
                                       " HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
             auto reply = co_await connection.read_http();
-            EXPECT_EQ(reply.status, status) << request_line << ": no 100 first";
-            EXPECT_EQ(reply.headers["connection"], "close") << request_line;
+            EXPECT_EQ(reply.status, c.status) << c.request_line << ": no 100 first";
+            EXPECT_EQ(reply.headers["connection"], "close") << c.request_line;
             co_await connection.write("hello");  // a client that stopped waiting sends it anyway
             bool const closed = co_await connection.closed_by_server();
-            EXPECT_TRUE(closed) << request_line;
+            EXPECT_TRUE(closed) << c.request_line;
         });
     }
 }
