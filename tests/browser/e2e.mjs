@@ -150,11 +150,13 @@ function watchForProblems(context) {
 async function step(name, page, body) {
   const started = Date.now();
   const problemsBefore = problems.length;
+  let passed = false;
   try {
     await body();
     const fresh = problems.slice(problemsBefore);
     check(fresh.length === 0, fresh.join('; '));
     check(expectedErrors.length === 0, `expected console errors that did not come: ${expectedErrors.join(', ')}`);
+    passed = true;
     console.log(`ok   ${name} (${Date.now() - started} ms)`);
   } catch (error) {
     failures.push(name);
@@ -164,7 +166,9 @@ async function step(name, page, body) {
     if (page) {
       shot += 1;
       const file = path.join(artifacts, `${String(shot).padStart(2, '0')}-${name.replace(/\W+/g, '-')}.png`);
-      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+      // The whole page for a failed step; the window alone for a passed one (a full-page shot of a
+      // long list takes seconds).
+      await page.screenshot({ path: file, fullPage: !passed }).catch(() => {});
     }
   }
 }
