@@ -17,6 +17,10 @@ target_compile_options(coropush_warnings INTERFACE
   -Wformat=2
   -Wunused
   $<$<CXX_COMPILER_ID:GNU>:-Wduplicated-cond -Wlogical-op -Wuseless-cast>
+  # Names the implementation reserves (_Upper, __x, a__b, _x at global scope, such macros): clang
+  # checks them as it compiles (the ASan build), in place of clang-tidy's
+  # bugprone-reserved-identifier, the costliest of its matchers (a tenth of their time).
+  $<$<CXX_COMPILER_ID:Clang>:-Wreserved-identifier -Wreserved-macro-identifier>
   # GCC 12 reports std::string concatenation inlined at -O2 as out-of-bounds memcpy (GCC bugs
   # 105329, 105651), and a coroutine frame freed by its promise type's operator delete as a
   # mismatched deallocation: false positives in library code, not ours.
